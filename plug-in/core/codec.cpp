@@ -1,0 +1,260 @@
+#include "codec.h"
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+
+#include <jpeglib.h>
+#include <png.h>
+#include <webp/decode.h>
+
+namespace imagegen {
+
+const char* mimeTypeOf(ImageFormat format) {
+    switch (format) {
+    case ImageFormat::Png:
+        return "image/png";
+    case ImageFormat::Jpeg:
+        return "image/jpeg";
+    case ImageFormat::WebP:
+        return "image/webp";
+    case ImageFormat::Unknown:
+        break;
+    }
+    return "application/octet-stream";
+}
+
+static uint32_t bigEndian32(const unsigned char* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+static Result<ImageInfo> probeJpeg(std::string_view bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    size_t i = 2;
+    while (i + 4 <= bytes.size()) {
+        if (p[i] != 0xFF) {
+            break;
+        }
+        const unsigned char marker = p[i + 1];
+        if (marker == 0xFF) {
+            ++i;
+            continue;
+        }
+        const size_t length = (size_t{p[i + 2]} << 8) | p[i + 3];
+        const bool startOfFrame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 &&
+                                  marker != 0xC8 && marker != 0xCC;
+        if (startOfFrame && i + 9 <= bytes.size()) {
+            ImageInfo info;
+            info.format = ImageFormat::Jpeg;
+            info.height = (p[i + 5] << 8) | p[i + 6];
+            info.width = (p[i + 7] << 8) | p[i + 8];
+            return info;
+        }
+        i += 2 + length;
+    }
+    return makeError(ErrorKind::Image, "the JPEG image has no readable header");
+}
+
+Result<ImageInfo> probeImage(std::string_view bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    static const unsigned char pngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (bytes.size() >= 8 && std::memcmp(p, pngSignature, 8) == 0) {
+        if (bytes.size() < 33 || std::memcmp(p + 12, "IHDR", 4) != 0) {
+            return makeError(ErrorKind::Image, "the PNG image has no readable header");
+        }
+        ImageInfo info;
+        info.format = ImageFormat::Png;
+        const uint32_t w = bigEndian32(p + 16);
+        const uint32_t h = bigEndian32(p + 20);
+        if (w == 0 || h == 0 || w > 0x7fffffffU || h > 0x7fffffffU) {
+            return makeError(ErrorKind::Image, "the PNG image has impossible dimensions");
+        }
+        info.width = static_cast<int>(w);
+        info.height = static_cast<int>(h);
+        const unsigned char colorType = p[25];
+        info.hasAlpha = colorType == 4 || colorType == 6; // tRNS is not looked for here
+        return info;
+    }
+    if (bytes.size() >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) {
+        return probeJpeg(bytes);
+    }
+    if (bytes.size() >= 12 && std::memcmp(p, "RIFF", 4) == 0 && std::memcmp(p + 8, "WEBP", 4) == 0) {
+        WebPBitstreamFeatures features;
+        if (WebPGetFeatures(p, bytes.size(), &features) != VP8_STATUS_OK) {
+            return makeError(ErrorKind::Image, "the WebP image has no readable header");
+        }
+        ImageInfo info;
+        info.format = ImageFormat::WebP;
+        info.width = features.width;
+        info.height = features.height;
+        info.hasAlpha = features.has_alpha != 0;
+        return info;
+    }
+    return makeError(ErrorKind::Image, "the data is not a PNG, JPEG or WebP image");
+}
+
+static Result<RgbaImage> decodePng(std::string_view bytes, int64_t maxPixels) {
+    png_image image;
+    std::memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    if (png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()) == 0) {
+        return makeError(ErrorKind::Image, std::string("the PNG image is broken: ") + image.message);
+    }
+    if (static_cast<int64_t>(image.width) * image.height > maxPixels) {
+        png_image_free(&image);
+        return makeError(ErrorKind::Image, "the image is " + std::to_string(image.width) + "x" +
+                                               std::to_string(image.height) +
+                                               ", larger than can be opened safely");
+    }
+    image.format = PNG_FORMAT_RGBA;
+    RgbaImage out(static_cast<int>(image.width), static_cast<int>(image.height));
+    if (png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr) == 0) {
+        std::string message = image.message;
+        png_image_free(&image);
+        return makeError(ErrorKind::Image, "the PNG image is broken: " + message);
+    }
+    return out;
+}
+
+namespace {
+struct JpegErrorManager {
+    jpeg_error_mgr base{};
+    std::jmp_buf jump{};
+    char message[JMSG_LENGTH_MAX] = {};
+};
+
+void jpegErrorExit(j_common_ptr info) {
+    auto* manager = reinterpret_cast<JpegErrorManager*>(info->err);
+    (*info->err->format_message)(info, manager->message);
+    std::longjmp(manager->jump, 1); // NOLINT(cert-err52-cpp): libjpeg's documented error path
+}
+} // namespace
+
+// Kept free of C++ objects with destructors between setjmp and longjmp.
+static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage* out,
+                           std::string* error) {
+    jpeg_decompress_struct info{};
+    JpegErrorManager manager;
+    info.err = jpeg_std_error(&manager.base);
+    manager.base.error_exit = jpegErrorExit;
+    if (setjmp(manager.jump) != 0) { // NOLINT(cert-err52-cpp)
+        jpeg_destroy_decompress(&info);
+        *error = std::string("the JPEG image is broken: ") + manager.message;
+        return false;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    jpeg_read_header(&info, TRUE);
+    if (static_cast<int64_t>(info.image_width) * info.image_height > maxPixels) {
+        jpeg_destroy_decompress(&info);
+        *error = "the image is larger than can be opened safely";
+        return false;
+    }
+    info.out_color_space = JCS_EXT_RGBA;
+    jpeg_start_decompress(&info);
+    out->width = static_cast<int>(info.output_width);
+    out->height = static_cast<int>(info.output_height);
+    out->pixels.assign(static_cast<size_t>(out->width) * out->height * 4, 0);
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = out->pixels.data() + static_cast<size_t>(info.output_scanline) * out->width * 4;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    return true;
+}
+
+static Result<RgbaImage> decodeWebP(std::string_view bytes, const ImageInfo& info) {
+    RgbaImage out(info.width, info.height);
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (WebPDecodeRGBAInto(data, bytes.size(), out.pixels.data(), out.pixels.size(),
+                           info.width * 4) == nullptr) {
+        return makeError(ErrorKind::Image, "the WebP image is broken");
+    }
+    return out;
+}
+
+Result<RgbaImage> decodeImage(std::string_view bytes, int64_t maxPixels) {
+    auto info = probeImage(bytes);
+    if (!info) {
+        return info.error();
+    }
+    if (static_cast<int64_t>(info->width) * info->height > maxPixels) {
+        return makeError(ErrorKind::Image, "the image claims to be " + std::to_string(info->width) +
+                                               "x" + std::to_string(info->height) +
+                                               ", larger than can be opened safely");
+    }
+    switch (info->format) {
+    case ImageFormat::Png:
+        return decodePng(bytes, maxPixels);
+    case ImageFormat::Jpeg: {
+        RgbaImage out;
+        std::string error;
+        if (!decodeJpegInto(bytes, maxPixels, &out, &error)) {
+            return makeError(ErrorKind::Image, error);
+        }
+        return out;
+    }
+    case ImageFormat::WebP:
+        return decodeWebP(bytes, *info);
+    case ImageFormat::Unknown:
+        break;
+    }
+    return makeError(ErrorKind::Image, "the data is not a PNG, JPEG or WebP image");
+}
+
+namespace {
+struct PngWriteState {
+    std::string* out;
+};
+void pngWrite(png_structp png, png_bytep data, png_size_t length) {
+    auto* state = static_cast<PngWriteState*>(png_get_io_ptr(png));
+    state->out->append(reinterpret_cast<const char*>(data), length);
+}
+void pngFlush(png_structp /*png*/) {}
+} // namespace
+
+static bool encodePngInto(const RgbaImage& image, int level, std::string* out, std::string* error) {
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
+    if (info == nullptr) {
+        png_destroy_write_struct(&png, nullptr);
+        *error = "out of memory while encoding a PNG";
+        return false;
+    }
+    PngWriteState state{out};
+    if (setjmp(png_jmpbuf(png)) != 0) { // NOLINT(cert-err52-cpp): libpng's error path
+        png_destroy_write_struct(&png, &info);
+        *error = "the PNG could not be encoded";
+        return false;
+    }
+    png_set_write_fn(png, &state, pngWrite, pngFlush);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(image.width),
+                 static_cast<png_uint_32>(image.height), 8, PNG_COLOR_TYPE_RGB_ALPHA,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(png, level);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+    png_write_info(png, info);
+    for (int y = 0; y < image.height; ++y) {
+        png_write_row(png, image.at(0, y));
+    }
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return true;
+}
+
+Result<std::string> encodePng(const RgbaImage& image, int compressionLevel) {
+    if (image.width <= 0 || image.height <= 0 ||
+        image.pixels.size() != static_cast<size_t>(image.width) * image.height * 4) {
+        return makeError(ErrorKind::Image, "cannot encode an empty image");
+    }
+    std::string out;
+    out.reserve(image.pixels.size() / 2);
+    std::string error;
+    if (!encodePngInto(image, compressionLevel, &out, &error)) {
+        return makeError(ErrorKind::Image, error);
+    }
+    return out;
+}
+
+} // namespace imagegen

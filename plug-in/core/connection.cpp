@@ -1,0 +1,433 @@
+#include "connection.h"
+
+#include "glib_ptr.h"
+#include "json_util.h"
+
+#include <gio/gio.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace imagegen {
+
+const char* connectionKindName(ConnectionKind kind) {
+    switch (kind) {
+    case ConnectionKind::Azure:
+        return "azure";
+    case ConnectionKind::AzureV1:
+        return "azure-v1";
+    case ConnectionKind::OpenAI:
+        return "openai";
+    case ConnectionKind::Compatible:
+        return "compatible";
+    }
+    return "openai";
+}
+
+std::optional<ConnectionKind> parseConnectionKind(const std::string& text) {
+    for (auto kind : {ConnectionKind::Azure, ConnectionKind::AzureV1, ConnectionKind::OpenAI,
+                      ConnectionKind::Compatible}) {
+        if (text == connectionKindName(kind)) {
+            return kind;
+        }
+    }
+    return std::nullopt;
+}
+
+const char* authMethodName(AuthMethod method) {
+    switch (method) {
+    case AuthMethod::ApiKeyHeader:
+        return "api-key";
+    case AuthMethod::BearerKey:
+        return "bearer";
+    case AuthMethod::EntraId:
+        return "entra-id";
+    }
+    return "bearer";
+}
+
+std::optional<AuthMethod> parseAuthMethod(const std::string& text) {
+    for (auto m : {AuthMethod::ApiKeyHeader, AuthMethod::BearerKey, AuthMethod::EntraId}) {
+        if (text == authMethodName(m)) {
+            return m;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string Connection::recordedModel(const std::string& deployment) const {
+    for (const auto& d : deployments) {
+        if (d.name == deployment) {
+            return d.model;
+        }
+    }
+    return {};
+}
+
+static bool isLoopbackHost(const std::string& host) {
+    if (host == "localhost" || host == "::1" || host == "[::1]") {
+        return true;
+    }
+    GRef<GInetAddress> address = adoptRef(g_inet_address_new_from_string(host.c_str()));
+    return address && g_inet_address_get_is_loopback(address.get()) != FALSE;
+}
+
+Status checkEndpoint(const std::string& url) {
+    GErrorPtr error;
+    GUri* parsed = g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, outPtr(error));
+    if (parsed == nullptr) {
+        return makeError(ErrorKind::Configuration, "the endpoint " + url + " is not a valid URL");
+    }
+    const std::string scheme = g_uri_get_scheme(parsed);
+    const char* hostRaw = g_uri_get_host(parsed);
+    const std::string host = hostRaw != nullptr ? hostRaw : "";
+    g_uri_unref(parsed);
+    if (host.empty()) {
+        return makeError(ErrorKind::Configuration, "the endpoint " + url + " names no host");
+    }
+    if (scheme == "https") {
+        return Ok{};
+    }
+    if (scheme == "http" && isLoopbackHost(host)) {
+        return Ok{};
+    }
+    if (scheme == "http") {
+        return makeError(ErrorKind::Configuration,
+                         "the endpoint " + url +
+                             " uses plain http, which would send the key unencrypted: use https "
+                             "(plain http is allowed only to this computer, 127.0.0.1 or localhost)");
+    }
+    return makeError(ErrorKind::Configuration,
+                     "the endpoint " + url + " must start with https://");
+}
+
+static std::string stripTrailingSlashes(std::string s) {
+    while (!s.empty() && s.back() == '/') {
+        s.pop_back();
+    }
+    return s;
+}
+
+static bool endsWith(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+static std::string escapeSegment(const std::string& segment) {
+    GCharPtr escaped(g_uri_escape_string(segment.c_str(), nullptr, FALSE));
+    return escaped.get();
+}
+
+static std::string escapeQueryValue(const std::string& value) {
+    GCharPtr escaped(g_uri_escape_string(value.c_str(), nullptr, FALSE));
+    return escaped.get();
+}
+
+Result<std::string> operationUrl(const Connection& c, Operation op, const std::string& model) {
+    std::string base = stripTrailingSlashes(c.endpoint);
+    if (c.kind == ConnectionKind::OpenAI && base.empty()) {
+        base = kOpenAIBaseUrl;
+    }
+    if (base.empty()) {
+        return makeError(ErrorKind::Configuration,
+                         "the connection " + (c.name.empty() ? std::string("in use") : c.name) +
+                             " has no endpoint");
+    }
+    if (auto s = checkEndpoint(base); !s) {
+        return s.error();
+    }
+    const std::string path = operationPath(op);
+    switch (c.kind) {
+    case ConnectionKind::Azure: {
+        if (model.empty()) {
+            return makeError(ErrorKind::Configuration,
+                             "no deployment was given: name the Azure deployment to use "
+                             "(the model parameter, or AZURE_OPENAI_DEPLOYMENT)");
+        }
+        if (endsWith(base, "/openai")) {
+            base.resize(base.size() - std::string("/openai").size());
+        }
+        const std::string version = c.apiVersion.empty() ? kDefaultAzureApiVersion : c.apiVersion;
+        return base + "/openai/deployments/" + escapeSegment(model) + "/" + path +
+               "?api-version=" + escapeQueryValue(version);
+    }
+    case ConnectionKind::AzureV1: {
+        if (!endsWith(base, "/openai/v1")) {
+            base += endsWith(base, "/openai") ? "/v1" : "/openai/v1";
+        }
+        std::string url = base + "/" + path;
+        if (!c.apiVersion.empty()) {
+            url += "?api-version=" + escapeQueryValue(c.apiVersion);
+        }
+        return url;
+    }
+    case ConnectionKind::OpenAI:
+    case ConnectionKind::Compatible:
+        return base + "/" + path;
+    }
+    return makeError(ErrorKind::Configuration, "unknown connection kind");
+}
+
+bool bodyNamesModel(ConnectionKind kind) { return kind != ConnectionKind::Azure; }
+
+Header authHeader(const Credential& credential) {
+    if (credential.method == AuthMethod::ApiKeyHeader) {
+        return {"api-key", credential.secret};
+    }
+    return {"Authorization", "Bearer " + credential.secret};
+}
+
+EnvLookup processEnvironment() {
+    return [](const char* name) { return g_getenv(name); };
+}
+
+static std::string envString(const EnvLookup& env, const char* name) {
+    const char* v = env(name);
+    return v != nullptr ? std::string(v) : std::string();
+}
+
+Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
+    EnvironmentConfig config;
+    Connection& c = config.connection;
+    const std::string azureEndpoint = envString(env, "AZURE_OPENAI_ENDPOINT");
+    if (!azureEndpoint.empty()) {
+        c.name = "environment (Azure)";
+        c.endpoint = stripTrailingSlashes(azureEndpoint);
+        c.kind = endsWith(c.endpoint, "/openai/v1") ? ConnectionKind::AzureV1 : ConnectionKind::Azure;
+        c.apiVersion = envString(env, "OPENAI_API_VERSION");
+        if (c.apiVersion.empty() && c.kind == ConnectionKind::Azure) {
+            c.apiVersion = kDefaultAzureApiVersion;
+        }
+        c.defaultModel = envString(env, "AZURE_OPENAI_DEPLOYMENT");
+        const std::string token = envString(env, "AZURE_OPENAI_AD_TOKEN");
+        const std::string key = envString(env, "AZURE_OPENAI_API_KEY");
+        if (!token.empty()) {
+            c.auth = AuthMethod::EntraId;
+            config.credential = {AuthMethod::EntraId, token};
+        } else if (!key.empty()) {
+            c.auth = AuthMethod::ApiKeyHeader;
+            config.credential = {AuthMethod::ApiKeyHeader, key};
+        } else {
+            c.auth = AuthMethod::EntraId; // the Azure CLI provides the token
+            config.credential = {AuthMethod::EntraId, ""};
+        }
+    } else {
+        const std::string base = envString(env, "OPENAI_BASE_URL");
+        const std::string key = envString(env, "OPENAI_API_KEY");
+        if (base.empty() && key.empty()) {
+            return makeError(
+                ErrorKind::Configuration,
+                "no connection is configured: save one in the plug-in's dialog, or set "
+                "AZURE_OPENAI_ENDPOINT with AZURE_OPENAI_API_KEY, or OPENAI_API_KEY");
+        }
+        const bool official = base.empty() || stripTrailingSlashes(base) == kOpenAIBaseUrl;
+        c.name = official ? "environment (OpenAI)" : "environment (compatible)";
+        c.kind = official ? ConnectionKind::OpenAI : ConnectionKind::Compatible;
+        c.endpoint = official ? std::string(kOpenAIBaseUrl) : stripTrailingSlashes(base);
+        c.auth = AuthMethod::BearerKey;
+        config.credential = {AuthMethod::BearerKey, key};
+    }
+    if (auto s = checkEndpoint(c.endpoint); !s) {
+        return s.error();
+    }
+    return config;
+}
+
+// ---- Entra ID through the Azure CLI ----
+
+EntraTokenSource::EntraTokenSource(std::vector<std::string> command) : command_(std::move(command)) {}
+
+std::vector<std::string> EntraTokenSource::defaultCommand() {
+    return {"az", "account", "get-access-token", "--resource",
+            "https://cognitiveservices.azure.com", "--output", "json"};
+}
+
+Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const std::string& text) {
+    JsonObject* root = nullptr;
+    auto parser = json::parseObject(text, &root);
+    if (!parser) {
+        return makeError(ErrorKind::Authentication,
+                         "the Azure CLI did not print an access token (" + parser.error().message + ")");
+    }
+    auto token = json::string(root, "accessToken");
+    if (!token || token->empty()) {
+        return makeError(ErrorKind::Authentication, "the Azure CLI printed no accessToken");
+    }
+    if (auto unix = json::integer(root, "expires_on")) {
+        return std::pair{*token, *unix};
+    }
+    if (auto unixText = json::string(root, "expires_on")) {
+        return std::pair{*token, static_cast<int64_t>(g_ascii_strtoll(unixText->c_str(), nullptr, 10))};
+    }
+    if (auto local = json::string(root, "expiresOn")) {
+        // "2025-01-31 15:52:20.000000", in local time
+        std::string iso = *local;
+        std::replace(iso.begin(), iso.end(), ' ', 'T');
+        GTimeZone* tz = g_time_zone_new_local();
+        GDateTime* when = g_date_time_new_from_iso8601(iso.c_str(), tz);
+        g_time_zone_unref(tz);
+        if (when != nullptr) {
+            int64_t unix = g_date_time_to_unix(when);
+            g_date_time_unref(when);
+            return std::pair{*token, unix};
+        }
+    }
+    return makeError(ErrorKind::Authentication, "the Azure CLI's token has no expiry time");
+}
+
+Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
+    constexpr int64_t kRefreshMargin = 300; // fetch again five minutes before it expires
+    if (!token_.empty() && nowUnix < expiresAt_ - kRefreshMargin) {
+        return token_;
+    }
+    std::vector<const char*> argv;
+    argv.reserve(command_.size() + 1);
+    for (const auto& a : command_) {
+        argv.push_back(a.c_str());
+    }
+    argv.push_back(nullptr);
+    GCharPtr out;
+    GCharPtr err;
+    gint wait = 0;
+    GErrorPtr error;
+    if (!g_spawn_sync(nullptr, const_cast<gchar**>(argv.data()), nullptr, G_SPAWN_SEARCH_PATH,
+                      nullptr, nullptr, outPtr(out), outPtr(err), &wait, outPtr(error))) {
+        return makeError(ErrorKind::Authentication,
+                         "no API key or token is set, and the Azure CLI could not be run to get an "
+                         "Entra ID token (" + std::string(error->message) +
+                             "): set AZURE_OPENAI_API_KEY, or install the Azure CLI and run az login");
+    }
+    if (!g_spawn_check_wait_status(wait, nullptr)) {
+        return makeError(ErrorKind::Authentication,
+                         "the Azure CLI could not get an Entra ID token: run az login");
+    }
+    auto parsed = parseCliOutput(out ? out.get() : "");
+    if (!parsed) {
+        return parsed.error();
+    }
+    token_ = parsed->first;
+    expiresAt_ = parsed->second;
+    return token_;
+}
+
+// ---- saved connections ----
+
+static constexpr const char* kGroupPrefix = "connection ";
+
+Result<ConnectionStore> ConnectionStore::load(const std::string& path) {
+    ConnectionStore store;
+    GKeyFilePtr file(g_key_file_new());
+    GErrorPtr error;
+    if (!g_key_file_load_from_file(file.get(), path.c_str(), G_KEY_FILE_NONE, outPtr(error))) {
+        if (g_error_matches(error.get(), G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+            return store;
+        }
+        return makeError(ErrorKind::Configuration,
+                         "cannot read the saved connections in " + path + ": " + error->message);
+    }
+    auto get = [&](const char* group, const char* key) {
+        GCharPtr v(g_key_file_get_string(file.get(), group, key, nullptr));
+        return v ? std::string(v.get()) : std::string();
+    };
+    store.default_ = get("general", "default");
+    gsize count = 0;
+    GStrvPtr groups(g_key_file_get_groups(file.get(), &count));
+    for (gsize i = 0; i < count; ++i) {
+        const std::string group = groups.get()[i];
+        if (group.rfind(kGroupPrefix, 0) != 0) {
+            continue;
+        }
+        Connection c;
+        c.name = group.substr(std::string(kGroupPrefix).size());
+        auto kind = parseConnectionKind(get(group.c_str(), "kind"));
+        auto auth = parseAuthMethod(get(group.c_str(), "auth"));
+        if (!kind || !auth) {
+            return makeError(ErrorKind::Configuration,
+                             "the saved connection " + c.name + " has an unknown kind or auth");
+        }
+        c.kind = *kind;
+        c.auth = *auth;
+        c.endpoint = get(group.c_str(), "endpoint");
+        c.apiVersion = get(group.c_str(), "api-version");
+        c.defaultModel = get(group.c_str(), "default-model");
+        gsize n = 0;
+        GStrvPtr deployments(
+            g_key_file_get_string_list(file.get(), group.c_str(), "deployments", &n, nullptr));
+        for (gsize j = 0; j < n; ++j) {
+            std::string entry = deployments.get()[j];
+            auto eq = entry.find('=');
+            c.deployments.push_back(eq == std::string::npos
+                                        ? Deployment{entry, ""}
+                                        : Deployment{entry.substr(0, eq), entry.substr(eq + 1)});
+        }
+        store.connections_.push_back(std::move(c));
+    }
+    return store;
+}
+
+Status ConnectionStore::save(const std::string& path) const {
+    GKeyFilePtr file(g_key_file_new());
+    if (!default_.empty()) {
+        g_key_file_set_string(file.get(), "general", "default", default_.c_str());
+    }
+    for (const auto& c : connections_) {
+        const std::string group = kGroupPrefix + c.name;
+        g_key_file_set_string(file.get(), group.c_str(), "kind", connectionKindName(c.kind));
+        g_key_file_set_string(file.get(), group.c_str(), "endpoint", c.endpoint.c_str());
+        g_key_file_set_string(file.get(), group.c_str(), "auth", authMethodName(c.auth));
+        if (!c.apiVersion.empty()) {
+            g_key_file_set_string(file.get(), group.c_str(), "api-version", c.apiVersion.c_str());
+        }
+        if (!c.defaultModel.empty()) {
+            g_key_file_set_string(file.get(), group.c_str(), "default-model", c.defaultModel.c_str());
+        }
+        std::vector<std::string> entries;
+        std::vector<const char*> list;
+        entries.reserve(c.deployments.size());
+        for (const auto& d : c.deployments) {
+            entries.push_back(d.model.empty() ? d.name : d.name + "=" + d.model);
+        }
+        for (const auto& e : entries) {
+            list.push_back(e.c_str());
+        }
+        if (!list.empty()) {
+            g_key_file_set_string_list(file.get(), group.c_str(), "deployments", list.data(),
+                                       list.size());
+        }
+    }
+    GCharPtr dir(g_path_get_dirname(path.c_str()));
+    g_mkdir_with_parents(dir.get(), 0700);
+    GErrorPtr error;
+    if (!g_key_file_save_to_file(file.get(), path.c_str(), outPtr(error))) {
+        return makeError(ErrorKind::Configuration,
+                         "cannot save the connections to " + path + ": " + error->message);
+    }
+    return Ok{};
+}
+
+const Connection* ConnectionStore::find(const std::string& name) const {
+    for (const auto& c : connections_) {
+        if (c.name == name) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+const Connection* ConnectionStore::defaultConnection() const {
+    if (const Connection* c = find(default_)) {
+        return c;
+    }
+    return connections_.size() == 1 ? &connections_.front() : nullptr;
+}
+
+void ConnectionStore::put(Connection connection) {
+    for (auto& c : connections_) {
+        if (c.name == connection.name) {
+            c = std::move(connection);
+            return;
+        }
+    }
+    connections_.push_back(std::move(connection));
+}
+
+} // namespace imagegen

@@ -1,0 +1,37 @@
+#include "error.h"
+
+namespace imagegen {
+
+const char* errorKindName(ErrorKind kind) {
+    switch (kind) {
+    case ErrorKind::InvalidRequest:
+        return "invalid-request";
+    case ErrorKind::Configuration:
+        return "configuration";
+    case ErrorKind::Authentication:
+        return "authentication";
+    case ErrorKind::NotFound:
+        return "not-found";
+    case ErrorKind::BadRequest:
+        return "bad-request";
+    case ErrorKind::ContentFilter:
+        return "content-filter";
+    case ErrorKind::RateLimited:
+        return "rate-limited";
+    case ErrorKind::Server:
+        return "server";
+    case ErrorKind::Network:
+        return "network";
+    case ErrorKind::Timeout:
+        return "timeout";
+    case ErrorKind::Cancelled:
+        return "cancelled";
+    case ErrorKind::MalformedResponse:
+        return "malformed-response";
+    case ErrorKind::Image:
+        return "image";
+    }
+    return "unknown";
+}
+
+} // namespace imagegen

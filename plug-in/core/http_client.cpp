@@ -1,0 +1,387 @@
+#include "http_client.h"
+
+#include <glib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+namespace imagegen {
+
+std::string HttpResponse::header(const std::string& name) const {
+    for (const auto& [k, v] : headers) {
+        if (g_ascii_strcasecmp(k.c_str(), name.c_str()) == 0) {
+            return v;
+        }
+    }
+    return {};
+}
+
+std::string HttpResponse::requestId() const {
+    std::string id = header("apim-request-id");
+    return id.empty() ? header("x-request-id") : id;
+}
+
+static std::optional<double> parseNumber(const std::string& text) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    const double v = g_ascii_strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !std::isfinite(v)) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+// The delay the server asks for, in seconds, in the SDKs' order of preference.
+static std::optional<double> serverDelay(const HttpResponse& r, int64_t nowUnix) {
+    if (auto ms = parseNumber(r.header("retry-after-ms"))) {
+        return *ms / 1000.0;
+    }
+    if (auto ms = parseNumber(r.header("x-ms-retry-after-ms"))) {
+        return *ms / 1000.0;
+    }
+    const std::string retryAfter = r.header("retry-after");
+    if (auto seconds = parseNumber(retryAfter)) {
+        return *seconds;
+    }
+    if (!retryAfter.empty()) {
+        if (GDateTime* when = soup_date_time_new_from_http_string(retryAfter.c_str())) {
+            const int64_t at = g_date_time_to_unix(when);
+            g_date_time_unref(when);
+            return std::max<double>(0.0, static_cast<double>(at - nowUnix));
+        }
+    }
+    return std::nullopt;
+}
+
+double backoffSeconds(int retriesTaken, double random) {
+    const double base = std::min(0.5 * std::pow(2.0, retriesTaken), 8.0);
+    return base * (1.0 - 0.25 * random);
+}
+
+std::optional<double> retryDelaySeconds(const HttpResponse& response, int retriesTaken,
+                                        const HttpOptions& options, double random, int64_t nowUnix) {
+    const std::string shouldRetry = response.header("x-should-retry");
+    bool retry = false;
+    if (shouldRetry == "true") {
+        retry = true;
+    } else if (shouldRetry == "false") {
+        retry = false;
+    } else {
+        const int s = response.status;
+        retry = s == 408 || s == 409 || s == 429 || s >= 500;
+    }
+    if (!retry) {
+        return std::nullopt;
+    }
+    auto delay = serverDelay(response, nowUnix);
+    if (delay && *delay >= 0.0 && *delay <= options.maxServerDelaySeconds) {
+        return *delay;
+    }
+    return backoffSeconds(retriesTaken, random);
+}
+
+// One request and its retries. It owns itself: it is deleted once `done` has run.
+class HttpOperation {
+  public:
+    HttpOperation(HttpClient& client, const HttpRequest& request, GCancellable* outer,
+                  HttpClient::Done done, HttpClient::Chunk chunk)
+        : client_(client), method_(request.method), url_(request.url), headers_(request.headers),
+          contentType_(request.contentType), body_(bytesFromString(std::string(request.body))),
+          outer_(outer != nullptr ? addRef(outer) : adoptRef(g_cancellable_new())),
+          done_(std::move(done)), chunk_(std::move(chunk)) {}
+
+    HttpOperation(const HttpOperation&) = delete;
+    HttpOperation& operator=(const HttpOperation&) = delete;
+    HttpOperation(HttpOperation&&) = delete;
+    HttpOperation& operator=(HttpOperation&&) = delete;
+    ~HttpOperation() = default;
+
+    void start() {
+        cancelHandler_ = g_cancellable_connect(outer_.get(), G_CALLBACK(onOuterCancelled), this, nullptr);
+        if (g_cancellable_is_cancelled(outer_.get())) {
+            return; // onOuterCancelled has already scheduled the end
+        }
+        startAttempt();
+    }
+
+  private:
+    HttpClient& client_;
+    std::string method_;
+    std::string url_;
+    std::vector<Header> headers_;
+    std::string contentType_;
+    GBytesPtr body_;
+    GRef<GCancellable> outer_;
+    gulong cancelHandler_ = 0;
+    GRef<GCancellable> attempt_;
+    GRef<SoupMessage> message_;
+    GRef<GInputStream> stream_;
+    guint connectTimer_ = 0;
+    guint totalTimer_ = 0;
+    guint retryTimer_ = 0;
+    guint cancelIdle_ = 0;
+    bool timedOut_ = false;
+    bool connectTimedOut_ = false;
+    bool chunksDelivered_ = false;
+    int retries_ = 0;
+    HttpResponse response_;
+    HttpClient::Done done_;
+    HttpClient::Chunk chunk_;
+
+    [[nodiscard]] bool deliversChunks() const {
+        return chunk_ && response_.status >= 200 && response_.status < 300;
+    }
+
+    std::string host() const {
+        GUri* uri = g_uri_parse(url_.c_str(), G_URI_FLAGS_NONE, nullptr);
+        std::string h = uri != nullptr && g_uri_get_host(uri) != nullptr ? g_uri_get_host(uri) : url_;
+        if (uri != nullptr) {
+            g_uri_unref(uri);
+        }
+        return h;
+    }
+
+    static void removeSource(guint& id) {
+        if (id != 0) {
+            g_source_remove(id);
+            id = 0;
+        }
+    }
+
+    void endAttempt() {
+        removeSource(connectTimer_);
+        removeSource(totalTimer_);
+        if (message_) {
+            g_signal_handlers_disconnect_by_data(message_.get(), this);
+        }
+        stream_.reset();
+        message_.reset();
+        attempt_.reset();
+    }
+
+    void startAttempt() {
+        ++client_.attemptsStarted_;
+        response_ = {};
+        timedOut_ = false;
+        connectTimedOut_ = false;
+        SoupMessage* msg = soup_message_new(method_.c_str(), url_.c_str());
+        if (msg == nullptr) {
+            finish(makeError(ErrorKind::Configuration, "the URL " + url_ + " is not valid"));
+            return;
+        }
+        message_ = adoptRef(msg);
+        attempt_ = adoptRef(g_cancellable_new());
+        SoupMessageHeaders* h = soup_message_get_request_headers(msg);
+        for (const auto& [name, value] : headers_) {
+            soup_message_headers_replace(h, name.c_str(), value.c_str());
+        }
+        if (!contentType_.empty() || g_bytes_get_size(body_.get()) > 0) {
+            soup_message_set_request_body_from_bytes(
+                msg, contentType_.empty() ? nullptr : contentType_.c_str(), body_.get());
+        }
+        // Once the request headers are written the connection is up; a reused connection has no
+        // network events, so this is the one signal that always comes.
+        g_signal_connect_swapped(msg, "wrote-headers", G_CALLBACK(onConnected), this);
+        connectTimer_ = g_timeout_add(static_cast<guint>(client_.options_.connectTimeoutMs),
+                                      onConnectTimeout, this);
+        totalTimer_ = g_timeout_add(static_cast<guint>(client_.options_.totalTimeoutMs),
+                                    onTotalTimeout, this);
+        soup_session_send_async(client_.session_.get(), msg, G_PRIORITY_DEFAULT, attempt_.get(),
+                                onSent, this);
+    }
+
+    static void onConnected(HttpOperation* self) { removeSource(self->connectTimer_); }
+
+    static gboolean onConnectTimeout(gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        self->connectTimer_ = 0;
+        self->timedOut_ = true;
+        self->connectTimedOut_ = true;
+        g_cancellable_cancel(self->attempt_.get());
+        return G_SOURCE_REMOVE;
+    }
+
+    static gboolean onTotalTimeout(gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        self->totalTimer_ = 0;
+        self->timedOut_ = true;
+        g_cancellable_cancel(self->attempt_.get());
+        return G_SOURCE_REMOVE;
+    }
+
+    static void onOuterCancelled(GCancellable* /*outer*/, gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        if (self->attempt_) {
+            g_cancellable_cancel(self->attempt_.get()); // the pending callback ends the operation
+            return;
+        }
+        // Waiting between tries (or not started): end from an idle, as g_cancellable_disconnect
+        // may not be called from inside this handler.
+        removeSource(self->retryTimer_);
+        if (self->cancelIdle_ == 0) {
+            self->cancelIdle_ = g_idle_add(
+                [](gpointer p) -> gboolean {
+                    auto* op = static_cast<HttpOperation*>(p);
+                    op->cancelIdle_ = 0;
+                    op->finish(makeError(ErrorKind::Cancelled, "cancelled"));
+                    return G_SOURCE_REMOVE;
+                },
+                self);
+        }
+    }
+
+    static void onSent(GObject* source, GAsyncResult* result, gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        try {
+            GErrorPtr error;
+            GInputStream* stream = soup_session_send_finish(SOUP_SESSION(source), result, outPtr(error));
+            if (stream == nullptr) {
+                self->attemptFailed(error.get());
+                return;
+            }
+            self->stream_ = adoptRef(stream);
+            removeSource(self->connectTimer_);
+            self->response_.status = static_cast<int>(soup_message_get_status(self->message_.get()));
+            soup_message_headers_foreach(
+                soup_message_get_response_headers(self->message_.get()),
+                [](const char* name, const char* value, gpointer p) {
+                    static_cast<HttpResponse*>(p)->headers.emplace_back(name, value);
+                },
+                &self->response_);
+            self->readNext();
+        } catch (const std::exception& e) {
+            self->finish(makeError(ErrorKind::Network, e.what()));
+        }
+    }
+
+    void readNext() {
+        g_input_stream_read_bytes_async(stream_.get(), 64 * 1024, G_PRIORITY_DEFAULT,
+                                        attempt_.get(), onRead, this);
+    }
+
+    static void onRead(GObject* source, GAsyncResult* result, gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        try {
+            GErrorPtr error;
+            GBytesPtr bytes(g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, outPtr(error)));
+            if (!bytes) {
+                self->attemptFailed(error.get());
+                return;
+            }
+            gsize size = 0;
+            const auto* p = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
+            if (size == 0) {
+                self->attemptComplete();
+                return;
+            }
+            if (self->deliversChunks()) {
+                self->chunksDelivered_ = true;
+                self->chunk_(self->response_, std::string_view(p, size));
+            } else if (self->response_.status < 300 ||
+                       self->response_.body.size() < self->client_.options_.maxErrorBodyBytes) {
+                self->response_.body.append(p, size);
+            }
+            self->readNext();
+        } catch (const std::exception& e) {
+            self->finish(makeError(ErrorKind::Network, e.what()));
+        }
+    }
+
+    void attemptComplete() {
+        endAttempt();
+        if (response_.status >= 200 && response_.status < 300) {
+            finish(std::move(response_));
+            return;
+        }
+        const HttpOptions& o = client_.options_;
+        const double random = o.random ? o.random() : g_random_double();
+        auto delay = retries_ < o.maxRetries
+                         ? retryDelaySeconds(response_, retries_, o, random, g_get_real_time() / 1'000'000)
+                         : std::nullopt;
+        if (!delay) {
+            finish(std::move(response_));
+            return;
+        }
+        scheduleRetry(*delay);
+    }
+
+    void attemptFailed(const GError* error) {
+        const bool outerCancelled = g_cancellable_is_cancelled(outer_.get()) != FALSE;
+        const bool timedOut = timedOut_;
+        const bool connectTimedOut = connectTimedOut_;
+        const std::string detail = error != nullptr ? error->message : "unknown error";
+        endAttempt();
+        if (outerCancelled) {
+            finish(makeError(ErrorKind::Cancelled, "cancelled"));
+            return;
+        }
+        Error e;
+        if (timedOut) {
+            e.kind = ErrorKind::Timeout;
+            e.message = connectTimedOut
+                            ? "Could not connect to " + host() + " within " +
+                                  std::to_string(client_.options_.connectTimeoutMs / 1000) + " s"
+                            : "The service at " + host() + " did not answer within " +
+                                  std::to_string(client_.options_.totalTimeoutMs / 1000) + " s";
+        } else {
+            e.kind = ErrorKind::Network;
+            e.message = "Could not reach the service at " + host() + ": " + detail;
+        }
+        if (chunksDelivered_ || retries_ >= client_.options_.maxRetries) {
+            finish(std::move(e));
+            return;
+        }
+        const HttpOptions& o = client_.options_;
+        scheduleRetry(backoffSeconds(retries_, o.random ? o.random() : g_random_double()));
+    }
+
+    void scheduleRetry(double seconds) {
+        ++retries_;
+        retryTimer_ = g_timeout_add(static_cast<guint>(std::lround(seconds * 1000.0)),
+                                    [](gpointer p) -> gboolean {
+                                        auto* self = static_cast<HttpOperation*>(p);
+                                        self->retryTimer_ = 0;
+                                        self->startAttempt();
+                                        return G_SOURCE_REMOVE;
+                                    },
+                                    this);
+    }
+
+    void finish(Result<HttpResponse> result) {
+        endAttempt();
+        removeSource(retryTimer_);
+        removeSource(cancelIdle_);
+        g_cancellable_disconnect(outer_.get(), cancelHandler_);
+        HttpClient::Done done = std::move(done_);
+        delete this;
+        try {
+            done(std::move(result));
+        } catch (...) {
+            g_warning("imagegen: an HTTP completion handler threw");
+        }
+    }
+};
+
+HttpClient::HttpClient(HttpOptions options)
+    : options_(std::move(options)),
+      // timeout 0: a generation may take minutes before its first byte; our own timers bound it.
+      session_(adoptRef(soup_session_new_with_options("timeout", 0U, "user-agent",
+                                                      "imagegen-gimp/" IMAGEGEN_VERSION, nullptr))) {}
+
+HttpClient::~HttpClient() = default;
+
+void HttpClient::send(const HttpRequest& request, GCancellable* cancellable, Done done, Chunk onChunk) {
+    auto* op = new HttpOperation(*this, request, cancellable, std::move(done), std::move(onChunk));
+    op->start();
+}
+
+void iterateUntil(const bool& finished) {
+    while (!finished) {
+        g_main_context_iteration(nullptr, TRUE);
+    }
+}
+
+} // namespace imagegen

@@ -1,0 +1,78 @@
+// An asynchronous HTTP client on libsoup-3.0 with the official SDKs' retry policy
+// (PROTOCOL.md §9): one GCancellable per operation, a connect timeout, a whole-request timeout,
+// and the body handed over in chunks for streamed answers.
+#pragma once
+
+#include "connection.h"
+#include "error.h"
+#include "glib_ptr.h"
+#include "request_encoding.h"
+
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imagegen {
+
+struct HttpOptions {
+    int connectTimeoutMs = 10'000;
+    int totalTimeoutMs = 600'000; // per attempt, as the SDKs count it
+    int maxRetries = 2;
+    double maxServerDelaySeconds = 60.0; // a longer Retry-After falls back to our own backoff
+    size_t maxErrorBodyBytes = 1 << 20;
+    std::function<double()> random; // in [0, 1), for the jitter; g_random_double when empty
+};
+
+struct HttpResponse {
+    int status = 0;
+    std::vector<Header> headers;
+    std::string body; // empty when it was handed over in chunks
+    [[nodiscard]] std::string header(const std::string& name) const; // case-insensitive
+    [[nodiscard]] std::string requestId() const; // apim-request-id or x-request-id
+};
+
+// The delay before the next try, or nullopt when the answer is not to be retried: 408, 409, 429
+// and 5xx are (x-should-retry overrides); the server's delay from retry-after-ms,
+// x-ms-retry-after-ms or Retry-After (seconds or an HTTP date) is honoured up to
+// maxServerDelaySeconds, otherwise min(0.5 * 2^k, 8) s less up to 25 % jitter.
+std::optional<double> retryDelaySeconds(const HttpResponse& response, int retriesTaken,
+                                        const HttpOptions& options, double random, int64_t nowUnix);
+double backoffSeconds(int retriesTaken, double random);
+
+class HttpClient {
+  public:
+    using Done = std::function<void(Result<HttpResponse>)>;
+    // Called with the response's status and headers (body still empty) and each piece of a 2xx body.
+    using Chunk = std::function<void(const HttpResponse& head, std::string_view chunk)>;
+
+    explicit HttpClient(HttpOptions options = {});
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+    HttpClient(HttpClient&&) = delete;
+    HttpClient& operator=(HttpClient&&) = delete;
+
+    // Sends with retries. `done` runs once, on the thread-default main context. With `onChunk`,
+    // a 2xx body is handed over as it arrives instead of being collected (and is then never
+    // retried once a chunk has been handed over).
+    void send(const HttpRequest& request, GCancellable* cancellable, Done done, Chunk onChunk = {});
+
+    [[nodiscard]] const HttpOptions& options() const { return options_; }
+    [[nodiscard]] int attemptsStarted() const { return attemptsStarted_; }
+
+  private:
+    friend class HttpOperation;
+    HttpOptions options_;
+    GRef<SoupSession> session_;
+    int attemptsStarted_ = 0;
+};
+
+// Runs the thread-default main context until `finished` turns true.
+void iterateUntil(const bool& finished);
+
+} // namespace imagegen

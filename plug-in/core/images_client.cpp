@@ -1,0 +1,295 @@
+#include "images_client.h"
+
+#include "request_encoding.h"
+
+#include <memory>
+#include <optional>
+
+namespace imagegen {
+
+namespace {
+
+// What one streamed or plain request has gathered so far.
+struct RequestState {
+    SseParser parser;
+    bool eventStream = false;
+    std::string body; // a 2xx answer that came as JSON despite stream=true
+    std::vector<GeneratedImage> completed;
+    Usage usage;
+    std::optional<Error> streamError;
+};
+
+void addUsage(Usage& total, const Usage& u) {
+    if (!u.present) {
+        return;
+    }
+    total.present = true;
+    total.totalTokens += u.totalTokens;
+    total.inputTokens += u.inputTokens;
+    total.outputTokens += u.outputTokens;
+    total.textTokens += u.textTokens;
+    total.imageTokens += u.imageTokens;
+}
+
+bool isHtml(const HttpResponse& r) {
+    return r.header("content-type").find("text/html") != std::string::npos;
+}
+
+class Batch : public std::enable_shared_from_this<Batch> {
+  public:
+    Batch(HttpClient& http, size_t maxInFlight, std::vector<HttpRequest> requests,
+          std::vector<bool> streamed, GCancellable* outer, ImagesCallbacks callbacks,
+          ImagesClient::Done done)
+        : http_(http), maxInFlight_(maxInFlight), requests_(std::move(requests)),
+          streamed_(std::move(streamed)), inner_(adoptRef(g_cancellable_new())),
+          outer_(outer != nullptr ? addRef(outer) : GRef<GCancellable>()),
+          images_(requests_.size()), callbacks_(std::move(callbacks)), done_(std::move(done)) {}
+
+    void start() {
+        if (outer_) {
+            outerHandler_ = g_cancellable_connect(
+                outer_.get(),
+                G_CALLBACK(+[](GCancellable* /*c*/, gpointer inner) {
+                    g_cancellable_cancel(G_CANCELLABLE(inner));
+                }),
+                inner_.get(), nullptr);
+        }
+        pump();
+    }
+
+  private:
+    HttpClient& http_;
+    size_t maxInFlight_;
+    std::vector<HttpRequest> requests_;
+    std::vector<bool> streamed_;
+    GRef<GCancellable> inner_;
+    GRef<GCancellable> outer_;
+    gulong outerHandler_ = 0;
+    size_t next_ = 0;
+    size_t inFlight_ = 0;
+    size_t finished_ = 0;
+    std::vector<std::vector<GeneratedImage>> images_;
+    Usage usage_;
+    std::optional<Error> firstError_;
+    ImagesCallbacks callbacks_;
+    ImagesClient::Done done_;
+    bool ended_ = false;
+
+    void pump() {
+        while (!firstError_ && inFlight_ < maxInFlight_ && next_ < requests_.size()) {
+            startOne(next_++);
+        }
+        if (inFlight_ == 0 && (firstError_ || finished_ == requests_.size())) {
+            end();
+        }
+    }
+
+    void fail(Error e) {
+        if (!firstError_) {
+            firstError_ = std::move(e);
+        }
+        g_cancellable_cancel(inner_.get()); // stops every request still under way
+    }
+
+    void startOne(size_t index) {
+        ++inFlight_;
+        auto self = shared_from_this();
+        auto state = std::make_shared<RequestState>();
+        HttpClient::Chunk onChunk;
+        if (streamed_[index]) {
+            onChunk = [self, state, index](const HttpResponse& head, std::string_view chunk) {
+                self->takeChunk(index, *state, head, chunk);
+            };
+        }
+        http_.send(requests_[index], inner_.get(),
+                   [self, state, index](Result<HttpResponse> r) {
+                       self->requestDone(index, *state, std::move(r));
+                   },
+                   std::move(onChunk));
+    }
+
+    void takeChunk(size_t index, RequestState& state, const HttpResponse& head, std::string_view chunk) {
+        if (state.body.empty() && state.completed.empty() && !state.eventStream) {
+            state.eventStream = head.header("content-type").find("text/event-stream") != std::string::npos;
+        }
+        if (!state.eventStream) {
+            state.body.append(chunk);
+            return;
+        }
+        for (const auto& event : state.parser.feed(chunk)) {
+            takeEvent(index, state, event);
+        }
+    }
+
+    void takeEvent(size_t index, RequestState& state, const SseEvent& event) {
+        if (state.streamError) {
+            return;
+        }
+        auto parsed = parseStreamEvent(event);
+        if (!parsed) {
+            state.streamError = parsed.error();
+            g_cancellable_cancel(inner_.get());
+            return;
+        }
+        if (parsed->type == StreamEventType::PartialImage && callbacks_.onPartial) {
+            callbacks_.onPartial(index, parsed->partialIndex, parsed->image.bytes);
+        } else if (parsed->type == StreamEventType::Completed) {
+            addUsage(state.usage, parsed->usage);
+            state.completed.push_back(std::move(parsed->image));
+        }
+    }
+
+    void requestDone(size_t index, RequestState& state, Result<HttpResponse> r) {
+        --inFlight_;
+        if (state.streamError) {
+            fail(*state.streamError);
+            pump();
+            return;
+        }
+        if (!r) {
+            fail(r.error());
+            pump();
+            return;
+        }
+        HttpResponse& response = *r;
+        if (response.status < 200 || response.status >= 300) {
+            fail(classifyHttpError(response.status, response.body, response.requestId()));
+            pump();
+            return;
+        }
+        if (isHtml(response)) {
+            fail(makeError(ErrorKind::MalformedResponse,
+                           "the service answered with a web page instead of images: check the endpoint"));
+            pump();
+            return;
+        }
+        std::vector<GeneratedImage> images;
+        if (streamed_[index] && state.eventStream) {
+            for (const auto& event : state.parser.finish()) {
+                takeEvent(index, state, event);
+            }
+            if (state.streamError) {
+                fail(*state.streamError);
+                pump();
+                return;
+            }
+            if (state.completed.empty()) {
+                fail(makeError(ErrorKind::MalformedResponse,
+                               "the service's stream ended before the image was complete"));
+                pump();
+                return;
+            }
+            images = std::move(state.completed);
+            addUsage(usage_, state.usage);
+        } else {
+            auto parsed = parseImagesResponse(streamed_[index] ? state.body : response.body);
+            if (!parsed) {
+                Error e = parsed.error();
+                if (!response.requestId().empty()) {
+                    e.message += " [request " + response.requestId() + "]";
+                }
+                fail(std::move(e));
+                pump();
+                return;
+            }
+            images = std::move(parsed->images);
+            addUsage(usage_, parsed->usage);
+        }
+        ++inFlight_; // still busy while any URL is downloaded
+        download(index, std::make_shared<std::vector<GeneratedImage>>(std::move(images)), 0);
+    }
+
+    // dall-e answers with URLs when asked: fetch them, without our credentials.
+    void download(size_t index, std::shared_ptr<std::vector<GeneratedImage>> images, size_t k) {
+        while (k < images->size() && (*images)[k].url.empty()) {
+            ++k;
+        }
+        if (k == images->size()) {
+            --inFlight_;
+            images_[index] = std::move(*images);
+            ++finished_;
+            if (callbacks_.onProgress) {
+                callbacks_.onProgress(finished_, requests_.size());
+            }
+            pump();
+            return;
+        }
+        const std::string url = (*images)[k].url;
+        if (auto ok = checkEndpoint(url); !ok) {
+            --inFlight_;
+            fail(makeError(ErrorKind::MalformedResponse,
+                           "the service gave an image URL that is not https: " + url));
+            pump();
+            return;
+        }
+        HttpRequest get;
+        get.method = "GET";
+        get.url = url;
+        auto self = shared_from_this();
+        http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
+            if (!r || r->status != 200) {
+                --self->inFlight_;
+                self->fail(!r ? r.error()
+                              : makeError(ErrorKind::MalformedResponse,
+                                          "the image could not be downloaded from the service (HTTP " +
+                                              std::to_string(r->status) + ")"));
+                self->pump();
+                return;
+            }
+            (*images)[k].bytes = std::move(r->body);
+            (*images)[k].url.clear();
+            self->download(index, images, k + 1);
+        });
+    }
+
+    void end() {
+        if (ended_) {
+            return;
+        }
+        ended_ = true;
+        if (outer_) {
+            g_cancellable_disconnect(outer_.get(), outerHandler_);
+        }
+        ImagesClient::Done done = std::move(done_);
+        if (outer_ && g_cancellable_is_cancelled(outer_.get())) {
+            done(makeError(ErrorKind::Cancelled, "cancelled"));
+            return;
+        }
+        if (firstError_) {
+            done(*firstError_);
+            return;
+        }
+        ImagesResult result;
+        for (auto& list : images_) {
+            for (auto& image : list) {
+                result.images.push_back(std::move(image));
+            }
+        }
+        result.usage = usage_;
+        result.requestsSent = static_cast<int>(requests_.size());
+        done(std::move(result));
+    }
+};
+
+} // namespace
+
+void ImagesClient::run(const Connection& connection, const Credential& credential,
+                       const std::vector<ImageRequest>& plan, GCancellable* cancellable,
+                       ImagesCallbacks callbacks, Done done) {
+    std::vector<HttpRequest> requests;
+    std::vector<bool> streamed;
+    for (const auto& request : plan) {
+        auto http = buildImagesRequest(connection, credential, request);
+        if (!http) {
+            done(http.error());
+            return;
+        }
+        requests.push_back(std::move(*http));
+        streamed.push_back(request.stream);
+    }
+    auto batch = std::make_shared<Batch>(http_, maxInFlight_, std::move(requests), std::move(streamed),
+                                         cancellable, std::move(callbacks), std::move(done));
+    batch->start();
+}
+
+} // namespace imagegen

@@ -1,0 +1,100 @@
+#include "json_util.h"
+
+namespace imagegen::json {
+
+Result<ParserPtr> parseObject(std::string_view text, JsonObject** root) {
+    auto parser = adoptRef(json_parser_new());
+    GErrorPtr error;
+    if (!json_parser_load_from_data(parser.get(), text.data(), static_cast<gssize>(text.size()),
+                                    outPtr(error))) {
+        return makeError(ErrorKind::MalformedResponse,
+                         std::string("not valid JSON: ") + error->message);
+    }
+    JsonNode* node = json_parser_get_root(parser.get());
+    if (node == nullptr || !JSON_NODE_HOLDS_OBJECT(node)) {
+        return makeError(ErrorKind::MalformedResponse, "the JSON is not an object");
+    }
+    *root = json_node_get_object(node);
+    return parser;
+}
+
+static JsonNode* member(JsonObject* o, const char* name) {
+    if (o == nullptr || !json_object_has_member(o, name)) {
+        return nullptr;
+    }
+    return json_object_get_member(o, name);
+}
+
+JsonObject* object(JsonObject* o, const char* name) {
+    JsonNode* n = member(o, name);
+    return n != nullptr && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
+}
+
+JsonArray* array(JsonObject* o, const char* name) {
+    JsonNode* n = member(o, name);
+    return n != nullptr && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : nullptr;
+}
+
+std::optional<std::string> string(JsonObject* o, const char* name) {
+    JsonNode* n = member(o, name);
+    if (n == nullptr || json_node_get_value_type(n) != G_TYPE_STRING) {
+        return std::nullopt;
+    }
+    return std::string(json_node_get_string(n));
+}
+
+std::optional<int64_t> integer(JsonObject* o, const char* name) {
+    JsonNode* n = member(o, name);
+    if (n == nullptr || json_node_get_value_type(n) != G_TYPE_INT64) {
+        return std::nullopt;
+    }
+    return json_node_get_int(n);
+}
+
+std::optional<double> number(JsonObject* o, const char* name) {
+    JsonNode* n = member(o, name);
+    if (n == nullptr || !JSON_NODE_HOLDS_VALUE(n)) {
+        return std::nullopt;
+    }
+    GType t = json_node_get_value_type(n);
+    if (t == G_TYPE_INT64) {
+        return static_cast<double>(json_node_get_int(n));
+    }
+    if (t == G_TYPE_DOUBLE) {
+        return json_node_get_double(n);
+    }
+    return std::nullopt;
+}
+
+std::optional<bool> boolean(JsonObject* o, const char* name) {
+    JsonNode* n = member(o, name);
+    if (n == nullptr || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+        return std::nullopt;
+    }
+    return json_node_get_boolean(n) != FALSE;
+}
+
+std::vector<std::string> stringArray(JsonObject* o, const char* name) {
+    std::vector<std::string> out;
+    JsonArray* a = array(o, name);
+    if (a == nullptr) {
+        return out;
+    }
+    for (guint i = 0; i < json_array_get_length(a); ++i) {
+        JsonNode* n = json_array_get_element(a, i);
+        if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING) {
+            out.emplace_back(json_node_get_string(n));
+        }
+    }
+    return out;
+}
+
+std::string toText(JsonNode* node) {
+    if (node == nullptr) {
+        return {};
+    }
+    GCharPtr text(json_to_string(node, FALSE));
+    return text ? std::string(text.get()) : std::string();
+}
+
+} // namespace imagegen::json

@@ -1,0 +1,34 @@
+// Small, type-checked readers over json-glib objects: a member of the wrong type reads as
+// absent instead of tripping json-glib's critical warnings.
+#pragma once
+
+#include "error.h"
+#include "glib_ptr.h"
+
+#include <json-glib/json-glib.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imagegen::json {
+
+using ParserPtr = GRef<JsonParser>;
+
+// Parses text into a parser that owns the tree; the root must be an object.
+Result<ParserPtr> parseObject(std::string_view text, JsonObject** root);
+
+JsonObject* object(JsonObject* o, const char* name);
+JsonArray* array(JsonObject* o, const char* name);
+std::optional<std::string> string(JsonObject* o, const char* name);
+std::optional<int64_t> integer(JsonObject* o, const char* name);
+std::optional<double> number(JsonObject* o, const char* name);
+std::optional<bool> boolean(JsonObject* o, const char* name);
+std::vector<std::string> stringArray(JsonObject* o, const char* name);
+
+// Compact JSON text of a node (for passing Azure's filter results on unchanged).
+std::string toText(JsonNode* node);
+
+} // namespace imagegen::json

@@ -1,0 +1,324 @@
+#include "region.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace imagegen {
+
+Rect intersect(Rect a, Rect b) {
+    const int x0 = std::max(a.x, b.x);
+    const int y0 = std::max(a.y, b.y);
+    const int x1 = std::min(a.right(), b.right());
+    const int y1 = std::min(a.bottom(), b.bottom());
+    if (x1 <= x0 || y1 <= y0) {
+        return {};
+    }
+    return {x0, y0, x1 - x0, y1 - y0};
+}
+
+Rect contextRegion(Rect selection, double context, Size canvas) {
+    const int pad = static_cast<int>(std::lround(std::max(0.0, context) *
+                                                 std::max(selection.width, selection.height)));
+    Rect grown{selection.x - pad, selection.y - pad, selection.width + 2 * pad,
+               selection.height + 2 * pad};
+    return intersect(grown, Rect{0, 0, canvas.width, canvas.height});
+}
+
+static int roundTo(double v, int multiple) {
+    return std::max(multiple, static_cast<int>(std::lround(v / multiple)) * multiple);
+}
+
+Result<Size> chooseApiSize(const ModelCaps& caps, const std::string& requested, Size region) {
+    if (region.width <= 0 || region.height <= 0) {
+        return makeError(ErrorKind::InvalidRequest, "the area to edit is empty");
+    }
+    if (!requested.empty() && requested != "auto") {
+        if (!caps.offersSize(requested)) {
+            return makeError(ErrorKind::InvalidRequest,
+                             "size " + requested + " is not offered by " + caps.name + ": use " +
+                                 joinAlternatives(caps.sizes));
+        }
+        return *parseSize(requested);
+    }
+    const double aspect = static_cast<double>(region.width) / region.height;
+    if (caps.freeSizes) {
+        const FreeSizeRule& rule = *caps.freeSizes;
+        const double a = std::clamp(aspect, rule.minAspect, rule.maxAspect);
+        // About a megapixel, or the region's own pixel count when larger (up to the limit).
+        const double pixels = std::clamp(static_cast<double>(region.width) * region.height,
+                                         1024.0 * 1024.0, 2560.0 * 1440.0);
+        double h = std::sqrt(pixels / a);
+        double w = h * a;
+        const double shrink = std::min(1.0, static_cast<double>(rule.maxEdge) / std::max(w, h));
+        Size s{roundTo(w * shrink, rule.multiple), roundTo(h * shrink, rule.multiple)};
+        while (static_cast<int64_t>(s.width) * s.height > rule.maxPixels) {
+            s = {s.width - rule.multiple, s.height - rule.multiple};
+        }
+        return s;
+    }
+    Size best;
+    double bestDistance = std::numeric_limits<double>::max();
+    for (const auto& name : caps.sizes) {
+        auto s = parseSize(name);
+        if (!s) {
+            continue;
+        }
+        const double d = std::fabs(std::log(static_cast<double>(s->width) / s->height / aspect));
+        if (d < bestDistance - 1e-9) {
+            best = *s;
+            bestDistance = d;
+        }
+    }
+    if (best.width == 0) {
+        return makeError(ErrorKind::InvalidRequest, caps.name + " lists no fixed size");
+    }
+    return best;
+}
+
+Rect widenToAspect(Rect region, Size target, Size canvas) {
+    const double aspect = static_cast<double>(target.width) / target.height;
+    Rect r = region;
+    if (static_cast<double>(r.width) / r.height < aspect) {
+        const int w = static_cast<int>(std::lround(r.height * aspect));
+        r.x -= (w - r.width) / 2;
+        r.width = w;
+    } else {
+        const int h = static_cast<int>(std::lround(r.width / aspect));
+        r.y -= (h - r.height) / 2;
+        r.height = h;
+    }
+    // Slide back onto the canvas where it fits; centre it where it does not.
+    auto place = [](int pos, int size, int limit) {
+        if (size >= limit) {
+            return (limit - size) / 2;
+        }
+        return std::clamp(pos, 0, limit - size);
+    };
+    r.x = place(r.x, r.width, canvas.width);
+    r.y = place(r.y, r.height, canvas.height);
+    // The region must still hold the original one (it may not when centred on a small canvas).
+    r.x = std::min(r.x, region.x);
+    r.y = std::min(r.y, region.y);
+    r.x = std::max(r.x, region.right() - r.width);
+    r.y = std::max(r.y, region.bottom() - r.height);
+    return r;
+}
+
+namespace {
+
+double catmullRom(double x) {
+    x = std::fabs(x);
+    if (x < 1.0) {
+        return 1.5 * x * x * x - 2.5 * x * x + 1.0;
+    }
+    if (x < 2.0) {
+        return -0.5 * x * x * x + 2.5 * x * x - 4.0 * x + 2.0;
+    }
+    return 0.0;
+}
+
+struct Contribution {
+    int first = 0;
+    std::vector<float> weights;
+};
+
+// For each output coordinate: which input samples contribute, with which weights.
+std::vector<Contribution> contributions(int in, int out) {
+    std::vector<Contribution> c(static_cast<size_t>(out));
+    const double scale = static_cast<double>(out) / in;
+    const double support = scale < 1.0 ? 2.0 / scale : 2.0;
+    const double stretch = scale < 1.0 ? scale : 1.0;
+    for (int i = 0; i < out; ++i) {
+        const double centre = (i + 0.5) / scale - 0.5;
+        const int first = static_cast<int>(std::floor(centre - support)) + 1;
+        const int last = static_cast<int>(std::floor(centre + support));
+        Contribution& k = c[static_cast<size_t>(i)];
+        k.first = first;
+        double sum = 0.0;
+        for (int j = first; j <= last; ++j) {
+            const double w = catmullRom((j - centre) * stretch);
+            k.weights.push_back(static_cast<float>(w));
+            sum += w;
+        }
+        for (auto& w : k.weights) {
+            w = static_cast<float>(w / sum);
+        }
+    }
+    return c;
+}
+
+// Separable resampling of `channels` interleaved float channels, edges clamped.
+std::vector<float> resample(const std::vector<float>& in, int w, int h, int channels, int nw, int nh) {
+    const auto cx = contributions(w, nw);
+    const auto cy = contributions(h, nh);
+    std::vector<float> tmp(static_cast<size_t>(nw) * h * channels);
+    for (int y = 0; y < h; ++y) {
+        const float* row = in.data() + static_cast<size_t>(y) * w * channels;
+        float* outRow = tmp.data() + static_cast<size_t>(y) * nw * channels;
+        for (int x = 0; x < nw; ++x) {
+            const Contribution& k = cx[static_cast<size_t>(x)];
+            for (int c = 0; c < channels; ++c) {
+                float acc = 0.0F;
+                for (size_t t = 0; t < k.weights.size(); ++t) {
+                    const int sx = std::clamp(k.first + static_cast<int>(t), 0, w - 1);
+                    acc += k.weights[t] * row[static_cast<size_t>(sx) * channels + c];
+                }
+                outRow[static_cast<size_t>(x) * channels + c] = acc;
+            }
+        }
+    }
+    std::vector<float> out(static_cast<size_t>(nw) * nh * channels);
+    const size_t stride = static_cast<size_t>(nw) * channels;
+    for (int y = 0; y < nh; ++y) {
+        const Contribution& k = cy[static_cast<size_t>(y)];
+        float* outRow = out.data() + static_cast<size_t>(y) * stride;
+        for (size_t t = 0; t < k.weights.size(); ++t) {
+            const int sy = std::clamp(k.first + static_cast<int>(t), 0, h - 1);
+            const float* src = tmp.data() + static_cast<size_t>(sy) * stride;
+            const float wt = k.weights[t];
+            for (size_t i = 0; i < stride; ++i) {
+                outRow[i] += wt * src[i];
+            }
+        }
+    }
+    return out;
+}
+
+uint8_t toByte(float v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+
+} // namespace
+
+RgbaImage resize(const RgbaImage& image, int width, int height) {
+    if (image.width == width && image.height == height) {
+        return image;
+    }
+    const size_t n = static_cast<size_t>(image.width) * image.height;
+    std::vector<float> premultiplied(n * 4);
+    for (size_t i = 0; i < n; ++i) {
+        const float a = image.pixels[i * 4 + 3];
+        for (int c = 0; c < 3; ++c) {
+            premultiplied[i * 4 + c] = image.pixels[i * 4 + c] * a / 255.0F;
+        }
+        premultiplied[i * 4 + 3] = a;
+    }
+    auto scaled = resample(premultiplied, image.width, image.height, 4, width, height);
+    RgbaImage out(width, height);
+    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
+        const float a = std::clamp(scaled[i * 4 + 3], 0.0F, 255.0F);
+        for (int c = 0; c < 3; ++c) {
+            out.pixels[i * 4 + c] = a > 0.0F ? toByte(scaled[i * 4 + c] * 255.0F / a) : 0;
+        }
+        out.pixels[i * 4 + 3] = toByte(a);
+    }
+    return out;
+}
+
+std::vector<uint8_t> resizeChannel(const std::vector<uint8_t>& channel, int width, int height,
+                                   int newWidth, int newHeight) {
+    if (width == newWidth && height == newHeight) {
+        return channel;
+    }
+    std::vector<float> in(channel.begin(), channel.end());
+    auto scaled = resample(in, width, height, 1, newWidth, newHeight);
+    std::vector<uint8_t> out(scaled.size());
+    std::transform(scaled.begin(), scaled.end(), out.begin(), toByte);
+    return out;
+}
+
+RgbaImage buildApiMask(const std::vector<uint8_t>& coverage, const RgbaImage& source, Size apiSize) {
+    const size_t n = static_cast<size_t>(source.width) * source.height;
+    std::vector<uint8_t> keep(n);
+    for (size_t i = 0; i < n; ++i) {
+        keep[i] = std::min<uint8_t>(static_cast<uint8_t>(255 - coverage[i]), source.pixels[i * 4 + 3]);
+    }
+    auto scaled = resizeChannel(keep, source.width, source.height, apiSize.width, apiSize.height);
+    RgbaImage mask(apiSize.width, apiSize.height);
+    for (size_t i = 0; i < scaled.size(); ++i) {
+        mask.pixels[i * 4 + 3] = scaled[i];
+    }
+    return mask;
+}
+
+// Squared Euclidean distance transform of one row or column (Felzenszwalb & Huttenlocher).
+static void distance1d(const std::vector<double>& f, std::vector<double>& d, std::vector<int>& v,
+                       std::vector<double>& z, int n) {
+    constexpr double kInf = 1e20;
+    int k = 0;
+    v[0] = 0;
+    z[0] = -kInf;
+    z[1] = kInf;
+    for (int q = 1; q < n; ++q) {
+        double s = 0;
+        while (true) {
+            const int p = v[static_cast<size_t>(k)];
+            s = ((f[static_cast<size_t>(q)] + q * q) - (f[static_cast<size_t>(p)] + p * p)) / (2.0 * q - 2.0 * p);
+            if (s > z[static_cast<size_t>(k)] || k == 0) {
+                break;
+            }
+            --k;
+        }
+        if (s <= z[static_cast<size_t>(k)]) {
+            v[0] = q;
+            z[0] = -kInf;
+            z[1] = kInf;
+            k = 0;
+            continue;
+        }
+        ++k;
+        v[static_cast<size_t>(k)] = q;
+        z[static_cast<size_t>(k)] = s;
+        z[static_cast<size_t>(k) + 1] = kInf;
+    }
+    k = 0;
+    for (int q = 0; q < n; ++q) {
+        while (z[static_cast<size_t>(k) + 1] < q) {
+            ++k;
+        }
+        const int p = v[static_cast<size_t>(k)];
+        d[static_cast<size_t>(q)] = (q - p) * (q - p) + f[static_cast<size_t>(p)];
+    }
+}
+
+std::vector<uint8_t> featherInward(const std::vector<uint8_t>& coverage, int width, int height,
+                                   double feather) {
+    if (feather <= 0.0) {
+        return coverage;
+    }
+    // Distance of every pixel to the nearest pixel outside the selection (coverage 0); the edge
+    // of the region counts as outside only where the selection does not reach it.
+    constexpr double kInf = 1e20;
+    const int n = std::max(width, height);
+    std::vector<double> grid(static_cast<size_t>(width) * height);
+    for (size_t i = 0; i < grid.size(); ++i) {
+        grid[i] = coverage[i] == 0 ? 0.0 : kInf;
+    }
+    std::vector<double> f(static_cast<size_t>(n)), d(static_cast<size_t>(n)), z(static_cast<size_t>(n) + 1);
+    std::vector<int> v(static_cast<size_t>(n));
+    for (int x = 0; x < width; ++x) {
+        for (int y = 0; y < height; ++y) {
+            f[static_cast<size_t>(y)] = grid[static_cast<size_t>(y) * width + x];
+        }
+        distance1d(f, d, v, z, height);
+        for (int y = 0; y < height; ++y) {
+            grid[static_cast<size_t>(y) * width + x] = d[static_cast<size_t>(y)];
+        }
+    }
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            f[static_cast<size_t>(x)] = grid[static_cast<size_t>(y) * width + x];
+        }
+        distance1d(f, d, v, z, width);
+        for (int x = 0; x < width; ++x) {
+            grid[static_cast<size_t>(y) * width + x] = d[static_cast<size_t>(x)];
+        }
+    }
+    std::vector<uint8_t> out(coverage.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+        const double ramp = std::min(1.0, std::sqrt(grid[i]) / feather);
+        out[i] = static_cast<uint8_t>(std::lround(coverage[i] * ramp));
+    }
+    return out;
+}
+
+} // namespace imagegen

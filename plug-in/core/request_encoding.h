@@ -1,0 +1,39 @@
+// The bytes on the wire: JSON for generations, multipart/form-data for edits, as the official
+// SDKs send them (PROTOCOL.md §3, §4.2). Fields left at their defaults are not sent.
+#pragma once
+
+#include "connection.h"
+#include "error.h"
+#include "image_request.h"
+
+#include <string>
+#include <vector>
+
+namespace imagegen {
+
+struct HttpRequest {
+    std::string method = "POST";
+    std::string url;
+    std::vector<Header> headers; // besides Content-Type
+    std::string contentType;
+    std::string body;
+};
+
+// `modelField` is the value of `model` in the body, or empty to leave it out.
+std::string encodeGenerationJson(const ImageRequest& request, const std::string& modelField);
+
+struct Multipart {
+    std::string contentType; // multipart/form-data; boundary=…
+    std::string body;
+};
+Multipart encodeEditMultipart(const ImageRequest& request, const std::string& modelField,
+                              const std::string& boundary);
+std::string randomBoundary();
+
+// The whole request for a connection: URL, auth header, content type and body. An empty
+// boundary picks a random one.
+Result<HttpRequest> buildImagesRequest(const Connection& connection, const Credential& credential,
+                                       const ImageRequest& request,
+                                       const std::string& boundary = {});
+
+} // namespace imagegen

@@ -1,0 +1,333 @@
+#include "responses.h"
+
+#include "json_util.h"
+
+#include <array>
+
+namespace imagegen {
+
+std::optional<std::string> decodeBase64(std::string_view text) {
+    static const std::array<int8_t, 256> table = [] {
+        std::array<int8_t, 256> t{};
+        t.fill(-1);
+        const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (int i = 0; i < 64; ++i) {
+            t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+        }
+        return t;
+    }();
+    if (text.size() % 4 != 0) {
+        return std::nullopt;
+    }
+    size_t padding = 0;
+    if (!text.empty() && text.back() == '=') {
+        padding = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+    }
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    uint32_t acc = 0;
+    for (size_t i = 0; i < text.size() - padding; ++i) {
+        int8_t v = table[static_cast<unsigned char>(text[i])];
+        if (v < 0) {
+            return std::nullopt;
+        }
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        if (i % 4 == 3) {
+            out += static_cast<char>((acc >> 16) & 0xff);
+            out += static_cast<char>((acc >> 8) & 0xff);
+            out += static_cast<char>(acc & 0xff);
+            acc = 0;
+        }
+    }
+    if (padding == 1) {
+        acc <<= 6;
+        out += static_cast<char>((acc >> 16) & 0xff);
+        out += static_cast<char>((acc >> 8) & 0xff);
+    } else if (padding == 2) {
+        acc <<= 12;
+        out += static_cast<char>((acc >> 16) & 0xff);
+    }
+    return out;
+}
+
+static Usage readUsage(JsonObject* o) {
+    Usage u;
+    JsonObject* usage = json::object(o, "usage");
+    if (usage == nullptr) {
+        return u;
+    }
+    u.present = true;
+    u.totalTokens = json::integer(usage, "total_tokens").value_or(0);
+    u.inputTokens = json::integer(usage, "input_tokens").value_or(0);
+    u.outputTokens = json::integer(usage, "output_tokens").value_or(0);
+    JsonObject* details = json::object(usage, "input_tokens_details");
+    u.textTokens = json::integer(details, "text_tokens").value_or(0);
+    u.imageTokens = json::integer(details, "image_tokens").value_or(0);
+    return u;
+}
+
+static Result<GeneratedImage> readImage(JsonObject* item, size_t index) {
+    GeneratedImage image;
+    const std::string which = "image " + std::to_string(index + 1);
+    if (auto b64 = json::string(item, "b64_json")) {
+        auto bytes = decodeBase64(*b64);
+        if (!bytes || bytes->empty()) {
+            return makeError(ErrorKind::MalformedResponse,
+                             "the service sent " + which + " with broken base64 data");
+        }
+        image.bytes = std::move(*bytes);
+    } else if (auto url = json::string(item, "url")) {
+        image.url = *url;
+    } else {
+        return makeError(ErrorKind::MalformedResponse,
+                         "the service sent " + which + " with neither b64_json nor url");
+    }
+    image.revisedPrompt = json::string(item, "revised_prompt").value_or("");
+    if (json_object_has_member(item, "content_filter_results")) {
+        image.contentFilterResults = json::toText(json_object_get_member(item, "content_filter_results"));
+    }
+    if (json_object_has_member(item, "prompt_filter_results")) {
+        image.promptFilterResults = json::toText(json_object_get_member(item, "prompt_filter_results"));
+    }
+    return image;
+}
+
+Result<ImagesResponse> parseImagesResponse(std::string_view body) {
+    JsonObject* root = nullptr;
+    auto parser = json::parseObject(body, &root);
+    if (!parser) {
+        return makeError(ErrorKind::MalformedResponse,
+                         "the service's answer could not be read: " + parser.error().message);
+    }
+    ImagesResponse r;
+    r.created = json::integer(root, "created").value_or(0);
+    JsonArray* data = json::array(root, "data");
+    if (data == nullptr || json_array_get_length(data) == 0) {
+        return makeError(ErrorKind::MalformedResponse, "the service's answer holds no image");
+    }
+    for (guint i = 0; i < json_array_get_length(data); ++i) {
+        JsonNode* node = json_array_get_element(data, i);
+        if (!JSON_NODE_HOLDS_OBJECT(node)) {
+            return makeError(ErrorKind::MalformedResponse, "the service's answer is not an image list");
+        }
+        auto image = readImage(json_node_get_object(node), i);
+        if (!image) {
+            return image.error();
+        }
+        r.images.push_back(std::move(*image));
+    }
+    r.usage = readUsage(root);
+    r.outputFormat = json::string(root, "output_format").value_or("");
+    r.size = json::string(root, "size").value_or("");
+    r.quality = json::string(root, "quality").value_or("");
+    r.background = json::string(root, "background").value_or("");
+    return r;
+}
+
+bool isContentFilterCode(const std::string& code) {
+    return code == "contentFilter" || code == "content_filter" ||
+           code == "content_policy_violation" || code == "moderation_blocked" ||
+           code == "ResponsibleAIPolicyViolation";
+}
+
+static std::string codeOf(JsonObject* o) {
+    if (auto s = json::string(o, "code")) {
+        return *s;
+    }
+    if (auto i = json::integer(o, "code")) {
+        return std::to_string(*i);
+    }
+    return {};
+}
+
+static FilterStage filterStageOf(JsonObject* err, const std::string& message) {
+    if (auto stage = json::string(json::object(err, "moderation_details"), "moderation_stage")) {
+        return *stage == "output" ? FilterStage::Output : FilterStage::Prompt;
+    }
+    if (message.find("Generated image") != std::string::npos ||
+        message.find("generated image") != std::string::npos ||
+        message.find("output") != std::string::npos) {
+        return FilterStage::Output;
+    }
+    return FilterStage::Prompt;
+}
+
+static std::string withStatus(const std::string& what, int status) {
+    return status > 0 ? what + " (HTTP " + std::to_string(status) + ")" : what;
+}
+
+static Error errorFromObject(JsonObject* err, int status, const std::string& requestId) {
+    Error e;
+    e.httpStatus = status;
+    e.requestId = requestId;
+    const std::string serverMessage = json::string(err, "message").value_or("");
+    e.code = codeOf(err);
+    e.param = json::string(err, "param").value_or("");
+    const std::string type = json::string(err, "type").value_or("");
+    JsonObject* inner = json::object(err, "inner_error");
+    if (inner == nullptr) {
+        inner = json::object(err, "innererror");
+    }
+    const std::string innerCode = codeOf(inner);
+    const std::string detail = serverMessage.empty() ? std::string() : ": " + serverMessage;
+
+    if (isContentFilterCode(e.code) || isContentFilterCode(innerCode) ||
+        type == "image_generation_user_error") {
+        e.kind = ErrorKind::ContentFilter;
+        e.filterStage = filterStageOf(err, serverMessage);
+        e.message = e.filterStage == FilterStage::Output
+                        ? withStatus("The service's safety system refused the generated image", status) +
+                              detail + ". Try again, or change the prompt."
+                        : withStatus("The service's safety system refused the prompt", status) + detail +
+                              ". Rephrase the prompt and try again.";
+    } else if (status == 401 || status == 403) {
+        e.kind = ErrorKind::Authentication;
+        e.message = withStatus("The service refused the credentials", status) + detail +
+                    ". Check the connection's API key or token.";
+    } else if (status == 404) {
+        e.kind = ErrorKind::NotFound;
+        e.message = withStatus("The service does not know this deployment or model", status) +
+                    detail + ". Check the model or deployment name.";
+    } else if (status == 429) {
+        e.kind = ErrorKind::RateLimited;
+        e.message = withStatus("The service's rate limit was reached", status) + detail +
+                    ". Wait a moment and try again.";
+    } else if (status >= 500) {
+        e.kind = ErrorKind::Server;
+        e.message = withStatus("The service had an internal error", status) + detail;
+    } else {
+        e.kind = ErrorKind::BadRequest;
+        e.message = withStatus("The service refused the request", status) + detail;
+        if (!e.param.empty() && serverMessage.find(e.param) == std::string::npos) {
+            e.message += " (parameter " + e.param + ")";
+        }
+    }
+    if (!requestId.empty()) {
+        e.message += " [request " + requestId + "]";
+    }
+    return e;
+}
+
+Error classifyHttpError(int status, std::string_view body, const std::string& requestId) {
+    JsonObject* root = nullptr;
+    auto parser = json::parseObject(body, &root);
+    JsonObject* err = parser ? json::object(root, "error") : nullptr;
+    if (err == nullptr && parser) {
+        // Some gateways put the message at the top level.
+        if (json::string(root, "message")) {
+            err = root;
+        }
+    }
+    if (err != nullptr) {
+        return errorFromObject(err, status, requestId);
+    }
+    // No readable error body: say what the status means and nothing of the body, which may be an
+    // HTML page from a proxy.
+    JsonObject* none = json_object_new();
+    Error e = errorFromObject(none, status, requestId);
+    json_object_unref(none);
+    if (status < 400) {
+        e.kind = ErrorKind::MalformedResponse;
+        e.message = withStatus("The service answered with something that is not an image response",
+                               status);
+    }
+    return e;
+}
+
+// ---- server-sent events ----
+
+void SseParser::takeLine(std::string_view line, std::vector<SseEvent>& out) {
+    if (!line.empty() && line.back() == '\r') {
+        line.remove_suffix(1);
+    }
+    if (line.empty()) {
+        if (hasData_) {
+            out.push_back(std::move(current_));
+        }
+        current_ = {};
+        hasData_ = false;
+        return;
+    }
+    if (line.front() == ':') {
+        return; // a comment / keep-alive
+    }
+    auto colon = line.find(':');
+    std::string_view field = line.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+    }
+    if (field == "event") {
+        current_.event = value;
+    } else if (field == "data") {
+        if (hasData_) {
+            current_.data += '\n';
+        }
+        current_.data += value;
+        hasData_ = true;
+    }
+}
+
+std::vector<SseEvent> SseParser::feed(std::string_view chunk) {
+    std::vector<SseEvent> out;
+    buffer_.append(chunk);
+    size_t start = 0;
+    for (size_t nl = buffer_.find('\n', start); nl != std::string::npos;
+         nl = buffer_.find('\n', start)) {
+        takeLine(std::string_view(buffer_).substr(start, nl - start), out);
+        start = nl + 1;
+    }
+    buffer_.erase(0, start);
+    return out;
+}
+
+std::vector<SseEvent> SseParser::finish() {
+    std::vector<SseEvent> out;
+    if (!buffer_.empty()) {
+        std::string rest = std::move(buffer_);
+        buffer_.clear();
+        takeLine(rest, out);
+    }
+    takeLine("", out);
+    return out;
+}
+
+static bool endsWith(const std::string& s, const char* suffix) {
+    const std::string x(suffix);
+    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+}
+
+Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
+    StreamEvent out;
+    if (event.data.rfind("[DONE]", 0) == 0) {
+        out.type = StreamEventType::Done;
+        return out;
+    }
+    JsonObject* root = nullptr;
+    auto parser = json::parseObject(event.data, &root);
+    if (!parser) {
+        return makeError(ErrorKind::MalformedResponse,
+                         "the service's stream sent an event that could not be read");
+    }
+    if (JsonObject* err = json::object(root, "error")) {
+        return errorFromObject(err, 0, {});
+    }
+    if (event.event == "error") {
+        return errorFromObject(root, 0, {});
+    }
+    const std::string type = json::string(root, "type").value_or(event.event);
+    if (endsWith(type, ".partial_image") || endsWith(type, ".completed")) {
+        const bool partial = endsWith(type, ".partial_image");
+        auto image = readImage(root, 0);
+        if (!image) {
+            return image.error();
+        }
+        out.type = partial ? StreamEventType::PartialImage : StreamEventType::Completed;
+        out.partialIndex = partial ? static_cast<int>(json::integer(root, "partial_image_index").value_or(0)) : -1;
+        out.image = std::move(*image);
+        out.usage = readUsage(root);
+    }
+    return out;
+}
+
+} // namespace imagegen

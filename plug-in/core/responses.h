@@ -1,0 +1,86 @@
+// Reading what the service answers: the images response, the error bodies of every flavour
+// (classified), and the server-sent events of a streamed request.
+#pragma once
+
+#include "connection.h"
+#include "error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imagegen {
+
+struct Usage {
+    bool present = false;
+    int64_t totalTokens = 0;
+    int64_t inputTokens = 0;
+    int64_t outputTokens = 0;
+    int64_t textTokens = 0;  // input_tokens_details.text_tokens
+    int64_t imageTokens = 0; // input_tokens_details.image_tokens
+};
+
+struct GeneratedImage {
+    std::string bytes; // decoded from b64_json, or downloaded from url
+    std::string url;   // set when the service answered with a URL still to download
+    std::string revisedPrompt;
+    std::string contentFilterResults; // Azure, JSON text as received
+    std::string promptFilterResults;  // Azure, JSON text as received
+};
+
+struct ImagesResponse {
+    int64_t created = 0;
+    std::vector<GeneratedImage> images;
+    Usage usage;
+    std::string outputFormat;
+    std::string size;
+    std::string quality;
+    std::string background;
+};
+
+Result<ImagesResponse> parseImagesResponse(std::string_view body);
+
+// Turns a non-2xx answer into an Error: authentication, not found, bad request (with message
+// and param), content filter (prompt or output), rate limited, server error.
+Error classifyHttpError(int status, std::string_view body, const std::string& requestId);
+
+// True for every content-filter shape of PROTOCOL.md §8.2.
+bool isContentFilterCode(const std::string& code);
+
+struct SseEvent {
+    std::string event; // empty when the server sent no event: line
+    std::string data;  // data: lines joined with \n
+};
+
+// Incremental text/event-stream parser: feed it chunks as they arrive.
+class SseParser {
+  public:
+    std::vector<SseEvent> feed(std::string_view chunk);
+    std::vector<SseEvent> finish(); // the last event of a stream that did not end with a blank line
+
+  private:
+    void takeLine(std::string_view line, std::vector<SseEvent>& out);
+    std::string buffer_;
+    SseEvent current_;
+    bool hasData_ = false;
+};
+
+enum class StreamEventType { PartialImage, Completed, Done, Ignored };
+
+struct StreamEvent {
+    StreamEventType type = StreamEventType::Ignored;
+    int partialIndex = -1;
+    GeneratedImage image;
+    Usage usage;
+};
+
+// An image_generation.* / image_edit.* event; an error event (or any data with an `error`
+// member) comes back as the Error it carries.
+Result<StreamEvent> parseStreamEvent(const SseEvent& event);
+
+// Standard base64 to bytes; nullopt on any character outside the alphabet.
+std::optional<std::string> decodeBase64(std::string_view text);
+
+} // namespace imagegen

@@ -1,0 +1,53 @@
+// Helpers shared by the unit tests.
+#pragma once
+
+#include "error.h"
+#include "models.h"
+
+#include <glib.h>
+
+#include <string>
+
+namespace imagegen::test {
+
+inline const ModelCatalog& catalog() {
+    static const ModelCatalog c = [] {
+        auto loaded = ModelCatalog::loadDefault();
+        if (!loaded) {
+            g_error("cannot load the model table: %s", loaded.error().message.c_str());
+        }
+        return *loaded;
+    }();
+    return c;
+}
+
+inline const ModelCaps& model(const char* name) {
+    const ModelCaps* m = catalog().find(name);
+    g_assert_nonnull(m);
+    return *m;
+}
+
+template <typename T> void assertOk(const Result<T>& r) {
+    if (!r) {
+        g_error("expected success, got %s: %s", errorKindName(r.error().kind), r.error().message.c_str());
+    }
+}
+
+template <typename T> Error assertFails(const Result<T>& r, ErrorKind kind) {
+    if (r) {
+        g_error("expected a %s error, got success", errorKindName(kind));
+    }
+    if (r.error().kind != kind) {
+        g_error("expected a %s error, got %s: %s", errorKindName(kind),
+                errorKindName(r.error().kind), r.error().message.c_str());
+    }
+    return r.error();
+}
+
+inline void assertContains(const std::string& haystack, const std::string& needle) {
+    if (haystack.find(needle) == std::string::npos) {
+        g_error("expected \"%s\" in \"%s\"", needle.c_str(), haystack.c_str());
+    }
+}
+
+} // namespace imagegen::test
