@@ -37,14 +37,14 @@ static void testCatalogRejectsBrokenTables() {
 }
 
 static void testFamilyOfDeployments() {
-    g_assert_cmpstr(catalog().familyOf("gpt-image-1").name.c_str(), ==, "gpt-image-1");
-    g_assert_cmpstr(catalog().familyOf("prod-gpt-image-1-mini-eu").name.c_str(), ==, "gpt-image-1-mini");
-    g_assert_cmpstr(catalog().familyOf("my-gpt-image-1.5").name.c_str(), ==, "gpt-image-1.5");
-    g_assert_cmpstr(catalog().familyOf("Dall-E-3-team").name.c_str(), ==, "dall-e-3");
-    g_assert_cmpstr(catalog().familyOf("dalle3").name.c_str(), ==, "dall-e-3");
-    g_assert_cmpstr(catalog().familyOf("gpt-image-2-2026-04-21").name.c_str(), ==, "gpt-image-2");
+    assertEq(catalog().familyOf("gpt-image-1").name, "gpt-image-1");
+    assertEq(catalog().familyOf("prod-gpt-image-1-mini-eu").name, "gpt-image-1-mini");
+    assertEq(catalog().familyOf("my-gpt-image-1.5").name, "gpt-image-1.5");
+    assertEq(catalog().familyOf("Dall-E-3-team").name, "dall-e-3");
+    assertEq(catalog().familyOf("dalle3").name, "dall-e-3");
+    assertEq(catalog().familyOf("gpt-image-2-2026-04-21").name, "gpt-image-2");
     // Nothing recognisable: taken as gpt-image-1.
-    g_assert_cmpstr(catalog().familyOf("images-prod").name.c_str(), ==, "gpt-image-1");
+    assertEq(catalog().familyOf("images-prod").name, "gpt-image-1");
 }
 
 static void testSizeParsing() {
@@ -53,19 +53,18 @@ static void testSizeParsing() {
     g_assert_false(parseSize("1536x").has_value());
     g_assert_false(parseSize("1536x1024px").has_value());
     g_assert_false(parseSize("0x1024").has_value());
-    g_assert_cmpstr(formatSize({1024, 1792}).c_str(), ==, "1024x1792");
-    g_assert_cmpstr(joinAlternatives({"a"}).c_str(), ==, "a");
-    g_assert_cmpstr(joinAlternatives({"a", "b"}).c_str(), ==, "a or b");
-    g_assert_cmpstr(joinAlternatives({"a", "b", "c"}).c_str(), ==, "a, b or c");
+    assertEq(formatSize({1024, 1792}), "1024x1792");
+    assertEq(joinAlternatives({"a"}), "a");
+    assertEq(joinAlternatives({"a", "b"}), "a or b");
+    assertEq(joinAlternatives({"a", "b", "c"}), "a, b or c");
 }
 
 static void testSizeMessageNamesAlternatives() {
     ImageRequest r = generation("dall-e-3");
     r.size = "1536x1024";
     const Error e = assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest);
-    g_assert_cmpstr(e.message.c_str(), ==,
-                    "size 1536x1024 is not offered by dall-e-3: use 1024x1024, 1792x1024 or 1024x1792");
-    g_assert_cmpstr(e.param.c_str(), ==, "size");
+    assertEq(e.message, "size 1536x1024 is not offered by dall-e-3: use 1024x1024, 1792x1024 or 1024x1792");
+    assertEq(e.param, "size");
     r.size = "1792x1024";
     assertOk(validateRequest(model("dall-e-3"), r));
 }
@@ -94,7 +93,7 @@ static void testPromptLimits() {
     assertOk(validateRequest(model("dall-e-3"), r));
     r.prompt = std::string(4001, 'a');
     const Error e = assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest);
-    g_assert_cmpstr(e.message.c_str(), ==, "the prompt is 4001 characters long; dall-e-3 takes at most 4000");
+    assertEq(e.message, "the prompt is 4001 characters long; dall-e-3 takes at most 4000");
     // Characters, not bytes: 1000 two-byte characters fit dall-e-2's limit.
     r.prompt.clear();
     for (int i = 0; i < 1000; ++i) {
@@ -149,7 +148,7 @@ static void testFieldRules() {
             assertOk(s);
         } else {
             const Error e = assertFails(s, ErrorKind::InvalidRequest);
-            g_assert_cmpstr(e.param.c_str(), ==, c.param);
+            assertEq(e.param, c.param);
         }
     }
 }
@@ -186,12 +185,12 @@ static void testEditRules() {
     assertOk(validateRequest(model("gpt-image-1"), many));
     many.images.push_back(png(1024, 1024));
     const Error tooMany = assertFails(validateRequest(model("gpt-image-1"), many), ErrorKind::InvalidRequest);
-    g_assert_cmpstr(tooMany.message.c_str(), ==, "gpt-image-1 takes at most 16 input images, not 17");
+    assertEq(tooMany.message, "gpt-image-1 takes at most 16 input images, not 17");
 
     ImageRequest wrongMask = r;
     wrongMask.mask = png(1024, 1536);
     const Error m = assertFails(validateRequest(model("gpt-image-1"), wrongMask), ErrorKind::InvalidRequest);
-    g_assert_cmpstr(m.param.c_str(), ==, "mask");
+    assertEq(m.param, "mask");
     assertContains(m.message, "same size");
 
     ImageRequest bigMask = r;
@@ -226,7 +225,7 @@ static void testPlans() {
     g_assert_cmpuint(plan.size(), ==, 3);
     for (const auto& p : plan) {
         g_assert_cmpint(p.n, ==, -1); // one image each, n left out
-        g_assert_cmpstr(p.prompt.c_str(), ==, "a red fox");
+        assertEq(p.prompt, "a red fox");
     }
     r.model = "gpt-image-1";
     r.n = 3;

@@ -44,6 +44,18 @@ template <typename T> Error assertFails(const Result<T>& r, ErrorKind kind) {
     return r.error();
 }
 
+// Compares as std::string, so that temporaries live through the comparison.
+#define assertEq(actual, expected)                                                                 \
+    ::imagegen::test::assertEqual((actual), (expected), __FILE__, __LINE__, #actual)
+
+inline void assertEqual(const std::string& actual, const std::string& expected, const char* file,
+                        int line, const char* what) {
+    if (actual != expected) {
+        g_error("%s:%d: %s is \"%s\", expected \"%s\"", file, line, what, actual.c_str(),
+                expected.c_str());
+    }
+}
+
 inline void assertContains(const std::string& haystack, const std::string& needle) {
     if (haystack.find(needle) == std::string::npos) {
         g_error("expected \"%s\" in \"%s\"", needle.c_str(), haystack.c_str());
