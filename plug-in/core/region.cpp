@@ -55,6 +55,13 @@ Result<Size> chooseApiSize(const ModelCaps& caps, const std::string& requested, 
         while (static_cast<int64_t>(s.width) * s.height > rule.maxPixels) {
             s = {s.width - rule.multiple, s.height - rule.multiple};
         }
+        // Rounding to the multiple may step just past an aspect limit: step back inside.
+        while (static_cast<double>(s.width) / s.height > rule.maxAspect) {
+            s.width -= rule.multiple;
+        }
+        while (static_cast<double>(s.width) / s.height < rule.minAspect) {
+            s.height -= rule.multiple;
+        }
         return s;
     }
     Size best;

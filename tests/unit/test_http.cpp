@@ -1,0 +1,321 @@
+// The HTTP client against a real SoupServer on loopback: bodies and headers on the wire, the
+// retry policy with every retry header, timeouts, network errors and cancellation.
+#include "http_client.h"
+#include "test_server.h"
+#include "test_util.h"
+
+#include <gio/gio.h>
+
+using namespace imagegen;
+using namespace imagegen::test;
+
+static HttpOptions quickOptions() {
+    HttpOptions o;
+    o.random = [] { return 0.0; };
+    return o;
+}
+
+static Result<HttpResponse> sendAndWait(HttpClient& client, const HttpRequest& request,
+                                        GCancellable* cancellable = nullptr) {
+    bool done = false;
+    Result<HttpResponse> result = makeError(ErrorKind::Network, "not run");
+    client.send(request, cancellable, [&](Result<HttpResponse> r) {
+        result = std::move(r);
+        done = true;
+    });
+    iterateUntil(done);
+    return result;
+}
+
+static HttpRequest post(const TestServer& server, const char* path = "/v1/images/generations") {
+    HttpRequest r;
+    r.url = server.url(path);
+    r.contentType = "application/json";
+    r.body = R"({"prompt":"p"})";
+    r.headers = {{"Authorization", "Bearer secret-key"}};
+    return r;
+}
+
+static const char* kOkBody = R"({"created":1,"data":[{"b64_json":"aGk="}]})";
+
+static void testPostsBodyAndHeaders() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", kOkBody, {{"x-request-id", "req-9"}});
+    });
+    HttpClient client(quickOptions());
+    auto r = sendAndWait(client, post(server));
+    assertOk(r);
+    g_assert_cmpint(r->status, ==, 200);
+    assertEq(r->body, kOkBody);
+    assertEq(r->requestId(), "req-9");
+    assertEq(r->header("Content-Type"), "application/json");
+    g_assert_cmpuint(server.received().size(), ==, 1);
+    const ReceivedRequest& got = server.received()[0];
+    assertEq(got.method, "POST");
+    assertEq(got.path, "/v1/images/generations");
+    assertEq(got.body, R"({"prompt":"p"})");
+    assertEq(got.headers.at("authorization"), "Bearer secret-key");
+    assertEq(got.headers.at("content-type"), "application/json");
+    assertContains(got.headers.at("user-agent"), "imagegen-gimp/");
+}
+
+static TestServer::Handler status(int code, std::map<std::string, std::string> headers = {},
+                                  std::string body = R"({"error":{"message":"x","type":"t","param":null,"code":null}})") {
+    return [code, headers, body](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, code, "application/json", body, headers);
+    };
+}
+
+static TestServer::Handler ok() { return status(200, {}, kOkBody); }
+
+static void testRetriesWithEachRetryHeader() {
+    const std::map<std::string, std::string> headerSets[] = {
+        {{"retry-after-ms", "20"}},
+        {{"x-ms-retry-after-ms", "20"}},
+        {{"Retry-After", "0"}},
+        {{"retry-after-ms", "15.5"}, {"Retry-After", "100"}}, // ms wins over seconds
+    };
+    for (const auto& headers : headerSets) {
+        TestServer server;
+        server.answer({status(429, headers), ok()});
+        HttpClient client(quickOptions());
+        auto r = sendAndWait(client, post(server));
+        assertOk(r);
+        g_assert_cmpint(r->status, ==, 200);
+        g_assert_cmpuint(server.received().size(), ==, 2);
+        // The retry sends the same body again.
+        assertEq(server.received()[1].body, server.received()[0].body);
+    }
+}
+
+static void testRetriedStatuses() {
+    for (int code : {408, 409, 429, 500, 502, 503}) {
+        TestServer server;
+        server.answer({status(code, {{"retry-after-ms", "1"}}), status(code, {{"retry-after-ms", "1"}}), ok()});
+        HttpClient client(quickOptions());
+        auto r = sendAndWait(client, post(server));
+        assertOk(r);
+        g_assert_cmpint(r->status, ==, 200);
+        g_assert_cmpuint(server.received().size(), ==, 3);
+    }
+}
+
+static void testGivesUpAfterTwoRetries() {
+    TestServer server;
+    server.answerAlways(status(500, {{"retry-after-ms", "1"}}));
+    HttpClient client(quickOptions());
+    auto r = sendAndWait(client, post(server));
+    assertOk(r);
+    g_assert_cmpint(r->status, ==, 500);
+    g_assert_cmpuint(server.received().size(), ==, 3);
+    g_assert_cmpint(client.attemptsStarted(), ==, 3);
+}
+
+static void testNeverRetriesOtherClientErrors() {
+    const char* filter = R"({"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})";
+    for (int code : {400, 401, 403, 404, 422}) {
+        TestServer server;
+        server.answerAlways(status(code, {{"retry-after-ms", "1"}}, filter));
+        HttpClient client(quickOptions());
+        auto r = sendAndWait(client, post(server));
+        assertOk(r);
+        g_assert_cmpint(r->status, ==, code);
+        assertEq(r->body, filter);
+        g_assert_cmpuint(server.received().size(), ==, 1);
+    }
+}
+
+static void testShouldRetryHeaderWins() {
+    TestServer noRetry;
+    noRetry.answerAlways(status(503, {{"x-should-retry", "false"}}));
+    HttpClient client(quickOptions());
+    g_assert_cmpint(sendAndWait(client, post(noRetry))->status, ==, 503);
+    g_assert_cmpuint(noRetry.received().size(), ==, 1);
+
+    TestServer retry;
+    retry.answer({status(400, {{"x-should-retry", "true"}, {"retry-after-ms", "1"}}), ok()});
+    g_assert_cmpint(sendAndWait(client, post(retry))->status, ==, 200);
+    g_assert_cmpuint(retry.received().size(), ==, 2);
+}
+
+static HttpResponse responseWith(int code, std::vector<Header> headers) {
+    HttpResponse r;
+    r.status = code;
+    r.headers = std::move(headers);
+    return r;
+}
+
+static void testRetryDelayRules() {
+    HttpOptions o;
+    const int64_t now = 1'700'000'000;
+    auto delay = [&](int code, std::vector<Header> h, int k = 0, double random = 0.0) {
+        return retryDelaySeconds(responseWith(code, std::move(h)), k, o, random, now);
+    };
+    g_assert_cmpfloat(*delay(429, {{"retry-after-ms", "1500"}}), ==, 1.5);
+    g_assert_cmpfloat(*delay(429, {{"x-ms-retry-after-ms", "250"}}), ==, 0.25);
+    g_assert_cmpfloat(*delay(429, {{"Retry-After", "2"}}), ==, 2.0);
+    g_assert_cmpfloat(*delay(429, {{"retry-after", "2.5"}}), ==, 2.5);
+    // An HTTP date five seconds ahead; one in the past means now.
+    GDateTime* ahead = g_date_time_new_from_unix_utc(now + 5);
+    GCharPtr aheadText(soup_date_time_to_string(ahead, SOUP_DATE_HTTP));
+    g_date_time_unref(ahead);
+    g_assert_cmpfloat(*delay(503, {{"Retry-After", aheadText.get()}}), ==, 5.0);
+    g_assert_cmpfloat(*delay(503, {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}), ==, 0.0);
+    // Past 60 s the server's delay is not honoured: our backoff instead.
+    g_assert_cmpfloat(*delay(429, {{"Retry-After", "120"}}, 0), ==, 0.5);
+    g_assert_cmpfloat(*delay(429, {{"retry-after-ms", "60000"}}), ==, 60.0);
+    // Unreadable header: our backoff.
+    g_assert_cmpfloat(*delay(429, {{"Retry-After", "soon"}}, 1), ==, 1.0);
+    g_assert_false(delay(400, {{"retry-after-ms", "5"}}).has_value());
+    g_assert_false(delay(404, {}).has_value());
+    g_assert_true(delay(408, {}).has_value());
+    g_assert_true(delay(409, {}).has_value());
+
+    g_assert_cmpfloat(backoffSeconds(0, 0.0), ==, 0.5);
+    g_assert_cmpfloat(backoffSeconds(1, 0.0), ==, 1.0);
+    g_assert_cmpfloat(backoffSeconds(2, 0.0), ==, 2.0);
+    g_assert_cmpfloat(backoffSeconds(4, 0.0), ==, 8.0);
+    g_assert_cmpfloat(backoffSeconds(9, 0.0), ==, 8.0);
+    g_assert_cmpfloat(backoffSeconds(0, 1.0), ==, 0.375); // at most 25 % jitter
+}
+
+static void testNetworkErrorIsRetriedThenReported() {
+    // A port that was just free: nothing listens.
+    int port = 0;
+    {
+        TestServer gone;
+        port = gone.port();
+    }
+    HttpRequest r;
+    r.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/images/generations";
+    r.contentType = "application/json";
+    r.headers = {{"Authorization", "Bearer do-not-leak"}};
+    HttpOptions o = quickOptions();
+    HttpClient client(o);
+    auto result = sendAndWait(client, r);
+    const Error e = assertFails(result, ErrorKind::Network);
+    assertContains(e.message, "127.0.0.1");
+    g_assert_true(e.message.find("do-not-leak") == std::string::npos);
+    g_assert_cmpint(client.attemptsStarted(), ==, 3);
+}
+
+static void testWholeRequestTimeout() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    HttpOptions o = quickOptions();
+    o.totalTimeoutMs = 200;
+    o.maxRetries = 1;
+    HttpClient client(o);
+    const Error e = assertFails(sendAndWait(client, post(server)), ErrorKind::Timeout);
+    assertContains(e.message, "did not answer");
+    g_assert_cmpuint(server.received().size(), ==, 2); // a timeout is retried, as in the SDKs
+}
+
+// A TCP listener that accepts and then says nothing: the TLS handshake never completes.
+static void testConnectTimeout() {
+    GRef<GSocketListener> listener = adoptRef(g_socket_listener_new());
+    GRef<GInetAddress> loopback = adoptRef(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
+    GRef<GSocketAddress> address = adoptRef(g_inet_socket_address_new(loopback.get(), 0));
+    GRef<GSocketAddress> bound;
+    GSocketAddress* effective = nullptr;
+    GErrorPtr error;
+    g_assert_true(g_socket_listener_add_address(listener.get(), address.get(), G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, nullptr, &effective, outPtr(error)));
+    bound = adoptRef(effective);
+    const int port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound.get()));
+    HttpRequest r;
+    r.url = "https://127.0.0.1:" + std::to_string(port) + "/v1/images/generations";
+    r.contentType = "application/json";
+    HttpOptions o = quickOptions();
+    o.connectTimeoutMs = 300;
+    o.maxRetries = 0;
+    HttpClient client(o);
+    const Error e = assertFails(sendAndWait(client, r), ErrorKind::Timeout);
+    assertContains(e.message, "Could not connect to 127.0.0.1 within");
+}
+
+static void testCancelWhileWaitingForAnswer() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    HttpClient client(quickOptions());
+    GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    g_timeout_add(100, [](gpointer c) -> gboolean {
+        g_cancellable_cancel(G_CANCELLABLE(c));
+        return G_SOURCE_REMOVE;
+    }, cancellable.get());
+    assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
+    g_assert_cmpuint(server.received().size(), ==, 1);
+}
+
+static void testCancelBetweenRetries() {
+    TestServer server;
+    server.answerAlways(status(429, {{"retry-after-ms", "30000"}}));
+    HttpClient client(quickOptions());
+    GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    g_timeout_add(100, [](gpointer c) -> gboolean {
+        g_cancellable_cancel(G_CANCELLABLE(c));
+        return G_SOURCE_REMOVE;
+    }, cancellable.get());
+    assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
+    g_assert_cmpuint(server.received().size(), ==, 1);
+}
+
+static void testAlreadyCancelledSendsNothing() {
+    TestServer server;
+    server.answerAlways(ok());
+    HttpClient client(quickOptions());
+    GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    g_cancellable_cancel(cancellable.get());
+    assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
+    g_assert_cmpuint(server.received().size(), ==, 0);
+}
+
+static void testChunksOfAStreamedAnswer() {
+    TestServer server;
+    const std::string body(300 * 1024, 'z');
+    server.answerAlways([&body](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "text/event-stream", body);
+    });
+    HttpClient client(quickOptions());
+    std::string collected;
+    int chunks = 0;
+    std::string contentType;
+    bool done = false;
+    Result<HttpResponse> result = makeError(ErrorKind::Network, "not run");
+    client.send(post(server), nullptr,
+                [&](Result<HttpResponse> r) {
+                    result = std::move(r);
+                    done = true;
+                },
+                [&](const HttpResponse& head, std::string_view chunk) {
+                    contentType = head.header("content-type");
+                    collected.append(chunk);
+                    ++chunks;
+                });
+    iterateUntil(done);
+    assertOk(result);
+    g_assert_true(collected == body);
+    g_assert_cmpint(chunks, >=, 2);
+    assertEq(contentType, "text/event-stream");
+    g_assert_true(result->body.empty());
+}
+
+int main(int argc, char** argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/http/posts-body-and-headers", testPostsBodyAndHeaders);
+    g_test_add_func("/http/retry/each-retry-header", testRetriesWithEachRetryHeader);
+    g_test_add_func("/http/retry/retried-statuses", testRetriedStatuses);
+    g_test_add_func("/http/retry/gives-up-after-two", testGivesUpAfterTwoRetries);
+    g_test_add_func("/http/retry/never-other-4xx", testNeverRetriesOtherClientErrors);
+    g_test_add_func("/http/retry/should-retry-header", testShouldRetryHeaderWins);
+    g_test_add_func("/http/retry/delay-rules", testRetryDelayRules);
+    g_test_add_func("/http/network-error", testNetworkErrorIsRetriedThenReported);
+    g_test_add_func("/http/timeout/whole-request", testWholeRequestTimeout);
+    g_test_add_func("/http/timeout/connect", testConnectTimeout);
+    g_test_add_func("/http/cancel/while-waiting", testCancelWhileWaitingForAnswer);
+    g_test_add_func("/http/cancel/between-retries", testCancelBetweenRetries);
+    g_test_add_func("/http/cancel/already-cancelled", testAlreadyCancelledSendsNothing);
+    g_test_add_func("/http/streamed-chunks", testChunksOfAStreamedAnswer);
+    return g_test_run();
+}
