@@ -1,0 +1,326 @@
+// Plans of requests against a loopback server: parallel one-image requests with a bound,
+// streaming with partials, URL downloads without credentials, and stopping everything at once.
+#include "images_client.h"
+#include "test_server.h"
+#include "test_util.h"
+
+#include <algorithm>
+
+using namespace imagegen;
+using namespace imagegen::test;
+
+static const char* kImageBody = R"({"created":1,"data":[{"b64_json":"aGk=","revised_prompt":"rp"}],
+  "usage":{"total_tokens":3,"input_tokens":1,"output_tokens":2,"input_tokens_details":{"text_tokens":1,"image_tokens":0}}})";
+
+static Connection localConnection(const TestServer& server) {
+    Connection c;
+    c.name = "local";
+    c.kind = ConnectionKind::Compatible;
+    c.endpoint = server.url("/v1");
+    return c;
+}
+
+static const Credential kKey{AuthMethod::BearerKey, "sk-local"};
+
+static Result<ImagesResult> runAndWait(ImagesClient& client, const Connection& c,
+                                       const std::vector<ImageRequest>& plan,
+                                       GCancellable* cancellable = nullptr, ImagesCallbacks callbacks = {}) {
+    bool done = false;
+    Result<ImagesResult> result = makeError(ErrorKind::Network, "not run");
+    client.run(c, kKey, plan, cancellable, std::move(callbacks), [&](Result<ImagesResult> r) {
+        result = std::move(r);
+        done = true;
+    });
+    iterateUntil(done);
+    return result;
+}
+
+static ImageRequest dalle3(const char* prompt = "a lighthouse") {
+    ImageRequest r;
+    r.model = "dall-e-3";
+    r.prompt = prompt;
+    return r;
+}
+
+static HttpOptions quick() {
+    HttpOptions o;
+    o.random = [] { return 0.0; };
+    return o;
+}
+
+static void testParallelOneImageRequestsWithABound() {
+    TestServer server;
+    size_t inFlight = 0;
+    size_t maxInFlight = 0;
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest& req) {
+        server.hold(msg);
+        ++inFlight;
+        maxInFlight = std::max(maxInFlight, inFlight);
+        // The answer names the request's prompt ("p0" -> "cDA="), so the results' order shows.
+        const std::string prompt = req.body.substr(req.body.find("\"prompt\":\"") + 10, 2);
+        GCharPtr b64(g_base64_encode(reinterpret_cast<const guchar*>(prompt.data()), prompt.size()));
+        struct Pending {
+            TestServer* server;
+            SoupServerMessage* msg;
+            std::string body;
+            size_t* inFlight;
+        };
+        auto* p = new Pending{&server, msg, std::string(R"({"created":1,"data":[{"b64_json":")") + b64.get() + "\"}]}", &inFlight};
+        g_timeout_add(50, [](gpointer d) -> gboolean {
+            auto* pending = static_cast<Pending*>(d);
+            --*pending->inFlight;
+            pending->server->release(pending->msg, 200, "application/json", pending->body);
+            delete pending;
+            return G_SOURCE_REMOVE;
+        }, p);
+    });
+    HttpClient http(quick());
+    ImagesClient client(http, 2);
+    ImageRequest r = dalle3();
+    r.n = 3;
+    auto plan = planRequests(model("dall-e-3"), r);
+    g_assert_cmpuint(plan.size(), ==, 3);
+    for (size_t i = 0; i < plan.size(); ++i) {
+        plan[i].prompt = "p" + std::to_string(i);
+    }
+    size_t progressCalls = 0;
+    ImagesCallbacks callbacks;
+    callbacks.onProgress = [&](size_t finished, size_t total) {
+        ++progressCalls;
+        g_assert_cmpuint(total, ==, 3);
+        g_assert_cmpuint(finished, ==, progressCalls);
+    };
+    auto result = runAndWait(client, localConnection(server), plan, nullptr, callbacks);
+    assertOk(result);
+    g_assert_cmpuint(server.received().size(), ==, 3);
+    g_assert_cmpuint(maxInFlight, ==, 2);
+    g_assert_cmpuint(result->images.size(), ==, 3);
+    assertEq(result->images[0].bytes, "p0");
+    assertEq(result->images[1].bytes, "p1");
+    assertEq(result->images[2].bytes, "p2");
+    g_assert_cmpint(result->requestsSent, ==, 3);
+    g_assert_cmpuint(progressCalls, ==, 3);
+    for (const auto& got : server.received()) {
+        assertContains(got.body, R"({"model":"dall-e-3","prompt":"p)");
+        g_assert_true(got.body.find("\"n\"") == std::string::npos);
+    }
+}
+
+static void testFirstFailureStopsTheRest() {
+    TestServer server;
+    int calls = 0;
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
+        if (calls++ == 1) {
+            TestServer::respond(msg, 400, "application/json",
+                                R"({"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})");
+        } else {
+            server.hold(msg); // never answered: must be cancelled, not waited for
+        }
+    });
+    HttpClient http(quick());
+    ImagesClient client(http, 4);
+    ImageRequest r = dalle3();
+    r.n = 3;
+    auto result = runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r));
+    const Error e = assertFails(result, ErrorKind::ContentFilter);
+    g_assert_true(e.filterStage == FilterStage::Prompt);
+    // The held requests were cancelled (or never reached the server), not waited for.
+    g_assert_cmpuint(server.received().size(), >=, 2);
+}
+
+static void testUserCancelStopsAll() {
+    TestServer server;
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    HttpClient http(quick());
+    ImagesClient client(http, 2);
+    ImageRequest r = dalle3();
+    r.n = 4;
+    GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    g_timeout_add(100, [](gpointer c) -> gboolean {
+        g_cancellable_cancel(G_CANCELLABLE(c));
+        return G_SOURCE_REMOVE;
+    }, cancellable.get());
+    assertFails(runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r), cancellable.get()),
+                ErrorKind::Cancelled);
+    g_assert_cmpuint(server.received().size(), ==, 2); // the other two never started
+}
+
+static void testClassifiesErrorsAfterRetries() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 500, "application/json",
+                            R"({"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}})",
+                            {{"retry-after-ms", "1"}, {"x-request-id", "req-500"}});
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}), ErrorKind::Server);
+    assertContains(e.message, "The server had an error while processing your request.");
+    assertContains(e.message, "req-500");
+    g_assert_cmpuint(server.received().size(), ==, 3);
+}
+
+static void testPlainResponseWithUsageAndRevisedPrompt() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", kImageBody);
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r;
+    r.model = "gpt-image-1";
+    r.prompt = "p";
+    auto result = runAndWait(client, localConnection(server), {r});
+    assertOk(result);
+    assertEq(result->images[0].bytes, "hi");
+    assertEq(result->images[0].revisedPrompt, "rp");
+    g_assert_cmpint(result->usage.totalTokens, ==, 3);
+}
+
+static void testUrlsAreDownloadedWithoutCredentials() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (req.path == "/files/a.png") {
+            TestServer::respond(msg, 200, "image/png", "PNGBYTES");
+            return;
+        }
+        TestServer::respond(msg, 200, "application/json",
+                            R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") + R"(","revised_prompt":"rp"}]})");
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = dalle3();
+    r.responseFormat = "url";
+    auto result = runAndWait(client, localConnection(server), {r});
+    assertOk(result);
+    assertEq(result->images[0].bytes, "PNGBYTES");
+    g_assert_true(result->images[0].url.empty());
+    g_assert_cmpuint(server.received().size(), ==, 2);
+    const ReceivedRequest& download = server.received()[1];
+    assertEq(download.method, "GET");
+    g_assert_true(download.headers.count("authorization") == 0);
+    g_assert_true(download.headers.count("api-key") == 0);
+}
+
+static void testUrlThatIsNotHttpsIsRefused() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", R"({"created":1,"data":[{"url":"http://203.0.113.5/x.png"}]})");
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = dalle3();
+    r.responseFormat = "url";
+    assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    g_assert_cmpuint(server.received().size(), ==, 1);
+}
+
+static std::string sse(const char* event, const std::string& json) {
+    return std::string("event: ") + event + "\ndata: " + json + "\n\n";
+}
+
+static void testStreamingPartialsThenCompleted() {
+    TestServer server;
+    const std::string stream =
+        sse("image_edit.partial_image", R"({"type":"image_edit.partial_image","b64_json":"cDA=","partial_image_index":0})") +
+        sse("image_edit.partial_image", R"({"type":"image_edit.partial_image","b64_json":"cDE=","partial_image_index":1})") +
+        sse("image_edit.completed", R"({"type":"image_edit.completed","b64_json":"ZG9uZQ==","usage":{"total_tokens":9}})") +
+        "data: [DONE]\n\n";
+    server.answerAlways([&stream](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "text/event-stream", stream);
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r;
+    r.model = "gpt-image-1";
+    r.prompt = "p";
+    r.stream = true;
+    r.partialImages = 2;
+    std::vector<std::string> partials;
+    ImagesCallbacks callbacks;
+    callbacks.onPartial = [&](size_t request, int index, const std::string& bytes) {
+        g_assert_cmpuint(request, ==, 0);
+        g_assert_cmpint(index, ==, static_cast<int>(partials.size()));
+        partials.push_back(bytes);
+    };
+    auto result = runAndWait(client, localConnection(server), {r}, nullptr, callbacks);
+    assertOk(result);
+    g_assert_cmpuint(partials.size(), ==, 2);
+    assertEq(partials[0], "p0");
+    assertEq(partials[1], "p1");
+    g_assert_cmpuint(result->images.size(), ==, 1);
+    assertEq(result->images[0].bytes, "done");
+    g_assert_cmpint(result->usage.totalTokens, ==, 9);
+    assertEq(server.received()[0].headers.at("accept"), "text/event-stream");
+}
+
+static void testStreamErrorsAndTruncation() {
+    struct Case {
+        std::string body;
+        ErrorKind kind;
+    };
+    const Case cases[] = {
+        {sse("error", R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"),
+         ErrorKind::ContentFilter},
+        {sse("image_generation.partial_image", R"({"type":"image_generation.partial_image","b64_json":"cDA=","partial_image_index":0})"),
+         ErrorKind::MalformedResponse}, // ended before the completed event
+        {"event: image_generation.completed\ndata: {\"type\":", ErrorKind::MalformedResponse},
+    };
+    for (const auto& c : cases) {
+        TestServer server;
+        server.answerAlways([&c](SoupServerMessage* msg, const ReceivedRequest&) {
+            TestServer::respond(msg, 200, "text/event-stream", c.body);
+        });
+        HttpClient http(quick());
+        ImagesClient client(http);
+        ImageRequest r;
+        r.model = "gpt-image-1";
+        r.prompt = "p";
+        r.stream = true;
+        assertFails(runAndWait(client, localConnection(server), {r}), c.kind);
+        g_assert_cmpuint(server.received().size(), ==, 1); // a stream is never retried
+    }
+}
+
+static void testStreamAnsweredAsPlainJson() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", kImageBody);
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r;
+    r.model = "gpt-image-1";
+    r.prompt = "p";
+    r.stream = true;
+    auto result = runAndWait(client, localConnection(server), {r});
+    assertOk(result);
+    assertEq(result->images[0].bytes, "hi");
+}
+
+static void testHtmlPageIsAMalformedResponse() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "text/html", "<html>login</html>");
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "web page");
+}
+
+int main(int argc, char** argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/images-client/parallel-with-a-bound", testParallelOneImageRequestsWithABound);
+    g_test_add_func("/images-client/first-failure-stops-the-rest", testFirstFailureStopsTheRest);
+    g_test_add_func("/images-client/user-cancel-stops-all", testUserCancelStopsAll);
+    g_test_add_func("/images-client/classifies-after-retries", testClassifiesErrorsAfterRetries);
+    g_test_add_func("/images-client/usage-and-revised-prompt", testPlainResponseWithUsageAndRevisedPrompt);
+    g_test_add_func("/images-client/url-downloaded-without-credentials", testUrlsAreDownloadedWithoutCredentials);
+    g_test_add_func("/images-client/url-not-https-refused", testUrlThatIsNotHttpsIsRefused);
+    g_test_add_func("/images-client/stream/partials-then-completed", testStreamingPartialsThenCompleted);
+    g_test_add_func("/images-client/stream/errors-and-truncation", testStreamErrorsAndTruncation);
+    g_test_add_func("/images-client/stream/answered-as-plain-json", testStreamAnsweredAsPlainJson);
+    g_test_add_func("/images-client/html-page", testHtmlPageIsAMalformedResponse);
+    return g_test_run();
+}
