@@ -41,8 +41,8 @@ static Result<ImageInfo> probeJpeg(std::string_view bytes) {
             continue;
         }
         const size_t length = (size_t{p[i + 2]} << 8) | p[i + 3];
-        const bool startOfFrame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 &&
-                                  marker != 0xC8 && marker != 0xCC;
+        const bool startOfFrame =
+            marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
         if (startOfFrame && i + 9 <= bytes.size()) {
             ImageInfo info;
             info.format = ImageFormat::Jpeg;
@@ -78,7 +78,8 @@ Result<ImageInfo> probeImage(std::string_view bytes) {
     if (bytes.size() >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) {
         return probeJpeg(bytes);
     }
-    if (bytes.size() >= 12 && std::memcmp(p, "RIFF", 4) == 0 && std::memcmp(p + 8, "WEBP", 4) == 0) {
+    if (bytes.size() >= 12 && std::memcmp(p, "RIFF", 4) == 0 &&
+        std::memcmp(p + 8, "WEBP", 4) == 0) {
         WebPBitstreamFeatures features;
         if (WebPGetFeatures(p, bytes.size(), &features) != VP8_STATUS_OK) {
             return makeError(ErrorKind::Image, "the WebP image has no readable header");
@@ -98,7 +99,8 @@ static Result<RgbaImage> decodePng(std::string_view bytes, int64_t maxPixels) {
     std::memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
     if (png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()) == 0) {
-        return makeError(ErrorKind::Image, std::string("the PNG image is broken: ") + image.message);
+        return makeError(ErrorKind::Image,
+                         std::string("the PNG image is broken: ") + image.message);
     }
     if (static_cast<int64_t>(image.width) * image.height > maxPixels) {
         png_image_free(&image);
@@ -156,7 +158,8 @@ static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage*
     out->height = static_cast<int>(info.output_height);
     out->pixels.assign(static_cast<size_t>(out->width) * out->height * 4, 0);
     while (info.output_scanline < info.output_height) {
-        JSAMPROW row = out->pixels.data() + static_cast<size_t>(info.output_scanline) * out->width * 4;
+        JSAMPROW row =
+            out->pixels.data() + static_cast<size_t>(info.output_scanline) * out->width * 4;
         jpeg_read_scanlines(&info, &row, 1);
     }
     jpeg_finish_decompress(&info);

@@ -92,13 +92,13 @@ Status checkEndpoint(const std::string& url) {
         return Ok{};
     }
     if (scheme == "http") {
-        return makeError(ErrorKind::Configuration,
-                         "the endpoint " + url +
-                             " uses plain http, which would send the key unencrypted: use https "
-                             "(plain http is allowed only to this computer, 127.0.0.1 or localhost)");
+        return makeError(
+            ErrorKind::Configuration,
+            "the endpoint " + url +
+                " uses plain http, which would send the key unencrypted: use https "
+                "(plain http is allowed only to this computer, 127.0.0.1 or localhost)");
     }
-    return makeError(ErrorKind::Configuration,
-                     "the endpoint " + url + " must start with https://");
+    return makeError(ErrorKind::Configuration, "the endpoint " + url + " must start with https://");
 }
 
 static std::string stripTrailingSlashes(std::string s) {
@@ -109,7 +109,8 @@ static std::string stripTrailingSlashes(std::string s) {
 }
 
 static bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 static std::string escapeSegment(const std::string& segment) {
@@ -167,7 +168,9 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
     return makeError(ErrorKind::Configuration, "unknown connection kind");
 }
 
-bool bodyNamesModel(ConnectionKind kind) { return kind != ConnectionKind::Azure; }
+bool bodyNamesModel(ConnectionKind kind) {
+    return kind != ConnectionKind::Azure;
+}
 
 Header authHeader(const Credential& credential) {
     if (credential.method == AuthMethod::ApiKeyHeader) {
@@ -177,7 +180,9 @@ Header authHeader(const Credential& credential) {
 }
 
 EnvLookup processEnvironment() {
-    return [](const char* name) { return g_getenv(name); };
+    return [](const char* name) {
+        return g_getenv(name);
+    };
 }
 
 static std::string envString(const EnvLookup& env, const char* name) {
@@ -192,7 +197,8 @@ Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
     if (!azureEndpoint.empty()) {
         c.name = "environment (Azure)";
         c.endpoint = stripTrailingSlashes(azureEndpoint);
-        c.kind = endsWith(c.endpoint, "/openai/v1") ? ConnectionKind::AzureV1 : ConnectionKind::Azure;
+        c.kind =
+            endsWith(c.endpoint, "/openai/v1") ? ConnectionKind::AzureV1 : ConnectionKind::Azure;
         c.apiVersion = envString(env, "OPENAI_API_VERSION");
         if (c.apiVersion.empty() && c.kind == ConnectionKind::Azure) {
             c.apiVersion = kDefaultAzureApiVersion;
@@ -234,11 +240,17 @@ Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
 
 // ---- Entra ID through the Azure CLI ----
 
-EntraTokenSource::EntraTokenSource(std::vector<std::string> command) : command_(std::move(command)) {}
+EntraTokenSource::EntraTokenSource(std::vector<std::string> command)
+    : command_(std::move(command)) {}
 
 std::vector<std::string> EntraTokenSource::defaultCommand() {
-    return {"az", "account", "get-access-token", "--resource",
-            "https://cognitiveservices.azure.com", "--output", "json"};
+    return {"az",
+            "account",
+            "get-access-token",
+            "--resource",
+            "https://cognitiveservices.azure.com",
+            "--output",
+            "json"};
 }
 
 Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const std::string& text) {
@@ -246,7 +258,8 @@ Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const s
     auto parser = json::parseObject(text, &root);
     if (!parser) {
         return makeError(ErrorKind::Authentication,
-                         "the Azure CLI did not print an access token (" + parser.error().message + ")");
+                         "the Azure CLI did not print an access token (" + parser.error().message +
+                             ")");
     }
     auto token = json::string(root, "accessToken");
     if (!token || token->empty()) {
@@ -256,7 +269,8 @@ Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const s
         return std::pair{*token, *unix};
     }
     if (auto unixText = json::string(root, "expires_on")) {
-        return std::pair{*token, static_cast<int64_t>(g_ascii_strtoll(unixText->c_str(), nullptr, 10))};
+        return std::pair{*token,
+                         static_cast<int64_t>(g_ascii_strtoll(unixText->c_str(), nullptr, 10))};
     }
     if (auto local = json::string(root, "expiresOn")) {
         // "2025-01-31 15:52:20.000000", in local time
@@ -291,10 +305,12 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
     GErrorPtr error;
     if (!g_spawn_sync(nullptr, const_cast<gchar**>(argv.data()), nullptr, G_SPAWN_SEARCH_PATH,
                       nullptr, nullptr, outPtr(out), outPtr(err), &wait, outPtr(error))) {
-        return makeError(ErrorKind::Authentication,
-                         "no API key or token is set, and the Azure CLI could not be run to get an "
-                         "Entra ID token (" + std::string(error->message) +
-                             "): set AZURE_OPENAI_API_KEY, or install the Azure CLI and run az login");
+        return makeError(
+            ErrorKind::Authentication,
+            "no API key or token is set, and the Azure CLI could not be run to get an "
+            "Entra ID token (" +
+                std::string(error->message) +
+                "): set AZURE_OPENAI_API_KEY, or install the Azure CLI and run az login");
     }
     if (!g_spawn_check_wait_status(wait, nullptr)) {
         return makeError(ErrorKind::Authentication,
@@ -378,11 +394,13 @@ Status ConnectionStore::save(const std::string& path) const {
             g_key_file_set_string(file.get(), group.c_str(), "api-version", c.apiVersion.c_str());
         }
         if (!c.defaultModel.empty()) {
-            g_key_file_set_string(file.get(), group.c_str(), "default-model", c.defaultModel.c_str());
+            g_key_file_set_string(file.get(), group.c_str(), "default-model",
+                                  c.defaultModel.c_str());
         }
         std::vector<std::string> entries;
         std::vector<const char*> list;
         entries.reserve(c.deployments.size());
+        list.reserve(c.deployments.size());
         for (const auto& d : c.deployments) {
             entries.push_back(d.model.empty() ? d.name : d.name + "=" + d.model);
         }

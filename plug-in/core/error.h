@@ -48,7 +48,7 @@ inline Error makeError(ErrorKind kind, std::string message) {
 // A value or an Error (std::expected arrives only in C++23).
 template <typename T> class Result {
   public:
-    Result(T value) : v_(std::move(value)) {}   // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::move(error)) {} // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const { return std::holds_alternative<T>(v_); }

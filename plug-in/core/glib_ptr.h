@@ -42,7 +42,9 @@ template <typename Smart> class OutPtr {
     Pointer raw_ = nullptr;
 };
 
-template <typename Smart> OutPtr<Smart> outPtr(Smart& owner) { return OutPtr<Smart>(owner); }
+template <typename Smart> OutPtr<Smart> outPtr(Smart& owner) {
+    return OutPtr<Smart>(owner);
+}
 
 // A strong reference to a GObject. `adopt` takes over a reference the caller already owns
 // (the result of a *_new()); `ref` adds one.
@@ -55,7 +57,8 @@ template <typename T> class GRef {
 
     GRef() = default;
     GRef(T* p, Adopt /*unused*/) noexcept : p_(p) {}
-    GRef(T* p, AddRef /*unused*/) noexcept : p_(p != nullptr ? static_cast<T*>(g_object_ref(p)) : nullptr) {}
+    GRef(T* p, AddRef /*unused*/) noexcept
+        : p_(p != nullptr ? static_cast<T*>(g_object_ref(p)) : nullptr) {}
     GRef(const GRef& other) noexcept : GRef(other.p_, ref) {}
     GRef(GRef&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
     GRef& operator=(GRef other) noexcept {
@@ -77,8 +80,12 @@ template <typename T> class GRef {
     T* p_ = nullptr;
 };
 
-template <typename T> GRef<T> adoptRef(T* p) { return GRef<T>(p, GRef<T>::adopt); }
-template <typename T> GRef<T> addRef(T* p) { return GRef<T>(p, GRef<T>::ref); }
+template <typename T> GRef<T> adoptRef(T* p) {
+    return GRef<T>(p, GRef<T>::adopt);
+}
+template <typename T> GRef<T> addRef(T* p) {
+    return GRef<T>(p, GRef<T>::ref);
+}
 
 // Wraps a std::string's bytes as GBytes without copying: the string moves into the GBytes.
 inline GBytesPtr bytesFromString(std::string&& s) {

@@ -62,7 +62,8 @@ double backoffSeconds(int retriesTaken, double random) {
 }
 
 std::optional<double> retryDelaySeconds(const HttpResponse& response, int retriesTaken,
-                                        const HttpOptions& options, double random, int64_t nowUnix) {
+                                        const HttpOptions& options, double random,
+                                        int64_t nowUnix) {
     const std::string shouldRetry = response.header("x-should-retry");
     bool retry = false;
     if (shouldRetry == "true") {
@@ -100,7 +101,8 @@ class HttpOperation {
     ~HttpOperation() = default;
 
     void start() {
-        cancelHandler_ = g_cancellable_connect(outer_.get(), G_CALLBACK(onOuterCancelled), this, nullptr);
+        cancelHandler_ =
+            g_cancellable_connect(outer_.get(), G_CALLBACK(onOuterCancelled), this, nullptr);
         if (g_cancellable_is_cancelled(outer_.get())) {
             return; // onOuterCancelled has already scheduled the end
         }
@@ -137,7 +139,8 @@ class HttpOperation {
 
     std::string host() const {
         GUri* uri = g_uri_parse(url_.c_str(), G_URI_FLAGS_NONE, nullptr);
-        std::string h = uri != nullptr && g_uri_get_host(uri) != nullptr ? g_uri_get_host(uri) : url_;
+        std::string h =
+            uri != nullptr && g_uri_get_host(uri) != nullptr ? g_uri_get_host(uri) : url_;
         if (uri != nullptr) {
             g_uri_unref(uri);
         }
@@ -237,14 +240,16 @@ class HttpOperation {
         auto* self = static_cast<HttpOperation*>(data);
         try {
             GErrorPtr error;
-            GInputStream* stream = soup_session_send_finish(SOUP_SESSION(source), result, outPtr(error));
+            GInputStream* stream =
+                soup_session_send_finish(SOUP_SESSION(source), result, outPtr(error));
             if (stream == nullptr) {
                 self->attemptFailed(error.get());
                 return;
             }
             self->stream_ = adoptRef(stream);
             removeSource(self->connectTimer_);
-            self->response_.status = static_cast<int>(soup_message_get_status(self->message_.get()));
+            self->response_.status =
+                static_cast<int>(soup_message_get_status(self->message_.get()));
             soup_message_headers_foreach(
                 soup_message_get_response_headers(self->message_.get()),
                 [](const char* name, const char* value, gpointer p) {
@@ -266,7 +271,8 @@ class HttpOperation {
         auto* self = static_cast<HttpOperation*>(data);
         try {
             GErrorPtr error;
-            GBytesPtr bytes(g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, outPtr(error)));
+            GBytesPtr bytes(
+                g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, outPtr(error)));
             if (!bytes) {
                 self->attemptFailed(error.get());
                 return;
@@ -298,9 +304,9 @@ class HttpOperation {
         }
         const HttpOptions& o = client_.options_;
         const double random = o.random ? o.random() : g_random_double();
-        auto delay = retries_ < o.maxRetries
-                         ? retryDelaySeconds(response_, retries_, o, random, g_get_real_time() / 1'000'000)
-                         : std::nullopt;
+        auto delay = retries_ < o.maxRetries ? retryDelaySeconds(response_, retries_, o, random,
+                                                                 g_get_real_time() / 1'000'000)
+                                             : std::nullopt;
         if (!delay) {
             finish(std::move(response_));
             return;
@@ -340,14 +346,15 @@ class HttpOperation {
 
     void scheduleRetry(double seconds) {
         ++retries_;
-        retryTimer_ = g_timeout_add(static_cast<guint>(std::lround(seconds * 1000.0)),
-                                    [](gpointer p) -> gboolean {
-                                        auto* self = static_cast<HttpOperation*>(p);
-                                        self->retryTimer_ = 0;
-                                        self->startAttempt();
-                                        return G_SOURCE_REMOVE;
-                                    },
-                                    this);
+        retryTimer_ = g_timeout_add(
+            static_cast<guint>(std::lround(seconds * 1000.0)),
+            [](gpointer p) -> gboolean {
+                auto* self = static_cast<HttpOperation*>(p);
+                self->retryTimer_ = 0;
+                self->startAttempt();
+                return G_SOURCE_REMOVE;
+            },
+            this);
     }
 
     void finish(Result<HttpResponse> result) {
@@ -368,12 +375,13 @@ class HttpOperation {
 HttpClient::HttpClient(HttpOptions options)
     : options_(std::move(options)),
       // timeout 0: a generation may take minutes before its first byte; our own timers bound it.
-      session_(adoptRef(soup_session_new_with_options("timeout", 0U, "user-agent",
-                                                      "imagegen-gimp/" IMAGEGEN_VERSION, nullptr))) {}
+      session_(adoptRef(soup_session_new_with_options(
+          "timeout", 0U, "user-agent", "imagegen-gimp/" IMAGEGEN_VERSION, nullptr))) {}
 
 HttpClient::~HttpClient() = default;
 
-void HttpClient::send(const HttpRequest& request, GCancellable* cancellable, Done done, Chunk onChunk) {
+void HttpClient::send(const HttpRequest& request, GCancellable* cancellable, Done done,
+                      Chunk onChunk) {
     auto* op = new HttpOperation(*this, request, cancellable, std::move(done), std::move(onChunk));
     op->start();
 }

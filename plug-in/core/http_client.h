@@ -47,7 +47,8 @@ double backoffSeconds(int retriesTaken, double random);
 class HttpClient {
   public:
     using Done = std::function<void(Result<HttpResponse>)>;
-    // Called with the response's status and headers (body still empty) and each piece of a 2xx body.
+    // Called with the response's status and headers (body still empty) and each piece of a 2xx
+    // body.
     using Chunk = std::function<void(const HttpResponse& head, std::string_view chunk)>;
 
     explicit HttpClient(HttpOptions options = {});

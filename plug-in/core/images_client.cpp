@@ -48,8 +48,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
     void start() {
         if (outer_) {
             outerHandler_ = g_cancellable_connect(
-                outer_.get(),
-                G_CALLBACK(+[](GCancellable* /*c*/, gpointer inner) {
+                outer_.get(), G_CALLBACK(+[](GCancellable* /*c*/, gpointer inner) {
                     g_cancellable_cancel(G_CANCELLABLE(inner));
                 }),
                 inner_.get(), nullptr);
@@ -101,16 +100,19 @@ class Batch : public std::enable_shared_from_this<Batch> {
                 self->takeChunk(index, *state, head, chunk);
             };
         }
-        http_.send(requests_[index], inner_.get(),
-                   [self, state, index](Result<HttpResponse> r) {
-                       self->requestDone(index, *state, std::move(r));
-                   },
-                   std::move(onChunk));
+        http_.send(
+            requests_[index], inner_.get(),
+            [self, state, index](Result<HttpResponse> r) {
+                self->requestDone(index, *state, std::move(r));
+            },
+            std::move(onChunk));
     }
 
-    void takeChunk(size_t index, RequestState& state, const HttpResponse& head, std::string_view chunk) {
+    void takeChunk(size_t index, RequestState& state, const HttpResponse& head,
+                   std::string_view chunk) {
         if (state.body.empty() && state.completed.empty() && !state.eventStream) {
-            state.eventStream = head.header("content-type").find("text/event-stream") != std::string::npos;
+            state.eventStream =
+                head.header("content-type").find("text/event-stream") != std::string::npos;
         }
         if (!state.eventStream) {
             state.body.append(chunk);
@@ -158,8 +160,9 @@ class Batch : public std::enable_shared_from_this<Batch> {
             return;
         }
         if (isHtml(response)) {
-            fail(makeError(ErrorKind::MalformedResponse,
-                           "the service answered with a web page instead of images: check the endpoint"));
+            fail(makeError(
+                ErrorKind::MalformedResponse,
+                "the service answered with a web page instead of images: check the endpoint"));
             pump();
             return;
         }
@@ -200,7 +203,8 @@ class Batch : public std::enable_shared_from_this<Batch> {
     }
 
     // dall-e answers with URLs when asked: fetch them, without our credentials.
-    void download(size_t index, std::shared_ptr<std::vector<GeneratedImage>> images, size_t k) {
+    void download(size_t index, const std::shared_ptr<std::vector<GeneratedImage>>& images,
+                  size_t k) {
         while (k < images->size() && (*images)[k].url.empty()) {
             ++k;
         }
@@ -229,10 +233,11 @@ class Batch : public std::enable_shared_from_this<Batch> {
         http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
             if (!r || r->status != 200) {
                 --self->inFlight_;
-                self->fail(!r ? r.error()
-                              : makeError(ErrorKind::MalformedResponse,
-                                          "the image could not be downloaded from the service (HTTP " +
-                                              std::to_string(r->status) + ")"));
+                self->fail(
+                    !r ? r.error()
+                       : makeError(ErrorKind::MalformedResponse,
+                                   "the image could not be downloaded from the service (HTTP " +
+                                       std::to_string(r->status) + ")"));
                 self->pump();
                 return;
             }
@@ -287,8 +292,9 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
         requests.push_back(std::move(*http));
         streamed.push_back(request.stream);
     }
-    auto batch = std::make_shared<Batch>(http_, maxInFlight_, std::move(requests), std::move(streamed),
-                                         cancellable, std::move(callbacks), std::move(done));
+    auto batch =
+        std::make_shared<Batch>(http_, maxInFlight_, std::move(requests), std::move(streamed),
+                                cancellable, std::move(callbacks), std::move(done));
     batch->start();
 }
 

@@ -16,7 +16,7 @@ namespace imagegen {
 
 struct ImagesResult {
     std::vector<GeneratedImage> images; // in plan order
-    Usage usage;                         // summed over the requests
+    Usage usage;                        // summed over the requests
     int requestsSent = 0;
 };
 

@@ -211,15 +211,13 @@ static Status validateInputImages(const ModelCaps& caps, const ImageRequest& r) 
         return refuse("image", "an edit needs an image");
     }
     if (static_cast<int>(r.images.size()) > caps.maxInputImages) {
-        return refuse("image", caps.name + " takes at most " +
-                                   std::to_string(caps.maxInputImages) + " input image" +
-                                   (caps.maxInputImages == 1 ? "" : "s") + ", not " +
-                                   std::to_string(r.images.size()));
+        return refuse("image", caps.name + " takes at most " + std::to_string(caps.maxInputImages) +
+                                   " input image" + (caps.maxInputImages == 1 ? "" : "s") +
+                                   ", not " + std::to_string(r.images.size()));
     }
-    const std::vector<std::string> types = caps.isGptImage()
-                                               ? std::vector<std::string>{"image/png", "image/jpeg",
-                                                                          "image/webp"}
-                                               : std::vector<std::string>{"image/png"};
+    const std::vector<std::string> types =
+        caps.isGptImage() ? std::vector<std::string>{"image/png", "image/jpeg", "image/webp"}
+                          : std::vector<std::string>{"image/png"};
     for (const auto& image : r.images) {
         if (!contains(types, image.mimeType)) {
             return refuse("image", "input images for " + caps.name + " must be " +
@@ -270,8 +268,8 @@ Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
                                ": use 1 to " + std::to_string(caps.maxN));
     }
     if (!r.size.empty() && !caps.offersSize(r.size)) {
-        std::string message =
-            "size " + r.size + " is not offered by " + model + ": use " + joinAlternatives(caps.sizes);
+        std::string message = "size " + r.size + " is not offered by " + model + ": use " +
+                              joinAlternatives(caps.sizes);
         auto parsed = parseSize(r.size);
         if (caps.freeSizes) {
             message += parsed ? ", or any WxH where " + freeSizeProblem(*caps.freeSizes, *parsed)
@@ -282,16 +280,18 @@ Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
     if (auto s = checkChoice("quality", r.quality, caps.qualities, model); !s) {
         return s;
     }
-    if (auto s = checkChoice("style", r.style, caps.style ? std::vector<std::string>{"vivid", "natural"}
-                                                          : std::vector<std::string>{},
+    if (auto s = checkChoice("style", r.style,
+                             caps.style ? std::vector<std::string>{"vivid", "natural"}
+                                        : std::vector<std::string>{},
                              model);
         !s) {
         return s;
     }
-    if (auto s = checkChoice("background", r.background,
-                             caps.background ? std::vector<std::string>{"transparent", "opaque", "auto"}
-                                             : std::vector<std::string>{},
-                             model);
+    if (auto s =
+            checkChoice("background", r.background,
+                        caps.background ? std::vector<std::string>{"transparent", "opaque", "auto"}
+                                        : std::vector<std::string>{},
+                        model);
         !s) {
         return s;
     }
@@ -321,7 +321,8 @@ Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
         !s) {
         return s;
     }
-    if (auto s = checkChoice("response_format", r.responseFormat, caps.responseFormats, model); !s) {
+    if (auto s = checkChoice("response_format", r.responseFormat, caps.responseFormats, model);
+        !s) {
         return s;
     }
     if (!r.inputFidelity.empty()) {

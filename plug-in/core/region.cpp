@@ -18,8 +18,8 @@ Rect intersect(Rect a, Rect b) {
 }
 
 Rect contextRegion(Rect selection, double context, Size canvas) {
-    const int pad = static_cast<int>(std::lround(std::max(0.0, context) *
-                                                 std::max(selection.width, selection.height)));
+    const int pad = static_cast<int>(
+        std::lround(std::max(0.0, context) * std::max(selection.width, selection.height)));
     Rect grown{selection.x - pad, selection.y - pad, selection.width + 2 * pad,
                selection.height + 2 * pad};
     return intersect(grown, Rect{0, 0, canvas.width, canvas.height});
@@ -156,7 +156,8 @@ std::vector<Contribution> contributions(int in, int out) {
 }
 
 // Separable resampling of `channels` interleaved float channels, edges clamped.
-std::vector<float> resample(const std::vector<float>& in, int w, int h, int channels, int nw, int nh) {
+std::vector<float> resample(const std::vector<float>& in, int w, int h, int channels, int nw,
+                            int nh) {
     const auto cx = contributions(w, nw);
     const auto cy = contributions(h, nh);
     std::vector<float> tmp(static_cast<size_t>(nw) * h * channels);
@@ -192,7 +193,9 @@ std::vector<float> resample(const std::vector<float>& in, int w, int h, int chan
     return out;
 }
 
-uint8_t toByte(float v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+uint8_t toByte(float v) {
+    return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+}
 
 } // namespace
 
@@ -233,11 +236,13 @@ std::vector<uint8_t> resizeChannel(const std::vector<uint8_t>& channel, int widt
     return out;
 }
 
-RgbaImage buildApiMask(const std::vector<uint8_t>& coverage, const RgbaImage& source, Size apiSize) {
+RgbaImage buildApiMask(const std::vector<uint8_t>& coverage, const RgbaImage& source,
+                       Size apiSize) {
     const size_t n = static_cast<size_t>(source.width) * source.height;
     std::vector<uint8_t> keep(n);
     for (size_t i = 0; i < n; ++i) {
-        keep[i] = std::min<uint8_t>(static_cast<uint8_t>(255 - coverage[i]), source.pixels[i * 4 + 3]);
+        keep[i] =
+            std::min<uint8_t>(static_cast<uint8_t>(255 - coverage[i]), source.pixels[i * 4 + 3]);
     }
     auto scaled = resizeChannel(keep, source.width, source.height, apiSize.width, apiSize.height);
     RgbaImage mask(apiSize.width, apiSize.height);
@@ -259,7 +264,8 @@ static void distance1d(const std::vector<double>& f, std::vector<double>& d, std
         double s = 0;
         while (true) {
             const int p = v[static_cast<size_t>(k)];
-            s = ((f[static_cast<size_t>(q)] + q * q) - (f[static_cast<size_t>(p)] + p * p)) / (2.0 * q - 2.0 * p);
+            s = ((f[static_cast<size_t>(q)] + q * q) - (f[static_cast<size_t>(p)] + p * p)) /
+                (2.0 * q - 2.0 * p);
             if (s > z[static_cast<size_t>(k)] || k == 0) {
                 break;
             }
@@ -300,7 +306,8 @@ std::vector<uint8_t> featherInward(const std::vector<uint8_t>& coverage, int wid
     for (size_t i = 0; i < grid.size(); ++i) {
         grid[i] = coverage[i] == 0 ? 0.0 : kInf;
     }
-    std::vector<double> f(static_cast<size_t>(n)), d(static_cast<size_t>(n)), z(static_cast<size_t>(n) + 1);
+    std::vector<double> f(static_cast<size_t>(n)), d(static_cast<size_t>(n)),
+        z(static_cast<size_t>(n) + 1);
     std::vector<int> v(static_cast<size_t>(n));
     for (int x = 0; x < width; ++x) {
         for (int y = 0; y < height; ++y) {

@@ -84,10 +84,12 @@ static Result<GeneratedImage> readImage(JsonObject* item, size_t index) {
     }
     image.revisedPrompt = json::string(item, "revised_prompt").value_or("");
     if (json_object_has_member(item, "content_filter_results")) {
-        image.contentFilterResults = json::toText(json_object_get_member(item, "content_filter_results"));
+        image.contentFilterResults =
+            json::toText(json_object_get_member(item, "content_filter_results"));
     }
     if (json_object_has_member(item, "prompt_filter_results")) {
-        image.promptFilterResults = json::toText(json_object_get_member(item, "prompt_filter_results"));
+        image.promptFilterResults =
+            json::toText(json_object_get_member(item, "prompt_filter_results"));
     }
     return image;
 }
@@ -108,7 +110,8 @@ Result<ImagesResponse> parseImagesResponse(std::string_view body) {
     for (guint i = 0; i < json_array_get_length(data); ++i) {
         JsonNode* node = json_array_get_element(data, i);
         if (!JSON_NODE_HOLDS_OBJECT(node)) {
-            return makeError(ErrorKind::MalformedResponse, "the service's answer is not an image list");
+            return makeError(ErrorKind::MalformedResponse,
+                             "the service's answer is not an image list");
         }
         auto image = readImage(json_node_get_object(node), i);
         if (!image) {
@@ -175,11 +178,12 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
         type == "image_generation_user_error") {
         e.kind = ErrorKind::ContentFilter;
         e.filterStage = filterStageOf(err, serverMessage);
-        e.message = e.filterStage == FilterStage::Output
-                        ? withStatus("The service's safety system refused the generated image", status) +
-                              detail + ". Try again, or change the prompt."
-                        : withStatus("The service's safety system refused the prompt", status) + detail +
-                              ". Rephrase the prompt and try again.";
+        e.message =
+            e.filterStage == FilterStage::Output
+                ? withStatus("The service's safety system refused the generated image", status) +
+                      detail + ". Try again, or change the prompt."
+                : withStatus("The service's safety system refused the prompt", status) + detail +
+                      ". Rephrase the prompt and try again.";
     } else if (status == 401 || status == 403) {
         e.kind = ErrorKind::Authentication;
         e.message = withStatus("The service refused the credentials", status) + detail +
@@ -228,8 +232,8 @@ Error classifyHttpError(int status, std::string_view body, const std::string& re
     json_object_unref(none);
     if (status < 400) {
         e.kind = ErrorKind::MalformedResponse;
-        e.message = withStatus("The service answered with something that is not an image response",
-                               status);
+        e.message =
+            withStatus("The service answered with something that is not an image response", status);
     }
     return e;
 }
@@ -253,7 +257,8 @@ void SseParser::takeLine(std::string_view line, std::vector<SseEvent>& out) {
     }
     auto colon = line.find(':');
     std::string_view field = line.substr(0, colon);
-    std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+    std::string_view value =
+        colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') {
         value.remove_prefix(1);
     }
@@ -323,7 +328,8 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
             return image.error();
         }
         out.type = partial ? StreamEventType::PartialImage : StreamEventType::Completed;
-        out.partialIndex = partial ? static_cast<int>(json::integer(root, "partial_image_index").value_or(0)) : -1;
+        out.partialIndex =
+            partial ? static_cast<int>(json::integer(root, "partial_image_index").value_or(0)) : -1;
         out.image = std::move(*image);
         out.usage = readUsage(root);
     }

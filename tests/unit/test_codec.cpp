@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
     g_test_add_func("/codec/png/round-trip-is-lossless", testPngRoundTripIsLossless);
     g_test_add_func("/codec/jpeg/decodes", testJpegDecodes);
     g_test_add_func("/codec/webp/decodes", testWebPDecodes);
-    g_test_add_func("/codec/huge-header-refused-before-allocation", testHugeHeaderRefusedBeforeAllocation);
+    g_test_add_func("/codec/huge-header-refused-before-allocation",
+                    testHugeHeaderRefusedBeforeAllocation);
     g_test_add_func("/codec/broken-data", testBrokenData);
     return g_test_run();
 }

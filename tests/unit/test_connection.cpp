@@ -30,20 +30,30 @@ static std::string url(const Connection& c, Operation op, const char* model) {
 
 static void testUrls() {
     auto azure = make(ConnectionKind::Azure, "https://res.openai.azure.com/", "2025-04-01-preview");
-    assertEq(url(azure, Operation::Generate, "img"), "https://res.openai.azure.com/openai/deployments/img/images/generations?api-version=2025-04-01-preview");
-    assertEq(url(azure, Operation::Edit, "my deploy"), "https://res.openai.azure.com/openai/deployments/my%20deploy/images/edits?api-version=2025-04-01-preview");
+    assertEq(url(azure, Operation::Generate, "img"),
+             "https://res.openai.azure.com/openai/deployments/img/images/"
+             "generations?api-version=2025-04-01-preview");
+    assertEq(url(azure, Operation::Edit, "my deploy"),
+             "https://res.openai.azure.com/openai/deployments/my%20deploy/images/"
+             "edits?api-version=2025-04-01-preview");
     // An endpoint given with /openai, and no version: the default version.
     auto azureOpenai = make(ConnectionKind::Azure, "https://res.openai.azure.com/openai");
-    assertEq(url(azureOpenai, Operation::Edit, "img"), "https://res.openai.azure.com/openai/deployments/img/images/edits?api-version=2025-04-01-preview");
+    assertEq(url(azureOpenai, Operation::Edit, "img"),
+             "https://res.openai.azure.com/openai/deployments/img/images/"
+             "edits?api-version=2025-04-01-preview");
     assertFails(operationUrl(azure, Operation::Edit, ""), ErrorKind::Configuration);
 
     auto v1 = make(ConnectionKind::AzureV1, "https://res.openai.azure.com");
-    assertEq(url(v1, Operation::Generate, "img"), "https://res.openai.azure.com/openai/v1/images/generations");
-    auto v1Preview = make(ConnectionKind::AzureV1, "https://res.openai.azure.com/openai/v1/", "preview");
-    assertEq(url(v1Preview, Operation::Edit, "img"), "https://res.openai.azure.com/openai/v1/images/edits?api-version=preview");
+    assertEq(url(v1, Operation::Generate, "img"),
+             "https://res.openai.azure.com/openai/v1/images/generations");
+    auto v1Preview =
+        make(ConnectionKind::AzureV1, "https://res.openai.azure.com/openai/v1/", "preview");
+    assertEq(url(v1Preview, Operation::Edit, "img"),
+             "https://res.openai.azure.com/openai/v1/images/edits?api-version=preview");
 
     auto openai = make(ConnectionKind::OpenAI, "");
-    assertEq(url(openai, Operation::Generate, "gpt-image-1"), "https://api.openai.com/v1/images/generations");
+    assertEq(url(openai, Operation::Generate, "gpt-image-1"),
+             "https://api.openai.com/v1/images/generations");
     auto compatible = make(ConnectionKind::Compatible, "http://127.0.0.1:8080/v1/");
     assertEq(url(compatible, Operation::Edit, "x"), "http://127.0.0.1:8080/v1/images/edits");
 
@@ -59,13 +69,15 @@ static void testPlainHttpOnlyToLoopback() {
     assertOk(checkEndpoint("http://127.8.9.10/v1"));
     assertOk(checkEndpoint("http://localhost:9000"));
     assertOk(checkEndpoint("http://[::1]:9000/v1"));
-    const Error e = assertFails(checkEndpoint("http://192.168.1.10:9000/v1"), ErrorKind::Configuration);
+    const Error e =
+        assertFails(checkEndpoint("http://192.168.1.10:9000/v1"), ErrorKind::Configuration);
     assertContains(e.message, "plain http");
     assertFails(checkEndpoint("http://example.com/v1"), ErrorKind::Configuration);
     assertFails(checkEndpoint("ftp://example.com"), ErrorKind::Configuration);
     assertFails(checkEndpoint("not a url"), ErrorKind::Configuration);
-    assertFails(operationUrl(make(ConnectionKind::Compatible, "http://10.0.0.1/v1"), Operation::Edit, "m"),
-                ErrorKind::Configuration);
+    assertFails(
+        operationUrl(make(ConnectionKind::Compatible, "http://10.0.0.1/v1"), Operation::Edit, "m"),
+        ErrorKind::Configuration);
 }
 
 static void testAuthHeaders() {
@@ -88,9 +100,10 @@ static EnvLookup envOf(std::map<std::string, std::string> vars) {
 }
 
 static void testEnvironment() {
-    auto azure = connectionFromEnvironment(envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/"},
-                                                  {"AZURE_OPENAI_API_KEY", "key"},
-                                                  {"AZURE_OPENAI_DEPLOYMENT", "img"}}));
+    auto azure =
+        connectionFromEnvironment(envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/"},
+                                         {"AZURE_OPENAI_API_KEY", "key"},
+                                         {"AZURE_OPENAI_DEPLOYMENT", "img"}}));
     assertOk(azure);
     g_assert_true(azure->connection.kind == ConnectionKind::Azure);
     assertEq(azure->connection.endpoint, "https://res.openai.azure.com");
@@ -100,22 +113,25 @@ static void testEnvironment() {
     assertEq(azure->credential.secret, "key");
 
     // The token wins over the key, as in the SDKs; OPENAI_API_VERSION is honoured.
-    auto token = connectionFromEnvironment(envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"},
-                                                  {"AZURE_OPENAI_API_KEY", "key"},
-                                                  {"AZURE_OPENAI_AD_TOKEN", "tok"},
-                                                  {"OPENAI_API_VERSION", "2024-10-21"}}));
+    auto token =
+        connectionFromEnvironment(envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"},
+                                         {"AZURE_OPENAI_API_KEY", "key"},
+                                         {"AZURE_OPENAI_AD_TOKEN", "tok"},
+                                         {"OPENAI_API_VERSION", "2024-10-21"}}));
     assertOk(token);
     g_assert_true(token->credential.method == AuthMethod::EntraId);
     assertEq(token->credential.secret, "tok");
     assertEq(token->connection.apiVersion, "2024-10-21");
 
-    auto cli = connectionFromEnvironment(envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"}}));
+    auto cli = connectionFromEnvironment(
+        envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"}}));
     assertOk(cli);
     g_assert_true(cli->connection.auth == AuthMethod::EntraId);
     g_assert_true(cli->credential.secret.empty());
 
-    auto v1 = connectionFromEnvironment(envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/openai/v1"},
-                                               {"AZURE_OPENAI_API_KEY", "key"}}));
+    auto v1 = connectionFromEnvironment(
+        envOf({{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/openai/v1"},
+               {"AZURE_OPENAI_API_KEY", "key"}}));
     assertOk(v1);
     g_assert_true(v1->connection.kind == ConnectionKind::AzureV1);
     g_assert_true(v1->connection.apiVersion.empty());
@@ -126,15 +142,16 @@ static void testEnvironment() {
     assertEq(openai->connection.endpoint, "https://api.openai.com/v1");
     g_assert_true(openai->credential.method == AuthMethod::BearerKey);
 
-    auto compatible = connectionFromEnvironment(envOf({{"OPENAI_API_KEY", "sk"},
-                                                       {"OPENAI_BASE_URL", "http://127.0.0.1:1234/v1/"}}));
+    auto compatible = connectionFromEnvironment(
+        envOf({{"OPENAI_API_KEY", "sk"}, {"OPENAI_BASE_URL", "http://127.0.0.1:1234/v1/"}}));
     assertOk(compatible);
     g_assert_true(compatible->connection.kind == ConnectionKind::Compatible);
     assertEq(compatible->connection.endpoint, "http://127.0.0.1:1234/v1");
 
     const Error none = assertFails(connectionFromEnvironment(envOf({})), ErrorKind::Configuration);
     assertContains(none.message, "AZURE_OPENAI_ENDPOINT");
-    assertFails(connectionFromEnvironment(envOf({{"OPENAI_API_KEY", "sk"}, {"OPENAI_BASE_URL", "http://10.1.2.3/v1"}})),
+    assertFails(connectionFromEnvironment(
+                    envOf({{"OPENAI_API_KEY", "sk"}, {"OPENAI_BASE_URL", "http://10.1.2.3/v1"}})),
                 ErrorKind::Configuration);
 }
 
@@ -144,12 +161,14 @@ static void testEntraCliOutput() {
     assertOk(unix);
     assertEq(unix->first, "abc");
     g_assert_cmpint(unix->second, ==, 1893456000);
-    auto local = EntraTokenSource::parseCliOutput(R"({"accessToken":"abc","expiresOn":"2030-01-01 00:00:00.000000"})");
+    auto local = EntraTokenSource::parseCliOutput(
+        R"({"accessToken":"abc","expiresOn":"2030-01-01 00:00:00.000000"})");
     assertOk(local);
     g_assert_cmpint(local->second, >, 1893456000 - 14 * 3600);
     g_assert_cmpint(local->second, <, 1893456000 + 14 * 3600);
     assertFails(EntraTokenSource::parseCliOutput("{}"), ErrorKind::Authentication);
-    assertFails(EntraTokenSource::parseCliOutput("ERROR: Please run 'az login'"), ErrorKind::Authentication);
+    assertFails(EntraTokenSource::parseCliOutput("ERROR: Please run 'az login'"),
+                ErrorKind::Authentication);
 }
 
 // A stand-in for the Azure CLI: a script that counts its calls and prints a token.
@@ -192,7 +211,8 @@ static void testStoreRoundTripHoldsNoSecret() {
     GCharPtr dir(g_dir_make_tmp("imagegen-store-XXXXXX", nullptr));
     const std::string path = std::string(dir.get()) + "/sub/connections.ini";
     ConnectionStore store;
-    Connection work = make(ConnectionKind::Azure, "https://res.openai.azure.com", "2025-04-01-preview");
+    Connection work =
+        make(ConnectionKind::Azure, "https://res.openai.azure.com", "2025-04-01-preview");
     work.name = "work";
     work.auth = AuthMethod::ApiKeyHeader;
     work.deployments = {{"img", "gpt-image-1"}, {"dalle", "dall-e-3"}};
@@ -207,7 +227,8 @@ static void testStoreRoundTripHoldsNoSecret() {
     const std::string text = readFile(path);
     assertContains(text, "[connection work]");
     assertContains(text, "deployments=img=gpt-image-1;dalle=dall-e-3;");
-    g_assert_true(text.find("key=") == std::string::npos || text.find("api-key") != std::string::npos);
+    g_assert_true(text.find("key=") == std::string::npos ||
+                  text.find("api-key") != std::string::npos);
 
     auto loaded = ConnectionStore::load(path);
     assertOk(loaded);
@@ -244,7 +265,9 @@ int main(int argc, char** argv) {
     g_test_add_func("/connection/auth-headers", testAuthHeaders);
     g_test_add_func("/connection/environment", testEnvironment);
     g_test_add_func("/connection/entra/cli-output", testEntraCliOutput);
-    g_test_add_func("/connection/entra/fetched-again-before-expiry", testEntraTokenIsFetchedAgainBeforeExpiry);
-    g_test_add_func("/connection/store/round-trip-holds-no-secret", testStoreRoundTripHoldsNoSecret);
+    g_test_add_func("/connection/entra/fetched-again-before-expiry",
+                    testEntraTokenIsFetchedAgainBeforeExpiry);
+    g_test_add_func("/connection/store/round-trip-holds-no-secret",
+                    testStoreRoundTripHoldsNoSecret);
     return g_test_run();
 }

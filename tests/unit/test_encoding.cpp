@@ -23,20 +23,40 @@ struct Endpoint {
 };
 
 static const Endpoint kEndpoints[] = {
-    {ConnectionKind::Azure, "https://res.openai.azure.com", "2025-04-01-preview",
+    {ConnectionKind::Azure,
+     "https://res.openai.azure.com",
+     "2025-04-01-preview",
      {AuthMethod::ApiKeyHeader, "azkey"},
-     "https://res.openai.azure.com/openai/deployments/dep/images/generations?api-version=2025-04-01-preview",
-     "https://res.openai.azure.com/openai/deployments/dep/images/edits?api-version=2025-04-01-preview",
-     "api-key", "azkey"},
-    {ConnectionKind::AzureV1, "https://res.openai.azure.com", "", {AuthMethod::EntraId, "aadtoken"},
+     "https://res.openai.azure.com/openai/deployments/dep/images/"
+     "generations?api-version=2025-04-01-preview",
+     "https://res.openai.azure.com/openai/deployments/dep/images/"
+     "edits?api-version=2025-04-01-preview",
+     "api-key",
+     "azkey"},
+    {ConnectionKind::AzureV1,
+     "https://res.openai.azure.com",
+     "",
+     {AuthMethod::EntraId, "aadtoken"},
      "https://res.openai.azure.com/openai/v1/images/generations",
-     "https://res.openai.azure.com/openai/v1/images/edits", "Authorization", "Bearer aadtoken"},
-    {ConnectionKind::OpenAI, "", "", {AuthMethod::BearerKey, "sk-test"},
-     "https://api.openai.com/v1/images/generations", "https://api.openai.com/v1/images/edits",
-     "Authorization", "Bearer sk-test"},
-    {ConnectionKind::Compatible, "http://127.0.0.1:8000/v1", "", {AuthMethod::BearerKey, "local"},
-     "http://127.0.0.1:8000/v1/images/generations", "http://127.0.0.1:8000/v1/images/edits",
-     "Authorization", "Bearer local"},
+     "https://res.openai.azure.com/openai/v1/images/edits",
+     "Authorization",
+     "Bearer aadtoken"},
+    {ConnectionKind::OpenAI,
+     "",
+     "",
+     {AuthMethod::BearerKey, "sk-test"},
+     "https://api.openai.com/v1/images/generations",
+     "https://api.openai.com/v1/images/edits",
+     "Authorization",
+     "Bearer sk-test"},
+    {ConnectionKind::Compatible,
+     "http://127.0.0.1:8000/v1",
+     "",
+     {AuthMethod::BearerKey, "local"},
+     "http://127.0.0.1:8000/v1/images/generations",
+     "http://127.0.0.1:8000/v1/images/edits",
+     "Authorization",
+     "Bearer local"},
 };
 
 struct ModelCase {
@@ -119,10 +139,12 @@ static void testGenerationsEveryModelEveryEndpoint() {
             assertEq(http->url, endpoint.generationsUrl);
             assertEq(http->contentType, "application/json");
             assertEq(headerValue(*http, endpoint.authName), endpoint.authValue);
-            assertEq(headerValue(*http, "Accept"), r.stream ? "text/event-stream" : "application/json");
-            const std::string expected = (endpoint.kind == ConnectionKind::Azure ? std::string("{")
-                                                                                  : std::string(R"({"model":"dep",)")) +
-                                         m.json;
+            assertEq(headerValue(*http, "Accept"),
+                     r.stream ? "text/event-stream" : "application/json");
+            const std::string expected =
+                (endpoint.kind == ConnectionKind::Azure ? std::string("{")
+                                                        : std::string(R"({"model":"dep",)")) +
+                m.json;
             assertEq(http->body, expected);
             // Only one credential header, never both.
             g_assert_cmpuint(http->headers.size(), ==, 2);
@@ -189,7 +211,8 @@ static void assertPart(const Part& p, const char* name, const char* filename, co
 
 static void testEditsEveryEditingModelEveryEndpoint() {
     for (const auto& endpoint : kEndpoints) {
-        for (const char* modelName : {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "dall-e-2"}) {
+        for (const char* modelName :
+             {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "dall-e-2"}) {
             ImageRequest r;
             r.operation = Operation::Edit;
             r.model = "dep";
@@ -210,7 +233,8 @@ static void testEditsEveryEditingModelEveryEndpoint() {
                 r.responseFormat = "b64_json";
             }
             assertOk(validateRequest(model(modelName), r));
-            auto http = buildImagesRequest(connectionFor(endpoint), endpoint.credential, r, "BOUNDARY42");
+            auto http =
+                buildImagesRequest(connectionFor(endpoint), endpoint.credential, r, "BOUNDARY42");
             assertOk(http);
             assertEq(http->url, endpoint.editsUrl);
             assertEq(http->contentType, "multipart/form-data; boundary=BOUNDARY42");
@@ -275,9 +299,13 @@ static void testMultipartBytesExactly() {
         "--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ngpt-image-1\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\np\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"image.png\"\r\n"
-        "Content-Type: image/png\r\n\r\n" + png + "IMG\r\n"
+        "Content-Type: image/png\r\n\r\n" +
+        png +
+        "IMG\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"mask\"; filename=\"mask.png\"\r\n"
-        "Content-Type: image/png\r\n\r\n" + png + "MSK\r\n"
+        "Content-Type: image/png\r\n\r\n" +
+        png +
+        "MSK\r\n"
         "--XyZ--\r\n";
     g_assert_true(m.body == expected);
     assertEq(m.contentType, "multipart/form-data; boundary=XyZ");
@@ -303,15 +331,19 @@ static void testNoKeyNoRequest() {
     Connection c;
     c.name = "work";
     c.kind = ConnectionKind::OpenAI;
-    const Error e = assertFails(buildImagesRequest(c, {AuthMethod::BearerKey, ""}, r), ErrorKind::Configuration);
+    const Error e = assertFails(buildImagesRequest(c, {AuthMethod::BearerKey, ""}, r),
+                                ErrorKind::Configuration);
     assertContains(e.message, "no API key");
 }
 
 int main(int argc, char** argv) {
     g_test_init(&argc, &argv, nullptr);
-    g_test_add_func("/encoding/generations/every-model-every-endpoint", testGenerationsEveryModelEveryEndpoint);
-    g_test_add_func("/encoding/edits/every-model-every-endpoint", testEditsEveryEditingModelEveryEndpoint);
-    g_test_add_func("/encoding/edits/several-images-as-image-array", testSeveralImagesGoAsImageArray);
+    g_test_add_func("/encoding/generations/every-model-every-endpoint",
+                    testGenerationsEveryModelEveryEndpoint);
+    g_test_add_func("/encoding/edits/every-model-every-endpoint",
+                    testEditsEveryEditingModelEveryEndpoint);
+    g_test_add_func("/encoding/edits/several-images-as-image-array",
+                    testSeveralImagesGoAsImageArray);
     g_test_add_func("/encoding/edits/multipart-bytes-exactly", testMultipartBytesExactly);
     g_test_add_func("/encoding/json/escaping-and-unicode", testJsonEscapingAndUnicode);
     g_test_add_func("/encoding/boundaries-differ", testRandomBoundariesDiffer);

@@ -11,7 +11,9 @@ using namespace imagegen::test;
 
 static HttpOptions quickOptions() {
     HttpOptions o;
-    o.random = [] { return 0.0; };
+    o.random = [] {
+        return 0.0;
+    };
     return o;
 }
 
@@ -60,14 +62,17 @@ static void testPostsBodyAndHeaders() {
     assertContains(got.headers.at("user-agent"), "imagegen-gimp/");
 }
 
-static TestServer::Handler status(int code, std::map<std::string, std::string> headers = {},
-                                  std::string body = R"({"error":{"message":"x","type":"t","param":null,"code":null}})") {
+static TestServer::Handler
+status(int code, std::map<std::string, std::string> headers = {},
+       std::string body = R"({"error":{"message":"x","type":"t","param":null,"code":null}})") {
     return [code, headers, body](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, code, "application/json", body, headers);
     };
 }
 
-static TestServer::Handler ok() { return status(200, {}, kOkBody); }
+static TestServer::Handler ok() {
+    return status(200, {}, kOkBody);
+}
 
 static void testRetriesWithEachRetryHeader() {
     const std::map<std::string, std::string> headerSets[] = {
@@ -92,7 +97,8 @@ static void testRetriesWithEachRetryHeader() {
 static void testRetriedStatuses() {
     for (int code : {408, 409, 429, 500, 502, 503}) {
         TestServer server;
-        server.answer({status(code, {{"retry-after-ms", "1"}}), status(code, {{"retry-after-ms", "1"}}), ok()});
+        server.answer({status(code, {{"retry-after-ms", "1"}}),
+                       status(code, {{"retry-after-ms", "1"}}), ok()});
         HttpClient client(quickOptions());
         auto r = sendAndWait(client, post(server));
         assertOk(r);
@@ -113,7 +119,8 @@ static void testGivesUpAfterTwoRetries() {
 }
 
 static void testNeverRetriesOtherClientErrors() {
-    const char* filter = R"({"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})";
+    const char* filter =
+        R"({"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})";
     for (int code : {400, 401, 403, 404, 422}) {
         TestServer server;
         server.answerAlways(status(code, {{"retry-after-ms", "1"}}, filter));
@@ -202,7 +209,8 @@ static void testNetworkErrorIsRetriedThenReported() {
 
 static void testWholeRequestTimeout() {
     TestServer server;
-    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    server.answerAlways(
+        [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
     HttpOptions o = quickOptions();
     o.totalTimeoutMs = 200;
     o.maxRetries = 1;
@@ -221,7 +229,8 @@ static void testConnectTimeout() {
     GSocketAddress* effective = nullptr;
     GErrorPtr error;
     g_assert_true(g_socket_listener_add_address(listener.get(), address.get(), G_SOCKET_TYPE_STREAM,
-                                                G_SOCKET_PROTOCOL_TCP, nullptr, &effective, outPtr(error)));
+                                                G_SOCKET_PROTOCOL_TCP, nullptr, &effective,
+                                                outPtr(error)));
     bound = adoptRef(effective);
     const int port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound.get()));
     HttpRequest r;
@@ -237,13 +246,17 @@ static void testConnectTimeout() {
 
 static void testCancelWhileWaitingForAnswer() {
     TestServer server;
-    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    server.answerAlways(
+        [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
     HttpClient client(quickOptions());
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
-    g_timeout_add(100, [](gpointer c) -> gboolean {
-        g_cancellable_cancel(G_CANCELLABLE(c));
-        return G_SOURCE_REMOVE;
-    }, cancellable.get());
+    g_timeout_add(
+        100,
+        [](gpointer c) -> gboolean {
+            g_cancellable_cancel(G_CANCELLABLE(c));
+            return G_SOURCE_REMOVE;
+        },
+        cancellable.get());
     assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
@@ -253,10 +266,13 @@ static void testCancelBetweenRetries() {
     server.answerAlways(status(429, {{"retry-after-ms", "30000"}}));
     HttpClient client(quickOptions());
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
-    g_timeout_add(100, [](gpointer c) -> gboolean {
-        g_cancellable_cancel(G_CANCELLABLE(c));
-        return G_SOURCE_REMOVE;
-    }, cancellable.get());
+    g_timeout_add(
+        100,
+        [](gpointer c) -> gboolean {
+            g_cancellable_cancel(G_CANCELLABLE(c));
+            return G_SOURCE_REMOVE;
+        },
+        cancellable.get());
     assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
@@ -283,16 +299,17 @@ static void testChunksOfAStreamedAnswer() {
     std::string contentType;
     bool done = false;
     Result<HttpResponse> result = makeError(ErrorKind::Network, "not run");
-    client.send(post(server), nullptr,
-                [&](Result<HttpResponse> r) {
-                    result = std::move(r);
-                    done = true;
-                },
-                [&](const HttpResponse& head, std::string_view chunk) {
-                    contentType = head.header("content-type");
-                    collected.append(chunk);
-                    ++chunks;
-                });
+    client.send(
+        post(server), nullptr,
+        [&](Result<HttpResponse> r) {
+            result = std::move(r);
+            done = true;
+        },
+        [&](const HttpResponse& head, std::string_view chunk) {
+            contentType = head.header("content-type");
+            collected.append(chunk);
+            ++chunks;
+        });
     iterateUntil(done);
     assertOk(result);
     g_assert_true(collected == body);

@@ -24,7 +24,8 @@ static const Credential kKey{AuthMethod::BearerKey, "sk-local"};
 
 static Result<ImagesResult> runAndWait(ImagesClient& client, const Connection& c,
                                        const std::vector<ImageRequest>& plan,
-                                       GCancellable* cancellable = nullptr, ImagesCallbacks callbacks = {}) {
+                                       GCancellable* cancellable = nullptr,
+                                       ImagesCallbacks callbacks = {}) {
     bool done = false;
     Result<ImagesResult> result = makeError(ErrorKind::Network, "not run");
     client.run(c, kKey, plan, cancellable, std::move(callbacks), [&](Result<ImagesResult> r) {
@@ -44,7 +45,9 @@ static ImageRequest dalle3(const char* prompt = "a lighthouse") {
 
 static HttpOptions quick() {
     HttpOptions o;
-    o.random = [] { return 0.0; };
+    o.random = [] {
+        return 0.0;
+    };
     return o;
 }
 
@@ -58,21 +61,27 @@ static void testParallelOneImageRequestsWithABound() {
         maxInFlight = std::max(maxInFlight, inFlight);
         // The answer names the request's prompt ("p0" -> "cDA="), so the results' order shows.
         const std::string prompt = req.body.substr(req.body.find("\"prompt\":\"") + 10, 2);
-        GCharPtr b64(g_base64_encode(reinterpret_cast<const guchar*>(prompt.data()), prompt.size()));
+        GCharPtr b64(
+            g_base64_encode(reinterpret_cast<const guchar*>(prompt.data()), prompt.size()));
         struct Pending {
             TestServer* server;
             SoupServerMessage* msg;
             std::string body;
             size_t* inFlight;
         };
-        auto* p = new Pending{&server, msg, std::string(R"({"created":1,"data":[{"b64_json":")") + b64.get() + "\"}]}", &inFlight};
-        g_timeout_add(50, [](gpointer d) -> gboolean {
-            auto* pending = static_cast<Pending*>(d);
-            --*pending->inFlight;
-            pending->server->release(pending->msg, 200, "application/json", pending->body);
-            delete pending;
-            return G_SOURCE_REMOVE;
-        }, p);
+        auto* p = new Pending{
+            &server, msg,
+            std::string(R"({"created":1,"data":[{"b64_json":")") + b64.get() + "\"}]}", &inFlight};
+        g_timeout_add(
+            50,
+            [](gpointer d) -> gboolean {
+                auto* pending = static_cast<Pending*>(d);
+                --*pending->inFlight;
+                pending->server->release(pending->msg, 200, "application/json", pending->body);
+                delete pending;
+                return G_SOURCE_REMOVE;
+            },
+            p);
     });
     HttpClient http(quick());
     ImagesClient client(http, 2);
@@ -111,8 +120,9 @@ static void testFirstFailureStopsTheRest() {
     int calls = 0;
     server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
         if (calls++ == 1) {
-            TestServer::respond(msg, 400, "application/json",
-                                R"({"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})");
+            TestServer::respond(
+                msg, 400, "application/json",
+                R"({"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})");
         } else {
             server.hold(msg); // never answered: must be cancelled, not waited for
         }
@@ -136,11 +146,15 @@ static void testUserCancelStopsAll() {
     ImageRequest r = dalle3();
     r.n = 4;
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
-    g_timeout_add(100, [](gpointer c) -> gboolean {
-        g_cancellable_cancel(G_CANCELLABLE(c));
-        return G_SOURCE_REMOVE;
-    }, cancellable.get());
-    assertFails(runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r), cancellable.get()),
+    g_timeout_add(
+        100,
+        [](gpointer c) -> gboolean {
+            g_cancellable_cancel(G_CANCELLABLE(c));
+            return G_SOURCE_REMOVE;
+        },
+        cancellable.get());
+    assertFails(runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r),
+                           cancellable.get()),
                 ErrorKind::Cancelled);
     g_assert_cmpuint(server.received().size(), ==, 2); // the other two never started
 }
@@ -148,13 +162,15 @@ static void testUserCancelStopsAll() {
 static void testClassifiesErrorsAfterRetries() {
     TestServer server;
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
-        TestServer::respond(msg, 500, "application/json",
-                            R"({"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}})",
-                            {{"retry-after-ms", "1"}, {"x-request-id", "req-500"}});
+        TestServer::respond(
+            msg, 500, "application/json",
+            R"({"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}})",
+            {{"retry-after-ms", "1"}, {"x-request-id", "req-500"}});
     });
     HttpClient http(quick());
     ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}), ErrorKind::Server);
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {dalle3()}), ErrorKind::Server);
     assertContains(e.message, "The server had an error while processing your request.");
     assertContains(e.message, "req-500");
     g_assert_cmpuint(server.received().size(), ==, 3);
@@ -185,7 +201,8 @@ static void testUrlsAreDownloadedWithoutCredentials() {
             return;
         }
         TestServer::respond(msg, 200, "application/json",
-                            R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") + R"(","revised_prompt":"rp"}]})");
+                            R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") +
+                                R"(","revised_prompt":"rp"}]})");
     });
     HttpClient http(quick());
     ImagesClient client(http);
@@ -205,7 +222,8 @@ static void testUrlsAreDownloadedWithoutCredentials() {
 static void testUrlThatIsNotHttpsIsRefused() {
     TestServer server;
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
-        TestServer::respond(msg, 200, "application/json", R"({"created":1,"data":[{"url":"http://203.0.113.5/x.png"}]})");
+        TestServer::respond(msg, 200, "application/json",
+                            R"({"created":1,"data":[{"url":"http://203.0.113.5/x.png"}]})");
     });
     HttpClient http(quick());
     ImagesClient client(http);
@@ -222,9 +240,12 @@ static std::string sse(const char* event, const std::string& json) {
 static void testStreamingPartialsThenCompleted() {
     TestServer server;
     const std::string stream =
-        sse("image_edit.partial_image", R"({"type":"image_edit.partial_image","b64_json":"cDA=","partial_image_index":0})") +
-        sse("image_edit.partial_image", R"({"type":"image_edit.partial_image","b64_json":"cDE=","partial_image_index":1})") +
-        sse("image_edit.completed", R"({"type":"image_edit.completed","b64_json":"ZG9uZQ==","usage":{"total_tokens":9}})") +
+        sse("image_edit.partial_image",
+            R"({"type":"image_edit.partial_image","b64_json":"cDA=","partial_image_index":0})") +
+        sse("image_edit.partial_image",
+            R"({"type":"image_edit.partial_image","b64_json":"cDE=","partial_image_index":1})") +
+        sse("image_edit.completed",
+            R"({"type":"image_edit.completed","b64_json":"ZG9uZQ==","usage":{"total_tokens":9}})") +
         "data: [DONE]\n\n";
     server.answerAlways([&stream](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "text/event-stream", stream);
@@ -260,9 +281,11 @@ static void testStreamErrorsAndTruncation() {
         ErrorKind kind;
     };
     const Case cases[] = {
-        {sse("error", R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"),
+        {sse("error",
+             R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"),
          ErrorKind::ContentFilter},
-        {sse("image_generation.partial_image", R"({"type":"image_generation.partial_image","b64_json":"cDA=","partial_image_index":0})"),
+        {sse("image_generation.partial_image",
+             R"({"type":"image_generation.partial_image","b64_json":"cDA=","partial_image_index":0})"),
          ErrorKind::MalformedResponse}, // ended before the completed event
         {"event: image_generation.completed\ndata: {\"type\":", ErrorKind::MalformedResponse},
     };
@@ -305,7 +328,8 @@ static void testHtmlPageIsAMalformedResponse() {
     });
     HttpClient http(quick());
     ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}), ErrorKind::MalformedResponse);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}),
+                                ErrorKind::MalformedResponse);
     assertContains(e.message, "web page");
 }
 
@@ -315,10 +339,13 @@ int main(int argc, char** argv) {
     g_test_add_func("/images-client/first-failure-stops-the-rest", testFirstFailureStopsTheRest);
     g_test_add_func("/images-client/user-cancel-stops-all", testUserCancelStopsAll);
     g_test_add_func("/images-client/classifies-after-retries", testClassifiesErrorsAfterRetries);
-    g_test_add_func("/images-client/usage-and-revised-prompt", testPlainResponseWithUsageAndRevisedPrompt);
-    g_test_add_func("/images-client/url-downloaded-without-credentials", testUrlsAreDownloadedWithoutCredentials);
+    g_test_add_func("/images-client/usage-and-revised-prompt",
+                    testPlainResponseWithUsageAndRevisedPrompt);
+    g_test_add_func("/images-client/url-downloaded-without-credentials",
+                    testUrlsAreDownloadedWithoutCredentials);
     g_test_add_func("/images-client/url-not-https-refused", testUrlThatIsNotHttpsIsRefused);
-    g_test_add_func("/images-client/stream/partials-then-completed", testStreamingPartialsThenCompleted);
+    g_test_add_func("/images-client/stream/partials-then-completed",
+                    testStreamingPartialsThenCompleted);
     g_test_add_func("/images-client/stream/errors-and-truncation", testStreamErrorsAndTruncation);
     g_test_add_func("/images-client/stream/answered-as-plain-json", testStreamAnsweredAsPlainJson);
     g_test_add_func("/images-client/html-page", testHtmlPageIsAMalformedResponse);

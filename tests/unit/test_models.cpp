@@ -32,7 +32,8 @@ static void testCatalogLoadsEveryModel() {
 static void testCatalogRejectsBrokenTables() {
     assertFails(ModelCatalog::fromJson("{"), ErrorKind::Configuration);
     assertFails(ModelCatalog::fromJson("{\"models\": []}"), ErrorKind::Configuration);
-    assertFails(ModelCatalog::fromJson("{\"models\": [{\"sizes\": []}]}"), ErrorKind::Configuration);
+    assertFails(ModelCatalog::fromJson("{\"models\": [{\"sizes\": []}]}"),
+                ErrorKind::Configuration);
     assertFails(ModelCatalog::fromFile("/nonexistent/models.json"), ErrorKind::Configuration);
 }
 
@@ -63,7 +64,8 @@ static void testSizeMessageNamesAlternatives() {
     ImageRequest r = generation("dall-e-3");
     r.size = "1536x1024";
     const Error e = assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest);
-    assertEq(e.message, "size 1536x1024 is not offered by dall-e-3: use 1024x1024, 1792x1024 or 1024x1792");
+    assertEq(e.message,
+             "size 1536x1024 is not offered by dall-e-3: use 1024x1024, 1792x1024 or 1024x1792");
     assertEq(e.param, "size");
     r.size = "1792x1024";
     assertOk(validateRequest(model("dall-e-3"), r));
@@ -87,8 +89,9 @@ static void testFreeSizes() {
 
 static void testPromptLimits() {
     ImageRequest r = generation("dall-e-3", "");
-    assertContains(assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest).message,
-                   "empty");
+    assertContains(
+        assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest).message,
+        "empty");
     r.prompt = std::string(4000, 'a');
     assertOk(validateRequest(model("dall-e-3"), r));
     r.prompt = std::string(4001, 'a');
@@ -125,20 +128,51 @@ static void testFieldRules() {
         {"gpt-image-1", [](ImageRequest& r) { r.responseFormat = "url"; }, "response_format"},
         {"dall-e-3", [](ImageRequest& r) { r.responseFormat = "url"; }, nullptr},
         {"gpt-image-1", [](ImageRequest& r) { r.background = "transparent"; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.background = "transparent"; r.outputFormat = "jpeg"; }, "background"},
-        {"gpt-image-1", [](ImageRequest& r) { r.background = "transparent"; r.outputFormat = "webp"; }, nullptr},
+        {"gpt-image-1",
+         [](ImageRequest& r) {
+             r.background = "transparent";
+             r.outputFormat = "jpeg";
+         },
+         "background"},
+        {"gpt-image-1",
+         [](ImageRequest& r) {
+             r.background = "transparent";
+             r.outputFormat = "webp";
+         },
+         nullptr},
         {"dall-e-3", [](ImageRequest& r) { r.background = "opaque"; }, "background"},
-        {"gpt-image-1", [](ImageRequest& r) { r.outputFormat = "jpeg"; r.outputCompression = 80; }, nullptr},
+        {"gpt-image-1",
+         [](ImageRequest& r) {
+             r.outputFormat = "jpeg";
+             r.outputCompression = 80;
+         },
+         nullptr},
         {"gpt-image-1", [](ImageRequest& r) { r.outputCompression = 80; }, "output_compression"},
-        {"gpt-image-1", [](ImageRequest& r) { r.outputFormat = "jpeg"; r.outputCompression = 101; }, "output_compression"},
+        {"gpt-image-1",
+         [](ImageRequest& r) {
+             r.outputFormat = "jpeg";
+             r.outputCompression = 101;
+         },
+         "output_compression"},
         {"gpt-image-1", [](ImageRequest& r) { r.outputFormat = "gif"; }, "output_format"},
         {"gpt-image-1", [](ImageRequest& r) { r.moderation = "low"; }, nullptr},
         {"gpt-image-1", [](ImageRequest& r) { r.moderation = "none"; }, "moderation"},
-        {"gpt-image-1", [](ImageRequest& r) { r.stream = true; r.partialImages = 2; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.stream = true; r.partialImages = 4; }, "partial_images"},
+        {"gpt-image-1",
+         [](ImageRequest& r) {
+             r.stream = true;
+             r.partialImages = 2;
+         },
+         nullptr},
+        {"gpt-image-1",
+         [](ImageRequest& r) {
+             r.stream = true;
+             r.partialImages = 4;
+         },
+         "partial_images"},
         {"gpt-image-1", [](ImageRequest& r) { r.partialImages = 2; }, "partial_images"},
         {"dall-e-3", [](ImageRequest& r) { r.stream = true; }, "stream"},
-        {"gpt-image-1", [](ImageRequest& r) { r.inputFidelity = "high"; }, "input_fidelity"}, // generations
+        {"gpt-image-1", [](ImageRequest& r) { r.inputFidelity = "high"; },
+         "input_fidelity"}, // generations
     };
     for (const auto& c : cases) {
         ImageRequest r = generation(c.model);
@@ -173,7 +207,8 @@ static void testEditRules() {
     r.inputFidelity.clear();
     assertOk(validateRequest(model("gpt-image-1-mini"), r));
 
-    const Error dalle3 = assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest);
+    const Error dalle3 =
+        assertFails(validateRequest(model("dall-e-3"), r), ErrorKind::InvalidRequest);
     assertContains(dalle3.message, "does not edit");
 
     ImageRequest noImage = r;
@@ -184,12 +219,14 @@ static void testEditRules() {
     many.images.assign(16, png(1024, 1024));
     assertOk(validateRequest(model("gpt-image-1"), many));
     many.images.push_back(png(1024, 1024));
-    const Error tooMany = assertFails(validateRequest(model("gpt-image-1"), many), ErrorKind::InvalidRequest);
+    const Error tooMany =
+        assertFails(validateRequest(model("gpt-image-1"), many), ErrorKind::InvalidRequest);
     assertEq(tooMany.message, "gpt-image-1 takes at most 16 input images, not 17");
 
     ImageRequest wrongMask = r;
     wrongMask.mask = png(1024, 1536);
-    const Error m = assertFails(validateRequest(model("gpt-image-1"), wrongMask), ErrorKind::InvalidRequest);
+    const Error m =
+        assertFails(validateRequest(model("gpt-image-1"), wrongMask), ErrorKind::InvalidRequest);
     assertEq(m.param, "mask");
     assertContains(m.message, "same size");
 
@@ -207,8 +244,9 @@ static void testEditRules() {
     assertOk(validateRequest(model("dall-e-2"), dalle2));
     dalle2.images = {png(512, 256)};
     dalle2.mask = png(512, 256);
-    assertContains(assertFails(validateRequest(model("dall-e-2"), dalle2), ErrorKind::InvalidRequest).message,
-                   "square");
+    assertContains(
+        assertFails(validateRequest(model("dall-e-2"), dalle2), ErrorKind::InvalidRequest).message,
+        "square");
     dalle2.images = {png(512, 512, 4 * 1024 * 1024 + 1)};
     dalle2.mask = png(512, 512);
     assertFails(validateRequest(model("dall-e-2"), dalle2), ErrorKind::InvalidRequest);

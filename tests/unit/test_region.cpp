@@ -30,14 +30,17 @@ static void testChooseApiSize() {
 
     // A free-size model keeps the region's own aspect, in multiples of 16, within its limits.
     const ModelCaps& free = model("gpt-image-2");
-    for (Size region : {Size{1600, 900}, Size{300, 200}, Size{5000, 1000}, Size{8000, 6000}, Size{123, 457}}) {
+    for (Size region :
+         {Size{1600, 900}, Size{300, 200}, Size{5000, 1000}, Size{8000, 6000}, Size{123, 457}}) {
         auto s = chooseApiSize(free, "auto", region);
         assertOk(s);
         g_assert_cmpint(s->width % 16, ==, 0);
         g_assert_cmpint(s->height % 16, ==, 0);
         g_assert_true(free.offersSize(formatSize(*s)));
-        const double want = std::clamp(static_cast<double>(region.width) / region.height, 1.0 / 3.0, 3.0);
-        g_assert_cmpfloat(std::fabs(static_cast<double>(s->width) / s->height / want - 1.0), <, 0.03);
+        const double want =
+            std::clamp(static_cast<double>(region.width) / region.height, 1.0 / 3.0, 3.0);
+        g_assert_cmpfloat(std::fabs(static_cast<double>(s->width) / s->height / want - 1.0), <,
+                          0.03);
     }
     assertFails(chooseApiSize(gpt, "auto", {0, 10}), ErrorKind::InvalidRequest);
 }
@@ -106,7 +109,9 @@ static void testApiMask() {
     }
     source.at(2, 1)[3] = 0;
     RgbaImage mask = buildApiMask(coverage, source, {4, 2});
-    auto alpha = [&](int x, int y) { return mask.at(x, y)[3]; };
+    auto alpha = [&](int x, int y) {
+        return mask.at(x, y)[3];
+    };
     g_assert_cmpint(alpha(0, 0), ==, 0);   // selected
     g_assert_cmpint(alpha(1, 0), ==, 255); // kept
     g_assert_cmpint(alpha(3, 0), ==, 127); // half selected
@@ -130,7 +135,9 @@ static void testFeatherInward() {
         }
     }
     auto soft = featherInward(coverage, w, h, 5.0);
-    auto at = [&](int x, int y) { return soft[static_cast<size_t>(y) * w + x]; };
+    auto at = [&](int x, int y) {
+        return soft[static_cast<size_t>(y) * w + x];
+    };
     for (size_t i = 0; i < coverage.size(); ++i) {
         if (coverage[i] == 0) {
             g_assert_cmpint(soft[i], ==, 0); // never outside the selection

@@ -12,8 +12,8 @@ static void testBase64() {
     assertEq(*decodeBase64("aGk="), "hi");
     assertEq(*decodeBase64("aA=="), "h");
     assertEq(*decodeBase64(""), "");
-    g_assert_false(decodeBase64("aGVsbG8").has_value());   // not a multiple of 4
-    g_assert_false(decodeBase64("aGV$bG8h").has_value());  // outside the alphabet
+    g_assert_false(decodeBase64("aGVsbG8").has_value());    // not a multiple of 4
+    g_assert_false(decodeBase64("aGV$bG8h").has_value());   // outside the alphabet
     g_assert_false(decodeBase64("aGVs\nbG8h").has_value()); // no line breaks in JSON strings
 }
 
@@ -50,8 +50,10 @@ static void testAzureResponseWithFiltersAndRevisedPrompt() {
     g_assert_true(image.bytes.empty());
     assertContains(image.url, "https://dalleproduse.blob.core.windows.net/");
     assertEq(image.revisedPrompt, "A vivid, natural sunset over a tranquil sea.");
-    assertContains(image.promptFilterResults, "\"profanity\":{\"detected\":false,\"filtered\":false}");
-    assertContains(image.contentFilterResults, "\"self_harm\":{\"severity\":\"safe\",\"filtered\":false}");
+    assertContains(image.promptFilterResults,
+                   "\"profanity\":{\"detected\":false,\"filtered\":false}");
+    assertContains(image.contentFilterResults,
+                   "\"self_harm\":{\"severity\":\"safe\",\"filtered\":false}");
     g_assert_false(r->usage.present);
 }
 
@@ -62,10 +64,13 @@ static void testMalformedResponses() {
     assertFails(parseImagesResponse(R"({"created":1,"data":[]})"), ErrorKind::MalformedResponse);
     assertFails(parseImagesResponse(R"({"created":1,"data":[{}]})"), ErrorKind::MalformedResponse);
     assertFails(parseImagesResponse(R"({"created":1,"data":["x"]})"), ErrorKind::MalformedResponse);
-    const Error e = assertFails(parseImagesResponse(R"({"created":1,"data":[{"b64_json":"aGVsbG8="},{"b64_json":"@@@@"}]})"),
-                                ErrorKind::MalformedResponse);
+    const Error e =
+        assertFails(parseImagesResponse(
+                        R"({"created":1,"data":[{"b64_json":"aGVsbG8="},{"b64_json":"@@@@"}]})"),
+                    ErrorKind::MalformedResponse);
     assertEq(e.message, "the service sent image 2 with broken base64 data");
-    assertFails(parseImagesResponse(R"({"created":1,"data":[{"b64_json":"aGVsb)"), ErrorKind::MalformedResponse);
+    assertFails(parseImagesResponse(R"({"created":1,"data":[{"b64_json":"aGVsb)"),
+                ErrorKind::MalformedResponse);
 }
 
 static void testErrorShapes() {
@@ -80,44 +85,63 @@ static void testErrorShapes() {
     };
     const Case cases[] = {
         // OpenAI ErrorResponse
-        {401, R"({"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
-         ErrorKind::Authentication, FilterStage::Unknown, "invalid_api_key", "", "Incorrect API key provided."},
-        {403, R"({"error":{"code":"Forbidden","message":"Access denied."}})", ErrorKind::Authentication,
-         FilterStage::Unknown, "Forbidden", "", "HTTP 403"},
+        {401,
+         R"({"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
+         ErrorKind::Authentication, FilterStage::Unknown, "invalid_api_key", "",
+         "Incorrect API key provided."},
+        {403, R"({"error":{"code":"Forbidden","message":"Access denied."}})",
+         ErrorKind::Authentication, FilterStage::Unknown, "Forbidden", "", "HTTP 403"},
         // Azure unknown deployment
-        {404, R"({"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}})",
+        {404,
+         R"({"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}})",
          ErrorKind::NotFound, FilterStage::Unknown, "DeploymentNotFound", "", "deployment"},
-        {400, R"({"error":{"message":"Invalid value: '999x999'. Supported values are: '1024x1024'.","type":"invalid_request_error","param":"size","code":"invalid_value"}})",
+        {400,
+         R"({"error":{"message":"Invalid value: '999x999'. Supported values are: '1024x1024'.","type":"invalid_request_error","param":"size","code":"invalid_value"}})",
          ErrorKind::BadRequest, FilterStage::Unknown, "invalid_value", "size", "Supported values"},
-        {400, R"({"error":{"message":"Invalid file 'image': unsupported mimetype ('application/octet-stream').","type":"invalid_request_error","param":"image","code":"unsupported_file_mimetype"}})",
-         ErrorKind::BadRequest, FilterStage::Unknown, "unsupported_file_mimetype", "image", "unsupported mimetype"},
+        {400,
+         R"({"error":{"message":"Invalid file 'image': unsupported mimetype ('application/octet-stream').","type":"invalid_request_error","param":"image","code":"unsupported_file_mimetype"}})",
+         ErrorKind::BadRequest, FilterStage::Unknown, "unsupported_file_mimetype", "image",
+         "unsupported mimetype"},
         // Azure content filter on the prompt (AZ-DOC)
-        {400, R"({"created":1698435368,"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})",
+        {400,
+         R"({"created":1698435368,"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})",
          ErrorKind::ContentFilter, FilterStage::Prompt, "contentFilter", "", "refused the prompt"},
         // Azure content filter on the output (AZ-DOC)
-        {400, R"({"created":1698435368,"error":{"code":"contentFilter","message":"Generated image was filtered as a result of our safety system."}})",
-         ErrorKind::ContentFilter, FilterStage::Output, "contentFilter", "", "refused the generated image"},
+        {400,
+         R"({"created":1698435368,"error":{"code":"contentFilter","message":"Generated image was filtered as a result of our safety system."}})",
+         ErrorKind::ContentFilter, FilterStage::Output, "contentFilter", "",
+         "refused the generated image"},
         // Azure dated schema: inner_error with ResponsibleAIPolicyViolation
-        {400, R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system.","param":null,"type":null,
+        {400,
+         R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system.","param":null,"type":null,
                  "inner_error":{"code":"ResponsibleAIPolicyViolation","content_filter_results":{"violence":{"filtered":true,"severity":"high"}},"revised_prompt":"x"}}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "content_policy_violation", "", "refused the prompt"},
+         ErrorKind::ContentFilter, FilterStage::Prompt, "content_policy_violation", "",
+         "refused the prompt"},
         // Azure chat-era spelling: innererror / content_filter_result
-        {400, R"({"error":{"code":"BadRequest","message":"The response was filtered.","innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"medium"}}}}})",
+        {400,
+         R"({"error":{"code":"BadRequest","message":"The response was filtered.","innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"medium"}}}}})",
          ErrorKind::ContentFilter, FilterStage::Prompt, "BadRequest", "", "safety system"},
-        {400, R"({"error":{"code":"content_filter","message":"The prompt was filtered."}})", ErrorKind::ContentFilter,
-         FilterStage::Prompt, "content_filter", "", "refused the prompt"},
+        {400, R"({"error":{"code":"content_filter","message":"The prompt was filtered."}})",
+         ErrorKind::ContentFilter, FilterStage::Prompt, "content_filter", "", "refused the prompt"},
         // OpenAI gpt-image moderation on the output
-        {400, R"({"error":{"message":"Your request was rejected by the safety system. safety_violations=[sexual].","type":"image_generation_user_error","param":null,"code":"moderation_blocked",
+        {400,
+         R"({"error":{"message":"Your request was rejected by the safety system. safety_violations=[sexual].","type":"image_generation_user_error","param":null,"code":"moderation_blocked",
                  "moderation_details":{"moderation_stage":"output","categories":["sexual"]}}})",
-         ErrorKind::ContentFilter, FilterStage::Output, "moderation_blocked", "", "refused the generated image"},
-        {400, R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","param":"","code":"moderation_blocked",
+         ErrorKind::ContentFilter, FilterStage::Output, "moderation_blocked", "",
+         "refused the generated image"},
+        {400,
+         R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","param":"","code":"moderation_blocked",
                  "moderation_details":{"moderation_stage":"input","categories":["violence"]}}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "moderation_blocked", "", "refused the prompt"},
-        {429, R"({"error":{"code":"429","message":"Requests to the Images API have exceeded the rate limit."}})",
+         ErrorKind::ContentFilter, FilterStage::Prompt, "moderation_blocked", "",
+         "refused the prompt"},
+        {429,
+         R"({"error":{"code":"429","message":"Requests to the Images API have exceeded the rate limit."}})",
          ErrorKind::RateLimited, FilterStage::Unknown, "429", "", "rate limit"},
-        {500, R"({"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}})",
+        {500,
+         R"({"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}})",
          ErrorKind::Server, FilterStage::Unknown, "", "", "internal error"},
-        {502, "<html><body>Bad gateway</body></html>", ErrorKind::Server, FilterStage::Unknown, "", "", "HTTP 502"},
+        {502, "<html><body>Bad gateway</body></html>", ErrorKind::Server, FilterStage::Unknown, "",
+         "", "HTTP 502"},
         {400, "not json", ErrorKind::BadRequest, FilterStage::Unknown, "", "", "HTTP 400"},
     };
     for (const auto& c : cases) {
@@ -137,14 +161,15 @@ static void testErrorShapes() {
 
 static void testSseParserAcrossChunks() {
     SseParser p;
-    std::string stream =
-        ": keep-alive\n\n"
-        "event: image_generation.partial_image\n"
-        "data: {\"type\":\"image_generation.partial_image\",\"b64_json\":\"aGk=\",\"partial_image_index\":0}\n\n"
-        "event: image_generation.completed\r\n"
-        "data: {\"type\":\"image_generation.completed\",\r\n"
-        "data: \"b64_json\":\"aGVsbG8=\",\"usage\":{\"total_tokens\":7}}\r\n\r\n"
-        "data: [DONE]\n\n";
+    std::string stream = ": keep-alive\n\n"
+                         "event: image_generation.partial_image\n"
+                         "data: "
+                         "{\"type\":\"image_generation.partial_image\",\"b64_json\":\"aGk=\","
+                         "\"partial_image_index\":0}\n\n"
+                         "event: image_generation.completed\r\n"
+                         "data: {\"type\":\"image_generation.completed\",\r\n"
+                         "data: \"b64_json\":\"aGVsbG8=\",\"usage\":{\"total_tokens\":7}}\r\n\r\n"
+                         "data: [DONE]\n\n";
     std::vector<SseEvent> events;
     for (size_t i = 0; i < stream.size(); i += 7) { // arbitrary chunk boundaries
         for (auto& e : p.feed(std::string_view(stream).substr(i, 7))) {
@@ -157,7 +182,8 @@ static void testSseParserAcrossChunks() {
     g_assert_cmpuint(events.size(), ==, 3);
     assertEq(events[0].event, "image_generation.partial_image");
     assertEq(events[1].event, "image_generation.completed");
-    assertEq(events[1].data, "{\"type\":\"image_generation.completed\",\n\"b64_json\":\"aGVsbG8=\",\"usage\":{\"total_tokens\":7}}");
+    assertEq(events[1].data, "{\"type\":\"image_generation.completed\",\n\"b64_json\":\"aGVsbG8=\","
+                             "\"usage\":{\"total_tokens\":7}}");
     assertEq(events[2].data, "[DONE]");
 
     auto partial = parseStreamEvent(events[0]);
@@ -175,7 +201,10 @@ static void testSseParserAcrossChunks() {
 
 static void testSseLastEventWithoutBlankLine() {
     SseParser p;
-    g_assert_cmpuint(p.feed("event: image_edit.completed\ndata: {\"type\":\"image_edit.completed\",\"b64_json\":\"aGk=\"}").size(), ==, 0);
+    g_assert_cmpuint(p.feed("event: image_edit.completed\ndata: "
+                            "{\"type\":\"image_edit.completed\",\"b64_json\":\"aGk=\"}")
+                         .size(),
+                     ==, 0);
     auto events = p.finish();
     g_assert_cmpuint(events.size(), ==, 1);
     auto e = parseStreamEvent(events[0]);
@@ -184,26 +213,35 @@ static void testSseLastEventWithoutBlankLine() {
 }
 
 static void testStreamErrors() {
-    SseEvent error{"error", R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"};
+    SseEvent error{
+        "error",
+        R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"};
     const Error e = assertFails(parseStreamEvent(error), ErrorKind::ContentFilter);
     assertContains(e.message, "safety system");
-    SseEvent server{"", R"({"error":{"message":"boom","type":"server_error","code":"server_error","param":null}})"};
+    SseEvent server{
+        "",
+        R"({"error":{"message":"boom","type":"server_error","code":"server_error","param":null}})"};
     assertFails(parseStreamEvent(server), ErrorKind::BadRequest);
-    assertFails(parseStreamEvent({"image_edit.completed", "{not json"}), ErrorKind::MalformedResponse);
-    assertFails(parseStreamEvent({"image_edit.completed", R"({"type":"image_edit.completed","b64_json":"!!!!"})"}),
+    assertFails(parseStreamEvent({"image_edit.completed", "{not json"}),
                 ErrorKind::MalformedResponse);
-    g_assert_true(parseStreamEvent({"", R"({"type":"something.else"})"})->type == StreamEventType::Ignored);
+    assertFails(parseStreamEvent({"image_edit.completed",
+                                  R"({"type":"image_edit.completed","b64_json":"!!!!"})"}),
+                ErrorKind::MalformedResponse);
+    g_assert_true(parseStreamEvent({"", R"({"type":"something.else"})"})->type ==
+                  StreamEventType::Ignored);
 }
 
 int main(int argc, char** argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/responses/base64", testBase64);
     g_test_add_func("/responses/openai", testOpenAIResponse);
-    g_test_add_func("/responses/azure-filters-and-revised-prompt", testAzureResponseWithFiltersAndRevisedPrompt);
+    g_test_add_func("/responses/azure-filters-and-revised-prompt",
+                    testAzureResponseWithFiltersAndRevisedPrompt);
     g_test_add_func("/responses/malformed", testMalformedResponses);
     g_test_add_func("/responses/error-shapes", testErrorShapes);
     g_test_add_func("/responses/sse/across-chunks", testSseParserAcrossChunks);
-    g_test_add_func("/responses/sse/last-event-without-blank-line", testSseLastEventWithoutBlankLine);
+    g_test_add_func("/responses/sse/last-event-without-blank-line",
+                    testSseLastEventWithoutBlankLine);
     g_test_add_func("/responses/sse/errors", testStreamErrors);
     return g_test_run();
 }

@@ -27,7 +27,8 @@ class TestServer {
 
     TestServer() : server_(adoptRef(soup_server_new(nullptr, nullptr))) {
         GErrorPtr error;
-        if (!soup_server_listen_local(server_.get(), 0, SOUP_SERVER_LISTEN_IPV4_ONLY, outPtr(error))) {
+        if (!soup_server_listen_local(server_.get(), 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+                                      outPtr(error))) {
             g_error("cannot listen: %s", error->message);
         }
         GSList* uris = soup_server_get_uris(server_.get());
@@ -65,22 +66,26 @@ class TestServer {
         paused_.push_back(static_cast<SoupServerMessage*>(g_object_ref(msg)));
     }
     // Answers a held message now.
-    void release(SoupServerMessage* msg, int status, const std::string& contentType, const std::string& body) {
+    void release(SoupServerMessage* msg, int status, const std::string& contentType,
+                 const std::string& body) {
         soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
-        soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(), body.size());
+        soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(),
+                                         body.size());
         soup_server_message_unpause(msg);
         std::erase(paused_, msg);
         g_object_unref(msg);
     }
 
     static void respond(SoupServerMessage* msg, int status, const std::string& contentType,
-                        const std::string& body, const std::map<std::string, std::string>& headers = {}) {
+                        const std::string& body,
+                        const std::map<std::string, std::string>& headers = {}) {
         soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
         SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
         for (const auto& [k, v] : headers) {
             soup_message_headers_replace(h, k.c_str(), v.c_str());
         }
-        soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(), body.size());
+        soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(),
+                                         body.size());
     }
 
   private:

@@ -29,7 +29,8 @@ inline const ModelCaps& model(const char* name) {
 
 template <typename T> void assertOk(const Result<T>& r) {
     if (!r) {
-        g_error("expected success, got %s: %s", errorKindName(r.error().kind), r.error().message.c_str());
+        g_error("expected success, got %s: %s", errorKindName(r.error().kind),
+                r.error().message.c_str());
     }
 }
 
