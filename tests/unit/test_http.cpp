@@ -62,9 +62,9 @@ static void testPostsBodyAndHeaders() {
     assertContains(got.headers.at("user-agent"), "imagegen-gimp/");
 }
 
-static TestServer::Handler
-status(int code, std::map<std::string, std::string> headers = {},
-       std::string body = R"({"error":{"message":"x","type":"t","param":null,"code":null}})") {
+static TestServer::Handler status(
+    int code, const std::map<std::string, std::string>& headers = {},
+    const std::string& body = R"({"error":{"message":"x","type":"t","param":null,"code":null}})") {
     return [code, headers, body](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, code, "application/json", body, headers);
     };
