@@ -89,6 +89,13 @@ std::vector<std::string> stringArray(JsonObject* o, const char* name) {
     return out;
 }
 
+std::string builderText(JsonBuilder* builder) {
+    JsonNode* root = json_builder_get_root(builder);
+    std::string text = toText(root);
+    json_node_unref(root);
+    return text;
+}
+
 std::string toText(JsonNode* node) {
     if (node == nullptr) {
         return {};

@@ -28,6 +28,9 @@ std::optional<double> number(JsonObject* o, const char* name);
 std::optional<bool> boolean(JsonObject* o, const char* name);
 std::vector<std::string> stringArray(JsonObject* o, const char* name);
 
+// The compact JSON text a builder has built.
+std::string builderText(JsonBuilder* builder);
+
 // Compact JSON text of a node (for passing Azure's filter results on unchanged).
 std::string toText(JsonNode* node);
 

@@ -1,6 +1,7 @@
 #include "request_encoding.h"
 
 #include "glib_ptr.h"
+#include "json_util.h"
 
 #include <json-glib/json-glib.h>
 
@@ -96,12 +97,7 @@ std::string encodeGenerationJson(const ImageRequest& request, const std::string&
         }
     }
     json_builder_end_object(builder.get());
-    JsonNode* root = json_builder_get_root(builder.get());
-    auto generator = adoptRef(json_generator_new());
-    json_generator_set_root(generator.get(), root);
-    GCharPtr text(json_generator_to_data(generator.get(), nullptr));
-    json_node_unref(root);
-    return text.get();
+    return json::builderText(builder.get());
 }
 
 Multipart encodeEditMultipart(const ImageRequest& request, const std::string& modelField,

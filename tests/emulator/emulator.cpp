@@ -168,12 +168,7 @@ void addPromptFilterResults(JsonBuilder* b, const char* filteredCategory) {
 }
 
 std::string finishJson(JsonBuilder* b) {
-    JsonNode* root = json_builder_get_root(b);
-    auto generator = adoptRef(json_generator_new());
-    json_generator_set_root(generator.get(), root);
-    GCharPtr text(json_generator_to_data(generator.get(), nullptr));
-    json_node_unref(root);
-    return text.get();
+    return imagegen::json::builderText(b);
 }
 
 std::string errorBody(const ApiError& e, Flavour flavour) {

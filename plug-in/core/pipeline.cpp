@@ -1,0 +1,167 @@
+#include "pipeline.h"
+
+#include "glib_ptr.h"
+#include "json_util.h"
+
+#include <json-glib/json-glib.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace imagegen {
+
+Result<EditPlan> planEdit(const ModelCaps& caps, const std::string& size, double context,
+                          const ImageGeometry& g) {
+    const Rect canvasRect{0, 0, g.canvas.width, g.canvas.height};
+    EditPlan plan;
+    plan.area =
+        g.selection ? intersect(*g.selection, canvasRect) : intersect(g.drawable, canvasRect);
+    if (plan.area.empty()) {
+        return makeError(ErrorKind::InvalidRequest, g.selection
+                                                        ? "the selection is empty"
+                                                        : "the layer lies outside the canvas");
+    }
+    const Rect grown = contextRegion(plan.area, context < 0 ? 0.0 : context, g.canvas);
+    auto apiSize = chooseApiSize(caps, size, {grown.width, grown.height});
+    if (!apiSize) {
+        return apiSize.error();
+    }
+    plan.apiSize = *apiSize;
+    plan.region = widenToAspect(grown, plan.apiSize, g.canvas);
+    return plan;
+}
+
+std::vector<uint8_t> layerCoverage(Rect region, Rect drawable, Size canvas) {
+    const Rect inside =
+        intersect(intersect(drawable, Rect{0, 0, canvas.width, canvas.height}), region);
+    std::vector<uint8_t> coverage(static_cast<size_t>(region.width) * region.height, 0);
+    for (int y = inside.y; y < inside.bottom(); ++y) {
+        std::fill_n(coverage.begin() + (static_cast<ptrdiff_t>(y - region.y) * region.width) +
+                        (inside.x - region.x),
+                    inside.width, 255);
+    }
+    return coverage;
+}
+
+Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
+                               bool sendMask, Size apiSize) {
+    EditUpload upload;
+    const RgbaImage scaled = resize(regionPixels, apiSize.width, apiSize.height);
+    auto png = encodePng(scaled);
+    if (!png) {
+        return png.error();
+    }
+    upload.image.bytes = std::move(*png);
+    upload.image.width = apiSize.width;
+    upload.image.height = apiSize.height;
+    if (sendMask) {
+        auto maskPng = encodePng(buildApiMask(coverage, regionPixels, apiSize));
+        if (!maskPng) {
+            return maskPng.error();
+        }
+        InputImage mask;
+        mask.bytes = std::move(*maskPng);
+        mask.filename = "mask.png";
+        mask.width = apiSize.width;
+        mask.height = apiSize.height;
+        upload.mask = std::move(mask);
+    }
+    return upload;
+}
+
+Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int index) {
+    const double scale =
+        std::min(1.0, static_cast<double>(maxSide) / std::max(pixels.width, pixels.height));
+    const int w = std::max(1, static_cast<int>(std::lround(pixels.width * scale)));
+    const int h = std::max(1, static_cast<int>(std::lround(pixels.height * scale)));
+    auto png = encodePng(resize(pixels, w, h));
+    if (!png) {
+        return png.error();
+    }
+    InputImage image;
+    image.bytes = std::move(*png);
+    image.filename = "reference-" + std::to_string(index) + ".png";
+    image.width = w;
+    image.height = h;
+    return image;
+}
+
+Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region) {
+    auto decoded = decodeImage(bytes);
+    if (!decoded) {
+        Error e = decoded.error();
+        e.kind = ErrorKind::MalformedResponse;
+        e.message = "the service sent an image that cannot be read: " + e.message;
+        return e;
+    }
+    return resize(*decoded, region.width, region.height);
+}
+
+Rect generationTarget(const ImageGeometry& g) {
+    const Rect canvasRect{0, 0, g.canvas.width, g.canvas.height};
+    if (g.selection) {
+        const Rect s = intersect(*g.selection, canvasRect);
+        if (!s.empty()) {
+            return s;
+        }
+    }
+    return canvasRect;
+}
+
+Result<RgbaImage> coverTarget(const std::string& bytes, Size target) {
+    auto decoded = decodeImage(bytes);
+    if (!decoded) {
+        Error e = decoded.error();
+        e.kind = ErrorKind::MalformedResponse;
+        e.message = "the service sent an image that cannot be read: " + e.message;
+        return e;
+    }
+    const double scale = std::max(static_cast<double>(target.width) / decoded->width,
+                                  static_cast<double>(target.height) / decoded->height);
+    const int w = std::max(target.width, static_cast<int>(std::ceil(decoded->width * scale)));
+    const int h = std::max(target.height, static_cast<int>(std::ceil(decoded->height * scale)));
+    const RgbaImage scaled = resize(*decoded, w, h);
+    RgbaImage out(target.width, target.height);
+    const int x0 = (w - target.width) / 2;
+    const int y0 = (h - target.height) / 2;
+    for (int y = 0; y < target.height; ++y) {
+        std::copy_n(scaled.at(x0, y0 + y), static_cast<size_t>(target.width) * 4, out.at(0, y));
+    }
+    return out;
+}
+
+std::string layerNameFor(const std::string& prompt, int index, int count) {
+    constexpr glong kMaxChars = 48;
+    std::string name = prompt;
+    std::replace(name.begin(), name.end(), '\n', ' ');
+    if (g_utf8_strlen(name.c_str(), -1) > kMaxChars) {
+        const char* end = g_utf8_offset_to_pointer(name.c_str(), kMaxChars - 1);
+        name = std::string(name.c_str(), end) + "…";
+    }
+    if (count > 1) {
+        name += " #" + std::to_string(index + 1);
+    }
+    return name;
+}
+
+std::string resultParasite(const std::string& prompt, const std::string& revisedPrompt,
+                           const std::string& model, const std::string& size,
+                           const std::string& quality, int64_t unixTime) {
+    auto b = adoptRef(json_builder_new());
+    json_builder_begin_object(b.get());
+    for (const auto& [k, v] : std::initializer_list<std::pair<const char*, const std::string*>>{
+             {"prompt", &prompt},
+             {"revised_prompt", &revisedPrompt},
+             {"model", &model},
+             {"size", &size},
+             {"quality", &quality}}) {
+        json_builder_set_member_name(b.get(), k);
+        json_builder_add_string_value(b.get(), v->c_str());
+    }
+    json_builder_set_member_name(b.get(), "time");
+    json_builder_add_int_value(b.get(), unixTime);
+    json_builder_end_object(b.get());
+    return json::builderText(b.get());
+}
+
+} // namespace imagegen

@@ -1,0 +1,64 @@
+// The steps of an edit and of a generation that do not need GIMP: where the region lies, what is
+// sent, and how each result comes back to canvas pixels and a layer mask.
+#pragma once
+
+#include "codec.h"
+#include "error.h"
+#include "image_request.h"
+#include "models.h"
+#include "region.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imagegen {
+
+// What the host knows of the image, in canvas coordinates.
+struct ImageGeometry {
+    Size canvas;
+    Rect drawable;                 // the active layer's bounds (offsets count)
+    std::optional<Rect> selection; // the selection's bounds, when there is a selection
+};
+
+struct EditPlan {
+    Rect region;  // the part of the canvas sent (may reach past the canvas edges)
+    Rect area;    // what was asked to change: the selection's bounds, or the layer
+    Size apiSize; // the size it is sent at
+};
+
+// Step 1-2 of the edit pipeline: the area (selection, or the whole layer), grown by `context`,
+// widened to the aspect of the API size.
+Result<EditPlan> planEdit(const ModelCaps& caps, const std::string& size, double context,
+                          const ImageGeometry& geometry);
+
+// The coverage of the edit area over the region when there is no selection: the layer, whole.
+std::vector<uint8_t> layerCoverage(Rect region, Rect drawable, Size canvas);
+
+// Step 3: the image and (with a selection, or transparent pixels) the mask, at the API size.
+struct EditUpload {
+    InputImage image;
+    std::optional<InputImage> mask;
+};
+Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
+                               bool sendMask, Size apiSize);
+
+// A reference layer as an extra input image, no larger than `maxSide` on its longer side.
+Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int index);
+
+// Step 5: a result back at the region's size.
+Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region);
+
+// Generation: the results cover `target` (the selection's bounds or the canvas), centred.
+Rect generationTarget(const ImageGeometry& geometry);
+Result<RgbaImage> coverTarget(const std::string& bytes, Size target);
+
+// A short layer name from the prompt.
+std::string layerNameFor(const std::string& prompt, int index, int count);
+
+// The parasite each result layer carries, as JSON text.
+std::string resultParasite(const std::string& prompt, const std::string& revisedPrompt,
+                           const std::string& model, const std::string& size,
+                           const std::string& quality, int64_t unixTime);
+
+} // namespace imagegen

@@ -1,0 +1,58 @@
+// The parameters of the three procedures as Script-Fu passes them, the `options` JSON, and the
+// last values kept between runs.
+#pragma once
+
+#include "error.h"
+#include "image_request.h"
+
+#include <string>
+#include <vector>
+
+namespace imagegen {
+
+enum class Procedure { Edit, Generate, NewImage };
+
+// Empty strings and -1 mean "the default" (the connection's or the model's).
+struct RunParameters {
+    std::string prompt;
+    std::string model;
+    int n = -1;
+    std::string size;
+    std::string quality;
+    std::string inputFidelity; // edit
+    double context = -1;       // edit: padding around the selection, a fraction of its larger side
+    double feather = -1;       // edit: soft inner edge of the result's mask, in pixels
+    std::string style;         // generate, new image
+    std::string background;    // generate, new image
+    std::string connection;
+    std::string options; // a JSON object of further API fields
+};
+
+inline constexpr double kDefaultContext = 0.15;
+inline constexpr double kDefaultFeather = 0.0;
+
+// The `options` parameter: further API fields, and `references` (layer IDs sent as extra input
+// images).
+struct Options {
+    std::string background;
+    std::string outputFormat;
+    int outputCompression = -1;
+    std::string moderation;
+    std::string user;
+    std::string inputFidelity;
+    bool stream = false;
+    int partialImages = -1;
+    std::vector<int> references;
+};
+
+// Unknown keys and wrong types are refused, naming the key.
+Result<Options> parseOptions(const std::string& json);
+
+// Fills the API request's fields from the parameters and options (not images, not the model).
+ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o);
+
+// Last values: versioned JSON, so that an older or foreign blob is ignored instead of misread.
+std::string lastValuesToJson(const RunParameters& p);
+Result<RunParameters> lastValuesFromJson(const std::string& json);
+
+} // namespace imagegen

@@ -1,0 +1,255 @@
+#include "gimp_host.h"
+
+#include "glib_ptr.h"
+
+#include <libgimp/gimp.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace imagegen::host {
+
+namespace {
+
+// Balances gimp_image_undo_group_start/end on every path.
+class UndoGroup {
+  public:
+    explicit UndoGroup(int image) : image_(image) { gimp_image_undo_group_start(image_); }
+    ~UndoGroup() { gimp_image_undo_group_end(image_); }
+    UndoGroup(const UndoGroup&) = delete;
+    UndoGroup& operator=(const UndoGroup&) = delete;
+    UndoGroup(UndoGroup&&) = delete;
+    UndoGroup& operator=(UndoGroup&&) = delete;
+
+  private:
+    int image_;
+};
+
+using GeglBufferRef = GRef<GeglBuffer>;
+
+GeglBufferRef bufferOf(int drawable) {
+    return adoptRef(gimp_drawable_get_buffer(drawable));
+}
+
+Error hostError(const std::string& message) {
+    return makeError(ErrorKind::InvalidRequest, message);
+}
+
+void writeLayer(int layer, const NewLayer& l) {
+    {
+        GeglBufferRef buffer = bufferOf(layer);
+        const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
+        gegl_buffer_set(buffer.get(), &rect, 0, babl_format("R'G'B'A u8"), l.pixels.pixels.data(),
+                        GEGL_AUTO_ROWSTRIDE);
+    }
+    if (!l.mask.empty()) {
+        const gint32 mask = gimp_layer_create_mask(layer, GIMP_ADD_MASK_WHITE);
+        gimp_layer_add_mask(layer, mask);
+        GeglBufferRef buffer = bufferOf(mask);
+        const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
+        // Y' as GIMP's own selection-to-mask does, so the mask equals the selection read as Y'.
+        gegl_buffer_set(buffer.get(), &rect, 0, babl_format("Y' u8"), l.mask.data(),
+                        GEGL_AUTO_ROWSTRIDE);
+    }
+    if (!l.parasite.empty()) {
+        GimpParasite* parasite =
+            gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
+                              static_cast<guint32>(l.parasite.size() + 1), l.parasite.c_str());
+        gimp_item_attach_parasite(layer, parasite);
+        gimp_parasite_free(parasite);
+    }
+    gimp_item_set_visible(layer, l.visible ? TRUE : FALSE);
+    gimp_drawable_update(layer, 0, 0, l.bounds.width, l.bounds.height);
+}
+
+gint32 makeLayer(int image, const NewLayer& l, bool gray) {
+    const gint32 layer =
+        gimp_layer_new(image, l.name.c_str(), l.bounds.width, l.bounds.height,
+                       gray ? GIMP_GRAYA_IMAGE : GIMP_RGBA_IMAGE, 100.0, GIMP_LAYER_MODE_NORMAL);
+    return layer;
+}
+
+// Inserts the layers (in a group when several) under `parent` at `position`; returns their IDs.
+std::vector<int> insertUnder(int image, int parent, int position,
+                             const std::vector<NewLayer>& layers, const std::string& groupName,
+                             bool gray) {
+    std::vector<int> ids;
+    int container = parent;
+    int next = position;
+    if (layers.size() > 1) {
+        const gint32 group = gimp_layer_group_new(image);
+        gimp_item_set_name(group, groupName.c_str());
+        gimp_image_insert_layer(image, group, parent, position);
+        container = group;
+        next = 0;
+    }
+    for (const auto& l : layers) {
+        const gint32 layer = makeLayer(image, l, gray);
+        gimp_image_insert_layer(image, layer, container, next++);
+        gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y);
+        writeLayer(layer, l);
+        ids.push_back(layer);
+    }
+    return ids;
+}
+
+} // namespace
+
+void initialise(const std::string& executableDir) {
+    // The plug-in reads and writes buffers only: pointing GEGL_PATH at a folder without
+    // operation modules saves loading all of them at start-up.
+    if (!executableDir.empty()) {
+        g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
+    }
+    gegl_init(nullptr, nullptr);
+}
+
+Status checkImage(int image) {
+    if (gimp_image_base_type(image) == GIMP_INDEXED) {
+        return hostError("This image is indexed (a palette of colours); the plug-in needs RGB or "
+                         "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again.");
+    }
+    return Ok{};
+}
+
+Result<ImageGeometry> inspect(int image, int drawable) {
+    if (auto s = checkImage(image); !s) {
+        return s.error();
+    }
+    if (gimp_item_is_layer_mask(drawable)) {
+        return hostError("A layer mask is active. Click the layer's own thumbnail in the Layers "
+                         "dialog so the layer is active, then try again.");
+    }
+    if (gimp_item_is_channel(drawable)) {
+        return hostError(
+            "A channel is active. Choose a layer in the Layers dialog, then try again.");
+    }
+    if (gimp_item_is_group(drawable)) {
+        return hostError(
+            "A layer group is active. Choose one of the layers inside it, then try again.");
+    }
+    if (!gimp_item_is_layer(drawable)) {
+        return hostError("The active drawable is not a layer. Choose a layer, then try again.");
+    }
+    ImageGeometry g;
+    g.canvas = {gimp_image_width(image), gimp_image_height(image)};
+    gint ox = 0;
+    gint oy = 0;
+    gimp_drawable_offsets(drawable, &ox, &oy);
+    g.drawable = {ox, oy, gimp_drawable_width(drawable), gimp_drawable_height(drawable)};
+    gboolean nonEmpty = FALSE;
+    gint x1 = 0;
+    gint y1 = 0;
+    gint x2 = 0;
+    gint y2 = 0;
+    gimp_selection_bounds(image, &nonEmpty, &x1, &y1, &x2, &y2);
+    if (nonEmpty) {
+        g.selection = Rect{x1, y1, x2 - x1, y2 - y1};
+    }
+    return g;
+}
+
+RgbaImage readRegion(int drawable, Rect region) {
+    gint ox = 0;
+    gint oy = 0;
+    gimp_drawable_offsets(drawable, &ox, &oy);
+    RgbaImage out(region.width, region.height);
+    GeglBufferRef buffer = bufferOf(drawable);
+    const GeglRectangle rect{region.x - ox, region.y - oy, region.width, region.height};
+    gegl_buffer_get(buffer.get(), &rect, 1.0, babl_format("R'G'B'A u8"), out.pixels.data(),
+                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    return out;
+}
+
+std::vector<uint8_t> readSelection(int image, Rect region) {
+    std::vector<uint8_t> coverage(static_cast<size_t>(region.width) * region.height, 0);
+    GeglBufferRef buffer = bufferOf(gimp_image_get_selection(image));
+    const GeglRectangle rect{region.x, region.y, region.width, region.height};
+    gegl_buffer_get(buffer.get(), &rect, 1.0, babl_format("Y' u8"), coverage.data(),
+                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    return coverage;
+}
+
+Result<RgbaImage> readLayer(int layer) {
+    if (!gimp_item_is_valid(layer) || !gimp_item_is_layer(layer) || gimp_item_is_group(layer)) {
+        return hostError("options: references names " + std::to_string(layer) +
+                         ", which is not a layer of pixels");
+    }
+    RgbaImage out(gimp_drawable_width(layer), gimp_drawable_height(layer));
+    GeglBufferRef buffer = bufferOf(layer);
+    const GeglRectangle rect{0, 0, out.width, out.height};
+    gegl_buffer_get(buffer.get(), &rect, 1.0, babl_format("R'G'B'A u8"), out.pixels.data(),
+                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    return out;
+}
+
+Result<std::vector<int>> insertLayers(int image, int drawable, const std::vector<NewLayer>& layers,
+                                      const std::string& groupName) {
+    const bool gray = gimp_image_base_type(image) == GIMP_GRAY;
+    UndoGroup undo(image);
+    const gint32 parent = gimp_item_get_parent(drawable);
+    const gint position = gimp_image_get_item_position(image, drawable);
+    auto ids = insertUnder(image, parent > 0 ? parent : 0, position, layers, groupName, gray);
+    if (!ids.empty()) {
+        gimp_image_set_active_layer(image, ids.front());
+    }
+    gimp_displays_flush();
+    return ids;
+}
+
+Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
+                        const std::string& groupName, bool display) {
+    const gint32 image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);
+    gimp_image_undo_disable(image);
+    insertUnder(image, 0, 0, layers, groupName, false);
+    gimp_image_undo_enable(image);
+    if (display) {
+        gimp_display_new(image);
+        gimp_displays_flush();
+    }
+    return image;
+}
+
+Progress::Progress(const std::string& text) {
+    gimp_progress_init(text.c_str());
+}
+Progress::~Progress() {
+    gimp_progress_end();
+}
+void Progress::pulse() {
+    gimp_progress_pulse();
+}
+void Progress::set(double fraction) {
+    gimp_progress_update(std::clamp(fraction, 0.0, 1.0));
+}
+void Progress::text(const std::string& text) {
+    gimp_progress_set_text(text.c_str());
+}
+
+void message(const std::string& text) {
+    gimp_message(text.c_str());
+}
+
+std::optional<std::string> loadLastValues(const char* procedure) {
+    const gint size = gimp_get_data_size(procedure);
+    constexpr gint kMaxSize = 1 << 20;
+    if (size <= 0 || size > kMaxSize) {
+        return std::nullopt;
+    }
+    std::string json(static_cast<size_t>(size), '\0');
+    if (!gimp_get_data(procedure, json.data())) {
+        return std::nullopt;
+    }
+    json.resize(std::strlen(json.c_str()));
+    return json;
+}
+
+void saveLastValues(const char* procedure, const std::string& json) {
+    gimp_set_data(procedure, json.c_str(), static_cast<guint32>(json.size() + 1));
+}
+
+std::string userDirectory() {
+    return gimp_directory();
+}
+
+} // namespace imagegen::host
