@@ -189,12 +189,17 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
     values[0].type = GIMP_PDB_STATUS;
     values[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
 
+    // An error goes back as [status, message, 0]. GIMP 2.10 pads a shorter answer with the declared
+    // return values, and the padded INT32ARRAY would then take its length from the message's
+    // pointer; a plain INT32 in third place keeps the message without any array after it.
     auto failWith = [&](GimpPDBStatusType status, const std::string& message) {
         errorText = message;
         values[0].data.d_status = status;
         values[1].type = GIMP_PDB_STRING;
         values[1].data.d_string = const_cast<gchar*>(errorText.c_str());
-        *nreturn = 2;
+        values[2].type = GIMP_PDB_INT32;
+        values[2].data.d_int32 = 0;
+        *nreturn = 3;
     };
 
     try {
