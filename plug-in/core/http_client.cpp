@@ -128,6 +128,7 @@ class HttpOperation {
     bool timedOut_ = false;
     bool connectTimedOut_ = false;
     bool chunksDelivered_ = false;
+    size_t bytesReceived_ = 0;
     int retries_ = 0;
     HttpResponse response_;
     HttpClient::Done done_;
@@ -168,6 +169,7 @@ class HttpOperation {
     void startAttempt() {
         ++client_.attemptsStarted_;
         response_ = {};
+        bytesReceived_ = 0;
         timedOut_ = false;
         connectTimedOut_ = false;
         SoupMessage* msg = soup_message_new(method_.c_str(), url_.c_str());
@@ -280,9 +282,14 @@ class HttpOperation {
             gsize size = 0;
             const auto* p = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
             if (size == 0) {
+                if (self->cutShort()) {
+                    self->attemptFailed(nullptr, "the connection closed before the whole answer arrived");
+                    return;
+                }
                 self->attemptComplete();
                 return;
             }
+            self->bytesReceived_ += size;
             if (self->deliversChunks()) {
                 self->chunksDelivered_ = true;
                 self->chunk_(self->response_, std::string_view(p, size));
@@ -294,6 +301,16 @@ class HttpOperation {
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
         }
+    }
+
+    // A body shorter than its Content-Length: the connection closed early. (With a
+    // Content-Encoding the length counts the encoded bytes, so it cannot be compared.)
+    [[nodiscard]] bool cutShort() const {
+        const std::string length = response_.header("content-length");
+        if (length.empty() || !response_.header("content-encoding").empty()) {
+            return false;
+        }
+        return bytesReceived_ < g_ascii_strtoull(length.c_str(), nullptr, 10);
     }
 
     void attemptComplete() {
@@ -314,11 +331,11 @@ class HttpOperation {
         scheduleRetry(*delay);
     }
 
-    void attemptFailed(const GError* error) {
+    void attemptFailed(const GError* error, const char* what = nullptr) {
         const bool outerCancelled = g_cancellable_is_cancelled(outer_.get()) != FALSE;
         const bool timedOut = timedOut_;
         const bool connectTimedOut = connectTimedOut_;
-        const std::string detail = error != nullptr ? error->message : "unknown error";
+        const std::string detail = error != nullptr ? error->message : (what != nullptr ? what : "unknown error");
         endAttempt();
         if (outerCancelled) {
             finish(makeError(ErrorKind::Cancelled, "cancelled"));

@@ -45,6 +45,9 @@ void writeLayer(int layer, const NewLayer& l) {
     if (!l.mask.empty()) {
         const gint32 mask = gimp_layer_create_mask(layer, GIMP_ADD_MASK_WHITE);
         gimp_layer_add_mask(layer, mask);
+        // Adding a mask makes it the active drawable; the result itself should be, so that the
+        // next run starts from it.
+        gimp_layer_set_edit_mask(layer, FALSE);
         GeglBufferRef buffer = bufferOf(mask);
         const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
         // Y' as GIMP's own selection-to-mask does, so the mask equals the selection read as Y'.

@@ -340,9 +340,9 @@ RgbaImage drawGeneration(const std::string& prompt, int w, int h, bool transpare
 }
 
 // The edit: every pixel the mask leaves transparent gets the prompt's colour, every other pixel
-// is shifted a little, as a model redraws the whole frame. Without a mask the image's own
-// transparent pixels are the edit area, and an opaque image is redrawn whole.
-RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const RgbaImage* mask, int w,
+// is shifted a little, as a model redraws the whole frame. Without a mask a GPT model redraws
+// the whole image; dall-e-2 takes the image's own transparent pixels as the mask.
+RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const RgbaImage* mask, bool gpt, int w,
                    int h) {
     const Rgb c = promptColour(prompt);
     RgbaImage image = nearestResize(source, w, h);
@@ -358,7 +358,7 @@ RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const Rgb
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
             const uint8_t* s = image.at(x, y);
-            const bool edit = m ? m->at(x, y)[3] == 0 : (anyTransparent ? s[3] == 0 : true);
+            const bool edit = m ? m->at(x, y)[3] == 0 : (gpt || !anyTransparent || s[3] == 0);
             uint8_t* p = out.at(x, y);
             if (edit) {
                 p[0] = c.r;
@@ -1366,7 +1366,7 @@ struct Emulator::State {
                     flavour, &entry);
                 return;
             }
-            final = drawEdit(prompt, *source, mask ? &*mask : nullptr, w, h);
+            final = drawEdit(prompt, *source, mask ? &*mask : nullptr, m.gpt, w, h);
         } else {
             final = drawGeneration(prompt, w, h, transparent);
         }

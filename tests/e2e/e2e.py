@@ -1,0 +1,609 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the real gimp-console-2.10 runs Script-Fu that calls the plug-in, against the
+local emulator. Each case builds an image, runs a procedure, and exports the flattened image
+before and after (PNM, 16-bit for high-bit images) with the selection; the checks here are on
+pixels, layers and the emulator's request log.
+
+    e2e.py --build BUILD_DIR --source SOURCE_DIR CASE
+"""
+import argparse
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+API_KEY = "e2e-key"
+
+# ---------------------------------------------------------------- images
+
+class Pnm:
+    """A binary PPM/PGM: width, height, channels, maxval, and raw samples."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            data = f.read()
+        tokens, pos = [], 0
+        while len(tokens) < 4:
+            while data[pos:pos + 1].isspace():
+                pos += 1
+            if data[pos:pos + 1] == b"#":
+                pos = data.index(b"\n", pos) + 1
+                continue
+            end = pos
+            while not data[end:end + 1].isspace():
+                end += 1
+            tokens.append(data[pos:end])
+            pos = end
+        pos += 1
+        self.channels = {b"P6": 3, b"P5": 1}[tokens[0]]
+        self.width, self.height, self.maxval = int(tokens[1]), int(tokens[2]), int(tokens[3])
+        self.bytes_per_sample = 2 if self.maxval > 255 else 1
+        self.raw = data[pos:]
+        self.stride = self.width * self.channels * self.bytes_per_sample
+
+    def row(self, y):
+        return self.raw[y * self.stride:(y + 1) * self.stride]
+
+    def coverage_rows(self):
+        """The first channel, 8-bit, one bytes object per row (for the exported selection)."""
+        step = self.channels * self.bytes_per_sample
+        return [self.row(y)[0::step] for y in range(self.height)]
+
+    def pixel(self, x, y):
+        """Samples scaled to 0..255 floats."""
+        bps, c = self.bytes_per_sample, self.channels
+        off = y * self.stride + x * c * bps
+        if bps == 1:
+            return [self.raw[off + i] for i in range(c)]
+        return [int.from_bytes(self.raw[off + 2 * i:off + 2 * i + 2], "big") * 255.0 / 65535.0 for i in range(c)]
+
+    def coverage(self, x, y):
+        return self.pixel(x, y)[0]
+
+
+def prompt_colour(prompt):
+    """The colour the emulator paints for a prompt (FNV-1a of the UTF-8 bytes)."""
+    h = 2166136261
+    for b in prompt.encode("utf-8"):
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return [64 + (h & 0x7F), 64 + ((h >> 8) & 0x7F), 64 + ((h >> 16) & 0x7F)]
+
+
+def srgb_to_linear(v):
+    v /= 255.0
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def linear_to_srgb(v):
+    v = 12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+    return v * 255.0
+
+
+def as_gray(rgb):
+    """babl's RGB to Y: luminance in linear light, back to perceptual."""
+    r, g, b = (srgb_to_linear(c) for c in rgb)
+    return [linear_to_srgb(0.2126 * r + 0.7152 * g + 0.0722 * b)]
+
+# ---------------------------------------------------------------- Script-Fu
+
+PRELUDE = r"""
+(define (e2e . parts) (gimp-message (apply string-append (cons "E2E " parts))))
+(define (num n) (number->string n))
+(define (the-image) ; the first image made: the one a case works on
+  (let ((images (cadr (gimp-image-list)))) (vector-ref images (- (vector-length images) 1))))
+(define (the-layer) (car (gimp-image-get-active-drawable (the-image))))
+(define (layer-type image) (if (= (car (gimp-image-base-type image)) GRAY) GRAY-IMAGE RGB-IMAGE))
+(define (new-image w h base precision)
+  (let* ((image (car (gimp-image-new-with-precision w h base precision)))
+         (layer (car (gimp-layer-new image w h (layer-type image) "background" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer image layer 0 0)
+    (paint layer w h)
+    image))
+; A gradient with bands of colour: an unchanged pixel is unlikely to match by chance.
+(define (paint layer w h)
+  (gimp-context-set-foreground '(230 180 40))
+  (gimp-context-set-background '(20 60 150))
+  (gimp-context-set-gradient-fg-bg-rgb)
+  (gimp-drawable-edit-gradient-fill layer GRADIENT-LINEAR 0 FALSE 1 0 FALSE 0 0 w h))
+(define (export image path)
+  (let* ((dup (car (gimp-image-duplicate image)))
+         (flat (car (gimp-image-flatten dup))))
+    (if (= (car (gimp-image-base-type dup)) GRAY)
+        (file-pgm-save RUN-NONINTERACTIVE dup flat path path 1)
+        (file-ppm-save RUN-NONINTERACTIVE dup flat path path 1))
+    (gimp-image-delete dup)))
+(define (export-selection image path)
+  (let* ((dup (let ((d (car (gimp-image-duplicate image))))
+                (if (= (car (gimp-image-base-type d)) INDEXED) (gimp-image-convert-rgb d))
+                d))
+         (w (car (gimp-image-width dup)))
+         (h (car (gimp-image-height dup)))
+         (layer (car (gimp-layer-new dup w h (layer-type dup) "selection" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer dup layer 0 -1)
+    (gimp-context-set-foreground '(0 0 0))
+    (gimp-drawable-fill layer FILL-FOREGROUND)
+    (gimp-context-set-foreground '(255 255 255))
+    (if (= (car (gimp-selection-is-empty dup)) FALSE) (gimp-drawable-edit-fill layer FILL-FOREGROUND))
+    (let ((flat (car (gimp-image-flatten dup))))
+      (file-pgm-save RUN-NONINTERACTIVE dup (car (gimp-image-get-active-drawable dup)) path path 1)
+      (gimp-image-delete dup))))
+(define (report-layers image)
+  (let loop ((ids (vector->list (cadr (gimp-image-get-layers image)))) (prefix ""))
+    (if (pair? ids)
+        (let* ((id (car ids))
+               (offsets (gimp-drawable-offsets id)))
+          (e2e "layer " prefix (num id) " name=" (car (gimp-item-get-name id))
+               " x=" (num (car offsets)) " y=" (num (cadr offsets))
+               " w=" (num (car (gimp-drawable-width id))) " h=" (num (car (gimp-drawable-height id)))
+               " visible=" (num (car (gimp-item-get-visible id)))
+               " group=" (num (car (gimp-item-is-group id)))
+               " mask=" (num (car (gimp-layer-get-mask id)))
+               " parasite=" (num (length (cadr (gimp-item-get-parasite-list id)))))
+          (if (= (car (gimp-item-is-group id)) TRUE)
+              (loop (vector->list (cadr (gimp-item-get-children id))) (string-append prefix "  ")))
+          (loop (cdr ids) prefix))))
+  (e2e "dirty " (num (car (gimp-image-is-dirty image)))))
+(define (report-parasite layer)
+  (e2e "parasite " (caddr (car (gimp-item-get-parasite layer "imagegen-result")))))
+(define (report-result r)
+  (e2e "returned " (num (car r)) " ids " (apply string-append (map (lambda (i) (string-append (num i) " ")) (vector->list (cadr r))))))
+"""
+
+# ---------------------------------------------------------------- the emulator
+
+class Emulator:
+    def __init__(self, binary, deployments=()):
+        args = [binary, "--port", "0", "--api-key", API_KEY]
+        for d in deployments:
+            args += ["--deployment", d]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        self.base = line.strip().split(" ")[-1]
+
+    def control(self, what, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.base}/_emulator/{what}", data=data,
+                                     headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req) as res:
+            return json.load(res)
+
+    def faults(self, *faults):
+        self.control("faults", {"faults": list(faults)})
+
+    def requests(self):
+        return self.control("requests")["requests"]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+
+# ---------------------------------------------------------------- GIMP
+
+def prepare_home(build, source, root):
+    """A GIMP home initialised once (first-run setup, plug-in registered), copied per case."""
+    template = os.path.join(build, "e2e-home-template")
+    lock = open(os.path.join(build, "e2e-home.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        stamp = os.path.join(template, ".ready")
+        plugin = os.path.join(build, "plug-in", "imagegen")
+        if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(plugin):
+            shutil.rmtree(template, ignore_errors=True)
+            os.makedirs(template)
+            env = dict(os.environ, HOME=template)
+            subprocess.run(["gimp-console-2.10", "-i", "-d", "-f", "-b", "(gimp-quit 0)"], env=env,
+                           capture_output=True, timeout=120, check=False)
+            install_plugin(build, source, template)
+            subprocess.run(["gimp-console-2.10", "-i", "-d", "-f", "-b", "(gimp-quit 0)"], env=env,
+                           capture_output=True, timeout=120, check=False)
+            open(stamp, "w").close()
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    home = os.path.join(root, "home")
+    shutil.copytree(template, home, symlinks=True)
+    return home
+
+
+def install_plugin(build, source, home):
+    folder = os.path.join(home, ".config", "GIMP", "2.10", "plug-ins", "imagegen")
+    os.makedirs(folder, exist_ok=True)
+    shutil.copy(os.path.join(build, "plug-in", "imagegen"), os.path.join(folder, "imagegen"))
+    shutil.copy(os.path.join(source, "data", "models.json"), folder)
+
+
+def run_gimp(home, env_extra, scheme_path, steps, timeout=240):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
+    env.update(HOME=home, **env_extra)
+    args = ["gimp-console-2.10", "-i", "-d", "-f"]
+    for step in steps:
+        args += ["-b", f'(begin (load "{scheme_path}") ({step}))']
+    args += ["-b", "(gimp-quit 0)"]
+    t0 = time.monotonic()
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
+    return proc.stderr + proc.stdout, time.monotonic() - t0
+
+# ---------------------------------------------------------------- cases
+
+class Raw(str):
+    """A Scheme expression, passed as it is instead of as a string literal."""
+
+
+def q(s):
+    if isinstance(s, Raw):
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def edit_call(prompt="a blue ball", model="gpt-image-1", n=-1, size="", quality="", fidelity="",
+              context=-1, feather=-1, connection="", options="", mode="RUN-NONINTERACTIVE"):
+    return (f"(plug-in-imagegen-edit {mode} (the-image) (the-layer) {q(prompt)} {q(model)} {n} {q(size)} "
+            f"{q(quality)} {q(fidelity)} {context} {feather} {q(connection)} {q(options)})")
+
+
+def generate_call(prompt="a starry sky", model="gpt-image-1", n=-1, size="", quality="", style="",
+                  background="", connection="", options=""):
+    return (f"(plug-in-imagegen-generate RUN-NONINTERACTIVE (the-image) (the-layer) {q(prompt)} {q(model)} {n} "
+            f"{q(size)} {q(quality)} {q(style)} {q(background)} {q(connection)} {q(options)})")
+
+
+RECT = "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 100 80 120 90)"
+
+CASES = {}
+
+
+def case(name, **spec):
+    spec.setdefault("setup", f"(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) {RECT})")
+    spec.setdefault("act", f"(report-result {edit_call()})")
+    spec.setdefault("prompt", "a blue ball")
+    spec.setdefault("expect", "edit")
+    CASES[name] = spec
+
+
+case("rectangle")
+case("ellipse", setup="(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) "
+                      "(gimp-context-set-antialias TRUE) "
+                      "(gimp-image-select-ellipse image CHANNEL-OP-REPLACE 80 60 200 150))")
+case("feathered", setup="(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) "
+                        "(gimp-context-set-feather TRUE) (gimp-context-set-feather-radius 12 12) "
+                        f"{RECT} (gimp-context-set-feather FALSE))",
+     act=f"(report-result {edit_call(feather=6)})", feather=6)
+case("no-selection", setup="(new-image 400 300 RGB PRECISION-U8-GAMMA)", no_selection=True)
+case("layer-offsets",
+     setup="(let* ((image (new-image 500 400 RGB PRECISION-U8-GAMMA)) "
+           "(small (car (gimp-layer-new image 200 150 RGB-IMAGE \"small\" 100 LAYER-MODE-NORMAL)))) "
+           "(gimp-image-insert-layer image small 0 0) (gimp-layer-set-offsets small 150 120) "
+           "(gimp-context-set-foreground '(90 200 90)) (gimp-drawable-fill small FILL-FOREGROUND) "
+           "(gimp-image-set-active-layer image small) "
+           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 180 150 80 60))")
+case("selection-outside-layer",
+     setup="(let* ((image (new-image 500 400 RGB PRECISION-U8-GAMMA)) "
+           "(small (car (gimp-layer-new image 200 150 RGBA-IMAGE \"small\" 100 LAYER-MODE-NORMAL)))) "
+           "(gimp-image-insert-layer image small 0 0) (gimp-layer-set-offsets small 150 120) "
+           "(gimp-context-set-foreground '(90 200 90)) (gimp-drawable-fill small FILL-FOREGROUND) "
+           "(gimp-image-set-active-layer image small) "
+           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 300 200 120 100))")
+case("16-bit", setup=f"(let ((image (new-image 400 300 RGB PRECISION-U16-GAMMA))) {RECT})")
+case("32-bit-float", setup=f"(let ((image (new-image 400 300 RGB PRECISION-FLOAT-LINEAR))) {RECT})")
+case("grayscale", setup=f"(let ((image (new-image 400 300 GRAY PRECISION-U8-GAMMA))) {RECT})", gray=True)
+case("large-image", setup="(let ((image (new-image 6000 4000 RGB PRECISION-U8-GAMMA))) "
+                          "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 3000 2000 300 200))",
+     large=True)
+case("outpainting",
+     setup="(let* ((image (new-image 300 300 RGB PRECISION-U8-GAMMA))) "
+           "(gimp-image-resize image 400 300 0 0) "
+           "(gimp-layer-add-alpha (the-layer)) "
+           "(gimp-layer-resize-to-image-size (the-layer)) "
+           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 300 0 100 300))",
+     outpainting=True)
+case("three-results", act=f"(report-result {edit_call(n=3)})", n=3)
+case("references",
+     setup="(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) "
+           "(ref (car (gimp-layer-new image 64 48 RGB-IMAGE \"ref\" 100 LAYER-MODE-NORMAL)))) "
+           "(gimp-image-insert-layer image ref 0 -1) (gimp-drawable-fill ref FILL-FOREGROUND) "
+           "(gimp-item-set-visible ref FALSE) "
+           "(gimp-image-set-active-layer image (vector-ref (cadr (gimp-image-get-layers image)) 1)) "
+           f"{RECT})",
+     act="(let ((ref (vector-ref (cadr (gimp-image-get-layers (the-image))) 0))) "
+         + "(report-result " + edit_call(options=Raw('(string-append "{\\"references\\":[" (num ref) "]}")')) + "))",
+     references=True)
+case("last-values",
+     act=f"(begin (report-result {edit_call(prompt='first prompt')}) "
+         f"(report-result {edit_call(prompt='ignored', model='ignored', mode='RUN-WITH-LAST-VALS')}))",
+     prompt="first prompt", last_values=True)
+case("generate-selection", act=f"(report-result {generate_call()})", expect="generate",
+     prompt="a starry sky")
+case("generate-whole", setup="(new-image 400 300 RGB PRECISION-U8-GAMMA)",
+     act=f"(report-result {generate_call()})", expect="generate", prompt="a starry sky", no_selection=True)
+case("dall-e-3-parallel", act=f"(report-result {generate_call(model='dall-e-3', n=3)})", expect="generate",
+     prompt="a starry sky", n=3, dalle=True)
+case("new-image", setup="(new-image 64 64 RGB PRECISION-U8-GAMMA)",
+     act="(let ((r (plug-in-imagegen-new-image RUN-NONINTERACTIVE \"a lighthouse\" \"gpt-image-1\" 2 "
+         "\"1536x1024\" \"\" \"\" \"\" \"\" \"\"))) "
+         "(e2e \"new image \" (num (car r)) \" w=\" (num (car (gimp-image-width (car r)))) "
+         "\" h=\" (num (car (gimp-image-height (car r))))) (report-layers (car r)))",
+     expect="new-image", prompt="a lighthouse")
+
+# Failures: the message reaches Script-Fu and the image is exactly as it was.
+AZURE = {"azure": True}
+case("fail-content-filter-prompt", expect="error", faults=[{"kind": "content_filter", "stage": "input"}],
+     message="The service's safety system refused the prompt", **AZURE)
+case("fail-content-filter-output", expect="error",
+     faults=[{"kind": "content_filter", "stage": "output", "shape": "openai"}],
+     message="The service's safety system refused the generated image")
+case("fail-unauthorised", expect="error", key="wrong-key", message="The service refused the credentials (HTTP 401)")
+case("fail-unknown-deployment", expect="error", act=f"(report-result {edit_call(model='no-such-deployment')})",
+     message="The service does not know this deployment or model (HTTP 404)", **AZURE)
+case("rate-limited-then-success", faults=[{"kind": "rate_limit", "header": "retry-after-ms", "value": "50"}],
+     retried=True)
+case("fail-server-error", expect="error", faults=[{"kind": "server_error", "status": 500}] * 3,
+     message="The service had an internal error (HTTP 500)", attempts=3)
+case("fail-malformed", expect="error", faults=[{"kind": "broken_base64"}],
+     message="broken base64")
+case("fail-broken-png", expect="error", faults=[{"kind": "broken_png"}],
+     message="the service sent an image that cannot be read")
+case("fail-huge-png", expect="error", faults=[{"kind": "huge_png"}], message="larger than can be opened safely")
+case("fail-truncated", expect="error", faults=[{"kind": "truncated"}] * 3,
+     message="the connection closed before the whole answer arrived", attempts=3)
+case("fail-empty-prompt", expect="error", act=f"(report-result {edit_call(prompt='')})",
+     message="the prompt is empty", sent=0)
+case("fail-size-for-model", expect="error", act=f"(report-result {edit_call(size='1792x1024')})",
+     message="size 1792x1024 is not offered by gpt-image-1: use auto, 1024x1024, 1536x1024 or 1024x1536", sent=0)
+case("fail-indexed", expect="error",
+     setup=f"(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) "
+           "(gimp-image-convert-indexed image CONVERT-DITHER-NONE CONVERT-PALETTE-GENERATE 16 FALSE FALSE \"\") "
+           f"{RECT})",
+     message="Image ▸ Mode ▸ RGB", sent=0)
+case("fail-layer-group", expect="error",
+     setup=f"(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) (group (car (gimp-layer-group-new image)))) "
+           f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image group) {RECT})",
+     message="A layer group is active", sent=0)
+
+# ---------------------------------------------------------------- checks
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def e2e_lines(log):
+    out = []
+    for line in log.splitlines():
+        i = line.find("E2E ")
+        if i >= 0:
+            out.append(line[i + 4:].strip())
+    return out
+
+
+def parse_layers(lines):
+    layers = []
+    for l in lines:
+        if l.startswith("layer "):
+            depth = (len(l) - len(l[6:].lstrip())) - 6
+            fields = dict(kv.split("=", 1) for kv in l[6:].split()[1:] if "=" in kv)
+            fields["id"] = int(l[6:].split()[0])
+            fields["depth"] = depth // 2
+            for k in ("x", "y", "w", "h", "visible", "group", "mask", "parasite"):
+                fields[k] = int(fields[k])
+            layers.append(fields)
+    return layers
+
+
+def compare_outside_and_inside(before, after, sel, colour, margin, gray, rows_bbox=None):
+    """Outside the selection (coverage 0): bit-identical. Deep inside (coverage full, `margin` away
+    from any partial pixel): the emulator's colour."""
+    check(before.width == after.width and before.height == after.height, "the image size changed")
+    w, h = sel.width, sel.height
+    full = 255
+    cov = sel.coverage_rows()
+    # rows of the selection that hold any coverage
+    sel_rows = [y for y in range(h) if any(cov[y])]
+    y0, y1 = (sel_rows[0], sel_rows[-1]) if sel_rows else (h, -1)
+    changed_outside = 0
+    for y in range(h):
+        if y < y0 or y > y1:
+            if before.row(y) != after.row(y):
+                raise Failure(f"row {y}, outside the selection, changed")
+            continue
+        srow = cov[y]
+        brow, arow = before.row(y), after.row(y)
+        if brow == arow:
+            continue
+        step = before.channels * before.bytes_per_sample
+        for x in range(w):
+            if srow[x] == 0 and brow[x * step:(x + 1) * step] != arow[x * step:(x + 1) * step]:
+                changed_outside += 1
+    check(changed_outside == 0, f"{changed_outside} pixels outside the selection changed")
+    expected = as_gray(colour) if gray else colour
+    inside_checked = 0
+    for y in range(y0 + margin, y1 - margin + 1):
+        srow = cov[y]
+        for x in range(0, w):
+            if srow[x] != full:
+                continue
+            ok = all(cov[yy][xx] == full
+                     for yy in (y - margin, y + margin) for xx in (x - margin, x + margin)
+                     if 0 <= yy < h and 0 <= xx < w) and \
+                 all(cov[y][xx] == full for xx in (x - margin, x + margin) if 0 <= xx < w) and \
+                 all(cov[yy][x] == full for yy in (y - margin, y + margin) if 0 <= yy < h)
+            if not ok or x - margin < 0 or x + margin >= w:
+                continue
+            got = after.pixel(x, y)
+            diff = max(abs(g - e) for g, e in zip(got, expected))
+            if diff > 2.5:
+                raise Failure(f"pixel ({x},{y}) inside the selection is {got}, expected the emulator's {expected}")
+            inside_checked += 1
+    check(inside_checked > 0, "no pixel deep inside the selection was checked")
+    return inside_checked
+
+
+def run_case(name, build, source):
+    spec = CASES[name]
+    print("1..1", flush=True)
+    root = tempfile.mkdtemp(prefix=f"imagegen-e2e-{name}-")
+    emulator = None
+    try:
+        home = prepare_home(build, source, root)
+        deployments = ["gpt-image-1=gpt-image-1", "dall-e-3=dall-e-3", "img-prod=gpt-image-1"]
+        emulator = Emulator(os.path.join(build, "tests", "emulator", "imagegen-emulator"), deployments)
+        if spec.get("faults"):
+            emulator.faults(*spec["faults"])
+        key = spec.get("key", API_KEY)
+        if spec.get("azure"):
+            env = {"AZURE_OPENAI_ENDPOINT": emulator.base, "AZURE_OPENAI_API_KEY": key,
+                   "AZURE_OPENAI_DEPLOYMENT": "img-prod"}
+        else:
+            env = {"OPENAI_BASE_URL": emulator.base + "/v1", "OPENAI_API_KEY": key}
+        env["IMAGEGEN_TIMINGS"] = "1"
+        paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection")}
+        scheme = PRELUDE + f"""
+(define (setup) {spec['setup']} (gimp-image-clean-all (the-image))
+  (export (the-image) "{paths['before']}") (export-selection (the-image) "{paths['selection']}"))
+(define (act) {spec['act']})
+(define (verify) (report-layers (the-image)) (export (the-image) "{paths['after']}"))
+"""
+        scheme_path = os.path.join(root, "case.scm")
+        with open(scheme_path, "w") as f:
+            f.write(scheme)
+        log, seconds = run_gimp(home, env, scheme_path, ["setup", "act", "verify"])
+        with open(os.path.join(root, "gimp.log"), "w") as f:
+            f.write(log)
+        lines = e2e_lines(log)
+        check("API_KEY" not in log and (key not in log or len(key) < 4), "the key appears in GIMP's output")
+        requests = emulator.requests()
+        verify(name, spec, log, lines, requests, paths)
+        print(f"ok - {name} ({seconds:.1f} s in GIMP, {len(requests)} request(s))")
+        for l in log.splitlines():
+            if l.startswith("imagegen-timing:"):
+                print("#", l)
+        shutil.rmtree(root, ignore_errors=True)
+        return 0
+    except (Failure, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
+        print(f"not ok - {name}: {type(e).__name__ if not isinstance(e, Failure) else ''} {e}")
+        print(f"# logs kept in {root}")
+        return 1
+    finally:
+        if emulator:
+            emulator.stop()
+
+
+def verify(name, spec, log, lines, requests, paths):
+    before, after, sel = Pnm(paths["before"]), Pnm(paths["after"]), Pnm(paths["selection"])
+    layers = parse_layers(lines)
+    gray = spec.get("gray", False)
+    expect = spec["expect"]
+    if expect == "error":
+        marker = "Procedure execution of plug-in-imagegen-"
+        failed = [l for l in log.splitlines() if marker in l]
+        check(failed, "the procedure did not fail")
+        check(spec["message"] in failed[0], f"the error reads {failed[0]!r}, expected {spec['message']!r}")
+        check(before.raw == after.raw, "the image's pixels changed")
+        check(not any(l.startswith("returned") for l in lines), "the procedure returned layers")
+        top = [l for l in layers if l["depth"] == 0]
+        base_layers = 2 if "fail-layer-group" == name else 1
+        check(len(top) == base_layers, f"{len(top)} layers after a failure")
+        check("dirty 0" in lines, "a failed run left undo steps (the image is dirty)")
+        if "sent" in spec:
+            check(len(requests) == spec["sent"], f"{len(requests)} requests sent, expected {spec['sent']}")
+        if "attempts" in spec:
+            check(len(requests) == spec["attempts"], f"{len(requests)} attempts, expected {spec['attempts']}")
+        return
+
+    returned = [l for l in lines if l.startswith("returned")]
+    colour = prompt_colour(spec["prompt"])
+    if expect == "new-image":
+        info = [l for l in lines if l.startswith("new image")]
+        check(info and "w=1536 h=1024" in info[0], f"new image: {info}")
+        first_report = parse_layers(lines[:lines.index(next(l for l in lines if l.startswith("dirty")))])
+        check(len([l for l in first_report if l["depth"] == 1]) == 2, "the new image has not two layers in a group")
+        check(before.raw == after.raw, "the image it was called from changed")
+        check(len(requests) == 1 and requests[0]["fields"]["n"] == "2", "one request for n=2")
+        return
+    check(returned, "the procedure returned nothing")
+    n = spec.get("n", 1)
+    ids = [int(i) for i in returned[-1].split(" ids ")[1].split()]
+    check(len(ids) == n and int(returned[-1].split()[1]) == n, f"returned {returned[-1]}, expected {n} layers")
+    results = [l for l in layers if l["id"] in ids]
+    check(len(results) == n, "the returned layers are not in the image")
+    for i, l in enumerate(results):
+        check(l["visible"] == (1 if i == 0 else 0), f"result {i} visible={l['visible']}")
+        check(l["parasite"] == 1, "a result layer carries no parasite")
+    if n > 1:
+        groups = [l for l in layers if l["group"] == 1]
+        check(len(groups) == 1 and all(l["depth"] == 1 for l in results), "the results are not in one group")
+    if spec.get("dalle"):
+        check(len(requests) == 3, f"dall-e-3 n=3 sent {len(requests)} requests")
+        check(all("n" not in r["fields"] for r in requests), "a dall-e-3 request carried n")
+    elif spec.get("retried"):
+        check([r["status"] for r in requests] == [429, 200], f"statuses {[r['status'] for r in requests]}")
+    elif spec.get("last_values"):
+        check(len(requests) == 2 and requests[1]["fields"]["prompt"] == "first prompt", "last values not repeated")
+        check(len([l for l in layers if l["mask"] > 0]) == 2, "two runs did not make two layers")
+    else:
+        check(len(requests) == 1, f"{len(requests)} requests")
+    req = requests[-1]
+    if expect == "edit":
+        image = req["images"][0]
+        result = results[0]
+        check(result["mask"] > 0, "the result layer has no layer mask")
+        check(f"{image['width']}x{image['height']}" == req["fields"]["size"], "the image is not at the API size")
+        if spec.get("no_selection"):
+            check(req["mask"] is None, "a mask was sent without a selection")
+        else:
+            check(req["mask"] and req["mask"]["width"] == image["width"], "the mask does not match the image")
+        if spec.get("large"):
+            check(result["w"] * result["h"] < 800 * 600, f"the region sent is {result['w']}x{result['h']}")
+            check(image["bytes"] < 4_000_000, "the upload is larger than the region needs")
+        if spec.get("references"):
+            check([i["part"] for i in req["images"]] == ["image[]", "image[]"], "the reference is not an image[]")
+            check(req["images"][1]["width"] == 64, "the reference is not the reference layer")
+        if spec.get("outpainting"):
+            # the transparent border joins the edit area: alpha 0 in the mask over it, and filled
+            check(req["mask"]["has_alpha"], "mask without alpha")
+        scale = max(1.0, result["w"] / image["width"])
+        margin = int(spec.get("feather", 0) + 3 + 3 * scale)
+        if spec.get("no_selection"):
+            # the whole layer is repainted
+            px = after.pixel(after.width // 2, after.height // 2)
+            check(max(abs(a - b) for a, b in zip(px, colour)) <= 2.5, f"centre pixel {px}, expected {colour}")
+        else:
+            compare_outside_and_inside(before, after, sel, colour, margin, gray)
+    elif expect == "generate":
+        if spec.get("no_selection"):
+            check(results[0]["x"] == 0 and results[0]["w"] == before.width, "the result does not cover the canvas")
+        else:
+            check((results[0]["x"], results[0]["y"], results[0]["w"], results[0]["h"]) == (100, 80, 120, 90),
+                  f"the result is not over the selection: {results[0]}")
+            check(results[0]["mask"] > 0, "a generated layer over a selection has no mask")
+            # outside the selection nothing changes
+            cov = sel.coverage_rows()
+            for y in range(after.height):
+                if not any(cov[y]):
+                    check(before.row(y) == after.row(y), f"row {y} outside the selection changed")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build")
+    parser.add_argument("--source")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("case", nargs="?")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return 0
+    return run_case(args.case, os.path.abspath(args.build), os.path.abspath(args.source))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
