@@ -283,7 +283,8 @@ class HttpOperation {
             const auto* p = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
             if (size == 0) {
                 if (self->cutShort()) {
-                    self->attemptFailed(nullptr, "the connection closed before the whole answer arrived");
+                    self->attemptFailed(nullptr,
+                                        "the connection closed before the whole answer arrived");
                     return;
                 }
                 self->attemptComplete();
@@ -335,7 +336,8 @@ class HttpOperation {
         const bool outerCancelled = g_cancellable_is_cancelled(outer_.get()) != FALSE;
         const bool timedOut = timedOut_;
         const bool connectTimedOut = connectTimedOut_;
-        const std::string detail = error != nullptr ? error->message : (what != nullptr ? what : "unknown error");
+        const std::string detail =
+            error != nullptr ? error->message : (what != nullptr ? what : "unknown error");
         endAttempt();
         if (outerCancelled) {
             finish(makeError(ErrorKind::Cancelled, "cancelled"));

@@ -360,6 +360,17 @@ case("fail-indexed", expect="error",
            "(gimp-image-convert-indexed image CONVERT-DITHER-NONE CONVERT-PALETTE-GENERATE 16 FALSE FALSE \"\") "
            f"{RECT})",
      message="Image ▸ Mode ▸ RGB", sent=0)
+case("fail-layer-mask", expect="error",
+     setup=f"(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) "
+           "(gimp-layer-add-mask (the-layer) (car (gimp-layer-create-mask (the-layer) ADD-MASK-WHITE))) "
+           f"(gimp-layer-set-edit-mask (car (gimp-image-get-active-layer image)) TRUE) {RECT})",
+     message="A layer mask is active", sent=0)
+case("fail-no-earlier-run", expect="error",
+     act=f"(report-result {edit_call(mode='RUN-WITH-LAST-VALS')})", message="There is no earlier run", sent=0)
+case("saved-connection", connection_file=True,
+     act=f"(report-result {edit_call(connection='local emulator', model='')})")
+case("fail-unknown-connection", expect="error", act=f"(report-result {edit_call(connection='nowhere')})",
+     message="there is no saved connection named nowhere", sent=0)
 case("fail-layer-group", expect="error",
      setup=f"(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) (group (car (gimp-layer-group-new image)))) "
            f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image group) {RECT})",
@@ -464,6 +475,15 @@ def run_case(name, build, source):
                    "AZURE_OPENAI_DEPLOYMENT": "img-prod"}
         else:
             env = {"OPENAI_BASE_URL": emulator.base + "/v1", "OPENAI_API_KEY": key}
+        if spec.get("connection_file"):
+            # A saved connection to the emulator; the environment points elsewhere, so only the
+            # saved connection can reach it. Its key comes from the environment (no keyring here).
+            folder = os.path.join(home, ".config", "GIMP", "2.10", "imagegen")
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, "connections.ini"), "w") as f:
+                f.write(f"[connection local emulator]\nkind=compatible\nendpoint={emulator.base}/v1\n"
+                        "auth=bearer\ndefault-model=gpt-image-1\n")
+            env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
         env["IMAGEGEN_TIMINGS"] = "1"
         paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection")}
         scheme = PRELUDE + f"""

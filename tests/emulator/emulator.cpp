@@ -342,8 +342,8 @@ RgbaImage drawGeneration(const std::string& prompt, int w, int h, bool transpare
 // The edit: every pixel the mask leaves transparent gets the prompt's colour, every other pixel
 // is shifted a little, as a model redraws the whole frame. Without a mask a GPT model redraws
 // the whole image; dall-e-2 takes the image's own transparent pixels as the mask.
-RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const RgbaImage* mask, bool gpt, int w,
-                   int h) {
+RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const RgbaImage* mask,
+                   bool gpt, int w, int h) {
     const Rgb c = promptColour(prompt);
     RgbaImage image = nearestResize(source, w, h);
     std::optional<RgbaImage> m;
