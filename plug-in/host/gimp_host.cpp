@@ -101,7 +101,8 @@ std::vector<int> insertUnder(int image, int parent, int position,
 void initialise(const std::string& executableDir) {
     // The plug-in reads and writes buffers only: pointing GEGL_PATH at a folder without
     // operation modules saves loading all of them at start-up.
-    if (!executableDir.empty()) {
+    // IMAGEGEN_LOAD_GEGL_MODULES=1 keeps GEGL's own path, for the benchmark's comparison.
+    if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
         g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
     }
     gegl_init(nullptr, nullptr);
