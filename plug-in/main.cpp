@@ -257,18 +257,21 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
         }
 
         imagegen::RunOutcome outcome = imagegen::runProcedure(procedure, p, ctx);
-        if (!outcome.status) {
-            const imagegen::Error& e = outcome.status.error();
-            const bool cancelled = e.kind == imagegen::ErrorKind::Cancelled;
-            failWith(cancelled ? GIMP_PDB_CANCEL : GIMP_PDB_EXECUTION_ERROR,
-                     cancelled ? "Cancelled." : e.message);
-            if (ctx.interactive && !cancelled) {
+        const bool cancelled =
+            !outcome.status && outcome.status.error().kind == imagegen::ErrorKind::Cancelled;
+        if (!outcome.status && !cancelled) {
+            failWith(GIMP_PDB_EXECUTION_ERROR, outcome.status.error().message);
+            if (ctx.interactive) {
                 imagegen::host::message(errorText);
             }
             return;
         }
-        imagegen::host::saveLastValues(name, imagegen::lastValuesToJson(p));
-        values[0].data.d_status = GIMP_PDB_SUCCESS;
+        // A cancel is no error: Script-Fu hands the values back as they are, so they are the
+        // declared ones, with no layers (or no image).
+        if (!cancelled) {
+            imagegen::host::saveLastValues(name, imagegen::lastValuesToJson(p));
+        }
+        values[0].data.d_status = cancelled ? GIMP_PDB_CANCEL : GIMP_PDB_SUCCESS;
         if (procedure == imagegen::Procedure::NewImage) {
             values[1].type = GIMP_PDB_IMAGE;
             values[1].data.d_image = outcome.image;

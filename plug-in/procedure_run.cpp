@@ -8,7 +8,10 @@
 #include "pipeline.h"
 #include "secret_store.h"
 
+#include <glib-unix.h>
 #include <glib.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdio>
@@ -161,6 +164,14 @@ Result<ImagesResult> sendAll(const Service& s, const std::vector<ImageRequest>& 
             return G_SOURCE_CONTINUE;
         },
         &pulse);
+    // SIGINT or SIGTERM while waiting cancels every request, and the run ends as cancelled with
+    // the image untouched (GIMP's own handlers would end the process without a word).
+    auto cancel = [](gpointer c) -> gboolean {
+        g_cancellable_cancel(G_CANCELLABLE(c));
+        return G_SOURCE_CONTINUE;
+    };
+    const guint onInterrupt = g_unix_signal_add(SIGINT, cancel, cancellable.get());
+    const guint onTerminate = g_unix_signal_add(SIGTERM, cancel, cancellable.get());
     client.run(s.connection, s.credential, plan, cancellable.get(), callbacks,
                [&](Result<ImagesResult> r) {
                    result = std::move(r);
@@ -170,6 +181,8 @@ Result<ImagesResult> sendAll(const Service& s, const std::vector<ImageRequest>& 
         g_main_loop_run(loop.get());
     }
     g_source_remove(pulseSource);
+    g_source_remove(onInterrupt);
+    g_source_remove(onTerminate);
     return std::move(*result);
 }
 

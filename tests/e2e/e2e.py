@@ -152,7 +152,8 @@ PRELUDE = r"""
 (define (report-parasite layer)
   (e2e "parasite " (caddr (car (gimp-item-get-parasite layer "imagegen-result")))))
 (define (report-result r)
-  (e2e "returned " (num (car r)) " ids " (apply string-append (map (lambda (i) (string-append (num i) " ")) (vector->list (cadr r))))))
+  (if (not (number? (car r))) (e2e "returned nothing (cancelled)") ; Script-Fu gives (#f) on a cancel
+  (e2e "returned " (num (car r)) " ids " (apply string-append (map (lambda (i) (string-append (num i) " ")) (vector->list (cadr r)))))))
 """
 
 # ---------------------------------------------------------------- the emulator
@@ -371,10 +372,36 @@ case("saved-connection", connection_file=True,
      act=f"(report-result {edit_call(connection='local emulator', model='')})")
 case("fail-unknown-connection", expect="error", act=f"(report-result {edit_call(connection='nowhere')})",
      message="there is no saved connection named nowhere", sent=0)
+case("cancelled", expect="cancel", latency=20000, cancel=True)
+case("saved-default-connection", connection_file=True, default_connection=True,
+     act=f"(report-result {edit_call(model='')})")
+case("32-bit-integer-linear", setup=f"(let ((image (new-image 400 300 RGB PRECISION-U32-LINEAR))) {RECT})")
+case("half-float-perceptual", setup=f"(let ((image (new-image 400 300 RGB PRECISION-HALF-GAMMA))) {RECT})")
 case("fail-layer-group", expect="error",
      setup=f"(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) (group (car (gimp-layer-group-new image)))) "
            f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image group) {RECT})",
      message="A layer group is active", sent=0)
+
+def interrupt_when_waiting(emulator):
+    """Once the request has reached the emulator, SIGINT to the plug-in's process: a cancel."""
+    import threading
+
+    class Canceller(threading.Thread):
+        interrupted = False
+
+        def run(self):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not emulator.requests():
+                time.sleep(0.05)
+            found = subprocess.run(["pgrep", "-f", "plug-ins/imagegen/imagegen .*-run"],
+                                   capture_output=True, text=True).stdout.split()
+            for pid in found:
+                os.kill(int(pid), signal.SIGINT)
+                self.interrupted = True
+
+    c = Canceller()
+    c.start()
+    return c
 
 # ---------------------------------------------------------------- checks
 
@@ -469,6 +496,8 @@ def run_case(name, build, source):
         emulator = Emulator(os.path.join(build, "tests", "emulator", "imagegen-emulator"), deployments)
         if spec.get("faults"):
             emulator.faults(*spec["faults"])
+        if spec.get("latency"):
+            emulator.control("latency", {"ms": spec["latency"]})
         key = spec.get("key", API_KEY)
         if spec.get("azure"):
             env = {"AZURE_OPENAI_ENDPOINT": emulator.base, "AZURE_OPENAI_API_KEY": key,
@@ -481,6 +510,8 @@ def run_case(name, build, source):
             folder = os.path.join(home, ".config", "GIMP", "2.10", "imagegen")
             os.makedirs(folder, exist_ok=True)
             with open(os.path.join(folder, "connections.ini"), "w") as f:
+                if spec.get("default_connection"):
+                    f.write("[general]\ndefault=local emulator\n[connection other]\nkind=openai\nauth=bearer\n")
                 f.write(f"[connection local emulator]\nkind=compatible\nendpoint={emulator.base}/v1\n"
                         "auth=bearer\ndefault-model=gpt-image-1\n")
             env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
@@ -495,7 +526,13 @@ def run_case(name, build, source):
         scheme_path = os.path.join(root, "case.scm")
         with open(scheme_path, "w") as f:
             f.write(scheme)
+        canceller = None
+        if spec.get("cancel"):
+            canceller = interrupt_when_waiting(emulator)
         log, seconds = run_gimp(home, env, scheme_path, ["setup", "act", "verify"])
+        if canceller:
+            canceller.join()
+            check(canceller.interrupted, "the plug-in was never seen waiting")
         with open(os.path.join(root, "gimp.log"), "w") as f:
             f.write(log)
         lines = e2e_lines(log)
@@ -541,6 +578,13 @@ def verify(name, spec, log, lines, requests, paths):
 
     returned = [l for l in lines if l.startswith("returned")]
     colour = prompt_colour(spec["prompt"])
+    if expect == "cancel":
+        check(returned == ["returned nothing (cancelled)"], f"a cancelled run returned {returned}")
+        check(before.raw == after.raw, "the image's pixels changed")
+        check(len(layers) == 1, f"{len(layers)} layers after a cancel")
+        check("dirty 0" in lines, "a cancelled run left undo steps")
+        check(len(requests) == 1, "the request never reached the emulator")
+        return
     if expect == "new-image":
         info = [l for l in lines if l.startswith("new image")]
         check(info and "w=1536 h=1024" in info[0], f"new image: {info}")
