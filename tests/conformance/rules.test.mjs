@@ -28,7 +28,16 @@ async function post(path, body, headers = BEARER) {
   return { status: res.status, json, text, headers: res.headers };
 }
 
-const gen = (body, headers) => post('/v1/images/generations', body, headers);
+// Every generation body the emulator accepts must be a valid CreateImageRequest, and every answer
+// a valid ImagesResponse (or event stream): the emulator may not accept what the API would not.
+async function gen(body, headers) {
+  const res = await post('/v1/images/generations', body, headers);
+  if (res.status === 200 && typeof body === 'object') {
+    schema('CreateImageRequest')(body);
+    if (res.json) schema('ImagesResponse')(res.json);
+  }
+  return res;
+}
 
 // OpenAI's shape: error.{message,type,param,code}, all four present.
 function openaiError(res, status, param, code) {
@@ -51,6 +60,7 @@ function accepted(res) {
   assert.equal(res.status, 200, res.text);
   assert.equal(typeof res.json.created, 'number');
   assert.ok(res.json.data.length >= 1);
+  schema('ImagesResponse')(res.json);
 }
 
 function form(fields, files = []) {

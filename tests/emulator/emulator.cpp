@@ -1379,7 +1379,12 @@ struct Emulator::State {
         }
         const bool stream = f.count("stream") != 0 && f["stream"] == "true";
         const int partials = f.count("partial_images") != 0 ? std::stoi(f["partial_images"]) : 0;
-        const std::string sizeText = std::to_string(w) + "x" + std::to_string(h);
+        // The answer's `size` is an enum in the API's schema (the three standard sizes); a free
+        // size of gpt-image-2 is reported as "auto", which the schema of the stream events allows.
+        const std::string exactSize = std::to_string(w) + "x" + std::to_string(h);
+        const std::string sizeText = contains({"1024x1024", "1024x1536", "1536x1024"}, exactSize)
+                                         ? exactSize
+                                         : std::string("auto");
         const std::string quality =
             f.count("quality") != 0 ? f["quality"] : (m.gpt ? "auto" : "standard");
 
@@ -1446,6 +1451,9 @@ struct Emulator::State {
                      {"output_format", format},
                      {"size", sizeText},
                      {"quality", quality == "auto" ? "medium" : quality}}) {
+                if (std::string(k) == "size" && v == "auto") {
+                    continue; // the response's size enum has no "auto": a free size goes unsaid
+                }
                 json_builder_set_member_name(b.get(), k);
                 json_builder_add_string_value(b.get(), v.c_str());
             }
