@@ -5,6 +5,7 @@
 #include "procedure_run.h"
 #include "run_parameters.h"
 
+#include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
 
 #include <exception>
@@ -42,6 +43,7 @@ const char* kOptionsHelp =
     "as extra input images); \"\" for none";
 
 void query() {
+    gimp_plugin_domain_register(GETTEXT_PACKAGE, LOCALEDIR);
     static const GimpParamDef editArgs[] = {
         param(
             GIMP_PDB_INT32, "run-mode",
@@ -109,7 +111,7 @@ void query() {
     const char* date = "2026";
 
     gimp_install_procedure(
-        kEditProc, "Repaint the selection from a text prompt with an AI image model",
+        kEditProc, N_("Repaint the selection from a text prompt with an AI image model"),
         "Sends the selected part of the layer (with some context around it) and a mask of the "
         "selection to an "
         "OpenAI or Azure OpenAI image model, and adds each result as a new layer over the "
@@ -121,23 +123,23 @@ void query() {
         "canvas and selecting the new border extends the picture. The source layer is never "
         "written to; all "
         "of it is one undo step.",
-        author, copyright, date, "_Edit Selection…", "RGB*, GRAY*", GIMP_PLUGIN,
+        author, copyright, date, N_("_Edit Selection…"), "RGB*, GRAY*", GIMP_PLUGIN,
         G_N_ELEMENTS(editArgs), G_N_ELEMENTS(layerReturns), editArgs, layerReturns);
     gimp_plugin_menu_register(kEditProc, "<Image>/Filters/Generative");
 
     gimp_install_procedure(
-        kGenerateProc, "Generate new layers from a text prompt with an AI image model",
+        kGenerateProc, N_("Generate new layers from a text prompt with an AI image model"),
         "Generates images from a prompt and adds them as new layers covering the selection's "
         "bounds (or the "
         "whole canvas), scaled to cover and centred, masked by the selection when there is one.",
-        author, copyright, date, "_Generate Layer…", "RGB*, GRAY*", GIMP_PLUGIN,
+        author, copyright, date, N_("_Generate Layer…"), "RGB*, GRAY*", GIMP_PLUGIN,
         G_N_ELEMENTS(generateArgs), G_N_ELEMENTS(layerReturns), generateArgs, layerReturns);
     gimp_plugin_menu_register(kGenerateProc, "<Image>/Filters/Generative");
 
     gimp_install_procedure(
-        kNewImageProc, "Create a new image from a text prompt with an AI image model",
+        kNewImageProc, N_("Create a new image from a text prompt with an AI image model"),
         "Generates images from a prompt and opens them as a new image, one layer per result.",
-        author, copyright, date, "_Generate Image…", nullptr, GIMP_PLUGIN,
+        author, copyright, date, N_("_Generate Image…"), nullptr, GIMP_PLUGIN,
         G_N_ELEMENTS(newImageArgs), G_N_ELEMENTS(imageReturns), newImageArgs, imageReturns);
     gimp_plugin_menu_register(kNewImageProc, "<Image>/File/Create");
 }
@@ -217,6 +219,8 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
         ctx.drawable = takesImage ? params[2].data.d_drawable : -1;
         ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
         ctx.executableDir = executableDir();
+        bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+        bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
         imagegen::host::initialise(ctx.executableDir);
 
         imagegen::RunParameters p;
@@ -235,10 +239,11 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
                                 : imagegen::Result<imagegen::RunParameters>(
                                       imagegen::makeError(imagegen::ErrorKind::InvalidRequest, ""));
             if (!parsed) {
-                failWith(GIMP_PDB_CALLING_ERROR,
-                         "There is no earlier run of " + proc +
-                             " to repeat: run it once with its parameters "
-                             "(from Script-Fu or the Procedure Browser) first.");
+                imagegen::GCharPtr text(g_strdup_printf(
+                    _("There is no earlier run of %s to repeat: run it once with its parameters "
+                      "(from Script-Fu or the Procedure Browser) first."),
+                    proc.c_str()));
+                failWith(GIMP_PDB_CALLING_ERROR, text.get());
                 if (ctx.interactive) {
                     imagegen::host::message(errorText);
                 }
