@@ -329,12 +329,9 @@ RunOutcome runProcedure(Procedure procedure, const RunParameters& p, const RunCo
             layer.pixels = std::move(*pixels);
             layer.mask = coverage;
         } else {
-            auto pixels = decodeImage(image.bytes);
+            auto pixels = decodeResult(image.bytes);
             if (!pixels) {
-                Error e = pixels.error();
-                e.kind = ErrorKind::MalformedResponse;
-                e.message = "the service sent an image that cannot be read: " + e.message;
-                return fail(e);
+                return fail(pixels.error());
             }
             if (i == 0) {
                 newCanvas = {pixels->width, pixels->height};

@@ -86,13 +86,21 @@ Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int in
     return image;
 }
 
-Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region) {
+Result<RgbaImage> decodeResult(const std::string& bytes) {
     auto decoded = decodeImage(bytes);
     if (!decoded) {
         Error e = decoded.error();
         e.kind = ErrorKind::MalformedResponse;
         e.message = "the service sent an image that cannot be read: " + e.message;
         return e;
+    }
+    return decoded;
+}
+
+Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region) {
+    auto decoded = decodeResult(bytes);
+    if (!decoded) {
+        return decoded.error();
     }
     return resize(*decoded, region.width, region.height);
 }
@@ -109,12 +117,9 @@ Rect generationTarget(const ImageGeometry& g) {
 }
 
 Result<RgbaImage> coverTarget(const std::string& bytes, Size target) {
-    auto decoded = decodeImage(bytes);
+    auto decoded = decodeResult(bytes);
     if (!decoded) {
-        Error e = decoded.error();
-        e.kind = ErrorKind::MalformedResponse;
-        e.message = "the service sent an image that cannot be read: " + e.message;
-        return e;
+        return decoded.error();
     }
     const double scale = std::max(static_cast<double>(target.width) / decoded->width,
                                   static_cast<double>(target.height) / decoded->height);

@@ -46,6 +46,9 @@ Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<
 // A reference layer as an extra input image, no larger than `maxSide` on its longer side.
 Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int index);
 
+// A result image from the service; what cannot be read is a malformed response.
+Result<RgbaImage> decodeResult(const std::string& bytes);
+
 // Step 5: a result back at the region's size.
 Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region);
 

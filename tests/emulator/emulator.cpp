@@ -1,14 +1,13 @@
 #include "emulator.h"
 
 #include "codec.h"
+#include "fixtures.h"
 #include "glib_ptr.h"
 #include "json_util.h"
 #include "responses.h"
 
 #include <libsoup/soup.h>
-#include <zlib.h>
 
-#include <jpeglib.h>
 #include <webp/encode.h>
 
 #include <algorithm>
@@ -387,35 +386,9 @@ RgbaImage partialOf(const RgbaImage& final, int index, int count) {
     return out;
 }
 
-std::string encodeJpeg(const RgbaImage& image, int quality) {
-    jpeg_compress_struct info{};
-    jpeg_error_mgr err{};
-    info.err = jpeg_std_error(&err);
-    jpeg_create_compress(&info);
-    unsigned char* out = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&info, &out, &size);
-    info.image_width = static_cast<JDIMENSION>(image.width);
-    info.image_height = static_cast<JDIMENSION>(image.height);
-    info.input_components = 4;
-    info.in_color_space = JCS_EXT_RGBA;
-    jpeg_set_defaults(&info);
-    jpeg_set_quality(&info, quality, TRUE);
-    jpeg_start_compress(&info, TRUE);
-    while (info.next_scanline < info.image_height) {
-        auto* row = const_cast<uint8_t*>(image.at(0, static_cast<int>(info.next_scanline)));
-        jpeg_write_scanlines(&info, &row, 1);
-    }
-    jpeg_finish_compress(&info);
-    jpeg_destroy_compress(&info);
-    std::string bytes(reinterpret_cast<char*>(out), size);
-    free(out); // NOLINT(cppcoreguidelines-no-malloc): allocated by jpeg_mem_dest
-    return bytes;
-}
-
 std::string encodeAs(const RgbaImage& image, const std::string& format, int compression) {
     if (format == "jpeg") {
-        return encodeJpeg(image, compression < 0 ? 90 : std::max(1, compression));
+        return imagegen::test::encodeJpeg(image, compression < 0 ? 90 : std::max(1, compression));
     }
     if (format == "webp") {
         uint8_t* out = nullptr;
@@ -428,30 +401,6 @@ std::string encodeAs(const RgbaImage& image, const std::string& format, int comp
     }
     auto png = imagegen::encodePng(image, 1);
     return png ? *png : std::string();
-}
-
-// A PNG whose header claims the given size, with no pixel data behind it.
-std::string lyingPngHeader(uint32_t w, uint32_t h) {
-    std::string png("\x89PNG\r\n\x1a\n", 8);
-    unsigned char ihdr[17] = {'I', 'H', 'D', 'R'};
-    auto put = [](unsigned char* p, uint32_t v) {
-        p[0] = static_cast<unsigned char>(v >> 24);
-        p[1] = static_cast<unsigned char>(v >> 16);
-        p[2] = static_cast<unsigned char>(v >> 8);
-        p[3] = static_cast<unsigned char>(v);
-    };
-    put(ihdr + 4, w);
-    put(ihdr + 8, h);
-    ihdr[12] = 8;
-    ihdr[13] = 6;
-    unsigned char length[4];
-    unsigned char crc[4];
-    put(length, 13);
-    put(crc, static_cast<uint32_t>(crc32(0, ihdr, 17)));
-    png.append(reinterpret_cast<char*>(length), 4);
-    png.append(reinterpret_cast<char*>(ihdr), 17);
-    png.append(reinterpret_cast<char*>(crc), 4);
-    return png + std::string(64, '\0');
 }
 
 std::string base64(const std::string& bytes) {
@@ -1393,7 +1342,7 @@ struct Emulator::State {
                 return std::string("\x89PNG\r\n\x1a\n", 8) + "this is not the rest of a PNG";
             }
             if (fault && fault->kind == "huge_png") {
-                return lyingPngHeader(100000, 100000);
+                return imagegen::test::pngHeaderClaiming(100000, 100000) + std::string(64, '\0');
             }
             return encodeAs(image, format, compression);
         };

@@ -1,11 +1,9 @@
 // Codecs in memory: PNG round trips, JPEG and WebP decoding, headers that lie.
 #include "codec.h"
+#include "fixtures.h"
 #include "test_util.h"
 
-#include <zlib.h>
-
 #include <cstdio>
-#include <jpeglib.h>
 #include <webp/encode.h>
 
 using namespace imagegen;
@@ -41,32 +39,6 @@ static void testPngRoundTripIsLossless() {
     assertFails(encodePng(RgbaImage()), ErrorKind::Image);
 }
 
-static std::string encodeJpeg(const RgbaImage& image) {
-    jpeg_compress_struct info{};
-    jpeg_error_mgr err{};
-    info.err = jpeg_std_error(&err);
-    jpeg_create_compress(&info);
-    unsigned char* out = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&info, &out, &size);
-    info.image_width = static_cast<JDIMENSION>(image.width);
-    info.image_height = static_cast<JDIMENSION>(image.height);
-    info.input_components = 4;
-    info.in_color_space = JCS_EXT_RGBA;
-    jpeg_set_defaults(&info);
-    jpeg_set_quality(&info, 95, TRUE);
-    jpeg_start_compress(&info, TRUE);
-    while (info.next_scanline < info.image_height) {
-        auto* row = const_cast<uint8_t*>(image.at(0, static_cast<int>(info.next_scanline)));
-        jpeg_write_scanlines(&info, &row, 1);
-    }
-    jpeg_finish_compress(&info);
-    jpeg_destroy_compress(&info);
-    std::string bytes(reinterpret_cast<char*>(out), size);
-    free(out); // NOLINT(cppcoreguidelines-no-malloc): jpeg_mem_dest allocates with malloc
-    return bytes;
-}
-
 static void testJpegDecodes() {
     RgbaImage image(16, 8);
     for (size_t i = 0; i < image.pixels.size(); i += 4) {
@@ -75,7 +47,7 @@ static void testJpegDecodes() {
         image.pixels[i + 2] = 90;
         image.pixels[i + 3] = 255;
     }
-    const std::string jpeg = encodeJpeg(image);
+    const std::string jpeg = encodeJpeg(image, 95);
     auto info = probeImage(jpeg);
     assertOk(info);
     g_assert_true(info->format == ImageFormat::Jpeg);
@@ -108,30 +80,6 @@ static void testWebPDecodes() {
     assertOk(decoded);
     g_assert_true(decoded->pixels == image.pixels);
     assertEq(mimeTypeOf(ImageFormat::WebP), "image/webp");
-}
-
-// A PNG header claiming w x h, with a valid CRC, and no pixel data.
-static std::string pngHeaderClaiming(uint32_t w, uint32_t h) {
-    std::string png("\x89PNG\r\n\x1a\n", 8);
-    unsigned char ihdr[17] = {'I', 'H', 'D', 'R'};
-    auto put = [](unsigned char* p, uint32_t v) {
-        p[0] = static_cast<unsigned char>(v >> 24);
-        p[1] = static_cast<unsigned char>(v >> 16);
-        p[2] = static_cast<unsigned char>(v >> 8);
-        p[3] = static_cast<unsigned char>(v);
-    };
-    put(ihdr + 4, w);
-    put(ihdr + 8, h);
-    ihdr[12] = 8; // depth
-    ihdr[13] = 6; // RGBA
-    unsigned char length[4];
-    put(length, 13);
-    unsigned char crc[4];
-    put(crc, static_cast<uint32_t>(crc32(0, ihdr, 17)));
-    png.append(reinterpret_cast<char*>(length), 4);
-    png.append(reinterpret_cast<char*>(ihdr), 17);
-    png.append(reinterpret_cast<char*>(crc), 4);
-    return png;
 }
 
 static void testHugeHeaderRefusedBeforeAllocation() {

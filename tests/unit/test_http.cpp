@@ -250,13 +250,7 @@ static void testCancelWhileWaitingForAnswer() {
         [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
     HttpClient client(quickOptions());
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
-    g_timeout_add(
-        100,
-        [](gpointer c) -> gboolean {
-            g_cancellable_cancel(G_CANCELLABLE(c));
-            return G_SOURCE_REMOVE;
-        },
-        cancellable.get());
+    cancelAfter(100, cancellable.get());
     assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
@@ -266,13 +260,7 @@ static void testCancelBetweenRetries() {
     server.answerAlways(status(429, {{"retry-after-ms", "30000"}}));
     HttpClient client(quickOptions());
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
-    g_timeout_add(
-        100,
-        [](gpointer c) -> gboolean {
-            g_cancellable_cancel(G_CANCELLABLE(c));
-            return G_SOURCE_REMOVE;
-        },
-        cancellable.get());
+    cancelAfter(100, cancellable.get());
     assertFails(sendAndWait(client, post(server), cancellable.get()), ErrorKind::Cancelled);
     g_assert_cmpuint(server.received().size(), ==, 1);
 }

@@ -146,13 +146,7 @@ static void testUserCancelStopsAll() {
     ImageRequest r = dalle3();
     r.n = 4;
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
-    g_timeout_add(
-        100,
-        [](gpointer c) -> gboolean {
-            g_cancellable_cancel(G_CANCELLABLE(c));
-            return G_SOURCE_REMOVE;
-        },
-        cancellable.get());
+    cancelAfter(100, cancellable.get());
     assertFails(runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r),
                            cancellable.get()),
                 ErrorKind::Cancelled);

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "models.h"
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #include <string>
@@ -55,6 +56,17 @@ inline void assertEqual(const std::string& actual, const std::string& expected, 
         g_error("%s:%d: %s is \"%s\", expected \"%s\"", file, line, what, actual.c_str(),
                 expected.c_str());
     }
+}
+
+// Cancels `cancellable` after `ms` milliseconds of the main loop.
+inline void cancelAfter(guint ms, GCancellable* cancellable) {
+    g_timeout_add(
+        ms,
+        [](gpointer c) -> gboolean {
+            g_cancellable_cancel(G_CANCELLABLE(c));
+            return G_SOURCE_REMOVE;
+        },
+        cancellable);
 }
 
 inline void assertContains(const std::string& haystack, const std::string& needle) {

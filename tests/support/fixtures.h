@@ -1,0 +1,17 @@
+// Image bytes that tests and the emulator make: JPEG encoding (the core only decodes JPEG) and a
+// PNG header that claims any size.
+#pragma once
+
+#include "codec.h"
+
+#include <cstdint>
+#include <string>
+
+namespace imagegen::test {
+
+std::string encodeJpeg(const RgbaImage& image, int quality);
+
+// A PNG signature and IHDR (8-bit RGBA, valid CRC) claiming width x height, with no pixel data.
+std::string pngHeaderClaiming(uint32_t width, uint32_t height);
+
+} // namespace imagegen::test
