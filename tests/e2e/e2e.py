@@ -304,6 +304,8 @@ case("outpainting",
            "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 300 0 100 300))",
      outpainting=True)
 case("three-results", act=f"(report-result {edit_call(n=3)})", n=3)
+case("streamed", act="(report-result " + edit_call(options='{"stream":true,"partial_images":2}') + ")",
+     streamed=True)
 case("references",
      setup="(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) "
            "(ref (car (gimp-layer-new image 64 48 RGB-IMAGE \"ref\" 100 LAYER-MODE-NORMAL)))) "
@@ -628,6 +630,9 @@ def verify(name, spec, log, lines, requests, paths):
         if spec.get("large"):
             check(result["w"] * result["h"] < 800 * 600, f"the region sent is {result['w']}x{result['h']}")
             check(image["bytes"] < 4_000_000, "the upload is larger than the region needs")
+        if spec.get("streamed"):
+            check(req["fields"].get("stream") == "true" and req["fields"].get("partial_images") == "2",
+                  f"not a streamed request: {req['fields']}")
         if spec.get("references"):
             check([i["part"] for i in req["images"]] == ["image[]", "image[]"], "the reference is not an image[]")
             check(req["images"][1]["width"] == 64, "the reference is not the reference layer")
