@@ -220,6 +220,9 @@ RunOutcome runProcedure(Procedure procedure, const RunParameters& p, const RunCo
     }
     ImageRequest request = requestFrom(procedure, p, *options);
     request.model = s.model;
+    if (auto valid = validateFields(*s.caps, request); !valid) {
+        return fail(withGuessNote(valid.error(), s));
+    }
 
     std::optional<ImageGeometry> geometry;
     EditPlan editPlan;

@@ -202,11 +202,6 @@ static Status checkChoice(const std::string& field, const std::string& value,
 }
 
 static Status validateInputImages(const ModelCaps& caps, const ImageRequest& r) {
-    if (!caps.edits) {
-        return refuse("model", caps.name +
-                                   " does not edit images: choose a GPT image model such as "
-                                   "gpt-image-1 for edits");
-    }
     if (r.images.empty()) {
         return refuse("image", "an edit needs an image");
     }
@@ -253,7 +248,7 @@ static Status validateInputImages(const ModelCaps& caps, const ImageRequest& r) 
     return Ok{};
 }
 
-Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
+Status validateFields(const ModelCaps& caps, const ImageRequest& r) {
     const std::string& model = caps.name;
     const glong length = g_utf8_strlen(r.prompt.c_str(), static_cast<gssize>(r.prompt.size()));
     if (length == 0) {
@@ -350,14 +345,25 @@ Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
         }
     }
     if (r.operation == Operation::Edit) {
+        if (!caps.edits) {
+            return refuse("model", caps.name +
+                                       " does not edit images: choose a GPT image model such as "
+                                       "gpt-image-1 for edits");
+        }
         if (!r.style.empty() || !r.moderation.empty()) {
             return refuse(r.style.empty() ? "moderation" : "style",
                           std::string(r.style.empty() ? "moderation" : "style") +
                               " applies only to generations, not to edits");
         }
-        return validateInputImages(caps, r);
     }
     return Ok{};
+}
+
+Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
+    if (auto s = validateFields(caps, r); !s) {
+        return s;
+    }
+    return r.operation == Operation::Edit ? validateInputImages(caps, r) : Status(Ok{});
 }
 
 std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest& request) {

@@ -76,6 +76,9 @@ class ModelCatalog {
 // Refuses, before anything is sent, what the model does not take; the message names the field,
 // the value and what is allowed.
 Status validateRequest(const ModelCaps& caps, const ImageRequest& request);
+// The same without the input images, so that a bad prompt or size is refused before any pixel
+// is read.
+Status validateFields(const ModelCaps& caps, const ImageRequest& request);
 
 // Splits a request into the requests to send: one per image for a model that makes one image
 // per call (dall-e-3), else requests of at most nPerRequest images.

@@ -256,6 +256,20 @@ static void testEditRules() {
     assertFails(validateRequest(model("gpt-image-1"), styled), ErrorKind::InvalidRequest);
 }
 
+static void testFieldsBeforeImages() {
+    ImageRequest r = generation("gpt-image-1", "");
+    r.operation = Operation::Edit;
+    // No image yet: the fields are judged alone, so the empty prompt is what is refused.
+    assertEq(assertFails(validateFields(model("gpt-image-1"), r), ErrorKind::InvalidRequest).param,
+             "prompt");
+    r.prompt = "p";
+    assertOk(validateFields(model("gpt-image-1"), r));
+    assertEq(assertFails(validateRequest(model("gpt-image-1"), r), ErrorKind::InvalidRequest).param,
+             "image");
+    assertEq(assertFails(validateFields(model("dall-e-3"), r), ErrorKind::InvalidRequest).param,
+             "model");
+}
+
 static void testPlans() {
     ImageRequest r = generation("dall-e-3");
     r.n = 3;
@@ -285,6 +299,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/models/validate/prompt-limits", testPromptLimits);
     g_test_add_func("/models/validate/field-rules", testFieldRules);
     g_test_add_func("/models/validate/edit-rules", testEditRules);
+    g_test_add_func("/models/validate/fields-before-images", testFieldsBeforeImages);
     g_test_add_func("/models/plan/one-image-models", testPlans);
     return g_test_run();
 }
