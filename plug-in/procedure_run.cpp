@@ -304,6 +304,11 @@ RunOutcome runProcedure(Procedure procedure, const RunParameters& p, const RunCo
     }
 
     // Everything is decoded before anything is inserted: a broken image leaves the image as it was.
+    const std::vector<uint8_t> editMask =
+        procedure == Procedure::Edit
+            ? featherInward(coverage, editPlan.region.width, editPlan.region.height,
+                            p.feather < 0 ? kDefaultFeather : p.feather)
+            : std::vector<uint8_t>();
     std::vector<host::NewLayer> layers;
     const int count = static_cast<int>(answer->images.size());
     Size newCanvas;
@@ -321,8 +326,7 @@ RunOutcome runProcedure(Procedure procedure, const RunParameters& p, const RunCo
             }
             layer.bounds = editPlan.region;
             layer.pixels = std::move(*pixels);
-            layer.mask = featherInward(coverage, editPlan.region.width, editPlan.region.height,
-                                       p.feather < 0 ? kDefaultFeather : p.feather);
+            layer.mask = editMask;
         } else if (procedure == Procedure::Generate) {
             auto pixels = coverTarget(image.bytes, {target.width, target.height});
             if (!pixels) {
