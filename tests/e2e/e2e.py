@@ -384,8 +384,9 @@ case("fail-layer-group", expect="error",
            f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image group) {RECT})",
      message="A layer group is active", sent=0)
 
-def interrupt_when_waiting(emulator):
-    """Once the request has reached the emulator, SIGINT to the plug-in's process: a cancel."""
+def interrupt_when_waiting(emulator, home):
+    """Once the request has reached the emulator, SIGINT to this case's plug-in process (only its
+    own: other cases run beside it): a cancel."""
     import threading
 
     class Canceller(threading.Thread):
@@ -395,7 +396,8 @@ def interrupt_when_waiting(emulator):
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not emulator.requests():
                 time.sleep(0.05)
-            found = subprocess.run(["pgrep", "-f", "plug-ins/imagegen/imagegen .*-run"],
+            own = os.path.join(home, ".config", "GIMP", "2.10", "plug-ins", "imagegen", "imagegen")
+            found = subprocess.run(["pgrep", "-f", f"^{own} .*-run"],
                                    capture_output=True, text=True).stdout.split()
             for pid in found:
                 os.kill(int(pid), signal.SIGINT)
@@ -530,7 +532,7 @@ def run_case(name, build, source):
             f.write(scheme)
         canceller = None
         if spec.get("cancel"):
-            canceller = interrupt_when_waiting(emulator)
+            canceller = interrupt_when_waiting(emulator, home)
         log, seconds = run_gimp(home, env, scheme_path, ["setup", "act", "verify"])
         if canceller:
             canceller.join()
