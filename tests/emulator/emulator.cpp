@@ -4,6 +4,7 @@
 #include "fixtures.h"
 #include "glib_ptr.h"
 #include "json_util.h"
+#include "models.h"
 #include "responses.h"
 
 #include <libsoup/soup.h>
@@ -23,6 +24,7 @@ using imagegen::GCharPtr;
 using imagegen::GErrorPtr;
 using imagegen::GRef;
 using imagegen::outPtr;
+using imagegen::parseSize;
 using imagegen::RgbaImage;
 
 namespace emulator {
@@ -434,19 +436,6 @@ std::string oneOf(const std::vector<std::string>& values) {
 
 bool contains(const std::vector<std::string>& list, const std::string& v) {
     return std::find(list.begin(), list.end(), v) != list.end();
-}
-
-std::optional<std::pair<int, int>> parseSize(const std::string& s) {
-    int w = 0;
-    int h = 0;
-    char x = 0;
-    char rest = 0;
-    // NOLINTNEXTLINE(cert-err34-c): the conversion count is checked
-    if (std::sscanf(s.c_str(), "%d%c%d%c", &w, &x, &h, &rest) != 3 || x != 'x' || w <= 0 ||
-        h <= 0) {
-        return std::nullopt;
-    }
-    return std::pair{w, h};
 }
 
 bool freeSizeOk(int w, int h) {
@@ -976,7 +965,7 @@ struct Emulator::State {
             const auto& allowed = edit ? m.editSizes : m.sizes;
             auto parsed = parseSize(f["size"]);
             const bool ok = contains(allowed, f["size"]) ||
-                            (m.freeSizes && parsed && freeSizeOk(parsed->first, parsed->second));
+                            (m.freeSizes && parsed && freeSizeOk(parsed->width, parsed->height));
             if (!ok) {
                 return invalid(
                     "size",
@@ -1152,7 +1141,7 @@ struct Emulator::State {
         auto it = p.fields.find("size");
         const std::string size = it != p.fields.end() ? it->second : "auto";
         if (auto s = parseSize(size)) {
-            return *s;
+            return {s->width, s->height};
         }
         if (!m.gpt) {
             return {1024, 1024};
