@@ -368,6 +368,11 @@ case("fail-layer-mask", expect="error",
            "(gimp-layer-add-mask (the-layer) (car (gimp-layer-create-mask (the-layer) ADD-MASK-WHITE))) "
            f"(gimp-layer-set-edit-mask (car (gimp-image-get-active-layer image)) TRUE) {RECT})",
      message="A layer mask is active", sent=0)
+case("fail-channel", expect="error",
+     setup=f"(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) "
+           "(channel (car (gimp-channel-new image 400 300 \"extra\" 50 '(0 0 0))))) "
+           f"(gimp-image-insert-channel image channel 0 0) (gimp-image-set-active-channel image channel) {RECT})",
+     message="A channel is active", sent=0)
 case("fail-no-earlier-run", expect="error",
      act=f"(report-result {edit_call(mode='RUN-WITH-LAST-VALS')})", message="There is no earlier run", sent=0)
 case("saved-connection", connection_file=True,
