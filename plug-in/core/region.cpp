@@ -126,7 +126,7 @@ double catmullRom(double x) {
 }
 
 struct Contribution {
-    int first = 0;
+    std::vector<int> sources; // input indices, clamped to the edges
     std::vector<float> weights;
 };
 
@@ -141,10 +141,10 @@ std::vector<Contribution> contributions(int in, int out) {
         const int first = static_cast<int>(std::floor(centre - support)) + 1;
         const int last = static_cast<int>(std::floor(centre + support));
         Contribution& k = c[static_cast<size_t>(i)];
-        k.first = first;
         double sum = 0.0;
         for (int j = first; j <= last; ++j) {
             const double w = catmullRom((j - centre) * stretch);
+            k.sources.push_back(std::clamp(j, 0, in - 1));
             k.weights.push_back(static_cast<float>(w));
             sum += w;
         }
@@ -155,42 +155,54 @@ std::vector<Contribution> contributions(int in, int out) {
     return c;
 }
 
-// Separable resampling of `channels` interleaved float channels, edges clamped.
-std::vector<float> resample(const std::vector<float>& in, int w, int h, int channels, int nw,
-                            int nh) {
+// Separable resampling of `channels` interleaved channels, streamed row by row: `loadRow(y, row)`
+// fills one input row as floats, `storeRow(y, row)` takes one output row. Only the few
+// horizontally filtered rows the vertical filter needs at once are kept, in a ring, so a large
+// image never exists as floats in full.
+template <typename LoadRow, typename StoreRow>
+void resample(int w, int h, int channels, int nw, int nh, LoadRow loadRow, StoreRow storeRow) {
     const auto cx = contributions(w, nw);
     const auto cy = contributions(h, nh);
-    std::vector<float> tmp(static_cast<size_t>(nw) * h * channels);
-    for (int y = 0; y < h; ++y) {
-        const float* row = in.data() + static_cast<size_t>(y) * w * channels;
-        float* outRow = tmp.data() + static_cast<size_t>(y) * nw * channels;
-        for (int x = 0; x < nw; ++x) {
-            const Contribution& k = cx[static_cast<size_t>(x)];
-            for (int c = 0; c < channels; ++c) {
-                float acc = 0.0F;
-                for (size_t t = 0; t < k.weights.size(); ++t) {
-                    const int sx = std::clamp(k.first + static_cast<int>(t), 0, w - 1);
-                    acc += k.weights[t] * row[static_cast<size_t>(sx) * channels + c];
+    size_t window = 1;
+    for (const auto& k : cy) {
+        window = std::max(window, k.weights.size());
+    }
+    const auto rowFloats = static_cast<size_t>(nw) * channels;
+    std::vector<float> ring(window * rowFloats);
+    std::vector<float> in(static_cast<size_t>(w) * channels);
+    std::vector<float> out(rowFloats);
+    int filtered = -1; // the last input row filtered into the ring
+    auto filteredRow = [&](int sy) -> const float* {
+        // The vertical windows only move down, so a row leaves the ring once no longer needed.
+        while (filtered < sy) {
+            ++filtered;
+            loadRow(filtered, in.data());
+            float* dst = ring.data() + (static_cast<size_t>(filtered) % window) * rowFloats;
+            for (int x = 0; x < nw; ++x) {
+                const Contribution& k = cx[static_cast<size_t>(x)];
+                for (int c = 0; c < channels; ++c) {
+                    float acc = 0.0F;
+                    for (size_t t = 0; t < k.weights.size(); ++t) {
+                        acc += k.weights[t] * in[static_cast<size_t>(k.sources[t]) * channels + c];
+                    }
+                    dst[static_cast<size_t>(x) * channels + c] = acc;
                 }
-                outRow[static_cast<size_t>(x) * channels + c] = acc;
             }
         }
-    }
-    std::vector<float> out(static_cast<size_t>(nw) * nh * channels);
-    const size_t stride = static_cast<size_t>(nw) * channels;
+        return ring.data() + (static_cast<size_t>(sy) % window) * rowFloats;
+    };
     for (int y = 0; y < nh; ++y) {
         const Contribution& k = cy[static_cast<size_t>(y)];
-        float* outRow = out.data() + static_cast<size_t>(y) * stride;
+        std::fill(out.begin(), out.end(), 0.0F);
         for (size_t t = 0; t < k.weights.size(); ++t) {
-            const int sy = std::clamp(k.first + static_cast<int>(t), 0, h - 1);
-            const float* src = tmp.data() + static_cast<size_t>(sy) * stride;
+            const float* src = filteredRow(k.sources[t]);
             const float wt = k.weights[t];
-            for (size_t i = 0; i < stride; ++i) {
-                outRow[i] += wt * src[i];
+            for (size_t i = 0; i < rowFloats; ++i) {
+                out[i] += wt * src[i];
             }
         }
+        storeRow(y, out.data());
     }
-    return out;
 }
 
 uint8_t toByte(float v) {
@@ -203,24 +215,29 @@ RgbaImage resize(const RgbaImage& image, int width, int height) {
     if (image.width == width && image.height == height) {
         return image;
     }
-    const size_t n = static_cast<size_t>(image.width) * image.height;
-    std::vector<float> premultiplied(n * 4);
-    for (size_t i = 0; i < n; ++i) {
-        const float a = image.pixels[i * 4 + 3];
-        for (int c = 0; c < 3; ++c) {
-            premultiplied[i * 4 + c] = image.pixels[i * 4 + c] * a / 255.0F;
-        }
-        premultiplied[i * 4 + 3] = a;
-    }
-    auto scaled = resample(premultiplied, image.width, image.height, 4, width, height);
     RgbaImage out(width, height);
-    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
-        const float a = std::clamp(scaled[i * 4 + 3], 0.0F, 255.0F);
-        for (int c = 0; c < 3; ++c) {
-            out.pixels[i * 4 + c] = a > 0.0F ? toByte(scaled[i * 4 + c] * 255.0F / a) : 0;
+    // Premultiplied alpha, so that the colour of transparent pixels does not bleed.
+    auto load = [&image](int y, float* row) {
+        const uint8_t* p = image.at(0, y);
+        for (int x = 0; x < image.width; ++x, p += 4, row += 4) {
+            const float a = p[3];
+            row[0] = p[0] * a / 255.0F;
+            row[1] = p[1] * a / 255.0F;
+            row[2] = p[2] * a / 255.0F;
+            row[3] = a;
         }
-        out.pixels[i * 4 + 3] = toByte(a);
-    }
+    };
+    auto store = [&out](int y, const float* row) {
+        uint8_t* p = out.at(0, y);
+        for (int x = 0; x < out.width; ++x, p += 4, row += 4) {
+            const float a = std::clamp(row[3], 0.0F, 255.0F);
+            for (int c = 0; c < 3; ++c) {
+                p[c] = a > 0.0F ? toByte(row[c] * 255.0F / a) : 0;
+            }
+            p[3] = toByte(a);
+        }
+    };
+    resample(image.width, image.height, 4, width, height, load, store);
     return out;
 }
 
@@ -229,10 +246,16 @@ std::vector<uint8_t> resizeChannel(const std::vector<uint8_t>& channel, int widt
     if (width == newWidth && height == newHeight) {
         return channel;
     }
-    std::vector<float> in(channel.begin(), channel.end());
-    auto scaled = resample(in, width, height, 1, newWidth, newHeight);
-    std::vector<uint8_t> out(scaled.size());
-    std::transform(scaled.begin(), scaled.end(), out.begin(), toByte);
+    std::vector<uint8_t> out(static_cast<size_t>(newWidth) * newHeight);
+    auto load = [&](int y, float* row) {
+        const uint8_t* p = channel.data() + static_cast<size_t>(y) * width;
+        std::copy(p, p + width, row);
+    };
+    auto store = [&](int y, const float* row) {
+        std::transform(row, row + newWidth, out.begin() + static_cast<ptrdiff_t>(y) * newWidth,
+                       toByte);
+    };
+    resample(width, height, 1, newWidth, newHeight, load, store);
     return out;
 }
 
