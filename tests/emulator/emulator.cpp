@@ -5,7 +5,6 @@
 #include "glib_ptr.h"
 #include "json_util.h"
 #include "models.h"
-#include "responses.h"
 
 #include <libsoup/soup.h>
 
@@ -168,10 +167,6 @@ void addPromptFilterResults(JsonBuilder* b, const char* filteredCategory) {
     json_builder_end_object(b);
 }
 
-std::string finishJson(JsonBuilder* b) {
-    return imagegen::json::builderText(b);
-}
-
 std::string errorBody(const ApiError& e, Flavour flavour) {
     auto b = adoptRef(json_builder_new());
     json_builder_begin_object(b.get());
@@ -224,7 +219,7 @@ std::string errorBody(const ApiError& e, Flavour flavour) {
     }
     json_builder_end_object(b.get());
     json_builder_end_object(b.get());
-    return finishJson(b.get());
+    return imagegen::json::builderText(b.get());
 }
 
 ApiError contentFilterError(Flavour flavour, const std::string& stage, const std::string& shape) {
@@ -1399,7 +1394,7 @@ struct Emulator::State {
         }
         json_builder_end_object(b.get());
         sendLater(msg, config.latencyMs + (fault && fault->kind == "delay" ? fault->ms : 0), 200,
-                  "application/json", finishJson(b.get()), idHeaders(flavour));
+                  "application/json", imagegen::json::builderText(b.get()), idHeaders(flavour));
     }
 
     static void addUsage(JsonBuilder* b, bool edit, int inputImages, int outputs) {
@@ -1466,7 +1461,8 @@ struct Emulator::State {
                     json_builder_add_int_value(b.get(), k);
                 }
                 json_builder_end_object(b.get());
-                events.push_back("event: " + type + "\ndata: " + finishJson(b.get()) + "\n\n");
+                events.push_back("event: " + type +
+                                 "\ndata: " + imagegen::json::builderText(b.get()) + "\n\n");
             }
         }
         soup_server_message_set_status(msg, 200, nullptr);
@@ -1662,7 +1658,7 @@ struct Emulator::State {
         }
         json_builder_end_array(b.get());
         json_builder_end_object(b.get());
-        return finishJson(b.get());
+        return imagegen::json::builderText(b.get());
     }
 };
 
