@@ -1,9 +1,9 @@
 // The GIMP side of the plug-in's entry: the three procedures' registration (query) and the
 // choice of procedure and run mode (run). The work itself is in procedure_run.cpp.
-#include "glib_ptr.h"
+#include "core/glib_ptr.h"
+#include "core/run_parameters.h"
 #include "host/gimp_host.h"
 #include "procedure_run.h"
-#include "run_parameters.h"
 
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>

@@ -1,12 +1,12 @@
 #include "procedure_run.h"
 
-#include "connection.h"
-#include "glib_ptr.h"
+#include "core/connection.h"
+#include "core/glib_ptr.h"
+#include "core/images_client.h"
+#include "core/models.h"
+#include "core/pipeline.h"
+#include "core/secret_store.h"
 #include "host/gimp_host.h"
-#include "images_client.h"
-#include "models.h"
-#include "pipeline.h"
-#include "secret_store.h"
 
 #include <glib-unix.h>
 #include <glib.h>

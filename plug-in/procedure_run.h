@@ -3,8 +3,8 @@
 // host/gimp_host.h.
 #pragma once
 
-#include "error.h"
-#include "run_parameters.h"
+#include "core/error.h"
+#include "core/run_parameters.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "codec.h"
+#include "core/codec.h"
 
 #include <csetjmp>
 #include <cstdio>

@@ -2,7 +2,7 @@
 // files; an image whose header claims too many pixels is refused before anything is allocated.
 #pragma once
 
-#include "error.h"
+#include "core/error.h"
 
 #include <cstdint>
 #include <string>

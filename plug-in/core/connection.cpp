@@ -1,7 +1,7 @@
-#include "connection.h"
+#include "core/connection.h"
 
-#include "glib_ptr.h"
-#include "json_util.h"
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
 
 #include <gio/gio.h>
 
@@ -108,11 +108,6 @@ static std::string stripTrailingSlashes(std::string s) {
     return s;
 }
 
-static bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() &&
-           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 static std::string escapeSegment(const std::string& segment) {
     GCharPtr escaped(g_uri_escape_string(segment.c_str(), nullptr, FALSE));
     return escaped.get();
@@ -144,7 +139,7 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
                              "no deployment was given: name the Azure deployment to use "
                              "(the model parameter, or AZURE_OPENAI_DEPLOYMENT)");
         }
-        if (endsWith(base, "/openai")) {
+        if (base.ends_with("/openai")) {
             base.resize(base.size() - std::string("/openai").size());
         }
         const std::string version = c.apiVersion.empty() ? kDefaultAzureApiVersion : c.apiVersion;
@@ -152,8 +147,8 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
                "?api-version=" + escapeQueryValue(version);
     }
     case ConnectionKind::AzureV1: {
-        if (!endsWith(base, "/openai/v1")) {
-            base += endsWith(base, "/openai") ? "/v1" : "/openai/v1";
+        if (!base.ends_with("/openai/v1")) {
+            base += base.ends_with("/openai") ? "/v1" : "/openai/v1";
         }
         std::string url = base + "/" + path;
         if (!c.apiVersion.empty()) {
@@ -198,7 +193,7 @@ Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
         c.name = "environment (Azure)";
         c.endpoint = stripTrailingSlashes(azureEndpoint);
         c.kind =
-            endsWith(c.endpoint, "/openai/v1") ? ConnectionKind::AzureV1 : ConnectionKind::Azure;
+            c.endpoint.ends_with("/openai/v1") ? ConnectionKind::AzureV1 : ConnectionKind::Azure;
         c.apiVersion = envString(env, "OPENAI_API_VERSION");
         if (c.apiVersion.empty() && c.kind == ConnectionKind::Azure) {
             c.apiVersion = kDefaultAzureApiVersion;

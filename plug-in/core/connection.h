@@ -3,8 +3,8 @@
 // the environment and are only ever held in memory (Credential).
 #pragma once
 
-#include "error.h"
-#include "image_request.h"
+#include "core/error.h"
+#include "core/image_request.h"
 
 #include <cstdint>
 #include <functional>

@@ -1,4 +1,4 @@
-#include "http_client.h"
+#include "core/http_client.h"
 
 #include <glib.h>
 

@@ -3,10 +3,10 @@
 // and the body handed over in chunks for streamed answers.
 #pragma once
 
-#include "connection.h"
-#include "error.h"
-#include "glib_ptr.h"
-#include "request_encoding.h"
+#include "core/connection.h"
+#include "core/error.h"
+#include "core/glib_ptr.h"
+#include "core/request_encoding.h"
 
 #include <libsoup/soup.h>
 

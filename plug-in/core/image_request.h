@@ -9,7 +9,9 @@ namespace imagegen {
 
 enum class Operation { Generate, Edit };
 
-const char* operationPath(Operation op); // "images/generations" or "images/edits"
+constexpr const char* operationPath(Operation op) {
+    return op == Operation::Edit ? "images/edits" : "images/generations";
+}
 
 // An encoded image ready to upload (PNG, JPEG or WebP bytes).
 struct InputImage {

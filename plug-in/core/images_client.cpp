@@ -1,6 +1,6 @@
-#include "images_client.h"
+#include "core/images_client.h"
 
-#include "request_encoding.h"
+#include "core/request_encoding.h"
 
 #include <memory>
 #include <optional>

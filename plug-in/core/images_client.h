@@ -2,11 +2,11 @@
 // downloaded, errors classified; the first failure or a cancel stops all of them at once.
 #pragma once
 
-#include "connection.h"
-#include "error.h"
-#include "http_client.h"
-#include "image_request.h"
-#include "responses.h"
+#include "core/connection.h"
+#include "core/error.h"
+#include "core/http_client.h"
+#include "core/image_request.h"
+#include "core/responses.h"
 
 #include <functional>
 #include <string>

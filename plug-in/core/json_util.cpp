@@ -1,4 +1,4 @@
-#include "json_util.h"
+#include "core/json_util.h"
 
 namespace imagegen::json {
 

@@ -2,8 +2,8 @@
 // absent instead of tripping json-glib's critical warnings.
 #pragma once
 
-#include "error.h"
-#include "glib_ptr.h"
+#include "core/error.h"
+#include "core/glib_ptr.h"
 
 #include <json-glib/json-glib.h>
 

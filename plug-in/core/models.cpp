@@ -1,6 +1,6 @@
-#include "models.h"
+#include "core/models.h"
 
-#include "json_util.h"
+#include "core/json_util.h"
 
 #include <glib.h>
 
@@ -15,10 +15,6 @@
 #endif
 
 namespace imagegen {
-
-const char* operationPath(Operation op) {
-    return op == Operation::Edit ? "images/edits" : "images/generations";
-}
 
 std::optional<Size> parseSize(const std::string& text) {
     int w = 0;

@@ -2,8 +2,8 @@
 // them before anything is sent.
 #pragma once
 
-#include "error.h"
-#include "image_request.h"
+#include "core/error.h"
+#include "core/image_request.h"
 
 #include <cstdint>
 #include <string>

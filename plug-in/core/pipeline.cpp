@@ -1,7 +1,7 @@
-#include "pipeline.h"
+#include "core/pipeline.h"
 
-#include "glib_ptr.h"
-#include "json_util.h"
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
 
 #include <json-glib/json-glib.h>
 

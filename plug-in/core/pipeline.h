@@ -2,11 +2,11 @@
 // sent, and how each result comes back to canvas pixels and a layer mask.
 #pragma once
 
-#include "codec.h"
-#include "error.h"
-#include "image_request.h"
-#include "models.h"
-#include "region.h"
+#include "core/codec.h"
+#include "core/error.h"
+#include "core/image_request.h"
+#include "core/models.h"
+#include "core/region.h"
 
 #include <optional>
 #include <string>

@@ -2,9 +2,9 @@
 // the mask that says what may change, and the way back from the API's image to the canvas.
 #pragma once
 
-#include "codec.h"
-#include "error.h"
-#include "models.h"
+#include "core/codec.h"
+#include "core/error.h"
+#include "core/models.h"
 
 #include <cstdint>
 #include <string>

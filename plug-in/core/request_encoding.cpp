@@ -1,7 +1,7 @@
-#include "request_encoding.h"
+#include "core/request_encoding.h"
 
-#include "glib_ptr.h"
-#include "json_util.h"
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
 
 #include <json-glib/json-glib.h>
 

@@ -2,9 +2,9 @@
 // SDKs send them (PROTOCOL.md §3, §4.2). Fields left at their defaults are not sent.
 #pragma once
 
-#include "connection.h"
-#include "error.h"
-#include "image_request.h"
+#include "core/connection.h"
+#include "core/error.h"
+#include "core/image_request.h"
 
 #include <string>
 #include <vector>

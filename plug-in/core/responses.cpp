@@ -1,6 +1,6 @@
-#include "responses.h"
+#include "core/responses.h"
 
-#include "json_util.h"
+#include "core/json_util.h"
 
 #include <array>
 
@@ -297,11 +297,6 @@ std::vector<SseEvent> SseParser::finish() {
     return out;
 }
 
-static bool endsWith(const std::string& s, const char* suffix) {
-    const std::string x(suffix);
-    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
-}
-
 Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
     StreamEvent out;
     if (event.data.rfind("[DONE]", 0) == 0) {
@@ -321,8 +316,8 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
         return errorFromObject(root, 0, {});
     }
     const std::string type = json::string(root, "type").value_or(event.event);
-    if (endsWith(type, ".partial_image") || endsWith(type, ".completed")) {
-        const bool partial = endsWith(type, ".partial_image");
+    if (type.ends_with(".partial_image") || type.ends_with(".completed")) {
+        const bool partial = type.ends_with(".partial_image");
         auto image = readImage(root, 0);
         if (!image) {
             return image.error();

@@ -2,8 +2,8 @@
 // (classified), and the server-sent events of a streamed request.
 #pragma once
 
-#include "connection.h"
-#include "error.h"
+#include "core/connection.h"
+#include "core/error.h"
 
 #include <cstdint>
 #include <optional>

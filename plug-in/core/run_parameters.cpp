@@ -1,7 +1,7 @@
-#include "run_parameters.h"
+#include "core/run_parameters.h"
 
-#include "glib_ptr.h"
-#include "json_util.h"
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
 
 #include <set>
 

@@ -2,8 +2,8 @@
 // last values kept between runs.
 #pragma once
 
-#include "error.h"
-#include "image_request.h"
+#include "core/error.h"
+#include "core/image_request.h"
 
 #include <string>
 #include <vector>

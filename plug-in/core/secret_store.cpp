@@ -1,6 +1,6 @@
-#include "secret_store.h"
+#include "core/secret_store.h"
 
-#include "glib_ptr.h"
+#include "core/glib_ptr.h"
 
 #include <libsecret/secret.h>
 

@@ -2,8 +2,8 @@
 // libsecret: never in the key file, a log or an error message.
 #pragma once
 
-#include "connection.h"
-#include "error.h"
+#include "core/connection.h"
+#include "core/error.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
-#include "gimp_host.h"
+#include "host/gimp_host.h"
 
-#include "glib_ptr.h"
+#include "core/glib_ptr.h"
 
 #include <libgimp/gimp.h>
 

@@ -3,9 +3,9 @@
 // Item IDs are plain ints here and never reach the core.
 #pragma once
 
-#include "codec.h"
-#include "error.h"
-#include "pipeline.h"
+#include "core/codec.h"
+#include "core/error.h"
+#include "core/pipeline.h"
 
 #include <optional>
 #include <string>

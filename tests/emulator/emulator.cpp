@@ -1,10 +1,10 @@
 #include "emulator.h"
 
-#include "codec.h"
-#include "fixtures.h"
-#include "glib_ptr.h"
-#include "json_util.h"
-#include "models.h"
+#include "core/codec.h"
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
+#include "core/models.h"
+#include "support/fixtures.h"
 
 #include <libsoup/soup.h>
 

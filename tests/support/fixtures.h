@@ -2,7 +2,7 @@
 // PNG header that claims any size.
 #pragma once
 
-#include "codec.h"
+#include "core/codec.h"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // Codecs in memory: PNG round trips, JPEG and WebP decoding, headers that lie.
-#include "codec.h"
-#include "fixtures.h"
+#include "core/codec.h"
+#include "support/fixtures.h"
 #include "test_util.h"
 
 #include <cstdio>

@@ -1,7 +1,7 @@
 // Connections: URLs for every kind, auth headers, the SDKs' environment variables, the Azure CLI
 // token source and the key file of saved connections.
-#include "connection.h"
-#include "glib_ptr.h"
+#include "core/connection.h"
+#include "core/glib_ptr.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>

@@ -1,6 +1,6 @@
 // Plans of requests against a loopback server: parallel one-image requests with a bound,
 // streaming with partials, URL downloads without credentials, and stopping everything at once.
-#include "images_client.h"
+#include "core/images_client.h"
 #include "test_server.h"
 #include "test_util.h"
 

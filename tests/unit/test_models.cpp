@@ -1,5 +1,5 @@
 // Model capabilities from data/models.json and the validation of requests against them.
-#include "models.h"
+#include "core/models.h"
 #include "test_util.h"
 
 using namespace imagegen;

@@ -1,5 +1,5 @@
 // Region and mask maths: context, aspect, size choice, scaling, masks and feathering.
-#include "region.h"
+#include "core/region.h"
 #include "test_util.h"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // Reading answers: images responses of each flavour, every error shape of PROTOCOL.md §8, the
 // SSE stream, and strict base64.
-#include "responses.h"
+#include "core/responses.h"
 #include "test_util.h"
 
 using namespace imagegen;

@@ -2,7 +2,7 @@
 // records what it receives and answers with handlers the test supplies.
 #pragma once
 
-#include "glib_ptr.h"
+#include "core/glib_ptr.h"
 
 #include <libsoup/soup.h>
 

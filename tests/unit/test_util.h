@@ -1,8 +1,8 @@
 // Helpers shared by the unit tests.
 #pragma once
 
-#include "error.h"
-#include "models.h"
+#include "core/error.h"
+#include "core/models.h"
 
 #include <gio/gio.h>
 #include <glib.h>
