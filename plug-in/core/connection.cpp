@@ -74,14 +74,13 @@ static bool isLoopbackHost(const std::string& host) {
 
 Status checkEndpoint(const std::string& url) {
     GErrorPtr error;
-    GUri* parsed = g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, outPtr(error));
-    if (parsed == nullptr) {
+    const GUriPtr parsed(g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, outPtr(error)));
+    if (!parsed) {
         return makeError(ErrorKind::Configuration, "the endpoint " + url + " is not a valid URL");
     }
-    const std::string scheme = g_uri_get_scheme(parsed);
-    const char* hostRaw = g_uri_get_host(parsed);
+    const std::string scheme = g_uri_get_scheme(parsed.get());
+    const char* hostRaw = g_uri_get_host(parsed.get());
     const std::string host = hostRaw != nullptr ? hostRaw : "";
-    g_uri_unref(parsed);
     if (host.empty()) {
         return makeError(ErrorKind::Configuration, "the endpoint " + url + " names no host");
     }
@@ -249,12 +248,12 @@ std::vector<std::string> EntraTokenSource::defaultCommand() {
 }
 
 Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const std::string& text) {
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(text, &root);
-    if (!parser) {
+    auto document = json::parseObject(text);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (!document) {
         return makeError(ErrorKind::Authentication,
-                         "the Azure CLI did not print an access token (" + parser.error().message +
-                             ")");
+                         "the Azure CLI did not print an access token (" +
+                             document.error().message + ")");
     }
     auto token = json::string(root, "accessToken");
     if (!token || token->empty()) {
@@ -271,13 +270,9 @@ Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const s
         // "2025-01-31 15:52:20.000000", in local time
         std::string iso = *local;
         std::replace(iso.begin(), iso.end(), ' ', 'T');
-        GTimeZone* tz = g_time_zone_new_local();
-        GDateTime* when = g_date_time_new_from_iso8601(iso.c_str(), tz);
-        g_time_zone_unref(tz);
-        if (when != nullptr) {
-            int64_t unix = g_date_time_to_unix(when);
-            g_date_time_unref(when);
-            return std::pair{*token, unix};
+        const GTimeZonePtr tz(g_time_zone_new_local());
+        if (const GDateTimePtr when{g_date_time_new_from_iso8601(iso.c_str(), tz.get())}) {
+            return std::pair{*token, static_cast<int64_t>(g_date_time_to_unix(when.get()))};
         }
     }
     return makeError(ErrorKind::Authentication, "the Azure CLI's token has no expiry time");

@@ -47,9 +47,8 @@ static std::optional<double> serverDelay(const HttpResponse& r, int64_t nowUnix)
         return *seconds;
     }
     if (!retryAfter.empty()) {
-        if (GDateTime* when = soup_date_time_new_from_http_string(retryAfter.c_str())) {
-            const int64_t at = g_date_time_to_unix(when);
-            g_date_time_unref(when);
+        if (GDateTimePtr when{soup_date_time_new_from_http_string(retryAfter.c_str())}) {
+            const int64_t at = g_date_time_to_unix(when.get());
             return std::max<double>(0.0, static_cast<double>(at - nowUnix));
         }
     }
@@ -121,10 +120,10 @@ class HttpOperation {
     GRef<GCancellable> attempt_;
     GRef<SoupMessage> message_;
     GRef<GInputStream> stream_;
-    guint connectTimer_ = 0;
-    guint totalTimer_ = 0;
-    guint retryTimer_ = 0;
-    guint cancelIdle_ = 0;
+    SourceId connectTimer_;
+    SourceId totalTimer_;
+    SourceId retryTimer_;
+    SourceId cancelIdle_;
     bool timedOut_ = false;
     bool connectTimedOut_ = false;
     bool chunksDelivered_ = false;
@@ -139,25 +138,13 @@ class HttpOperation {
     }
 
     std::string host() const {
-        GUri* uri = g_uri_parse(url_.c_str(), G_URI_FLAGS_NONE, nullptr);
-        std::string h =
-            uri != nullptr && g_uri_get_host(uri) != nullptr ? g_uri_get_host(uri) : url_;
-        if (uri != nullptr) {
-            g_uri_unref(uri);
-        }
-        return h;
-    }
-
-    static void removeSource(guint& id) {
-        if (id != 0) {
-            g_source_remove(id);
-            id = 0;
-        }
+        const GUriPtr uri(g_uri_parse(url_.c_str(), G_URI_FLAGS_NONE, nullptr));
+        return uri && g_uri_get_host(uri.get()) != nullptr ? g_uri_get_host(uri.get()) : url_;
     }
 
     void endAttempt() {
-        removeSource(connectTimer_);
-        removeSource(totalTimer_);
+        connectTimer_.reset();
+        totalTimer_.reset();
         if (message_) {
             g_signal_handlers_disconnect_by_data(message_.get(), this);
         }
@@ -190,19 +177,19 @@ class HttpOperation {
         // Once the request headers are written the connection is up; a reused connection has no
         // network events, so this is the one signal that always comes.
         g_signal_connect_swapped(msg, "wrote-headers", G_CALLBACK(onConnected), this);
-        connectTimer_ = g_timeout_add(static_cast<guint>(client_.options_.connectTimeoutMs),
-                                      onConnectTimeout, this);
-        totalTimer_ = g_timeout_add(static_cast<guint>(client_.options_.totalTimeoutMs),
-                                    onTotalTimeout, this);
+        connectTimer_.reset(g_timeout_add(static_cast<guint>(client_.options_.connectTimeoutMs),
+                                          onConnectTimeout, this));
+        totalTimer_.reset(g_timeout_add(static_cast<guint>(client_.options_.totalTimeoutMs),
+                                        onTotalTimeout, this));
         soup_session_send_async(client_.session_.get(), msg, G_PRIORITY_DEFAULT, attempt_.get(),
                                 onSent, this);
     }
 
-    static void onConnected(HttpOperation* self) { removeSource(self->connectTimer_); }
+    static void onConnected(HttpOperation* self) { self->connectTimer_.reset(); }
 
     static gboolean onConnectTimeout(gpointer data) {
         auto* self = static_cast<HttpOperation*>(data);
-        self->connectTimer_ = 0;
+        self->connectTimer_.forget();
         self->timedOut_ = true;
         self->connectTimedOut_ = true;
         g_cancellable_cancel(self->attempt_.get());
@@ -211,7 +198,7 @@ class HttpOperation {
 
     static gboolean onTotalTimeout(gpointer data) {
         auto* self = static_cast<HttpOperation*>(data);
-        self->totalTimer_ = 0;
+        self->totalTimer_.forget();
         self->timedOut_ = true;
         g_cancellable_cancel(self->attempt_.get());
         return G_SOURCE_REMOVE;
@@ -225,16 +212,16 @@ class HttpOperation {
         }
         // Waiting between tries (or not started): end from an idle, as g_cancellable_disconnect
         // may not be called from inside this handler.
-        removeSource(self->retryTimer_);
-        if (self->cancelIdle_ == 0) {
-            self->cancelIdle_ = g_idle_add(
+        self->retryTimer_.reset();
+        if (!self->cancelIdle_) {
+            self->cancelIdle_.reset(g_idle_add(
                 [](gpointer p) -> gboolean {
                     auto* op = static_cast<HttpOperation*>(p);
-                    op->cancelIdle_ = 0;
+                    op->cancelIdle_.forget();
                     op->finish(makeError(ErrorKind::Cancelled, "cancelled"));
                     return G_SOURCE_REMOVE;
                 },
-                self);
+                self));
         }
     }
 
@@ -249,7 +236,7 @@ class HttpOperation {
                 return;
             }
             self->stream_ = adoptRef(stream);
-            removeSource(self->connectTimer_);
+            self->connectTimer_.reset();
             self->response_.status =
                 static_cast<int>(soup_message_get_status(self->message_.get()));
             soup_message_headers_foreach(
@@ -365,21 +352,21 @@ class HttpOperation {
 
     void scheduleRetry(double seconds) {
         ++retries_;
-        retryTimer_ = g_timeout_add(
+        retryTimer_.reset(g_timeout_add(
             static_cast<guint>(std::lround(seconds * 1000.0)),
             [](gpointer p) -> gboolean {
                 auto* self = static_cast<HttpOperation*>(p);
-                self->retryTimer_ = 0;
+                self->retryTimer_.forget();
                 self->startAttempt();
                 return G_SOURCE_REMOVE;
             },
-            this);
+            this));
     }
 
     void finish(Result<HttpResponse> result) {
         endAttempt();
-        removeSource(retryTimer_);
-        removeSource(cancelIdle_);
+        retryTimer_.reset();
+        cancelIdle_.reset();
         g_cancellable_disconnect(outer_.get(), cancelHandler_);
         HttpClient::Done done = std::move(done_);
         delete this;

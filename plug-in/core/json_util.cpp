@@ -2,7 +2,7 @@
 
 namespace imagegen::json {
 
-Result<ParserPtr> parseObject(std::string_view text, JsonObject** root) {
+Result<Document> parseObject(std::string_view text) {
     auto parser = adoptRef(json_parser_new());
     GErrorPtr error;
     if (!json_parser_load_from_data(parser.get(), text.data(), static_cast<gssize>(text.size()),
@@ -14,8 +14,7 @@ Result<ParserPtr> parseObject(std::string_view text, JsonObject** root) {
     if (node == nullptr || !JSON_NODE_HOLDS_OBJECT(node)) {
         return makeError(ErrorKind::MalformedResponse, "the JSON is not an object");
     }
-    *root = json_node_get_object(node);
-    return parser;
+    return Document(JsonNodePtr(json_node_ref(node)));
 }
 
 static JsonNode* member(JsonObject* o, const char* name) {
@@ -90,10 +89,8 @@ std::vector<std::string> stringArray(JsonObject* o, const char* name) {
 }
 
 std::string builderText(JsonBuilder* builder) {
-    JsonNode* root = json_builder_get_root(builder);
-    std::string text = toText(root);
-    json_node_unref(root);
-    return text;
+    const JsonNodePtr root(json_builder_get_root(builder));
+    return toText(root.get());
 }
 
 std::string toText(JsonNode* node) {

@@ -15,10 +15,19 @@
 
 namespace imagegen::json {
 
-using ParserPtr = GRef<JsonParser>;
+// A parsed JSON text whose root is an object; the document owns the whole tree, so the root
+// and everything read from it live as long as the document.
+class Document {
+  public:
+    explicit Document(JsonNodePtr root) : root_(std::move(root)) {}
+    [[nodiscard]] JsonObject* root() const { return json_node_get_object(root_.get()); }
 
-// Parses text into a parser that owns the tree; the root must be an object.
-Result<ParserPtr> parseObject(std::string_view text, JsonObject** root);
+  private:
+    JsonNodePtr root_;
+};
+
+// Parses text whose root must be an object.
+Result<Document> parseObject(std::string_view text);
 
 JsonObject* object(JsonObject* o, const char* name);
 JsonArray* array(JsonObject* o, const char* name);

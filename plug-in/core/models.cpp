@@ -73,11 +73,11 @@ bool ModelCaps::offersSize(const std::string& size) const {
 }
 
 Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(text, &root);
-    if (!parser) {
+    auto document = json::parseObject(text);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (!document) {
         return makeError(ErrorKind::Configuration,
-                         "the model table is not valid: " + parser.error().message);
+                         "the model table is not valid: " + document.error().message);
     }
     JsonArray* list = json::array(root, "models");
     if (list == nullptr) {

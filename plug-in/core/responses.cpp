@@ -95,11 +95,11 @@ static Result<GeneratedImage> readImage(JsonObject* item, size_t index) {
 }
 
 Result<ImagesResponse> parseImagesResponse(std::string_view body) {
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(body, &root);
-    if (!parser) {
+    auto document = json::parseObject(body);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (!document) {
         return makeError(ErrorKind::MalformedResponse,
-                         "the service's answer could not be read: " + parser.error().message);
+                         "the service's answer could not be read: " + document.error().message);
     }
     ImagesResponse r;
     r.created = json::integer(root, "created").value_or(0);
@@ -213,10 +213,10 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
 }
 
 Error classifyHttpError(int status, std::string_view body, const std::string& requestId) {
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(body, &root);
-    JsonObject* err = parser ? json::object(root, "error") : nullptr;
-    if (err == nullptr && parser) {
+    auto document = json::parseObject(body);
+    JsonObject* root = document ? document->root() : nullptr;
+    JsonObject* err = document ? json::object(root, "error") : nullptr;
+    if (err == nullptr && document) {
         // Some gateways put the message at the top level.
         if (json::string(root, "message")) {
             err = root;
@@ -227,9 +227,8 @@ Error classifyHttpError(int status, std::string_view body, const std::string& re
     }
     // No readable error body: say what the status means and nothing of the body, which may be an
     // HTML page from a proxy.
-    JsonObject* none = json_object_new();
-    Error e = errorFromObject(none, status, requestId);
-    json_object_unref(none);
+    const JsonObjectPtr none(json_object_new());
+    Error e = errorFromObject(none.get(), status, requestId);
     if (status < 400) {
         e.kind = ErrorKind::MalformedResponse;
         e.message =
@@ -303,9 +302,9 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
         out.type = StreamEventType::Done;
         return out;
     }
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(event.data, &root);
-    if (!parser) {
+    auto document = json::parseObject(event.data);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (!document) {
         return makeError(ErrorKind::MalformedResponse,
                          "the service's stream sent an event that could not be read");
     }

@@ -16,9 +16,9 @@ Result<Options> parseOptions(const std::string& text) {
     if (text.empty()) {
         return o;
     }
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(text, &root);
-    if (!parser) {
+    auto document = json::parseObject(text);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (!document) {
         Error e = makeError(ErrorKind::InvalidRequest,
                             "options must be a JSON object, e.g. {\"background\":\"opaque\"}");
         e.param = "options";
@@ -140,9 +140,9 @@ std::string lastValuesToJson(const RunParameters& p) {
 }
 
 Result<RunParameters> lastValuesFromJson(const std::string& text) {
-    JsonObject* root = nullptr;
-    auto parser = json::parseObject(text, &root);
-    if (!parser || json::integer(root, "version").value_or(0) != kLastValuesVersion) {
+    auto document = json::parseObject(text);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (!document || json::integer(root, "version").value_or(0) != kLastValuesVersion) {
         return makeError(ErrorKind::InvalidRequest, "no usable last values");
     }
     RunParameters p;

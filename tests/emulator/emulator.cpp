@@ -652,9 +652,9 @@ struct Emulator::State {
                     "supported content type.",
                 "unsupported_content_type");
         }
-        JsonObject* root = nullptr;
-        auto parser = imagegen::json::parseObject(body, &root);
-        if (!parser) {
+        auto document = imagegen::json::parseObject(body);
+        JsonObject* root = document ? document->root() : nullptr;
+        if (!document) {
             return invalid(
                 "",
                 "We could not parse the JSON body of your request. (HINT: This likely means you "
@@ -1545,9 +1545,9 @@ struct Emulator::State {
             send(msg, 200, "application/json", R"({"ok":true})");
             return;
         }
-        JsonObject* root = nullptr;
-        auto parser = imagegen::json::parseObject(text.empty() ? "{}" : text, &root);
-        if (!parser) {
+        auto document = imagegen::json::parseObject(text.empty() ? "{}" : text);
+        JsonObject* root = document ? document->root() : nullptr;
+        if (!document) {
             send(msg, 400, "application/json",
                  R"({"error":"the control body must be a JSON object"})");
             return;
