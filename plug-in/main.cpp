@@ -1,6 +1,8 @@
-// The GIMP side of the plug-in's entry: the three procedures' registration (query) and the
-// choice of procedure and run mode (run). The work itself is in procedure_run.cpp.
+// The GIMP side of the plug-in's entry: the procedures' registration (query) and the choice of
+// procedure and run mode (run), both driven by the core's procedure tables. The work itself is
+// in procedure_run.cpp.
 #include "core/glib_ptr.h"
+#include "core/procedures.h"
 #include "core/run_parameters.h"
 #include "host/gimp_host.h"
 #include "procedure_run.h"
@@ -10,287 +12,220 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
 namespace {
 
-constexpr const char* kEditProc = "plug-in-imagegen-edit";
-constexpr const char* kGenerateProc = "plug-in-imagegen-generate";
-constexpr const char* kNewImageProc = "plug-in-imagegen-new-image";
+using imagegen::ProcedureSpec;
+using imagegen::Result;
+using imagegen::RunParameters;
 
-// GimpParamDef's fields are gchar*, not const.
-GimpParamDef param(GimpPDBArgType type, const char* name, const char* description) {
-    return {type, const_cast<gchar*>(name), const_cast<gchar*>(description)};
+GimpPDBArgType pdbType(imagegen::PdbType type) {
+    switch (type) {
+    case imagegen::PdbType::Int32:
+        return GIMP_PDB_INT32;
+    case imagegen::PdbType::Float:
+        return GIMP_PDB_FLOAT;
+    case imagegen::PdbType::String:
+        return GIMP_PDB_STRING;
+    case imagegen::PdbType::Image:
+        return GIMP_PDB_IMAGE;
+    case imagegen::PdbType::Drawable:
+        return GIMP_PDB_DRAWABLE;
+    case imagegen::PdbType::Int32Array:
+        return GIMP_PDB_INT32ARRAY;
+    }
+    return GIMP_PDB_INT32;
 }
 
-const char* kPromptHelp =
-    "What to draw, in words (required; at most 32000 characters for GPT image models, "
-    "4000 for dall-e-3)";
-const char* kModelHelp =
-    "Model name (gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2, dall-e-3, "
-    "dall-e-2) or Azure deployment name; \"\" for the connection's default";
-const char* kNHelp = "Number of results, 1 to 10; -1 for 1";
-const char* kSizeHelp =
-    "API image size such as 1536x1024, or \"auto\"; \"\" to choose the size nearest the "
-    "region's shape";
-const char* kQualityHelp =
-    "low, medium, high or auto (GPT image models); standard or hd (dall-e-3); \"\" for the "
-    "model's default";
-const char* kConnectionHelp = "Name of a saved connection; \"\" for the saved default, or else the "
-                              "AZURE_OPENAI_* / OPENAI_* environment variables";
-const char* kOptionsHelp =
-    "JSON object of further fields, e.g. {\"background\":\"opaque\",\"output_format\":\"png\","
-    "\"stream\":true,\"partial_images\":2,\"references\":[12,14]} (references: layer IDs sent "
-    "as extra input images); \"\" for none";
+// GimpParamDef's fields are gchar*, not const; GIMP copies them during the call.
+template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<Spec>& specs) {
+    std::vector<GimpParamDef> defs;
+    for (const Spec& s : specs) {
+        defs.push_back(
+            {pdbType(s.type), const_cast<gchar*>(s.name), const_cast<gchar*>(s.description)});
+    }
+    return defs;
+}
 
 void query() {
     gimp_plugin_domain_register(GETTEXT_PACKAGE, LOCALEDIR);
-    static const GimpParamDef editArgs[] = {
-        param(
-            GIMP_PDB_INT32, "run-mode",
-            "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }"),
-        param(GIMP_PDB_IMAGE, "image", "Input image"),
-        param(GIMP_PDB_DRAWABLE, "drawable",
-              "The layer to edit (it is never changed: results are new layers)"),
-        param(GIMP_PDB_STRING, "prompt", kPromptHelp),
-        param(GIMP_PDB_STRING, "model", kModelHelp),
-        param(GIMP_PDB_INT32, "n-images", kNHelp),
-        param(GIMP_PDB_STRING, "size", kSizeHelp),
-        param(GIMP_PDB_STRING, "quality", kQualityHelp),
-        param(GIMP_PDB_STRING, "input-fidelity",
-              "high or low (gpt-image-1, -1.5, -2); \"\" for the default"),
-        param(GIMP_PDB_FLOAT, "context",
-              "Padding around the selection sent with it, as a fraction of the selection's "
-              "larger side; -1 for 0.15"),
-        param(GIMP_PDB_FLOAT, "feather",
-              "Width in pixels of the soft inner edge of each result's layer mask; -1 for 0"),
-        param(GIMP_PDB_STRING, "connection", kConnectionHelp),
-        param(GIMP_PDB_STRING, "options", kOptionsHelp),
-    };
-    static const GimpParamDef generateArgs[] = {
-        param(
-            GIMP_PDB_INT32, "run-mode",
-            "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }"),
-        param(GIMP_PDB_IMAGE, "image", "Input image"),
-        param(GIMP_PDB_DRAWABLE, "drawable", "The layer above which the results go"),
-        param(GIMP_PDB_STRING, "prompt", kPromptHelp),
-        param(GIMP_PDB_STRING, "model", kModelHelp),
-        param(GIMP_PDB_INT32, "n-images", kNHelp),
-        param(GIMP_PDB_STRING, "size", kSizeHelp),
-        param(GIMP_PDB_STRING, "quality", kQualityHelp),
-        param(GIMP_PDB_STRING, "style", "vivid or natural (dall-e-3); \"\" for the default"),
-        param(GIMP_PDB_STRING, "background",
-              "transparent, opaque or auto (GPT image models); \"\" for the default"),
-        param(GIMP_PDB_STRING, "connection", kConnectionHelp),
-        param(GIMP_PDB_STRING, "options", kOptionsHelp),
-    };
-    static const GimpParamDef newImageArgs[] = {
-        param(
-            GIMP_PDB_INT32, "run-mode",
-            "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }"),
-        param(GIMP_PDB_STRING, "prompt", kPromptHelp),
-        param(GIMP_PDB_STRING, "model", kModelHelp),
-        param(GIMP_PDB_INT32, "n-images", kNHelp),
-        param(GIMP_PDB_STRING, "size",
-              "API image size such as 1536x1024; \"\" for the model's default"),
-        param(GIMP_PDB_STRING, "quality", kQualityHelp),
-        param(GIMP_PDB_STRING, "style", "vivid or natural (dall-e-3); \"\" for the default"),
-        param(GIMP_PDB_STRING, "background",
-              "transparent, opaque or auto (GPT image models); \"\" for the default"),
-        param(GIMP_PDB_STRING, "connection", kConnectionHelp),
-        param(GIMP_PDB_STRING, "options", kOptionsHelp),
-    };
-    static const GimpParamDef layerReturns[] = {
-        param(GIMP_PDB_INT32, "n-layers", "Number of layers made"),
-        param(GIMP_PDB_INT32ARRAY, "layers", "The layers made, first the one shown"),
-    };
-    static const GimpParamDef imageReturns[] = {
-        param(GIMP_PDB_IMAGE, "image", "The new image"),
-    };
-    const char* author = "Imagegen for GIMP developers";
-    const char* copyright = "GPL-3.0-or-later";
-    const char* date = "2026";
-
-    gimp_install_procedure(
-        kEditProc, N_("Repaint the selection from a text prompt with an AI image model"),
-        "Sends the selected part of the layer (with some context around it) and a mask of the "
-        "selection to an "
-        "OpenAI or Azure OpenAI image model, and adds each result as a new layer over the "
-        "selection, with a "
-        "layer mask so that nothing outside the selection changes. Without a selection the whole "
-        "layer is "
-        "repainted. Transparent pixels inside the region count as part of the area to paint, so "
-        "enlarging the "
-        "canvas and selecting the new border extends the picture. The source layer is never "
-        "written to; all "
-        "of it is one undo step.",
-        author, copyright, date, N_("_Edit Selection…"), "RGB*, GRAY*", GIMP_PLUGIN,
-        G_N_ELEMENTS(editArgs), G_N_ELEMENTS(layerReturns), editArgs, layerReturns);
-    gimp_plugin_menu_register(kEditProc, "<Image>/Filters/Generative");
-
-    gimp_install_procedure(
-        kGenerateProc, N_("Generate new layers from a text prompt with an AI image model"),
-        "Generates images from a prompt and adds them as new layers covering the selection's "
-        "bounds (or the "
-        "whole canvas), scaled to cover and centred, masked by the selection when there is one.",
-        author, copyright, date, N_("_Generate Layer…"), "RGB*, GRAY*", GIMP_PLUGIN,
-        G_N_ELEMENTS(generateArgs), G_N_ELEMENTS(layerReturns), generateArgs, layerReturns);
-    gimp_plugin_menu_register(kGenerateProc, "<Image>/Filters/Generative");
-
-    gimp_install_procedure(
-        kNewImageProc, N_("Create a new image from a text prompt with an AI image model"),
-        "Generates images from a prompt and opens them as a new image, one layer per result.",
-        author, copyright, date, N_("_Generate Image…"), nullptr, GIMP_PLUGIN,
-        G_N_ELEMENTS(newImageArgs), G_N_ELEMENTS(imageReturns), newImageArgs, imageReturns);
-    gimp_plugin_menu_register(kNewImageProc, "<Image>/File/Create");
-}
-
-std::string str(const GimpParam& p) {
-    return p.data.d_string != nullptr ? p.data.d_string : "";
-}
-
-// The parameters after run-mode (and image, drawable), in each procedure's order.
-imagegen::RunParameters fromArgs(imagegen::Procedure proc, const GimpParam* a) {
-    imagegen::RunParameters p;
-    p.prompt = str(a[0]);
-    p.model = str(a[1]);
-    p.n = a[2].data.d_int32;
-    p.size = str(a[3]);
-    p.quality = str(a[4]);
-    if (proc == imagegen::Procedure::Edit) {
-        p.inputFidelity = str(a[5]);
-        p.context = a[6].data.d_float;
-        p.feather = a[7].data.d_float;
-        p.connection = str(a[8]);
-        p.options = str(a[9]);
-    } else {
-        p.style = str(a[5]);
-        p.background = str(a[6]);
-        p.connection = str(a[7]);
-        p.options = str(a[8]);
+    for (const ProcedureSpec& spec : imagegen::procedureSpecs()) {
+        const std::vector<GimpParamDef> params = paramDefs(spec.params);
+        const std::vector<GimpParamDef> returns = paramDefs(spec.returns);
+        gimp_install_procedure(spec.name, spec.blurb, spec.help, "Imagegen for GIMP developers",
+                               "GPL-3.0-or-later", "2026", spec.menuLabel, spec.imageTypes,
+                               GIMP_PLUGIN, static_cast<gint>(params.size()),
+                               static_cast<gint>(returns.size()), params.data(), returns.data());
+        gimp_plugin_menu_register(spec.name, spec.menuPath);
     }
-    return p;
+}
+
+// The arguments after the fixed ones, as the table types them.
+Result<RunParameters> parametersFromGimp(const ProcedureSpec& spec, const GimpParam* params) {
+    std::vector<imagegen::ArgValue> args;
+    for (size_t i = spec.fixedParams(); i < spec.params.size(); ++i) {
+        const GimpParam& p = params[i];
+        switch (spec.params[i].type) {
+        case imagegen::PdbType::Int32:
+            args.emplace_back(static_cast<int32_t>(p.data.d_int32));
+            break;
+        case imagegen::PdbType::Float:
+            args.emplace_back(static_cast<double>(p.data.d_float));
+            break;
+        default:
+            args.emplace_back(std::string(p.data.d_string != nullptr ? p.data.d_string : ""));
+            break;
+        }
+    }
+    return imagegen::parametersFromArgs(spec, args);
+}
+
+// Until the dialog exists, an interactive call repeats the last values, as RUN-WITH-LAST-VALS
+// does.
+Result<RunParameters> lastValues(const ProcedureSpec& spec) {
+    auto saved = imagegen::host::loadLastValues(spec.name);
+    auto parsed = saved ? imagegen::lastValuesFromJson(spec, *saved)
+                        : Result<RunParameters>(imagegen::makeError(
+                              imagegen::ErrorKind::InvalidRequest, "no last values"));
+    if (parsed) {
+        return parsed;
+    }
+    const imagegen::GCharPtr text(g_strdup_printf(
+        _("There is no earlier run of %s to repeat: run it once with its parameters (from "
+          "Script-Fu or the Procedure Browser) first."),
+        spec.name));
+    return imagegen::makeError(imagegen::ErrorKind::InvalidRequest, text.get());
 }
 
 std::string executableDir() {
-    imagegen::GCharPtr exe(g_file_read_link("/proc/self/exe", nullptr));
+    const imagegen::GCharPtr exe(g_file_read_link("/proc/self/exe", nullptr));
     if (!exe) {
         return {};
     }
-    imagegen::GCharPtr dir(g_path_get_dirname(exe.get()));
+    const imagegen::GCharPtr dir(g_path_get_dirname(exe.get()));
     return dir.get();
+}
+
+// What run() hands back. Static storage: libgimp reads it after run() returns.
+class Answer {
+  public:
+    Answer(gint* nreturn, GimpParam** returns) : nreturn_(nreturn) {
+        *returns = values_;
+        *nreturn = 1;
+        values_[0].type = GIMP_PDB_STATUS;
+        values_[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
+    }
+
+    // An error goes back as [status, message, 0]. GIMP 2.10 pads a shorter answer with the
+    // declared return values, and a padded INT32ARRAY would then take its length from the
+    // message's pointer; a plain INT32 in third place keeps the message without an array after
+    // it.
+    void fail(GimpPDBStatusType status, const std::string& message) {
+        text_ = message;
+        values_[0].data.d_status = status;
+        values_[1].type = GIMP_PDB_STRING;
+        values_[1].data.d_string = const_cast<gchar*>(text_.c_str());
+        values_[2].type = GIMP_PDB_INT32;
+        values_[2].data.d_int32 = 0;
+        *nreturn_ = 3;
+    }
+
+    // A cancel is no error: Script-Fu hands the values back as they are, so they are the
+    // declared ones, with no layers (or no image).
+    void succeed(imagegen::Procedure procedure, const imagegen::Inserted& inserted,
+                 bool cancelled) {
+        values_[0].data.d_status = cancelled ? GIMP_PDB_CANCEL : GIMP_PDB_SUCCESS;
+        if (procedure == imagegen::Procedure::NewImage) {
+            values_[1].type = GIMP_PDB_IMAGE;
+            values_[1].data.d_image = inserted.image;
+            *nreturn_ = 2;
+            return;
+        }
+        layers_.assign(inserted.layers.begin(), inserted.layers.end());
+        values_[1].type = GIMP_PDB_INT32;
+        values_[1].data.d_int32 = static_cast<gint32>(layers_.size());
+        values_[2].type = GIMP_PDB_INT32ARRAY;
+        values_[2].data.d_int32array = layers_.data();
+        *nreturn_ = 3;
+    }
+
+  private:
+    static inline GimpParam values_[3];
+    static inline std::string text_;
+    static inline std::vector<gint32> layers_;
+    gint* nreturn_;
+};
+
+// The parameters by run mode: the arguments, or the last values.
+Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode, gint nparams,
+                                    const GimpParam* params) {
+    if (mode != GIMP_RUN_NONINTERACTIVE) {
+        return lastValues(spec);
+    }
+    if (nparams != static_cast<gint>(spec.params.size())) {
+        return imagegen::makeError(imagegen::ErrorKind::InvalidRequest,
+                                   std::string(spec.name) + " takes " +
+                                       std::to_string(spec.params.size()) + " parameters, not " +
+                                       std::to_string(nparams));
+    }
+    return parametersFromGimp(spec, params);
+}
+
+void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params, Answer& answer) {
+    const auto mode = static_cast<GimpRunMode>(params[0].data.d_int32);
+    imagegen::RunContext ctx;
+    ctx.image = spec.takesImage() ? params[1].data.d_image : -1;
+    ctx.drawable = spec.takesImage() ? params[2].data.d_drawable : -1;
+    ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
+    ctx.executableDir = executableDir();
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    imagegen::host::initialise(ctx.executableDir);
+    auto failWith = [&](GimpPDBStatusType status, const std::string& message) {
+        answer.fail(status, message);
+        if (ctx.interactive) {
+            imagegen::host::message(message);
+        }
+    };
+
+    auto p = parametersFor(spec, mode, nparams, params);
+    if (!p) {
+        failWith(GIMP_PDB_CALLING_ERROR, p.error().message);
+        return;
+    }
+    if (spec.takesImage()) {
+        const imagegen::host::GimpHost image(ctx.image, ctx.drawable, false);
+        if (auto s = image.checkImage(); !s) {
+            failWith(GIMP_PDB_EXECUTION_ERROR, s.error().message);
+            return;
+        }
+    }
+    auto inserted = imagegen::runInGimp(spec.procedure, *p, ctx);
+    const bool cancelled = !inserted && inserted.error().kind == imagegen::ErrorKind::Cancelled;
+    if (!inserted && !cancelled) {
+        failWith(GIMP_PDB_EXECUTION_ERROR, inserted.error().message);
+        return;
+    }
+    if (!cancelled) {
+        imagegen::host::saveLastValues(spec.name, imagegen::lastValuesToJson(spec, *p));
+    }
+    answer.succeed(spec.procedure, cancelled ? imagegen::Inserted{} : *inserted, cancelled);
 }
 
 void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn,
          GimpParam** returns) {
-    // Static: libgimp reads them after run() returns.
-    static GimpParam values[3];
-    static std::string errorText;
-    static std::vector<gint32> layerIds;
-    *returns = values;
-    *nreturn = 1;
-    values[0].type = GIMP_PDB_STATUS;
-    values[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
-
-    // An error goes back as [status, message, 0]. GIMP 2.10 pads a shorter answer with the declared
-    // return values, and the padded INT32ARRAY would then take its length from the message's
-    // pointer; a plain INT32 in third place keeps the message without any array after it.
-    auto failWith = [&](GimpPDBStatusType status, const std::string& message) {
-        errorText = message;
-        values[0].data.d_status = status;
-        values[1].type = GIMP_PDB_STRING;
-        values[1].data.d_string = const_cast<gchar*>(errorText.c_str());
-        values[2].type = GIMP_PDB_INT32;
-        values[2].data.d_int32 = 0;
-        *nreturn = 3;
-    };
-
+    Answer answer(nreturn, returns);
+    // No exception may cross into libgimp's C code.
     try {
-        const std::string proc = name;
-        const auto procedure = proc == kEditProc       ? imagegen::Procedure::Edit
-                               : proc == kGenerateProc ? imagegen::Procedure::Generate
-                                                       : imagegen::Procedure::NewImage;
-        const bool takesImage = procedure != imagegen::Procedure::NewImage;
-        const int fixed = takesImage ? 3 : 1;
-        const int expected = fixed + (procedure == imagegen::Procedure::Edit ? 10 : 9);
-        const auto mode = static_cast<GimpRunMode>(params[0].data.d_int32);
-
-        imagegen::RunContext ctx;
-        ctx.image = takesImage ? params[1].data.d_image : -1;
-        ctx.drawable = takesImage ? params[2].data.d_drawable : -1;
-        ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
-        ctx.executableDir = executableDir();
-        bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-        bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-        imagegen::host::initialise(ctx.executableDir);
-
-        imagegen::RunParameters p;
-        if (mode == GIMP_RUN_NONINTERACTIVE) {
-            if (nparams != expected) {
-                failWith(GIMP_PDB_CALLING_ERROR, proc + " takes " + std::to_string(expected) +
-                                                     " parameters, not " + std::to_string(nparams));
-                return;
-            }
-            p = fromArgs(procedure, params + fixed);
-        } else {
-            // Until the dialog exists, an interactive call repeats the last values, as
-            // RUN-WITH-LAST-VALS does.
-            auto saved = imagegen::host::loadLastValues(name);
-            auto parsed = saved ? imagegen::lastValuesFromJson(*saved)
-                                : imagegen::Result<imagegen::RunParameters>(
-                                      imagegen::makeError(imagegen::ErrorKind::InvalidRequest, ""));
-            if (!parsed) {
-                imagegen::GCharPtr text(g_strdup_printf(
-                    _("There is no earlier run of %s to repeat: run it once with its parameters "
-                      "(from Script-Fu or the Procedure Browser) first."),
-                    proc.c_str()));
-                failWith(GIMP_PDB_CALLING_ERROR, text.get());
-                if (ctx.interactive) {
-                    imagegen::host::message(errorText);
-                }
-                return;
-            }
-            p = *parsed;
-        }
-        if (takesImage) {
-            if (auto s = imagegen::host::checkImage(ctx.image); !s) {
-                failWith(GIMP_PDB_EXECUTION_ERROR, s.error().message);
-                if (ctx.interactive) {
-                    imagegen::host::message(errorText);
-                }
-                return;
-            }
-        }
-
-        imagegen::RunOutcome outcome = imagegen::runProcedure(procedure, p, ctx);
-        const bool cancelled =
-            !outcome.status && outcome.status.error().kind == imagegen::ErrorKind::Cancelled;
-        if (!outcome.status && !cancelled) {
-            failWith(GIMP_PDB_EXECUTION_ERROR, outcome.status.error().message);
-            if (ctx.interactive) {
-                imagegen::host::message(errorText);
-            }
+        const ProcedureSpec* spec = imagegen::findProcedure(name);
+        if (spec == nullptr) {
+            answer.fail(GIMP_PDB_CALLING_ERROR, std::string("unknown procedure ") + name);
             return;
         }
-        // A cancel is no error: Script-Fu hands the values back as they are, so they are the
-        // declared ones, with no layers (or no image).
-        if (!cancelled) {
-            imagegen::host::saveLastValues(name, imagegen::lastValuesToJson(p));
-        }
-        values[0].data.d_status = cancelled ? GIMP_PDB_CANCEL : GIMP_PDB_SUCCESS;
-        if (procedure == imagegen::Procedure::NewImage) {
-            values[1].type = GIMP_PDB_IMAGE;
-            values[1].data.d_image = outcome.image;
-            *nreturn = 2;
-        } else {
-            layerIds.assign(outcome.layers.begin(), outcome.layers.end());
-            values[1].type = GIMP_PDB_INT32;
-            values[1].data.d_int32 = static_cast<gint32>(layerIds.size());
-            values[2].type = GIMP_PDB_INT32ARRAY;
-            values[2].data.d_int32array = layerIds.data();
-            *nreturn = 3;
-        }
+        runChecked(*spec, nparams, params, answer);
     } catch (const std::exception& e) {
-        failWith(GIMP_PDB_EXECUTION_ERROR, std::string("internal error: ") + e.what());
+        answer.fail(GIMP_PDB_EXECUTION_ERROR, std::string("internal error: ") + e.what());
     }
 }
 

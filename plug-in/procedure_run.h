@@ -1,13 +1,12 @@
-// One run of a procedure, from its parameters to the layers it made: connection and model, the
-// edit pipeline, the requests, and the results back into the image. GIMP is reached only through
-// host/gimp_host.h.
+// A run from GIMP's side: the model table, the saved connections and the environment gathered
+// into the core's RunSetup, GIMP as the run's host, and SIGINT/SIGTERM as a cancel.
 #pragma once
 
 #include "core/error.h"
+#include "core/run.h"
 #include "core/run_parameters.h"
 
 #include <string>
-#include <vector>
 
 namespace imagegen {
 
@@ -18,13 +17,7 @@ struct RunContext {
     std::string executableDir; // where models.json may sit beside the plug-in
 };
 
-struct RunOutcome {
-    Status status = Ok{};
-    std::vector<int> layers; // edit, generate
-    int image = -1;          // new image
-};
-
-RunOutcome runProcedure(Procedure procedure, const RunParameters& parameters,
-                        const RunContext& context);
+Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
+                           const RunContext& context);
 
 } // namespace imagegen

@@ -7,10 +7,6 @@
 
 namespace imagegen {
 
-namespace {
-constexpr int kLastValuesVersion = 1;
-} // namespace
-
 Result<Options> parseOptions(const std::string& text) {
     Options o;
     if (text.empty()) {
@@ -109,56 +105,6 @@ ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Opti
     r.stream = o.stream;
     r.partialImages = o.partialImages;
     return r;
-}
-
-std::string lastValuesToJson(const RunParameters& p) {
-    auto b = adoptRef(json_builder_new());
-    json_builder_begin_object(b.get());
-    json_builder_set_member_name(b.get(), "version");
-    json_builder_add_int_value(b.get(), kLastValuesVersion);
-    for (const auto& [k, v] : std::initializer_list<std::pair<const char*, const std::string*>>{
-             {"prompt", &p.prompt},
-             {"model", &p.model},
-             {"size", &p.size},
-             {"quality", &p.quality},
-             {"input_fidelity", &p.inputFidelity},
-             {"style", &p.style},
-             {"background", &p.background},
-             {"connection", &p.connection},
-             {"options", &p.options}}) {
-        json_builder_set_member_name(b.get(), k);
-        json_builder_add_string_value(b.get(), v->c_str());
-    }
-    json_builder_set_member_name(b.get(), "n");
-    json_builder_add_int_value(b.get(), p.n);
-    json_builder_set_member_name(b.get(), "context");
-    json_builder_add_double_value(b.get(), p.context);
-    json_builder_set_member_name(b.get(), "feather");
-    json_builder_add_double_value(b.get(), p.feather);
-    json_builder_end_object(b.get());
-    return json::builderText(b.get());
-}
-
-Result<RunParameters> lastValuesFromJson(const std::string& text) {
-    auto document = json::parseObject(text);
-    JsonObject* root = document ? document->root() : nullptr;
-    if (!document || json::integer(root, "version").value_or(0) != kLastValuesVersion) {
-        return makeError(ErrorKind::InvalidRequest, "no usable last values");
-    }
-    RunParameters p;
-    p.prompt = json::string(root, "prompt").value_or("");
-    p.model = json::string(root, "model").value_or("");
-    p.size = json::string(root, "size").value_or("");
-    p.quality = json::string(root, "quality").value_or("");
-    p.inputFidelity = json::string(root, "input_fidelity").value_or("");
-    p.style = json::string(root, "style").value_or("");
-    p.background = json::string(root, "background").value_or("");
-    p.connection = json::string(root, "connection").value_or("");
-    p.options = json::string(root, "options").value_or("");
-    p.n = static_cast<int>(json::integer(root, "n").value_or(-1));
-    p.context = json::number(root, "context").value_or(-1);
-    p.feather = json::number(root, "feather").value_or(-1);
-    return p;
 }
 
 } // namespace imagegen

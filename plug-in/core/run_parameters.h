@@ -1,5 +1,4 @@
-// The parameters of the three procedures as Script-Fu passes them, the `options` JSON, and the
-// last values kept between runs.
+// The parameters of the three procedures as Script-Fu passes them, and the `options` JSON.
 #pragma once
 
 #include "core/error.h"
@@ -50,9 +49,5 @@ Result<Options> parseOptions(const std::string& json);
 
 // Fills the API request's fields from the parameters and options (not images, not the model).
 ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o);
-
-// Last values: versioned JSON, so that an older or foreign blob is ignored instead of misread.
-std::string lastValuesToJson(const RunParameters& p);
-Result<RunParameters> lastValuesFromJson(const std::string& json);
 
 } // namespace imagegen

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace imagegen::host {
 
@@ -26,6 +27,7 @@ class UndoGroup {
 };
 
 using GeglBufferRef = GRef<GeglBuffer>;
+using ParasitePtr = std::unique_ptr<GimpParasite, GFreeWith<gimp_parasite_free>>;
 
 GeglBufferRef bufferOf(int drawable) {
     return adoptRef(gimp_drawable_get_buffer(drawable));
@@ -55,11 +57,10 @@ void writeLayer(int layer, const NewLayer& l) {
                         GEGL_AUTO_ROWSTRIDE);
     }
     if (!l.parasite.empty()) {
-        GimpParasite* parasite =
-            gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
-                              static_cast<guint32>(l.parasite.size() + 1), l.parasite.c_str());
-        gimp_item_attach_parasite(layer, parasite);
-        gimp_parasite_free(parasite);
+        const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
+                                                     static_cast<guint32>(l.parasite.size() + 1),
+                                                     l.parasite.c_str()));
+        gimp_item_attach_parasite(layer, parasite.get());
     }
     gimp_item_set_visible(layer, l.visible ? TRUE : FALSE);
     gimp_drawable_update(layer, 0, 0, l.bounds.width, l.bounds.height);
@@ -96,6 +97,14 @@ std::vector<int> insertUnder(int image, int parent, int position,
     return ids;
 }
 
+Status checkIndexed(int image) {
+    if (gimp_image_base_type(image) == GIMP_INDEXED) {
+        return hostError("This image is indexed (a palette of colours); the plug-in needs RGB or "
+                         "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again.");
+    }
+    return Ok{};
+}
+
 } // namespace
 
 void initialise(const std::string& executableDir) {
@@ -108,16 +117,14 @@ void initialise(const std::string& executableDir) {
     gegl_init(nullptr, nullptr);
 }
 
-Status checkImage(int image) {
-    if (gimp_image_base_type(image) == GIMP_INDEXED) {
-        return hostError("This image is indexed (a palette of colours); the plug-in needs RGB or "
-                         "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again.");
-    }
-    return Ok{};
+Status GimpHost::checkImage() const {
+    return checkIndexed(image_);
 }
 
-Result<ImageGeometry> inspect(int image, int drawable) {
-    if (auto s = checkImage(image); !s) {
+Result<ImageGeometry> GimpHost::inspect() {
+    const int image = image_;
+    const int drawable = drawable_;
+    if (auto s = checkImage(); !s) {
         return s.error();
     }
     if (gimp_item_is_layer_mask(drawable)) {
@@ -153,7 +160,8 @@ Result<ImageGeometry> inspect(int image, int drawable) {
     return g;
 }
 
-RgbaImage readRegion(int drawable, Rect region) {
+RgbaImage GimpHost::readRegion(Rect region) {
+    const int drawable = drawable_;
     gint ox = 0;
     gint oy = 0;
     gimp_drawable_offsets(drawable, &ox, &oy);
@@ -165,7 +173,8 @@ RgbaImage readRegion(int drawable, Rect region) {
     return out;
 }
 
-std::vector<uint8_t> readSelection(int image, Rect region) {
+std::vector<uint8_t> GimpHost::readSelection(Rect region) {
+    const int image = image_;
     std::vector<uint8_t> coverage(static_cast<size_t>(region.width) * region.height, 0);
     GeglBufferRef buffer = bufferOf(gimp_image_get_selection(image));
     const GeglRectangle rect{region.x, region.y, region.width, region.height};
@@ -174,7 +183,7 @@ std::vector<uint8_t> readSelection(int image, Rect region) {
     return coverage;
 }
 
-Result<RgbaImage> readLayer(int layer) {
+Result<RgbaImage> GimpHost::readLayer(int layer) {
     if (!gimp_item_is_valid(layer) || !gimp_item_is_layer(layer) || gimp_item_is_group(layer)) {
         return hostError("options: references names " + std::to_string(layer) +
                          ", which is not a layer of pixels");
@@ -187,8 +196,10 @@ Result<RgbaImage> readLayer(int layer) {
     return out;
 }
 
-Result<std::vector<int>> insertLayers(int image, int drawable, const std::vector<NewLayer>& layers,
-                                      const std::string& groupName) {
+Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
+                                                const std::string& groupName) {
+    const int image = image_;
+    const int drawable = drawable_;
     const bool gray = gimp_image_base_type(image) == GIMP_GRAY;
     UndoGroup undo(image);
     const gint32 parent = gimp_item_get_parent(drawable);
@@ -201,33 +212,30 @@ Result<std::vector<int>> insertLayers(int image, int drawable, const std::vector
     return ids;
 }
 
-Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
-                        const std::string& groupName, bool display) {
+Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& layers,
+                                  const std::string& groupName) {
     const gint32 image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);
     gimp_image_undo_disable(image);
     insertUnder(image, 0, 0, layers, groupName, false);
     gimp_image_undo_enable(image);
-    if (display) {
+    if (display_) {
         gimp_display_new(image);
         gimp_displays_flush();
     }
     return image;
 }
 
-Progress::Progress(const std::string& text) {
+void GimpHost::progressStart(const std::string& text) {
     gimp_progress_init(text.c_str());
 }
-Progress::~Progress() {
-    gimp_progress_end();
-}
-void Progress::pulse() {
+void GimpHost::progressPulse() {
     gimp_progress_pulse();
 }
-void Progress::set(double fraction) {
+void GimpHost::progressSet(double fraction) {
     gimp_progress_update(std::clamp(fraction, 0.0, 1.0));
 }
-void Progress::text(const std::string& text) {
-    gimp_progress_set_text(text.c_str());
+void GimpHost::progressEnd() {
+    gimp_progress_end();
 }
 
 void message(const std::string& text) {

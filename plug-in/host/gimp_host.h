@@ -1,11 +1,10 @@
-// The host boundary: everything the plug-in asks of GIMP, in plain C++ types. Only
-// gimp_host.cpp includes libgimp; the rest of the plug-in and the core never see a GIMP type.
-// Item IDs are plain ints here and never reach the core.
+// The host boundary on GIMP's side: the only file (with main.cpp) that includes libgimp. GimpHost
+// answers the core's Host for one image and layer; the free functions are what the entry point
+// needs of GIMP besides a run.
 #pragma once
 
-#include "core/codec.h"
 #include "core/error.h"
-#include "core/pipeline.h"
+#include "core/host.h"
 
 #include <optional>
 #include <string>
@@ -16,47 +15,33 @@ namespace imagegen::host {
 // Must run first in run(): GEGL, with buffers only (no operation modules are needed).
 void initialise(const std::string& executableDir);
 
-// The canvas, the layer's bounds and the selection's; an error for what cannot be edited
-// (indexed images, layer groups, channels, layer masks).
-Result<ImageGeometry> inspect(int image, int drawable);
-Status checkImage(int image); // indexed images are refused
-
-// 8-bit RGBA of `region` (canvas coordinates) of a drawable; transparent outside the drawable.
-RgbaImage readRegion(int drawable, Rect region);
-// Selection coverage over `region`, 0..255, 0 outside the canvas.
-std::vector<uint8_t> readSelection(int image, Rect region);
-// A whole layer (a reference image).
-Result<RgbaImage> readLayer(int layer);
-
-struct NewLayer {
-    std::string name;
-    Rect bounds;               // where it goes, canvas coordinates
-    RgbaImage pixels;          // bounds-sized
-    std::vector<uint8_t> mask; // bounds-sized layer mask; empty: none
-    std::string parasite;      // JSON text attached as "imagegen-result"
-    bool visible = true;
-};
-
-// Inserts the layers above the drawable, in one undo group; several go into one layer group
-// named `groupName`. Returns the IDs of the layers made (the group's children, not the group).
-Result<std::vector<int>> insertLayers(int image, int drawable, const std::vector<NewLayer>& layers,
-                                      const std::string& groupName);
-
-// A new image holding the layers; displayed when `display`.
-Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
-                        const std::string& groupName, bool display);
-
-class Progress {
+class GimpHost final : public Host {
   public:
-    explicit Progress(const std::string& text);
-    ~Progress();
-    Progress(const Progress&) = delete;
-    Progress& operator=(const Progress&) = delete;
-    Progress(Progress&&) = delete;
-    Progress& operator=(Progress&&) = delete;
-    void pulse();
-    void set(double fraction);
-    void text(const std::string& text);
+    // image and drawable are -1 for a procedure that needs no image; a new image is displayed
+    // when `display`.
+    GimpHost(int image, int drawable, bool display)
+        : image_(image), drawable_(drawable), display_(display) {}
+
+    // Indexed images are refused.
+    [[nodiscard]] Status checkImage() const;
+
+    Result<ImageGeometry> inspect() override;
+    RgbaImage readRegion(Rect region) override;
+    std::vector<uint8_t> readSelection(Rect region) override;
+    Result<RgbaImage> readLayer(int layer) override;
+    Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
+                                          const std::string& groupName) override;
+    Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
+                            const std::string& groupName) override;
+    void progressStart(const std::string& text) override;
+    void progressPulse() override;
+    void progressSet(double fraction) override;
+    void progressEnd() override;
+
+  private:
+    int image_;
+    int drawable_;
+    bool display_;
 };
 
 void message(const std::string& text);

@@ -1,0 +1,273 @@
+#include "core/procedures.h"
+
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
+
+#include <glib/gi18n-lib.h>
+
+#include <cmath>
+#include <cstdint>
+
+namespace imagegen {
+
+namespace {
+
+constexpr int kLastValuesVersion = 2;
+
+constexpr const char* kRunModeHelp =
+    "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }";
+constexpr const char* kPromptHelp =
+    "What to draw, in words (required; at most 32000 characters for GPT image models, "
+    "4000 for dall-e-3)";
+constexpr const char* kModelHelp =
+    "Model name (gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2, dall-e-3, "
+    "dall-e-2) or Azure deployment name; \"\" for the connection's default";
+constexpr const char* kNHelp = "Number of results, 1 to 10; -1 for 1";
+constexpr const char* kSizeHelp =
+    "API image size such as 1536x1024, or \"auto\"; \"\" to choose the size nearest the "
+    "region's shape";
+constexpr const char* kQualityHelp =
+    "low, medium, high or auto (GPT image models); standard or hd (dall-e-3); \"\" for the "
+    "model's default";
+constexpr const char* kStyleHelp = "vivid or natural (dall-e-3); \"\" for the default";
+constexpr const char* kBackgroundHelp =
+    "transparent, opaque or auto (GPT image models); \"\" for the default";
+constexpr const char* kConnectionHelp =
+    "Name of a saved connection; \"\" for the saved default, or else the "
+    "AZURE_OPENAI_* / OPENAI_* environment variables";
+constexpr const char* kOptionsHelp =
+    "JSON object of further fields, e.g. {\"background\":\"opaque\",\"output_format\":\"png\","
+    "\"stream\":true,\"partial_images\":2,\"references\":[12,14]} (references: layer IDs sent "
+    "as extra input images); \"\" for none";
+
+using P = RunParameters;
+
+const std::vector<ReturnSpec> kLayerReturns = {
+    {PdbType::Int32, "n-layers", "Number of layers made"},
+    {PdbType::Int32Array, "layers", "The layers made, first the one shown"},
+};
+
+ProcedureSpec editSpec() {
+    return {
+        Procedure::Edit,
+        "plug-in-imagegen-edit",
+        N_("Repaint the selection from a text prompt with an AI image model"),
+        "Sends the selected part of the layer (with some context around it) and a mask of the "
+        "selection to an OpenAI or Azure OpenAI image model, and adds each result as a new layer "
+        "over the selection, with a layer mask so that nothing outside the selection changes. "
+        "Without a selection the whole layer is repainted. Transparent pixels inside the region "
+        "count as part of the area to paint, so enlarging the canvas and selecting the new border "
+        "extends the picture. The source layer is never written to; all of it is one undo step.",
+        N_("_Edit Selection…"),
+        "<Image>/Filters/Generative",
+        "RGB*, GRAY*",
+        {
+            {PdbType::Int32, "run-mode", kRunModeHelp, {}},
+            {PdbType::Image, "image", "Input image", {}},
+            {PdbType::Drawable,
+             "drawable",
+             "The layer to edit (it is never changed: results are new layers)",
+             {}},
+            {PdbType::String, "prompt", kPromptHelp, &P::prompt},
+            {PdbType::String, "model", kModelHelp, &P::model},
+            {PdbType::Int32, "n-images", kNHelp, &P::n},
+            {PdbType::String, "size", kSizeHelp, &P::size},
+            {PdbType::String, "quality", kQualityHelp, &P::quality},
+            {PdbType::String, "input-fidelity",
+             "high or low (gpt-image-1, -1.5, -2); \"\" for the default", &P::inputFidelity},
+            {PdbType::Float, "context",
+             "Padding around the selection sent with it, as a fraction of the selection's "
+             "larger side; -1 for 0.15",
+             &P::context},
+            {PdbType::Float, "feather",
+             "Width in pixels of the soft inner edge of each result's layer mask; -1 for 0",
+             &P::feather},
+            {PdbType::String, "connection", kConnectionHelp, &P::connection},
+            {PdbType::String, "options", kOptionsHelp, &P::options},
+        },
+        kLayerReturns,
+    };
+}
+
+ProcedureSpec generateSpec() {
+    return {
+        Procedure::Generate,
+        "plug-in-imagegen-generate",
+        N_("Generate new layers from a text prompt with an AI image model"),
+        "Generates images from a prompt and adds them as new layers covering the selection's "
+        "bounds (or the whole canvas), scaled to cover and centred, masked by the selection when "
+        "there is one.",
+        N_("_Generate Layer…"),
+        "<Image>/Filters/Generative",
+        "RGB*, GRAY*",
+        {
+            {PdbType::Int32, "run-mode", kRunModeHelp, {}},
+            {PdbType::Image, "image", "Input image", {}},
+            {PdbType::Drawable, "drawable", "The layer above which the results go", {}},
+            {PdbType::String, "prompt", kPromptHelp, &P::prompt},
+            {PdbType::String, "model", kModelHelp, &P::model},
+            {PdbType::Int32, "n-images", kNHelp, &P::n},
+            {PdbType::String, "size", kSizeHelp, &P::size},
+            {PdbType::String, "quality", kQualityHelp, &P::quality},
+            {PdbType::String, "style", kStyleHelp, &P::style},
+            {PdbType::String, "background", kBackgroundHelp, &P::background},
+            {PdbType::String, "connection", kConnectionHelp, &P::connection},
+            {PdbType::String, "options", kOptionsHelp, &P::options},
+        },
+        kLayerReturns,
+    };
+}
+
+ProcedureSpec newImageSpec() {
+    return {
+        Procedure::NewImage,
+        "plug-in-imagegen-new-image",
+        N_("Create a new image from a text prompt with an AI image model"),
+        "Generates images from a prompt and opens them as a new image, one layer per result.",
+        N_("_Generate Image…"),
+        "<Image>/File/Create",
+        nullptr,
+        {
+            {PdbType::Int32, "run-mode", kRunModeHelp, {}},
+            {PdbType::String, "prompt", kPromptHelp, &P::prompt},
+            {PdbType::String, "model", kModelHelp, &P::model},
+            {PdbType::Int32, "n-images", kNHelp, &P::n},
+            {PdbType::String, "size",
+             "API image size such as 1536x1024; \"\" for the model's default", &P::size},
+            {PdbType::String, "quality", kQualityHelp, &P::quality},
+            {PdbType::String, "style", kStyleHelp, &P::style},
+            {PdbType::String, "background", kBackgroundHelp, &P::background},
+            {PdbType::String, "connection", kConnectionHelp, &P::connection},
+            {PdbType::String, "options", kOptionsHelp, &P::options},
+        },
+        {{PdbType::Image, "image", "The new image"}},
+    };
+}
+
+// Sets one field from one argument; false when the argument's type is not the field's.
+bool assign(RunParameters& p, const ParamField& field, const ArgValue& value) {
+    if (const auto* text = std::get_if<std::string RunParameters::*>(&field)) {
+        const auto* v = std::get_if<std::string>(&value);
+        if (v == nullptr) {
+            return false;
+        }
+        p.** text = *v;
+        return true;
+    }
+    if (const auto* whole = std::get_if<int RunParameters::*>(&field)) {
+        const auto* v = std::get_if<int32_t>(&value);
+        if (v == nullptr) {
+            return false;
+        }
+        p.** whole = *v;
+        return true;
+    }
+    if (const auto* real = std::get_if<double RunParameters::*>(&field)) {
+        const auto* v = std::get_if<double>(&value);
+        if (v == nullptr || !std::isfinite(*v)) {
+            return false;
+        }
+        p.** real = *v;
+        return true;
+    }
+    return false;
+}
+
+// A saved whole number that does not fit an int reads as "the default".
+int savedInt(JsonObject* root, const char* name) {
+    const int64_t v = json::integer(root, name).value_or(-1);
+    return v >= INT32_MIN && v <= INT32_MAX ? static_cast<int>(v) : -1;
+}
+
+} // namespace
+
+const std::vector<ProcedureSpec>& procedureSpecs() {
+    static const std::vector<ProcedureSpec> specs = {editSpec(), generateSpec(), newImageSpec()};
+    return specs;
+}
+
+const ProcedureSpec* findProcedure(std::string_view name) {
+    for (const auto& spec : procedureSpecs()) {
+        if (name == spec.name) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
+
+const ProcedureSpec& specOf(Procedure procedure) {
+    for (const auto& spec : procedureSpecs()) {
+        if (spec.procedure == procedure) {
+            return spec;
+        }
+    }
+    return procedureSpecs().front();
+}
+
+Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
+                                         const std::vector<ArgValue>& args) {
+    const size_t expected = spec.params.size() - spec.fixedParams();
+    if (args.size() != expected) {
+        return makeError(ErrorKind::InvalidRequest,
+                         std::string(spec.name) + " takes " + std::to_string(spec.params.size()) +
+                             " parameters, not " +
+                             std::to_string(args.size() + spec.fixedParams()));
+    }
+    RunParameters p;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const ParamSpec& param = spec.params[spec.fixedParams() + i];
+        if (!assign(p, param.field, args[i])) {
+            Error e = makeError(ErrorKind::InvalidRequest,
+                                std::string("the parameter ") + param.name + " has the wrong type");
+            e.param = param.name;
+            return e;
+        }
+    }
+    return p;
+}
+
+std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p) {
+    auto b = adoptRef(json_builder_new());
+    json_builder_begin_object(b.get());
+    json_builder_set_member_name(b.get(), "version");
+    json_builder_add_int_value(b.get(), kLastValuesVersion);
+    for (const ParamSpec& param : spec.params) {
+        if (std::holds_alternative<std::monostate>(param.field)) {
+            continue;
+        }
+        json_builder_set_member_name(b.get(), param.name);
+        if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
+            json_builder_add_string_value(b.get(), (p.**text).c_str());
+        } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
+            json_builder_add_int_value(b.get(), p.**whole);
+        } else {
+            const double v = p.*std::get<double RunParameters::*>(param.field);
+            // JSON has no infinity; a value that is not finite is saved as "the default".
+            json_builder_add_double_value(b.get(), std::isfinite(v) ? v : -1.0);
+        }
+    }
+    json_builder_end_object(b.get());
+    return json::builderText(b.get());
+}
+
+Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::string& text) {
+    auto document = json::parseObject(text);
+    JsonObject* root = document ? document->root() : nullptr;
+    if (root == nullptr || json::integer(root, "version").value_or(0) != kLastValuesVersion) {
+        return makeError(ErrorKind::InvalidRequest, "no usable last values");
+    }
+    RunParameters p;
+    for (const ParamSpec& param : spec.params) {
+        if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
+            p.** text = json::string(root, param.name).value_or("");
+        } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
+            p.** whole = savedInt(root, param.name);
+        } else if (const auto* real = std::get_if<double RunParameters::*>(&param.field)) {
+            const double v = json::number(root, param.name).value_or(-1.0);
+            p.** real = std::isfinite(v) ? v : -1.0;
+        }
+    }
+    return p;
+}
+
+} // namespace imagegen

@@ -1,0 +1,70 @@
+// The public procedures, one table each: name, menu, blurb, help, and each parameter's type,
+// name, description and the field of RunParameters it fills. query() registers from the table,
+// run() reads arguments by it and the last values are saved by it, so the three cannot drift
+// apart by position. Parameters may only be appended (Script-Fu calls them by position).
+#pragma once
+
+#include "core/error.h"
+#include "core/run_parameters.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace imagegen {
+
+enum class PdbType { Int32, Float, String, Image, Drawable, Int32Array };
+
+// The field a parameter fills; none for run-mode, image and drawable.
+using ParamField = std::variant<std::monostate, std::string RunParameters::*, int RunParameters::*,
+                                double RunParameters::*>;
+
+struct ParamSpec {
+    PdbType type;
+    const char* name;
+    const char* description;
+    ParamField field;
+};
+
+struct ReturnSpec {
+    PdbType type;
+    const char* name;
+    const char* description;
+};
+
+struct ProcedureSpec {
+    Procedure procedure;
+    const char* name;
+    const char* blurb; // marked for translation
+    const char* help;
+    const char* menuLabel; // marked for translation
+    const char* menuPath;
+    const char* imageTypes; // nullptr: the procedure needs no image
+    std::vector<ParamSpec> params;
+    std::vector<ReturnSpec> returns;
+
+    [[nodiscard]] bool takesImage() const { return imageTypes != nullptr; }
+    // run-mode, and image and drawable where the procedure takes them: what a menu call passes.
+    [[nodiscard]] size_t fixedParams() const { return takesImage() ? 3 : 1; }
+};
+
+const std::vector<ProcedureSpec>& procedureSpecs();
+const ProcedureSpec* findProcedure(std::string_view name);
+const ProcedureSpec& specOf(Procedure procedure);
+
+// One argument after the fixed ones, as the caller passed it.
+using ArgValue = std::variant<int32_t, double, std::string>;
+
+// The parameters after the fixed ones, in the table's order; an argument of the wrong type or
+// count is refused.
+Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
+                                         const std::vector<ArgValue>& args);
+
+// Last values: versioned JSON keyed by parameter name, so that an older or foreign blob is
+// ignored instead of misread. A number that is not finite is refused on both sides.
+std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p);
+Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::string& json);
+
+} // namespace imagegen

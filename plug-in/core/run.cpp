@@ -1,0 +1,311 @@
+#include "core/run.h"
+
+#include "core/glib_ptr.h"
+#include "core/timings.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace imagegen {
+
+int64_t RunSetup::nowUnix() const {
+    return clock ? clock() : g_get_real_time() / 1'000'000;
+}
+
+namespace {
+
+void phase(PhaseTimer* timings, const char* name) {
+    if (timings != nullptr) {
+        timings->phase(name);
+    }
+}
+
+Status addReferences(ImageRequest& request, const std::vector<int>& references, Host& host) {
+    for (size_t i = 0; i < references.size(); ++i) {
+        auto layer = host.readLayer(references[i]);
+        if (!layer) {
+            return layer.error();
+        }
+        auto reference = prepareReference(*layer, 2048, static_cast<int>(i + 1));
+        if (!reference) {
+            return reference.error();
+        }
+        request.images.push_back(std::move(*reference));
+    }
+    return Ok{};
+}
+
+// Steps 2-3 of the edit pipeline: the region, its pixels and mask, and the reference layers.
+Status prepareEditInputs(PreparedRun& run, const Options& options, const ImageGeometry& geometry,
+                         Host& host, PhaseTimer* timings) {
+    const double context = run.parameters.context < 0 ? kDefaultContext : run.parameters.context;
+    auto plan = planEdit(*run.service.caps, run.request.size, context, geometry);
+    if (!plan) {
+        return withGuessNote(plan.error(), run.service);
+    }
+    run.edit = *plan;
+    run.request.size = formatSize(run.edit.apiSize);
+    const Rect region = run.edit.region;
+    const RgbaImage pixels = host.readRegion(region);
+    run.coverage = geometry.selection ? host.readSelection(region)
+                                      : layerCoverage(region, geometry.drawable, geometry.canvas);
+    phase(timings, "read");
+    auto upload =
+        prepareEdit(pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize);
+    if (!upload) {
+        return upload.error();
+    }
+    run.request.images.push_back(std::move(upload->image));
+    run.request.mask = std::move(upload->mask);
+    auto references = addReferences(run.request, options.references, host);
+    phase(timings, "encode");
+    return references;
+}
+
+// A generation covers the selection's bounds (or the canvas); an unset size is the model's size
+// nearest that shape.
+Status prepareGenerateTarget(PreparedRun& run, const ImageGeometry& geometry, Host& host) {
+    run.target = generationTarget(geometry);
+    if (geometry.selection) {
+        run.coverage = host.readSelection(run.target);
+    }
+    const ModelCaps& caps = *run.service.caps;
+    if (run.request.size.empty() || (caps.freeSizes && run.request.size == "auto")) {
+        auto size = chooseApiSize(caps, "", {run.target.width, run.target.height});
+        if (!size) {
+            return size.error();
+        }
+        run.request.size = formatSize(*size);
+    }
+    return Ok{};
+}
+
+// What the editor's side of a run needs: nothing for a new image.
+Status prepareImageInputs(PreparedRun& run, const Options& options, Host& host,
+                          PhaseTimer* timings) {
+    if (run.procedure == Procedure::NewImage) {
+        return Ok{};
+    }
+    auto geometry = host.inspect();
+    if (!geometry) {
+        return geometry.error();
+    }
+    if (run.procedure == Procedure::Edit) {
+        return prepareEditInputs(run, options, *geometry, host, timings);
+    }
+    return prepareGenerateTarget(run, *geometry, host);
+}
+
+// One result's pixels, placed as its procedure places them.
+Result<NewLayer> layerFor(const PreparedRun& run, const GeneratedImage& image,
+                          const std::vector<uint8_t>& editMask) {
+    NewLayer layer;
+    if (run.procedure == Procedure::Edit) {
+        auto pixels = resultForRegion(image.bytes, run.edit.region);
+        if (!pixels) {
+            return pixels.error();
+        }
+        layer.bounds = run.edit.region;
+        layer.pixels = std::move(*pixels);
+        layer.mask = editMask;
+    } else if (run.procedure == Procedure::Generate) {
+        auto pixels = coverTarget(image.bytes, {run.target.width, run.target.height});
+        if (!pixels) {
+            return pixels.error();
+        }
+        layer.bounds = run.target;
+        layer.pixels = std::move(*pixels);
+        layer.mask = run.coverage;
+    } else {
+        auto pixels = decodeResult(image.bytes);
+        if (!pixels) {
+            return pixels.error();
+        }
+        layer.bounds = {0, 0, pixels->width, pixels->height};
+        layer.pixels = std::move(*pixels);
+    }
+    return layer;
+}
+
+Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
+    const size_t expected = static_cast<size_t>(std::max(1, run.request.n));
+    const size_t got = answer.images.size();
+    if (got == expected) {
+        return Ok{};
+    }
+    return makeError(ErrorKind::MalformedResponse,
+                     "the service sent " + std::to_string(got) + " image" + (got == 1 ? "" : "s") +
+                         " where " + std::to_string(expected) + " were asked for");
+}
+
+// Progress while the requests run: GIMP's bar pulses until something is known.
+class SendProgress {
+  public:
+    SendProgress(Host& host, const PreparedRun& run)
+        : host_(host),
+          steps_(static_cast<double>(run.requests.size()) * (run.partialsPerImage + 1)) {
+        pulse_.reset(g_timeout_add(150, &SendProgress::onPulse, this));
+    }
+
+    ImagesCallbacks callbacks() {
+        ImagesCallbacks c;
+        c.onProgress = [this](size_t finished, size_t total) {
+            known_ = true;
+            host_.progressSet(static_cast<double>(finished) / static_cast<double>(total));
+        };
+        c.onPartial = [this](size_t /*request*/, int /*index*/, const std::string& /*bytes*/) {
+            known_ = true;
+            host_.progressSet(++stepsDone_ / steps_);
+        };
+        return c;
+    }
+
+  private:
+    static gboolean onPulse(gpointer data) {
+        auto* self = static_cast<SendProgress*>(data);
+        if (!self->known_) {
+            self->host_.progressPulse();
+        }
+        return G_SOURCE_CONTINUE;
+    }
+
+    Host& host_;
+    double steps_;
+    int stepsDone_ = 0;
+    bool known_ = false;
+    SourceId pulse_;
+};
+
+} // namespace
+
+Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& parameters,
+                               RunSetup& setup, Host& host, PhaseTimer* timings) {
+    PreparedRun run;
+    run.procedure = procedure;
+    run.parameters = parameters;
+    auto service = resolveService(
+        parameters.connection, parameters.model,
+        {setup.catalog, &setup.connections, setup.env, &setup.tokens, setup.nowUnix()});
+    if (!service) {
+        return service.error();
+    }
+    run.service = std::move(*service);
+    auto options = parseOptions(parameters.options);
+    if (!options) {
+        return options.error();
+    }
+    run.request = requestFrom(procedure, parameters, *options);
+    run.request.model = run.service.model;
+    // The prompt, the size and the fields are refused before any pixel is read.
+    if (auto valid = validateFields(*run.service.caps, run.request); !valid) {
+        return withGuessNote(valid.error(), run.service);
+    }
+    if (auto inputs = prepareImageInputs(run, *options, host, timings); !inputs) {
+        return inputs.error();
+    }
+    if (auto valid = validateRequest(*run.service.caps, run.request); !valid) {
+        return withGuessNote(valid.error(), run.service);
+    }
+    run.requests = planRequests(*run.service.caps, run.request);
+    run.partialsPerImage = run.request.stream ? std::max(0, run.request.partialImages) : 0;
+    return run;
+}
+
+Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,
+                                 GCancellable* cancellable, Host& host) {
+    HostProgress shown(host, "Imagegen: waiting for " + run.service.model + "…");
+    SendProgress progress(host, run);
+    HttpClient http(setup.http);
+    ImagesClient client(http, setup.maxInFlight);
+    std::optional<Result<ImagesResult>> result;
+    const GMainLoopPtr loop(g_main_loop_new(nullptr, FALSE));
+    client.run(run.service.connection, run.service.credential, run.requests, cancellable,
+               progress.callbacks(), [&](Result<ImagesResult> r) {
+                   result = std::move(r);
+                   g_main_loop_quit(loop.get());
+               });
+    // `done` may already have run, when the plan failed before anything was sent.
+    if (!result) {
+        g_main_loop_run(loop.get());
+    }
+    if (!*result) {
+        return withGuessNote(result->error(), run.service);
+    }
+    return std::move(*result);
+}
+
+Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const ImagesResult& answer,
+                                                int64_t nowUnix) {
+    if (auto count = checkImageCount(run, answer); !count) {
+        return count.error();
+    }
+    const RunParameters& p = run.parameters;
+    const std::vector<uint8_t> editMask =
+        run.procedure == Procedure::Edit
+            ? featherInward(run.coverage, run.edit.region.width, run.edit.region.height,
+                            p.feather < 0 ? kDefaultFeather : p.feather)
+            : std::vector<uint8_t>();
+    std::vector<NewLayer> layers;
+    const int count = static_cast<int>(answer.images.size());
+    for (int i = 0; i < count; ++i) {
+        const GeneratedImage& image = answer.images[static_cast<size_t>(i)];
+        auto layer = layerFor(run, image, editMask);
+        if (!layer) {
+            return layer.error();
+        }
+        layer->name = layerNameFor(p.prompt, i, count);
+        layer->visible = i == 0;
+        layer->parasite = resultParasite(p.prompt, image.revisedPrompt, run.service.model,
+                                         run.request.size, run.request.quality, nowUnix);
+        layers.push_back(std::move(*layer));
+    }
+    return layers;
+}
+
+Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLayer>& layers,
+                               Host& host) {
+    const std::string groupName = layerNameFor(run.parameters.prompt, 0, 1);
+    Inserted inserted;
+    if (run.procedure == Procedure::NewImage) {
+        const Size canvas = layers.empty()
+                                ? Size{}
+                                : Size{layers.front().bounds.width, layers.front().bounds.height};
+        auto image = host.createImage(canvas, layers, groupName);
+        if (!image) {
+            return image.error();
+        }
+        inserted.image = *image;
+        return inserted;
+    }
+    auto ids = host.insertLayers(layers, groupName);
+    if (!ids) {
+        return ids.error();
+    }
+    inserted.layers = std::move(*ids);
+    return inserted;
+}
+
+Result<Inserted> runProcedure(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
+                              Host& host, GCancellable* cancellable) {
+    PhaseTimer timings;
+    auto run = prepareRun(procedure, parameters, setup, host, &timings);
+    if (!run) {
+        return run.error();
+    }
+    auto answer = sendAndWait(*run, setup, cancellable, host);
+    timings.phase("request");
+    if (!answer) {
+        return answer.error();
+    }
+    auto layers = layersFromAnswers(*run, *answer, setup.nowUnix());
+    if (!layers) {
+        return layers.error();
+    }
+    timings.phase("decode");
+    auto inserted = insertResults(*run, *layers, host);
+    timings.phase("insert");
+    timings.total();
+    return inserted;
+}
+
+} // namespace imagegen

@@ -1,0 +1,92 @@
+#include "core/service.h"
+
+#include "core/secret_store.h"
+
+namespace imagegen {
+
+namespace {
+
+bool isAzure(ConnectionKind kind) {
+    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
+}
+
+Result<const Connection*> savedConnection(const std::string& name, const ConnectionStore& store) {
+    if (name.empty()) {
+        return store.defaultConnection();
+    }
+    const Connection* saved = store.find(name);
+    if (saved == nullptr) {
+        return makeError(ErrorKind::Configuration, "there is no saved connection named " + name);
+    }
+    return saved;
+}
+
+// The connection and credential, before the model is known.
+Status connect(Service& s, const std::string& connectionName, const ServiceSources& from) {
+    auto saved = savedConnection(connectionName, *from.connections);
+    if (!saved) {
+        return saved.error();
+    }
+    if (*saved != nullptr) {
+        s.connection = **saved;
+        auto credential = credentialFor(s.connection, from.env, *from.tokens, from.nowUnix);
+        if (!credential) {
+            return credential.error();
+        }
+        s.credential = *credential;
+        return Ok{};
+    }
+    auto fromEnv = connectionFromEnvironment(from.env);
+    if (!fromEnv) {
+        return fromEnv.error();
+    }
+    s.connection = fromEnv->connection;
+    s.credential = fromEnv->credential;
+    if (s.credential.method == AuthMethod::EntraId && s.credential.secret.empty()) {
+        auto token = from.tokens->token(from.nowUnix);
+        if (!token) {
+            return token.error();
+        }
+        s.credential.secret = *token;
+    }
+    return Ok{};
+}
+
+} // namespace
+
+Result<Service> resolveService(const std::string& connectionName, const std::string& model,
+                               const ServiceSources& from) {
+    Service s;
+    if (auto connected = connect(s, connectionName, from); !connected) {
+        return connected.error();
+    }
+    const bool azure = isAzure(s.connection.kind);
+    s.model = !model.empty() ? model : s.connection.defaultModel;
+    if (s.model.empty()) {
+        if (azure) {
+            return makeError(ErrorKind::Configuration, "no deployment was named: give the model "
+                                                       "parameter, or set AZURE_OPENAI_DEPLOYMENT");
+        }
+        s.model = "gpt-image-1";
+    }
+    const ModelCatalog& catalog = *from.catalog;
+    const std::string recorded = s.connection.recordedModel(s.model);
+    s.caps = recorded.empty() ? &catalog.familyOf(s.model) : catalog.find(recorded);
+    if (s.caps == nullptr) {
+        s.caps = &catalog.familyOf(recorded);
+    }
+    s.familyGuessed = azure && recorded.empty() && catalog.find(s.model) == nullptr;
+    return s;
+}
+
+Error withGuessNote(Error e, const Service& s) {
+    if (s.familyGuessed &&
+        (e.kind == ErrorKind::BadRequest || e.kind == ErrorKind::InvalidRequest)) {
+        e.message +=
+            " (The deployment " + s.model + " was taken to be " + s.caps->name +
+            " from its name; if it runs another model, record that model in the connection.)";
+    }
+    return e;
+}
+
+} // namespace imagegen

@@ -1,0 +1,38 @@
+// Which service a run talks to, with which credential and which model: the connection named in
+// the call, else the saved default, else the official SDKs' environment variables.
+#pragma once
+
+#include "core/connection.h"
+#include "core/error.h"
+#include "core/models.h"
+
+#include <cstdint>
+#include <string>
+
+namespace imagegen {
+
+struct Service {
+    Connection connection;
+    Credential credential;
+    std::string model;               // the model or deployment name sent
+    const ModelCaps* caps = nullptr; // points into the catalog it was resolved with
+    bool familyGuessed = false;      // an Azure deployment taken to be a model by its name
+};
+
+// Where a service may come from; the catalog must outlive the services resolved from it.
+struct ServiceSources {
+    const ModelCatalog* catalog = nullptr;
+    const ConnectionStore* connections = nullptr;
+    EnvLookup env;
+    EntraTokenSource* tokens = nullptr;
+    int64_t nowUnix = 0;
+};
+
+Result<Service> resolveService(const std::string& connectionName, const std::string& model,
+                               const ServiceSources& sources);
+
+// A refusal from a deployment whose model was guessed from its name says so, and how to record
+// the right one.
+Error withGuessNote(Error e, const Service& service);
+
+} // namespace imagegen

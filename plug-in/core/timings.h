@@ -1,0 +1,39 @@
+// With IMAGEGEN_TIMINGS=1, one line per phase of a run on stderr
+// ("imagegen-timing: <phase> <milliseconds>"), for the benchmark and for users who want to see
+// where the time goes.
+#pragma once
+
+#include <glib.h>
+
+#include <cstdio>
+
+namespace imagegen {
+
+class PhaseTimer {
+  public:
+    PhaseTimer()
+        : enabled_(g_strcmp0(g_getenv("IMAGEGEN_TIMINGS"), "1") == 0),
+          start_(g_get_monotonic_time()), last_(start_) {}
+
+    // Ends the phase that began at the last call (or at construction).
+    void phase(const char* name) {
+        const gint64 now = g_get_monotonic_time();
+        print(name, now - last_);
+        last_ = now;
+    }
+    void total() { print("total", g_get_monotonic_time() - start_); }
+
+  private:
+    void print(const char* name, gint64 microseconds) const {
+        if (enabled_) {
+            std::fprintf(stderr, "imagegen-timing: %s %.1f\n", name,
+                         static_cast<double>(microseconds) / 1000.0);
+        }
+    }
+
+    bool enabled_;
+    gint64 start_;
+    gint64 last_;
+};
+
+} // namespace imagegen
