@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #ifndef IMAGEGEN_DATADIR
 #define IMAGEGEN_DATADIR "/usr/local/share/imagegen"
@@ -244,112 +245,141 @@ static Status validateInputImages(const ModelCaps& caps, const ImageRequest& r) 
     return Ok{};
 }
 
-Status validateFields(const ModelCaps& caps, const ImageRequest& r) {
-    const std::string& model = caps.name;
+// The rules of validateFields, in the order they are checked: the first that fails is the one
+// reported.
+static Status checkPrompt(const ModelCaps& caps, const ImageRequest& r) {
     const glong length = g_utf8_strlen(r.prompt.c_str(), static_cast<gssize>(r.prompt.size()));
     if (length == 0) {
         return refuse("prompt", "the prompt is empty: describe what to draw");
     }
     if (length > caps.promptMax) {
         return refuse("prompt", "the prompt is " + std::to_string(length) + " characters long; " +
-                                    model + " takes at most " + std::to_string(caps.promptMax));
+                                    caps.name + " takes at most " + std::to_string(caps.promptMax));
     }
+    return Ok{};
+}
+
+static Status checkCount(const ModelCaps& caps, const ImageRequest& r) {
     if (r.n != -1 && (r.n < 1 || r.n > caps.maxN)) {
-        return refuse("n", "n " + std::to_string(r.n) + " is not offered by " + model +
+        return refuse("n", "n " + std::to_string(r.n) + " is not offered by " + caps.name +
                                ": use 1 to " + std::to_string(caps.maxN));
     }
-    if (!r.size.empty() && !caps.offersSize(r.size)) {
-        std::string message = "size " + r.size + " is not offered by " + model + ": use " +
-                              joinAlternatives(caps.sizes);
-        auto parsed = parseSize(r.size);
-        if (caps.freeSizes) {
-            message += parsed ? ", or any WxH where " + freeSizeProblem(*caps.freeSizes, *parsed)
-                              : ", or a size written as WIDTHxHEIGHT";
+    return Ok{};
+}
+
+static Status checkSize(const ModelCaps& caps, const ImageRequest& r) {
+    if (r.size.empty() || caps.offersSize(r.size)) {
+        return Ok{};
+    }
+    std::string message = "size " + r.size + " is not offered by " + caps.name + ": use " +
+                          joinAlternatives(caps.sizes);
+    auto parsed = parseSize(r.size);
+    if (caps.freeSizes) {
+        message += parsed ? ", or any WxH where " + freeSizeProblem(*caps.freeSizes, *parsed)
+                          : ", or a size written as WIDTHxHEIGHT";
+    }
+    return refuse("size", message);
+}
+
+// The values a field takes when the model takes it at all.
+static std::vector<std::string> offered(bool takes, std::vector<std::string> values) {
+    return takes ? std::move(values) : std::vector<std::string>{};
+}
+
+static Status checkLook(const ModelCaps& caps, const ImageRequest& r) {
+    for (const auto& [field, value, allowed] :
+         {std::tuple{"quality", &r.quality, caps.qualities},
+          std::tuple{"style", &r.style, offered(caps.style, {"vivid", "natural"})},
+          std::tuple{"background", &r.background,
+                     offered(caps.background, {"transparent", "opaque", "auto"})},
+          std::tuple{"output_format", &r.outputFormat, caps.outputFormats}}) {
+        if (auto s = checkChoice(field, *value, allowed, caps.name); !s) {
+            return s;
         }
-        return refuse("size", message);
     }
-    if (auto s = checkChoice("quality", r.quality, caps.qualities, model); !s) {
-        return s;
-    }
-    if (auto s = checkChoice("style", r.style,
-                             caps.style ? std::vector<std::string>{"vivid", "natural"}
-                                        : std::vector<std::string>{},
-                             model);
-        !s) {
-        return s;
-    }
-    if (auto s =
-            checkChoice("background", r.background,
-                        caps.background ? std::vector<std::string>{"transparent", "opaque", "auto"}
-                                        : std::vector<std::string>{},
-                        model);
-        !s) {
-        return s;
-    }
-    if (auto s = checkChoice("output_format", r.outputFormat, caps.outputFormats, model); !s) {
-        return s;
-    }
+    return Ok{};
+}
+
+static Status checkCompression(const ModelCaps& caps, const ImageRequest& r) {
     const std::string format = r.outputFormat.empty() ? "png" : r.outputFormat;
     if (r.background == "transparent" && format == "jpeg") {
         return refuse("background",
                       "a transparent background needs output_format png or webp, not jpeg");
     }
-    if (r.outputCompression != -1) {
-        if (r.outputCompression < 0 || r.outputCompression > 100) {
-            return refuse("output_compression", "output_compression " +
-                                                    std::to_string(r.outputCompression) +
-                                                    " is out of range: use 0 to 100");
-        }
-        if (caps.outputFormats.empty() || (format != "jpeg" && format != "webp")) {
-            return refuse("output_compression",
-                          "output_compression applies only to output_format jpeg or webp");
-        }
+    if (r.outputCompression == -1) {
+        return Ok{};
     }
-    if (auto s = checkChoice("moderation", r.moderation,
-                             caps.moderation ? std::vector<std::string>{"low", "auto"}
-                                             : std::vector<std::string>{},
-                             model);
+    if (r.outputCompression < 0 || r.outputCompression > 100) {
+        return refuse("output_compression", "output_compression " +
+                                                std::to_string(r.outputCompression) +
+                                                " is out of range: use 0 to 100");
+    }
+    if (caps.outputFormats.empty() || (format != "jpeg" && format != "webp")) {
+        return refuse("output_compression",
+                      "output_compression applies only to output_format jpeg or webp");
+    }
+    return Ok{};
+}
+
+static Status checkService(const ModelCaps& caps, const ImageRequest& r) {
+    if (auto s = checkChoice("moderation", r.moderation, offered(caps.moderation, {"low", "auto"}),
+                             caps.name);
         !s) {
         return s;
     }
-    if (auto s = checkChoice("response_format", r.responseFormat, caps.responseFormats, model);
+    if (auto s = checkChoice("response_format", r.responseFormat, caps.responseFormats, caps.name);
         !s) {
         return s;
     }
-    if (!r.inputFidelity.empty()) {
-        if (r.operation != Operation::Edit) {
-            return refuse("input_fidelity", "input_fidelity applies only to edits");
-        }
-        if (auto s = checkChoice("input_fidelity", r.inputFidelity,
-                                 caps.inputFidelity ? std::vector<std::string>{"high", "low"}
-                                                    : std::vector<std::string>{},
-                                 model);
-            !s) {
-            return s;
-        }
+    if (r.inputFidelity.empty()) {
+        return Ok{};
     }
+    if (r.operation != Operation::Edit) {
+        return refuse("input_fidelity", "input_fidelity applies only to edits");
+    }
+    return checkChoice("input_fidelity", r.inputFidelity,
+                       offered(caps.inputFidelity, {"high", "low"}), caps.name);
+}
+
+static Status checkStreaming(const ModelCaps& caps, const ImageRequest& r) {
     if (r.stream && !caps.streaming) {
-        return refuse("stream", model + " does not stream its images");
+        return refuse("stream", caps.name + " does not stream its images");
     }
-    if (r.partialImages != -1) {
-        if (!r.stream) {
-            return refuse("partial_images", "partial_images needs stream");
-        }
-        if (r.partialImages < 0 || r.partialImages > 3) {
-            return refuse("partial_images", "partial_images " + std::to_string(r.partialImages) +
-                                                " is out of range: use 0 to 3");
-        }
+    if (r.partialImages == -1) {
+        return Ok{};
     }
-    if (r.operation == Operation::Edit) {
-        if (!caps.edits) {
-            return refuse("model", caps.name +
-                                       " does not edit images: choose a GPT image model such as "
-                                       "gpt-image-1 for edits");
-        }
-        if (!r.style.empty() || !r.moderation.empty()) {
-            return refuse(r.style.empty() ? "moderation" : "style",
-                          std::string(r.style.empty() ? "moderation" : "style") +
-                              " applies only to generations, not to edits");
+    if (!r.stream) {
+        return refuse("partial_images", "partial_images needs stream");
+    }
+    if (r.partialImages < 0 || r.partialImages > 3) {
+        return refuse("partial_images", "partial_images " + std::to_string(r.partialImages) +
+                                            " is out of range: use 0 to 3");
+    }
+    return Ok{};
+}
+
+static Status checkEdit(const ModelCaps& caps, const ImageRequest& r) {
+    if (r.operation != Operation::Edit) {
+        return Ok{};
+    }
+    if (!caps.edits) {
+        return refuse("model", caps.name +
+                                   " does not edit images: choose a GPT image model such as "
+                                   "gpt-image-1 for edits");
+    }
+    if (!r.style.empty() || !r.moderation.empty()) {
+        const char* field = r.style.empty() ? "moderation" : "style";
+        return refuse(field, std::string(field) + " applies only to generations, not to edits");
+    }
+    return Ok{};
+}
+
+Status validateFields(const ModelCaps& caps, const ImageRequest& r) {
+    using Rule = Status (*)(const ModelCaps&, const ImageRequest&);
+    for (Rule rule : {checkPrompt, checkCount, checkSize, checkLook, checkCompression, checkService,
+                      checkStreaming, checkEdit}) {
+        if (auto s = rule(caps, r); !s) {
+            return s;
         }
     }
     return Ok{};

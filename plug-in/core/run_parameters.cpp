@@ -3,9 +3,99 @@
 #include "core/glib_ptr.h"
 #include "core/json_util.h"
 
-#include <set>
+#include <optional>
+#include <utility>
+#include <variant>
 
 namespace imagegen {
+
+namespace {
+
+// The options a caller may give, in the order the error for an unknown one lists them.
+using OptionField = std::variant<std::string Options::*, int Options::*, bool Options::*,
+                                 std::vector<int> Options::*>;
+const std::pair<const char*, OptionField> kOptionFields[] = {
+    {"background", &Options::background},
+    {"output_format", &Options::outputFormat},
+    {"output_compression", &Options::outputCompression},
+    {"moderation", &Options::moderation},
+    {"user", &Options::user},
+    {"input_fidelity", &Options::inputFidelity},
+    {"stream", &Options::stream},
+    {"partial_images", &Options::partialImages},
+    {"references", &Options::references},
+};
+
+Error refuseOption(const std::string& key, const std::string& what) {
+    Error e = makeError(ErrorKind::InvalidRequest, "options: " + key + " " + what);
+    e.param = key;
+    return e;
+}
+
+std::optional<std::vector<int>> layerIds(JsonObject* root, const char* key) {
+    JsonArray* list = json::array(root, key);
+    if (list == nullptr) {
+        return std::nullopt;
+    }
+    std::vector<int> ids;
+    for (guint i = 0; i < json_array_get_length(list); ++i) {
+        JsonNode* n = json_array_get_element(list, i);
+        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64) {
+            return std::nullopt;
+        }
+        ids.push_back(static_cast<int>(json_node_get_int(n)));
+    }
+    return ids;
+}
+
+// Reads one known option into `o`; an error says what its value must be.
+Status readOption(JsonObject* root, const char* key, const OptionField& field, Options& o) {
+    if (const auto* text = std::get_if<std::string Options::*>(&field)) {
+        auto v = json::string(root, key);
+        if (!v) {
+            return refuseOption(key, "must be a string");
+        }
+        o.** text = *v;
+    } else if (const auto* whole = std::get_if<int Options::*>(&field)) {
+        auto v = json::integer(root, key);
+        if (!v) {
+            return refuseOption(key, "must be a whole number");
+        }
+        o.** whole = static_cast<int>(*v);
+    } else if (const auto* flag = std::get_if<bool Options::*>(&field)) {
+        auto v = json::boolean(root, key);
+        if (!v) {
+            return refuseOption(key, "must be true or false");
+        }
+        o.** flag = *v;
+    } else {
+        auto ids = layerIds(root, key);
+        if (!ids) {
+            return refuseOption(key, "must be a list of layer IDs");
+        }
+        o.*std::get<std::vector<int> Options::*>(field) = std::move(*ids);
+    }
+    return Ok{};
+}
+
+const OptionField* findOption(const std::string& key) {
+    for (const auto& [name, field] : kOptionFields) {
+        if (key == name) {
+            return &field;
+        }
+    }
+    return nullptr;
+}
+
+std::string knownOptions() {
+    std::string names;
+    for (const auto& [name, field] : kOptionFields) {
+        names += std::string(names.empty() ? "" : ", ") + name;
+    }
+    return names;
+}
+
+} // namespace
 
 Result<Options> parseOptions(const std::string& text) {
     Options o;
@@ -13,74 +103,24 @@ Result<Options> parseOptions(const std::string& text) {
         return o;
     }
     auto document = json::parseObject(text);
-    JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
         Error e = makeError(ErrorKind::InvalidRequest,
                             "options must be a JSON object, e.g. {\"background\":\"opaque\"}");
         e.param = "options";
         return e;
     }
-    auto refuse = [](const std::string& key, const std::string& what) {
-        Error e = makeError(ErrorKind::InvalidRequest, "options: " + key + " " + what);
-        e.param = key;
-        return e;
-    };
-    static const std::set<std::string> strings = {"background", "output_format", "moderation",
-                                                  "user", "input_fidelity"};
-    GList* members = json_object_get_members(root);
-    std::optional<Error> problem;
-    for (GList* m = members; m != nullptr && !problem; m = m->next) {
+    JsonObject* root = document->root();
+    const GListPtr members(json_object_get_members(root));
+    for (GList* m = members.get(); m != nullptr; m = m->next) {
         const std::string key = static_cast<const char*>(m->data);
-        if (strings.count(key) != 0) {
-            auto v = json::string(root, key.c_str());
-            if (!v) {
-                problem = refuse(key, "must be a string");
-                continue;
-            }
-            (key == "background"      ? o.background
-             : key == "output_format" ? o.outputFormat
-             : key == "moderation"    ? o.moderation
-             : key == "user"          ? o.user
-                                      : o.inputFidelity) = *v;
-        } else if (key == "output_compression" || key == "partial_images") {
-            auto v = json::integer(root, key.c_str());
-            if (!v) {
-                problem = refuse(key, "must be a whole number");
-                continue;
-            }
-            (key == "output_compression" ? o.outputCompression : o.partialImages) =
-                static_cast<int>(*v);
-        } else if (key == "stream") {
-            auto v = json::boolean(root, "stream");
-            if (!v) {
-                problem = refuse(key, "must be true or false");
-                continue;
-            }
-            o.stream = *v;
-        } else if (key == "references") {
-            JsonArray* list = json::array(root, "references");
-            if (list == nullptr) {
-                problem = refuse(key, "must be a list of layer IDs");
-                continue;
-            }
-            for (guint i = 0; i < json_array_get_length(list); ++i) {
-                JsonNode* n = json_array_get_element(list, i);
-                if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64) {
-                    problem = refuse(key, "must be a list of layer IDs");
-                    break;
-                }
-                o.references.push_back(static_cast<int>(json_node_get_int(n)));
-            }
-        } else {
-            problem = refuse(
-                key, "is not an option this plug-in knows (known: background, output_format, "
-                     "output_compression, moderation, user, input_fidelity, stream, "
-                     "partial_images, references)");
+        const OptionField* field = findOption(key);
+        if (field == nullptr) {
+            return refuseOption(
+                key, "is not an option this plug-in knows (known: " + knownOptions() + ")");
         }
-    }
-    g_list_free(members);
-    if (problem) {
-        return *problem;
+        if (auto read = readOption(root, key.c_str(), *field, o); !read) {
+            return read.error();
+        }
     }
     return o;
 }
