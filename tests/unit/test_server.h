@@ -3,9 +3,11 @@
 #pragma once
 
 #include "core/glib_ptr.h"
+#include "test_util.h"
 
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
@@ -19,29 +21,40 @@ struct ReceivedRequest {
     std::string query;
     std::map<std::string, std::string> headers; // lower-case names
     std::string body;
+
+    // A header by its lower-case name, "<absent>" if it was not sent.
+    [[nodiscard]] std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? "<absent>" : it->second;
+    }
 };
 
 class TestServer {
   public:
     using Handler = std::function<void(SoupServerMessage*, const ReceivedRequest&)>;
 
+    // A server that cannot listen fails the test; its url() then leads nowhere.
     TestServer() : server_(adoptRef(soup_server_new(nullptr, nullptr))) {
         GErrorPtr error;
         if (!soup_server_listen_local(server_.get(), 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
                                       outPtr(error))) {
-            g_error("cannot listen: %s", error->message);
+            fail(IMAGEGEN_TEST_HERE,
+                 std::string("the test server cannot listen: ") + error->message);
+            return;
         }
         GSList* uris = soup_server_get_uris(server_.get());
-        port_ = g_uri_get_port(static_cast<GUri*>(uris->data));
+        if (uris != nullptr) {
+            port_ = g_uri_get_port(static_cast<GUri*>(uris->data));
+        }
         g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
         soup_server_add_handler(server_.get(), nullptr, onRequest, this, nullptr);
     }
     ~TestServer() {
-        for (auto* msg : paused_) {
-            soup_server_message_set_status(msg, 500, nullptr);
-            soup_server_message_unpause(msg);
-            g_object_unref(msg);
+        for (const auto& msg : paused_) {
+            soup_server_message_set_status(msg.get(), 500, nullptr);
+            soup_server_message_unpause(msg.get());
         }
+        paused_.clear();
         soup_server_disconnect(server_.get());
     }
     TestServer(const TestServer&) = delete;
@@ -63,7 +76,7 @@ class TestServer {
     // Holds a message open with no answer (until the server goes away).
     void hold(SoupServerMessage* msg) {
         soup_server_message_pause(msg);
-        paused_.push_back(static_cast<SoupServerMessage*>(g_object_ref(msg)));
+        paused_.push_back(addRef(msg));
     }
     // Answers a held message now.
     void release(SoupServerMessage* msg, int status, const std::string& contentType,
@@ -72,8 +85,8 @@ class TestServer {
         soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(),
                                          body.size());
         soup_server_message_unpause(msg);
-        std::erase(paused_, msg);
-        g_object_unref(msg);
+        std::erase_if(paused_,
+                      [msg](const GRef<SoupServerMessage>& held) { return held.get() == msg; });
     }
 
     static void respond(SoupServerMessage* msg, int status, const std::string& contentType,
@@ -93,7 +106,7 @@ class TestServer {
     int port_ = 0;
     std::vector<Handler> handlers_;
     std::vector<ReceivedRequest> received_;
-    std::vector<SoupServerMessage*> paused_;
+    std::vector<GRef<SoupServerMessage>> paused_;
 
     static void onRequest(SoupServer* /*server*/, SoupServerMessage* msg, const char* path,
                           GHashTable* /*query*/, gpointer data) {
