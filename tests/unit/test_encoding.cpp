@@ -6,12 +6,15 @@
 
 #include <libsoup/soup.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 using namespace imagegen;
 using namespace imagegen::test;
 
 struct Endpoint {
+    const char* name; // in the tests' paths
     ConnectionKind kind;
     const char* endpoint;
     const char* apiVersion;
@@ -23,7 +26,8 @@ struct Endpoint {
 };
 
 static const Endpoint kEndpoints[] = {
-    {ConnectionKind::Azure,
+    {"azure",
+     ConnectionKind::Azure,
      "https://res.openai.azure.com",
      "2025-04-01-preview",
      {AuthMethod::ApiKeyHeader, "azkey"},
@@ -33,7 +37,8 @@ static const Endpoint kEndpoints[] = {
      "edits?api-version=2025-04-01-preview",
      "api-key",
      "azkey"},
-    {ConnectionKind::AzureV1,
+    {"azure-v1",
+     ConnectionKind::AzureV1,
      "https://res.openai.azure.com",
      "",
      {AuthMethod::EntraId, "aadtoken"},
@@ -41,7 +46,8 @@ static const Endpoint kEndpoints[] = {
      "https://res.openai.azure.com/openai/v1/images/edits",
      "Authorization",
      "Bearer aadtoken"},
-    {ConnectionKind::OpenAI,
+    {"openai",
+     ConnectionKind::OpenAI,
      "",
      "",
      {AuthMethod::BearerKey, "sk-test"},
@@ -49,7 +55,8 @@ static const Endpoint kEndpoints[] = {
      "https://api.openai.com/v1/images/edits",
      "Authorization",
      "Bearer sk-test"},
-    {ConnectionKind::Compatible,
+    {"compatible",
+     ConnectionKind::Compatible,
      "http://127.0.0.1:8000/v1",
      "",
      {AuthMethod::BearerKey, "local"},
@@ -125,31 +132,35 @@ static std::string headerValue(const HttpRequest& r, const char* name) {
     return "<absent>";
 }
 
-static void testGenerationsEveryModelEveryEndpoint() {
-    for (const auto& endpoint : kEndpoints) {
-        for (const auto& m : kGenerations) {
-            ImageRequest r;
-            r.model = "dep";
-            r.prompt = "a \"red\" fox";
-            m.fill(r);
-            assertOk(validateRequest(model(m.model), r));
-            auto http = buildImagesRequest(connectionFor(endpoint), endpoint.credential, r);
-            assertOk(http);
-            assertEq(http->method, "POST");
-            assertEq(http->url, endpoint.generationsUrl);
-            assertEq(http->contentType, "application/json");
-            assertEq(headerValue(*http, endpoint.authName), endpoint.authValue);
-            assertEq(headerValue(*http, "Accept"),
-                     r.stream ? "text/event-stream" : "application/json");
-            const std::string expected =
-                (endpoint.kind == ConnectionKind::Azure ? std::string("{")
-                                                        : std::string(R"({"model":"dep",)")) +
-                m.json;
-            assertEq(http->body, expected);
-            // Only one credential header, never both.
-            g_assert_cmpuint(http->headers.size(), ==, 2);
-        }
+struct GenerationCase {
+    const Endpoint* endpoint;
+    const ModelCase* model;
+};
+
+static void testGenerations(gconstpointer data) {
+    const Endpoint& endpoint = *static_cast<const GenerationCase*>(data)->endpoint;
+    const ModelCase& m = *static_cast<const GenerationCase*>(data)->model;
+    ImageRequest r;
+    r.model = "dep";
+    r.prompt = "a \"red\" fox";
+    m.fill(r);
+    assertOk(validateRequest(model(m.model), r));
+    auto http = buildImagesRequest(connectionFor(endpoint), endpoint.credential, r);
+    if (!assertOk(http)) {
+        return;
     }
+    assertEq(http->method, "POST");
+    assertEq(http->url, endpoint.generationsUrl);
+    assertEq(http->contentType, "application/json");
+    assertEq(headerValue(*http, endpoint.authName), endpoint.authValue);
+    assertEq(headerValue(*http, "Accept"), r.stream ? "text/event-stream" : "application/json");
+    const std::string expected =
+        (endpoint.kind == ConnectionKind::Azure ? std::string("{")
+                                                : std::string(R"({"model":"dep",)")) +
+        m.json;
+    assertEq(http->body, expected);
+    // Only one credential header, never both.
+    g_assert_cmpuint(http->headers.size(), ==, 2);
 }
 
 struct Part {
@@ -159,36 +170,49 @@ struct Part {
     std::string body;
 };
 
-// Reads a multipart body back with libsoup's parser, the way a server would.
+using SoupMessageHeadersPtr =
+    std::unique_ptr<SoupMessageHeaders, GFreeWith<soup_message_headers_unref>>;
+using SoupMultipartPtr = std::unique_ptr<SoupMultipart, GFreeWith<soup_multipart_free>>;
+using GHashTablePtr = std::unique_ptr<GHashTable, GFreeWith<g_hash_table_destroy>>;
+
+// Reads a multipart body back with libsoup's parser, the way a server would. A body it cannot
+// read fails the test and gives the parts read so far.
 static std::vector<Part> parseMultipart(const HttpRequest& http) {
-    SoupMessageHeaders* headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_MULTIPART);
-    soup_message_headers_replace(headers, "Content-Type", http.contentType.c_str());
+    SoupMessageHeadersPtr headers(soup_message_headers_new(SOUP_MESSAGE_HEADERS_MULTIPART));
+    soup_message_headers_replace(headers.get(), "Content-Type", http.contentType.c_str());
     GBytesPtr body(g_bytes_new(http.body.data(), http.body.size()));
-    SoupMultipart* multipart = soup_multipart_new_from_message(headers, body.get());
-    g_assert_nonnull(multipart);
+    SoupMultipartPtr multipart(soup_multipart_new_from_message(headers.get(), body.get()));
     std::vector<Part> parts;
-    for (int i = 0; i < soup_multipart_get_length(multipart); ++i) {
-        SoupMessageHeaders* ph = nullptr;
+    g_assert_nonnull(multipart);
+    if (!multipart) {
+        return parts;
+    }
+    for (int i = 0; i < soup_multipart_get_length(multipart.get()); ++i) {
+        SoupMessageHeaders* ph = nullptr; // owned by the multipart
         GBytes* pb = nullptr;
-        g_assert_true(soup_multipart_get_part(multipart, i, &ph, &pb));
-        char* disposition = nullptr;
-        GHashTable* params = nullptr;
-        g_assert_true(soup_message_headers_get_content_disposition(ph, &disposition, &params));
+        const bool got = soup_multipart_get_part(multipart.get(), i, &ph, &pb) != FALSE;
+        g_assert_true(got);
+        GCharPtr disposition;
+        GHashTablePtr params;
+        const bool hasDisposition = got && soup_message_headers_get_content_disposition(
+                                               ph, outPtr(disposition), outPtr(params)) != FALSE;
+        g_assert_true(hasDisposition);
+        if (!hasDisposition) {
+            return parts;
+        }
         Part p;
-        p.name = static_cast<const char*>(g_hash_table_lookup(params, "name"));
-        const char* filename = static_cast<const char*>(g_hash_table_lookup(params, "filename"));
+        const auto* name = static_cast<const char*>(g_hash_table_lookup(params.get(), "name"));
+        p.name = name != nullptr ? name : "";
+        const auto* filename =
+            static_cast<const char*>(g_hash_table_lookup(params.get(), "filename"));
         p.filename = filename != nullptr ? filename : "";
         const char* type = soup_message_headers_get_content_type(ph, nullptr);
         p.contentType = type != nullptr ? type : "";
         gsize size = 0;
         const auto* data = static_cast<const char*>(g_bytes_get_data(pb, &size));
-        p.body.assign(data, size);
-        g_free(disposition);
-        g_hash_table_destroy(params);
+        p.body.assign(data != nullptr ? data : "", size);
         parts.push_back(std::move(p));
     }
-    soup_multipart_free(multipart);
-    soup_message_headers_unref(headers);
     return parts;
 }
 
@@ -201,64 +225,81 @@ static InputImage fakePng(const char* content, const char* filename) {
     return image;
 }
 
-static void assertPart(const Part& p, const char* name, const char* filename, const char* type,
-                       const std::string& body) {
-    assertEq(p.name, name);
-    assertEq(p.filename, filename);
-    assertEq(p.contentType, type);
-    assertEq(p.body, body);
+// Part `i` of `parts`, checked field by field; failures name the caller's line.
+static void assertPart(const std::vector<Part>& parts, size_t i, const char* name,
+                       const char* filename, const char* type, const std::string& body,
+                       const char* file = __builtin_FILE(), int line = __builtin_LINE(),
+                       const char* func = __builtin_FUNCTION()) {
+    if (i >= parts.size()) {
+        fail(file, line, func,
+             "no part " + std::to_string(i) + " (\"" + name + "\"): the body has " +
+                 std::to_string(parts.size()) + " parts");
+        return;
+    }
+    const Part& p = parts[i];
+    const std::string which = "part " + std::to_string(i);
+    assertEqual(p.name, name, (which + " name").c_str(), file, line, func);
+    assertEqual(p.filename, filename, (which + " filename").c_str(), file, line, func);
+    assertEqual(p.contentType, type, (which + " content type").c_str(), file, line, func);
+    assertEqual(p.body, body, (which + " body").c_str(), file, line, func);
 }
 
-static void testEditsEveryEditingModelEveryEndpoint() {
-    for (const auto& endpoint : kEndpoints) {
-        for (const char* modelName :
-             {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "dall-e-2"}) {
-            ImageRequest r;
-            r.operation = Operation::Edit;
-            r.model = "dep";
-            r.prompt = "replace the sky";
-            r.n = 2;
-            r.size = "1024x1024";
-            r.images = {fakePng("first", "image.png")};
-            r.mask = fakePng("mask", "mask.png");
-            const bool gpt = model(modelName).isGptImage();
-            if (gpt) {
-                r.quality = "medium";
-                r.stream = true;
-                r.partialImages = 1;
-            } else {
-                r.images[0].width = r.mask->width = 512;
-                r.images[0].height = r.mask->height = 512;
-                r.size = "512x512";
-                r.responseFormat = "b64_json";
-            }
-            assertOk(validateRequest(model(modelName), r));
-            auto http =
-                buildImagesRequest(connectionFor(endpoint), endpoint.credential, r, "BOUNDARY42");
-            assertOk(http);
-            assertEq(http->url, endpoint.editsUrl);
-            assertEq(http->contentType, "multipart/form-data; boundary=BOUNDARY42");
-            assertEq(headerValue(*http, endpoint.authName), endpoint.authValue);
-            auto parts = parseMultipart(*http);
-            size_t i = 0;
-            if (endpoint.kind != ConnectionKind::Azure) {
-                assertPart(parts[i++], "model", "", "", "dep");
-            }
-            assertPart(parts[i++], "prompt", "", "", "replace the sky");
-            assertPart(parts[i++], "n", "", "", "2");
-            assertPart(parts[i++], "size", "", "", gpt ? "1024x1024" : "512x512");
-            if (gpt) {
-                assertPart(parts[i++], "quality", "", "", "medium");
-                assertPart(parts[i++], "stream", "", "", "true");
-                assertPart(parts[i++], "partial_images", "", "", "1");
-            } else {
-                assertPart(parts[i++], "response_format", "", "", "b64_json");
-            }
-            assertPart(parts[i++], "image", "image.png", "image/png", r.images[0].bytes);
-            assertPart(parts[i++], "mask", "mask.png", "image/png", r.mask->bytes);
-            g_assert_cmpuint(parts.size(), ==, i);
-        }
+static const char* const kEditingModels[] = {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5",
+                                             "gpt-image-2", "dall-e-2"};
+
+struct EditCase {
+    const Endpoint* endpoint;
+    const char* model;
+};
+
+static void testEdits(gconstpointer data) {
+    const Endpoint& endpoint = *static_cast<const EditCase*>(data)->endpoint;
+    const char* modelName = static_cast<const EditCase*>(data)->model;
+    ImageRequest r;
+    r.operation = Operation::Edit;
+    r.model = "dep";
+    r.prompt = "replace the sky";
+    r.n = 2;
+    r.size = "1024x1024";
+    r.images = {fakePng("first", "image.png")};
+    r.mask = fakePng("mask", "mask.png");
+    const bool gpt = model(modelName).isGptImage();
+    if (gpt) {
+        r.quality = "medium";
+        r.stream = true;
+        r.partialImages = 1;
+    } else {
+        r.images[0].width = r.mask->width = 512;
+        r.images[0].height = r.mask->height = 512;
+        r.size = "512x512";
+        r.responseFormat = "b64_json";
     }
+    assertOk(validateRequest(model(modelName), r));
+    auto http = buildImagesRequest(connectionFor(endpoint), endpoint.credential, r, "BOUNDARY42");
+    if (!assertOk(http)) {
+        return;
+    }
+    assertEq(http->url, endpoint.editsUrl);
+    assertEq(http->contentType, "multipart/form-data; boundary=BOUNDARY42");
+    assertEq(headerValue(*http, endpoint.authName), endpoint.authValue);
+    auto parts = parseMultipart(*http);
+    size_t i = 0;
+    if (endpoint.kind != ConnectionKind::Azure) {
+        assertPart(parts, i++, "model", "", "", "dep");
+    }
+    assertPart(parts, i++, "prompt", "", "", "replace the sky");
+    assertPart(parts, i++, "n", "", "", "2");
+    assertPart(parts, i++, "size", "", "", gpt ? "1024x1024" : "512x512");
+    if (gpt) {
+        assertPart(parts, i++, "quality", "", "", "medium");
+        assertPart(parts, i++, "stream", "", "", "true");
+        assertPart(parts, i++, "partial_images", "", "", "1");
+    } else {
+        assertPart(parts, i++, "response_format", "", "", "b64_json");
+    }
+    assertPart(parts, i++, "image", "image.png", "image/png", r.images[0].bytes);
+    assertPart(parts, i++, "mask", "mask.png", "image/png", r.mask->bytes);
+    g_assert_cmpuint(parts.size(), ==, i);
 }
 
 static void testSeveralImagesGoAsImageArray() {
@@ -274,16 +315,18 @@ static void testSeveralImagesGoAsImageArray() {
     Connection c;
     c.kind = ConnectionKind::OpenAI;
     auto http = buildImagesRequest(c, {AuthMethod::BearerKey, "k"}, r, "B");
-    assertOk(http);
+    if (!assertOk(http)) {
+        return;
+    }
     auto parts = parseMultipart(*http);
     g_assert_cmpuint(parts.size(), ==, 7);
-    assertPart(parts[0], "model", "", "", "gpt-image-1");
-    assertPart(parts[1], "prompt", "", "", "p");
-    assertPart(parts[2], "background", "", "", "opaque");
-    assertPart(parts[3], "input_fidelity", "", "", "high");
-    assertPart(parts[4], "image[]", "a.png", "image/png", r.images[0].bytes);
-    assertPart(parts[5], "image[]", "b.jpg", "image/jpeg", r.images[1].bytes);
-    assertPart(parts[6], "image[]", "c.webp", "image/webp", r.images[2].bytes);
+    assertPart(parts, 0, "model", "", "", "gpt-image-1");
+    assertPart(parts, 1, "prompt", "", "", "p");
+    assertPart(parts, 2, "background", "", "", "opaque");
+    assertPart(parts, 3, "input_fidelity", "", "", "high");
+    assertPart(parts, 4, "image[]", "a.png", "image/png", r.images[0].bytes);
+    assertPart(parts, 5, "image[]", "b.jpg", "image/jpeg", r.images[1].bytes);
+    assertPart(parts, 6, "image[]", "c.webp", "image/webp", r.images[2].bytes);
 }
 
 static void testMultipartBytesExactly() {
@@ -337,11 +380,29 @@ static void testNoKeyNoRequest() {
 }
 
 int main(int argc, char** argv) {
-    g_test_init(&argc, &argv, nullptr);
-    g_test_add_func("/encoding/generations/every-model-every-endpoint",
-                    testGenerationsEveryModelEveryEndpoint);
-    g_test_add_func("/encoding/edits/every-model-every-endpoint",
-                    testEditsEveryEditingModelEveryEndpoint);
+    init(&argc, &argv);
+    // Every model on every kind of endpoint, each its own test: the cases live until the run ends.
+    std::vector<GenerationCase> generations;
+    std::vector<EditCase> edits;
+    for (const auto& endpoint : kEndpoints) {
+        for (const auto& m : kGenerations) {
+            generations.push_back({&endpoint, &m});
+        }
+        for (const char* m : kEditingModels) {
+            edits.push_back({&endpoint, m});
+        }
+    }
+    for (const auto& c : generations) {
+        g_test_add_data_func(
+            (std::string("/encoding/generations/") + c.endpoint->name + "/" + c.model->model)
+                .c_str(),
+            &c, testGenerations);
+    }
+    for (const auto& c : edits) {
+        g_test_add_data_func(
+            (std::string("/encoding/edits/") + c.endpoint->name + "/" + c.model).c_str(), &c,
+            testEdits);
+    }
     g_test_add_func("/encoding/edits/several-images-as-image-array",
                     testSeveralImagesGoAsImageArray);
     g_test_add_func("/encoding/edits/multipart-bytes-exactly", testMultipartBytesExactly);
