@@ -2,6 +2,8 @@
 #include "core/models.h"
 #include "test_util.h"
 
+#include <string>
+
 using namespace imagegen;
 using namespace imagegen::test;
 
@@ -12,11 +14,15 @@ static ImageRequest generation(const char* modelName, const char* prompt = "a re
     return r;
 }
 
+static const char* const kModelNames[] = {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5",
+                                          "gpt-image-2", "dall-e-3",         "dall-e-2"};
+
+static void testCatalogHasModel(gconstpointer data) {
+    const auto* name = static_cast<const char*>(data);
+    g_assert_nonnull(catalog().find(name));
+}
+
 static void testCatalogLoadsEveryModel() {
-    for (const char* name : {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2",
-                             "dall-e-3", "dall-e-2"}) {
-        g_assert_nonnull(catalog().find(name));
-    }
     g_assert_cmpint(model("dall-e-3").promptMax, ==, 4000);
     g_assert_cmpint(model("dall-e-2").promptMax, ==, 1000);
     g_assert_cmpint(model("gpt-image-1").promptMax, ==, 32000);
@@ -107,83 +113,92 @@ static void testPromptLimits() {
     assertFails(validateRequest(model("gpt-image-1"), r), ErrorKind::InvalidRequest);
 }
 
-static void testFieldRules() {
-    struct Case {
-        const char* model;
-        void (*set)(ImageRequest&);
-        const char* param; // nullptr: accepted
-    };
-    const Case cases[] = {
-        {"gpt-image-1", [](ImageRequest& r) { r.n = 10; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.n = 11; }, "n"},
-        {"gpt-image-1", [](ImageRequest& r) { r.n = 0; }, "n"},
-        {"dall-e-3", [](ImageRequest& r) { r.n = 3; }, nullptr}, // a plan, not an error
-        {"gpt-image-1", [](ImageRequest& r) { r.quality = "high"; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.quality = "hd"; }, "quality"},
-        {"dall-e-3", [](ImageRequest& r) { r.quality = "hd"; }, nullptr},
-        {"dall-e-3", [](ImageRequest& r) { r.quality = "high"; }, "quality"},
-        {"dall-e-3", [](ImageRequest& r) { r.style = "natural"; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.style = "natural"; }, "style"},
-        {"dall-e-3", [](ImageRequest& r) { r.style = "cartoon"; }, "style"},
-        {"gpt-image-1", [](ImageRequest& r) { r.responseFormat = "url"; }, "response_format"},
-        {"dall-e-3", [](ImageRequest& r) { r.responseFormat = "url"; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.background = "transparent"; }, nullptr},
-        {"gpt-image-1",
-         [](ImageRequest& r) {
-             r.background = "transparent";
-             r.outputFormat = "jpeg";
-         },
-         "background"},
-        {"gpt-image-1",
-         [](ImageRequest& r) {
-             r.background = "transparent";
-             r.outputFormat = "webp";
-         },
-         nullptr},
-        {"dall-e-3", [](ImageRequest& r) { r.background = "opaque"; }, "background"},
-        {"gpt-image-1",
-         [](ImageRequest& r) {
-             r.outputFormat = "jpeg";
-             r.outputCompression = 80;
-         },
-         nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.outputCompression = 80; }, "output_compression"},
-        {"gpt-image-1",
-         [](ImageRequest& r) {
-             r.outputFormat = "jpeg";
-             r.outputCompression = 101;
-         },
-         "output_compression"},
-        {"gpt-image-1", [](ImageRequest& r) { r.outputFormat = "gif"; }, "output_format"},
-        {"gpt-image-1", [](ImageRequest& r) { r.moderation = "low"; }, nullptr},
-        {"gpt-image-1", [](ImageRequest& r) { r.moderation = "none"; }, "moderation"},
-        {"gpt-image-1",
-         [](ImageRequest& r) {
-             r.stream = true;
-             r.partialImages = 2;
-         },
-         nullptr},
-        {"gpt-image-1",
-         [](ImageRequest& r) {
-             r.stream = true;
-             r.partialImages = 4;
-         },
-         "partial_images"},
-        {"gpt-image-1", [](ImageRequest& r) { r.partialImages = 2; }, "partial_images"},
-        {"dall-e-3", [](ImageRequest& r) { r.stream = true; }, "stream"},
-        {"gpt-image-1", [](ImageRequest& r) { r.inputFidelity = "high"; },
-         "input_fidelity"}, // generations
-    };
-    for (const auto& c : cases) {
-        ImageRequest r = generation(c.model);
-        c.set(r);
-        Status s = validateRequest(model(c.model), r);
-        if (c.param == nullptr) {
-            assertOk(s);
-        } else {
-            const Error e = assertFails(s, ErrorKind::InvalidRequest);
-            assertEq(e.param, c.param);
-        }
+struct FieldRule {
+    const char* name; // with the model, the test's path
+    const char* model;
+    void (*set)(ImageRequest&);
+    const char* param; // nullptr: accepted
+};
+
+static const FieldRule kFieldRules[] = {
+    {"n-10", "gpt-image-1", [](ImageRequest& r) { r.n = 10; }, nullptr},
+    {"n-11", "gpt-image-1", [](ImageRequest& r) { r.n = 11; }, "n"},
+    {"n-0", "gpt-image-1", [](ImageRequest& r) { r.n = 0; }, "n"},
+    {"n-3-is-a-plan", "dall-e-3", [](ImageRequest& r) { r.n = 3; }, nullptr},
+    {"quality-high", "gpt-image-1", [](ImageRequest& r) { r.quality = "high"; }, nullptr},
+    {"quality-hd", "gpt-image-1", [](ImageRequest& r) { r.quality = "hd"; }, "quality"},
+    {"quality-hd", "dall-e-3", [](ImageRequest& r) { r.quality = "hd"; }, nullptr},
+    {"quality-high", "dall-e-3", [](ImageRequest& r) { r.quality = "high"; }, "quality"},
+    {"style-natural", "dall-e-3", [](ImageRequest& r) { r.style = "natural"; }, nullptr},
+    {"style-natural", "gpt-image-1", [](ImageRequest& r) { r.style = "natural"; }, "style"},
+    {"style-cartoon", "dall-e-3", [](ImageRequest& r) { r.style = "cartoon"; }, "style"},
+    {"response-format-url", "gpt-image-1", [](ImageRequest& r) { r.responseFormat = "url"; },
+     "response_format"},
+    {"response-format-url", "dall-e-3", [](ImageRequest& r) { r.responseFormat = "url"; }, nullptr},
+    {"background-transparent", "gpt-image-1", [](ImageRequest& r) { r.background = "transparent"; },
+     nullptr},
+    {"transparent-jpeg", "gpt-image-1",
+     [](ImageRequest& r) {
+         r.background = "transparent";
+         r.outputFormat = "jpeg";
+     },
+     "background"},
+    {"transparent-webp", "gpt-image-1",
+     [](ImageRequest& r) {
+         r.background = "transparent";
+         r.outputFormat = "webp";
+     },
+     nullptr},
+    {"background-opaque", "dall-e-3", [](ImageRequest& r) { r.background = "opaque"; },
+     "background"},
+    {"jpeg-compression-80", "gpt-image-1",
+     [](ImageRequest& r) {
+         r.outputFormat = "jpeg";
+         r.outputCompression = 80;
+     },
+     nullptr},
+    {"compression-without-format", "gpt-image-1", [](ImageRequest& r) { r.outputCompression = 80; },
+     "output_compression"},
+    {"jpeg-compression-101", "gpt-image-1",
+     [](ImageRequest& r) {
+         r.outputFormat = "jpeg";
+         r.outputCompression = 101;
+     },
+     "output_compression"},
+    {"output-format-gif", "gpt-image-1", [](ImageRequest& r) { r.outputFormat = "gif"; },
+     "output_format"},
+    {"moderation-low", "gpt-image-1", [](ImageRequest& r) { r.moderation = "low"; }, nullptr},
+    {"moderation-none", "gpt-image-1", [](ImageRequest& r) { r.moderation = "none"; },
+     "moderation"},
+    {"stream-2-partials", "gpt-image-1",
+     [](ImageRequest& r) {
+         r.stream = true;
+         r.partialImages = 2;
+     },
+     nullptr},
+    {"stream-4-partials", "gpt-image-1",
+     [](ImageRequest& r) {
+         r.stream = true;
+         r.partialImages = 4;
+     },
+     "partial_images"},
+    {"partials-without-stream", "gpt-image-1", [](ImageRequest& r) { r.partialImages = 2; },
+     "partial_images"},
+    {"stream", "dall-e-3", [](ImageRequest& r) { r.stream = true; }, "stream"},
+    {"input-fidelity-in-a-generation", "gpt-image-1",
+     [](ImageRequest& r) { r.inputFidelity = "high"; }, "input_fidelity"},
+};
+
+static void testFieldRule(gconstpointer data) {
+    const auto& c = *static_cast<const FieldRule*>(data);
+    ImageRequest r = generation(c.model);
+    c.set(r);
+    Status s = validateRequest(model(c.model), r);
+    if (c.param == nullptr) {
+        assertOk(s);
+    } else {
+        const Error e = assertFails(s, ErrorKind::InvalidRequest);
+        assertEq(e.param, c.param);
     }
 }
 
@@ -274,7 +289,7 @@ static void testPlans() {
     ImageRequest r = generation("dall-e-3");
     r.n = 3;
     auto plan = planRequests(model("dall-e-3"), r);
-    g_assert_cmpuint(plan.size(), ==, 3);
+    assertSize(plan, 3);
     for (const auto& p : plan) {
         g_assert_cmpint(p.n, ==, -1); // one image each, n left out
         assertEq(p.prompt, "a red fox");
@@ -282,14 +297,19 @@ static void testPlans() {
     r.model = "gpt-image-1";
     r.n = 3;
     plan = planRequests(model("gpt-image-1"), r);
-    g_assert_cmpuint(plan.size(), ==, 1);
-    g_assert_cmpint(plan[0].n, ==, 3);
+    if (assertSize(plan, 1)) {
+        g_assert_cmpint(plan[0].n, ==, 3);
+    }
     r.n = -1;
     g_assert_cmpuint(planRequests(model("dall-e-3"), r).size(), ==, 1);
 }
 
 int main(int argc, char** argv) {
-    g_test_init(&argc, &argv, nullptr);
+    init(&argc, &argv);
+    for (const char* name : kModelNames) {
+        g_test_add_data_func((std::string("/models/catalog/has/") + name).c_str(), name,
+                             testCatalogHasModel);
+    }
     g_test_add_func("/models/catalog/loads-every-model", testCatalogLoadsEveryModel);
     g_test_add_func("/models/catalog/rejects-broken-tables", testCatalogRejectsBrokenTables);
     g_test_add_func("/models/catalog/family-of-deployments", testFamilyOfDeployments);
@@ -297,7 +317,11 @@ int main(int argc, char** argv) {
     g_test_add_func("/models/validate/size-message", testSizeMessageNamesAlternatives);
     g_test_add_func("/models/validate/free-sizes", testFreeSizes);
     g_test_add_func("/models/validate/prompt-limits", testPromptLimits);
-    g_test_add_func("/models/validate/field-rules", testFieldRules);
+    for (const auto& rule : kFieldRules) {
+        g_test_add_data_func(
+            (std::string("/models/validate/field-rules/") + rule.model + "/" + rule.name).c_str(),
+            &rule, testFieldRule);
+    }
     g_test_add_func("/models/validate/edit-rules", testEditRules);
     g_test_add_func("/models/validate/fields-before-images", testFieldsBeforeImages);
     g_test_add_func("/models/plan/one-image-models", testPlans);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 using namespace imagegen;
 using namespace imagegen::test;
@@ -18,31 +19,40 @@ static void testContextRegion() {
     g_assert_true(contextRegion({5, 5, 10, 10}, 0.0, {100, 100}) == (Rect{5, 5, 10, 10}));
 }
 
+// The size chosen, as "WxH", or the error's kind.
+static std::string chosen(const Result<Size>& s) {
+    return s ? formatSize(*s) : std::string("error ") + errorKindName(s.error().kind);
+}
+
 static void testChooseApiSize() {
     const ModelCaps& gpt = model("gpt-image-1");
-    g_assert_true(*chooseApiSize(gpt, "auto", {3000, 2000}) == (Size{1536, 1024}));
-    g_assert_true(*chooseApiSize(gpt, "", {2000, 3000}) == (Size{1024, 1536}));
-    g_assert_true(*chooseApiSize(gpt, "auto", {1000, 1100}) == (Size{1024, 1024}));
-    g_assert_true(*chooseApiSize(gpt, "1024x1536", {3000, 2000}) == (Size{1024, 1536}));
+    assertEq(chosen(chooseApiSize(gpt, "auto", {3000, 2000})), "1536x1024");
+    assertEq(chosen(chooseApiSize(gpt, "", {2000, 3000})), "1024x1536");
+    assertEq(chosen(chooseApiSize(gpt, "auto", {1000, 1100})), "1024x1024");
+    assertEq(chosen(chooseApiSize(gpt, "1024x1536", {3000, 2000})), "1024x1536");
     assertFails(chooseApiSize(gpt, "1792x1024", {100, 100}), ErrorKind::InvalidRequest);
-    g_assert_true(*chooseApiSize(model("dall-e-3"), "auto", {1900, 1000}) == (Size{1792, 1024}));
-    g_assert_true(*chooseApiSize(model("dall-e-2"), "", {1900, 1000}) == (Size{256, 256}));
-
-    // A free-size model keeps the region's own aspect, in multiples of 16, within its limits.
-    const ModelCaps& free = model("gpt-image-2");
-    for (Size region :
-         {Size{1600, 900}, Size{300, 200}, Size{5000, 1000}, Size{8000, 6000}, Size{123, 457}}) {
-        auto s = chooseApiSize(free, "auto", region);
-        assertOk(s);
-        g_assert_cmpint(s->width % 16, ==, 0);
-        g_assert_cmpint(s->height % 16, ==, 0);
-        g_assert_true(free.offersSize(formatSize(*s)));
-        const double want =
-            std::clamp(static_cast<double>(region.width) / region.height, 1.0 / 3.0, 3.0);
-        g_assert_cmpfloat(std::fabs(static_cast<double>(s->width) / s->height / want - 1.0), <,
-                          0.03);
-    }
+    assertEq(chosen(chooseApiSize(model("dall-e-3"), "auto", {1900, 1000})), "1792x1024");
+    assertEq(chosen(chooseApiSize(model("dall-e-2"), "", {1900, 1000})), "256x256");
     assertFails(chooseApiSize(gpt, "auto", {0, 10}), ErrorKind::InvalidRequest);
+}
+
+static const Size kFreeSizeRegions[] = {
+    {1600, 900}, {300, 200}, {5000, 1000}, {8000, 6000}, {123, 457}};
+
+// A free-size model keeps the region's own aspect, in multiples of 16, within its limits.
+static void testFreeSizeKeepsAspect(gconstpointer data) {
+    const Size region = *static_cast<const Size*>(data);
+    const ModelCaps& free = model("gpt-image-2");
+    auto s = chooseApiSize(free, "auto", region);
+    if (!assertOk(s)) {
+        return;
+    }
+    g_assert_cmpint(s->width % 16, ==, 0);
+    g_assert_cmpint(s->height % 16, ==, 0);
+    g_assert_true(free.offersSize(formatSize(*s)));
+    const double want =
+        std::clamp(static_cast<double>(region.width) / region.height, 1.0 / 3.0, 3.0);
+    g_assert_cmpfloat(std::fabs(static_cast<double>(s->width) / s->height / want - 1.0), <, 0.03);
 }
 
 static void testWidenToAspect() {
@@ -61,7 +71,11 @@ static void testWidenToAspect() {
     g_assert_true(intersect(r, {0, 0, 100, 300}) == (Rect{0, 0, 100, 300}));
 }
 
-static void testResizeKeepsFlatColourAndIgnoresTransparentColour() {
+static const Size kFlatResizeSizes[] = {{17, 11}, {160, 90}, {40, 30}};
+
+// A flat colour stays that colour at every size: down, up and the same.
+static void testResizeKeepsFlatColour(gconstpointer data) {
+    const Size s = *static_cast<const Size*>(data);
     RgbaImage flat(40, 30);
     for (size_t i = 0; i < flat.pixels.size(); i += 4) {
         flat.pixels[i] = 10;
@@ -69,16 +83,21 @@ static void testResizeKeepsFlatColourAndIgnoresTransparentColour() {
         flat.pixels[i + 2] = 77;
         flat.pixels[i + 3] = 255;
     }
-    for (Size s : {Size{17, 11}, Size{160, 90}, Size{40, 30}}) {
-        RgbaImage out = resize(flat, s.width, s.height);
-        g_assert_cmpint(out.width, ==, s.width);
-        for (size_t i = 0; i < out.pixels.size(); i += 4) {
-            g_assert_cmpint(out.pixels[i], ==, 10);
-            g_assert_cmpint(out.pixels[i + 1], ==, 200);
-            g_assert_cmpint(out.pixels[i + 2], ==, 77);
-            g_assert_cmpint(out.pixels[i + 3], ==, 255);
+    RgbaImage out = resize(flat, s.width, s.height);
+    g_assert_cmpint(out.width, ==, s.width);
+    g_assert_cmpint(out.height, ==, s.height);
+    for (size_t i = 0; i < out.pixels.size(); i += 4) {
+        // One report for the image, not one per pixel.
+        if (out.pixels[i] != 10 || out.pixels[i + 1] != 200 || out.pixels[i + 2] != 77 ||
+            out.pixels[i + 3] != 255) {
+            fail(IMAGEGEN_TEST_HERE,
+                 "pixel " + std::to_string(i / 4) + " is not the flat colour 10,200,77,255");
+            return;
         }
     }
+}
+
+static void testResizeIgnoresTransparentColour() {
     // Left half opaque red, right half transparent *green*: no green may bleed into the result.
     RgbaImage half(20, 10);
     for (int y = 0; y < 10; ++y) {
@@ -90,6 +109,11 @@ static void testResizeKeepsFlatColourAndIgnoresTransparentColour() {
         }
     }
     RgbaImage out = resize(half, 37, 19);
+    if (out.width != 37 || out.height != 19) {
+        fail(IMAGEGEN_TEST_HERE, "resize(half, 37, 19) is " + std::to_string(out.width) + "x" +
+                                     std::to_string(out.height));
+        return;
+    }
     for (int y = 0; y < 19; ++y) {
         for (int x = 0; x < 37; ++x) {
             const uint8_t* p = out.at(x, y);
@@ -109,6 +133,9 @@ static void testApiMask() {
     }
     source.at(2, 1)[3] = 0;
     RgbaImage mask = buildApiMask(coverage, source, {4, 2});
+    if (!assertSize(mask.pixels, 4 * 2 * 4)) {
+        return;
+    }
     auto alpha = [&](int x, int y) {
         return mask.at(x, y)[3];
     };
@@ -121,6 +148,9 @@ static void testApiMask() {
     // Scaled to the API size.
     RgbaImage big = buildApiMask(coverage, source, {8, 4});
     g_assert_cmpint(big.width, ==, 8);
+    if (!assertSize(big.pixels, 8 * 4 * 4)) {
+        return;
+    }
     g_assert_cmpint(big.at(0, 0)[3], ==, 0);
     g_assert_cmpint(big.at(3, 0)[3], ==, 255);
 }
@@ -135,6 +165,9 @@ static void testFeatherInward() {
         }
     }
     auto soft = featherInward(coverage, w, h, 5.0);
+    if (!assertSize(soft, coverage.size())) {
+        return;
+    }
     auto at = [&](int x, int y) {
         return soft[static_cast<size_t>(y) * w + x];
     };
@@ -155,11 +188,20 @@ static void testFeatherInward() {
 }
 
 int main(int argc, char** argv) {
-    g_test_init(&argc, &argv, nullptr);
+    init(&argc, &argv);
     g_test_add_func("/region/context", testContextRegion);
     g_test_add_func("/region/choose-api-size", testChooseApiSize);
+    for (const auto& region : kFreeSizeRegions) {
+        g_test_add_data_func(("/region/choose-api-size/free/" + formatSize(region)).c_str(),
+                             &region, testFreeSizeKeepsAspect);
+    }
     g_test_add_func("/region/widen-to-aspect", testWidenToAspect);
-    g_test_add_func("/region/resize", testResizeKeepsFlatColourAndIgnoresTransparentColour);
+    for (const auto& size : kFlatResizeSizes) {
+        g_test_add_data_func(("/region/resize/flat-colour/" + formatSize(size)).c_str(), &size,
+                             testResizeKeepsFlatColour);
+    }
+    g_test_add_func("/region/resize/transparent-colour-does-not-bleed",
+                    testResizeIgnoresTransparentColour);
     g_test_add_func("/region/api-mask", testApiMask);
     g_test_add_func("/region/feather-inward", testFeatherInward);
     return g_test_run();

@@ -3,15 +3,17 @@
 #include "core/responses.h"
 #include "test_util.h"
 
+#include <string>
+
 using namespace imagegen;
 using namespace imagegen::test;
 
 static void testBase64() {
-    assertEq(*decodeBase64("aGVsbG8="), "hello");
-    assertEq(*decodeBase64("aGVsbG8h"), "hello!");
-    assertEq(*decodeBase64("aGk="), "hi");
-    assertEq(*decodeBase64("aA=="), "h");
-    assertEq(*decodeBase64(""), "");
+    assertEq(decodeBase64("aGVsbG8="), "hello");
+    assertEq(decodeBase64("aGVsbG8h"), "hello!");
+    assertEq(decodeBase64("aGk="), "hi");
+    assertEq(decodeBase64("aA=="), "h");
+    assertEq(decodeBase64(""), "");
     g_assert_false(decodeBase64("aGVsbG8").has_value());    // not a multiple of 4
     g_assert_false(decodeBase64("aGV$bG8h").has_value());   // outside the alphabet
     g_assert_false(decodeBase64("aGVs\nbG8h").has_value()); // no line breaks in JSON strings
@@ -22,11 +24,14 @@ static void testOpenAIResponse() {
         R"({"created":1713833628,"background":"opaque","output_format":"png","size":"1024x1024","quality":"high",
             "data":[{"b64_json":"aGVsbG8="},{"b64_json":"aGk="}],
             "usage":{"total_tokens":100,"input_tokens":50,"output_tokens":50,"input_tokens_details":{"text_tokens":10,"image_tokens":40}}})");
-    assertOk(r);
+    if (!assertOk(r)) {
+        return;
+    }
     g_assert_cmpint(r->created, ==, 1713833628);
-    g_assert_cmpuint(r->images.size(), ==, 2);
-    assertEq(r->images[0].bytes, "hello");
-    assertEq(r->images[1].bytes, "hi");
+    if (assertSize(r->images, 2)) {
+        assertEq(r->images[0].bytes, "hello");
+        assertEq(r->images[1].bytes, "hi");
+    }
     g_assert_true(r->usage.present);
     g_assert_cmpint(r->usage.totalTokens, ==, 100);
     g_assert_cmpint(r->usage.textTokens, ==, 10);
@@ -45,7 +50,9 @@ static void testAzureResponseWithFiltersAndRevisedPrompt() {
               "profanity":{"detected":false,"filtered":false},"custom_blocklists":{"filtered":false,"details":[]}},
             "content_filter_results":{"sexual":{"severity":"safe","filtered":false},"violence":{"severity":"safe","filtered":false},
               "hate":{"severity":"safe","filtered":false},"self_harm":{"severity":"safe","filtered":false}}}]})");
-    assertOk(r);
+    if (!assertOk(r) || !assertSize(r->images, 1)) {
+        return;
+    }
     const GeneratedImage& image = r->images[0];
     g_assert_true(image.bytes.empty());
     assertContains(image.url, "https://dalleproduse.blob.core.windows.net/");
@@ -73,90 +80,91 @@ static void testMalformedResponses() {
                 ErrorKind::MalformedResponse);
 }
 
-static void testErrorShapes() {
-    struct Case {
-        int status;
-        const char* body;
-        ErrorKind kind;
-        FilterStage stage;
-        const char* code;
-        const char* param;
-        const char* messagePart;
-    };
-    const Case cases[] = {
-        // OpenAI ErrorResponse
-        {401,
-         R"({"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
-         ErrorKind::Authentication, FilterStage::Unknown, "invalid_api_key", "",
-         "Incorrect API key provided."},
-        {403, R"({"error":{"code":"Forbidden","message":"Access denied."}})",
-         ErrorKind::Authentication, FilterStage::Unknown, "Forbidden", "", "HTTP 403"},
-        // Azure unknown deployment
-        {404,
-         R"({"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}})",
-         ErrorKind::NotFound, FilterStage::Unknown, "DeploymentNotFound", "", "deployment"},
-        {400,
-         R"({"error":{"message":"Invalid value: '999x999'. Supported values are: '1024x1024'.","type":"invalid_request_error","param":"size","code":"invalid_value"}})",
-         ErrorKind::BadRequest, FilterStage::Unknown, "invalid_value", "size", "Supported values"},
-        {400,
-         R"({"error":{"message":"Invalid file 'image': unsupported mimetype ('application/octet-stream').","type":"invalid_request_error","param":"image","code":"unsupported_file_mimetype"}})",
-         ErrorKind::BadRequest, FilterStage::Unknown, "unsupported_file_mimetype", "image",
-         "unsupported mimetype"},
-        // Azure content filter on the prompt (AZ-DOC)
-        {400,
-         R"({"created":1698435368,"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "contentFilter", "", "refused the prompt"},
-        // Azure content filter on the output (AZ-DOC)
-        {400,
-         R"({"created":1698435368,"error":{"code":"contentFilter","message":"Generated image was filtered as a result of our safety system."}})",
-         ErrorKind::ContentFilter, FilterStage::Output, "contentFilter", "",
-         "refused the generated image"},
-        // Azure dated schema: inner_error with ResponsibleAIPolicyViolation
-        {400,
-         R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system.","param":null,"type":null,
-                 "inner_error":{"code":"ResponsibleAIPolicyViolation","content_filter_results":{"violence":{"filtered":true,"severity":"high"}},"revised_prompt":"x"}}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "content_policy_violation", "",
-         "refused the prompt"},
-        // Azure chat-era spelling: innererror / content_filter_result
-        {400,
-         R"({"error":{"code":"BadRequest","message":"The response was filtered.","innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"medium"}}}}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "BadRequest", "", "safety system"},
-        {400, R"({"error":{"code":"content_filter","message":"The prompt was filtered."}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "content_filter", "", "refused the prompt"},
-        // OpenAI gpt-image moderation on the output
-        {400,
-         R"({"error":{"message":"Your request was rejected by the safety system. safety_violations=[sexual].","type":"image_generation_user_error","param":null,"code":"moderation_blocked",
-                 "moderation_details":{"moderation_stage":"output","categories":["sexual"]}}})",
-         ErrorKind::ContentFilter, FilterStage::Output, "moderation_blocked", "",
-         "refused the generated image"},
-        {400,
-         R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","param":"","code":"moderation_blocked",
-                 "moderation_details":{"moderation_stage":"input","categories":["violence"]}}})",
-         ErrorKind::ContentFilter, FilterStage::Prompt, "moderation_blocked", "",
-         "refused the prompt"},
-        {429,
-         R"({"error":{"code":"429","message":"Requests to the Images API have exceeded the rate limit."}})",
-         ErrorKind::RateLimited, FilterStage::Unknown, "429", "", "rate limit"},
-        {500,
-         R"({"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}})",
-         ErrorKind::Server, FilterStage::Unknown, "", "", "internal error"},
-        {502, "<html><body>Bad gateway</body></html>", ErrorKind::Server, FilterStage::Unknown, "",
-         "", "HTTP 502"},
-        {400, "not json", ErrorKind::BadRequest, FilterStage::Unknown, "", "", "HTTP 400"},
-    };
-    for (const auto& c : cases) {
-        Error e = classifyHttpError(c.status, c.body, "req-1");
-        if (e.kind != c.kind) {
-            g_error("HTTP %d %s: got %s", c.status, c.body, errorKindName(e.kind));
-        }
-        g_assert_true(e.filterStage == c.stage);
-        assertEq(e.code, c.code);
-        assertEq(e.param, c.param);
-        g_assert_cmpint(e.httpStatus, ==, c.status);
-        assertContains(e.message, c.messagePart);
-        assertContains(e.message, "[request req-1]");
-        g_assert_true(e.message.find("<html>") == std::string::npos);
-    }
+struct ErrorShape {
+    const char* name; // in the test's path
+    int status;
+    const char* body;
+    ErrorKind kind;
+    FilterStage stage;
+    const char* code;
+    const char* param;
+    const char* messagePart;
+};
+
+static const ErrorShape kErrorShapes[] = {
+    // OpenAI ErrorResponse
+    {"401-invalid-api-key", 401,
+     R"({"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
+     ErrorKind::Authentication, FilterStage::Unknown, "invalid_api_key", "",
+     "Incorrect API key provided."},
+    {"403-forbidden", 403, R"({"error":{"code":"Forbidden","message":"Access denied."}})",
+     ErrorKind::Authentication, FilterStage::Unknown, "Forbidden", "", "HTTP 403"},
+    // Azure unknown deployment
+    {"404-deployment-not-found", 404,
+     R"({"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}})",
+     ErrorKind::NotFound, FilterStage::Unknown, "DeploymentNotFound", "", "deployment"},
+    {"400-invalid-value", 400,
+     R"({"error":{"message":"Invalid value: '999x999'. Supported values are: '1024x1024'.","type":"invalid_request_error","param":"size","code":"invalid_value"}})",
+     ErrorKind::BadRequest, FilterStage::Unknown, "invalid_value", "size", "Supported values"},
+    {"400-unsupported-mimetype", 400,
+     R"({"error":{"message":"Invalid file 'image': unsupported mimetype ('application/octet-stream').","type":"invalid_request_error","param":"image","code":"unsupported_file_mimetype"}})",
+     ErrorKind::BadRequest, FilterStage::Unknown, "unsupported_file_mimetype", "image",
+     "unsupported mimetype"},
+    // Azure content filter on the prompt (AZ-DOC)
+    {"400-azure-filter-on-prompt", 400,
+     R"({"created":1698435368,"error":{"code":"contentFilter","message":"Your task failed as a result of our safety system."}})",
+     ErrorKind::ContentFilter, FilterStage::Prompt, "contentFilter", "", "refused the prompt"},
+    // Azure content filter on the output (AZ-DOC)
+    {"400-azure-filter-on-output", 400,
+     R"({"created":1698435368,"error":{"code":"contentFilter","message":"Generated image was filtered as a result of our safety system."}})",
+     ErrorKind::ContentFilter, FilterStage::Output, "contentFilter", "",
+     "refused the generated image"},
+    // Azure dated schema: inner_error with ResponsibleAIPolicyViolation
+    {"400-azure-inner-error", 400,
+     R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system.","param":null,"type":null,
+             "inner_error":{"code":"ResponsibleAIPolicyViolation","content_filter_results":{"violence":{"filtered":true,"severity":"high"}},"revised_prompt":"x"}}})",
+     ErrorKind::ContentFilter, FilterStage::Prompt, "content_policy_violation", "",
+     "refused the prompt"},
+    // Azure chat-era spelling: innererror / content_filter_result
+    {"400-azure-innererror", 400,
+     R"({"error":{"code":"BadRequest","message":"The response was filtered.","innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"medium"}}}}})",
+     ErrorKind::ContentFilter, FilterStage::Prompt, "BadRequest", "", "safety system"},
+    {"400-content-filter", 400,
+     R"({"error":{"code":"content_filter","message":"The prompt was filtered."}})",
+     ErrorKind::ContentFilter, FilterStage::Prompt, "content_filter", "", "refused the prompt"},
+    // OpenAI gpt-image moderation on the output
+    {"400-moderation-on-output", 400,
+     R"({"error":{"message":"Your request was rejected by the safety system. safety_violations=[sexual].","type":"image_generation_user_error","param":null,"code":"moderation_blocked",
+             "moderation_details":{"moderation_stage":"output","categories":["sexual"]}}})",
+     ErrorKind::ContentFilter, FilterStage::Output, "moderation_blocked", "",
+     "refused the generated image"},
+    {"400-moderation-on-input", 400,
+     R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","param":"","code":"moderation_blocked",
+             "moderation_details":{"moderation_stage":"input","categories":["violence"]}}})",
+     ErrorKind::ContentFilter, FilterStage::Prompt, "moderation_blocked", "", "refused the prompt"},
+    {"429-rate-limit", 429,
+     R"({"error":{"code":"429","message":"Requests to the Images API have exceeded the rate limit."}})",
+     ErrorKind::RateLimited, FilterStage::Unknown, "429", "", "rate limit"},
+    {"500-server-error", 500,
+     R"({"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}})",
+     ErrorKind::Server, FilterStage::Unknown, "", "", "internal error"},
+    {"502-html", 502, "<html><body>Bad gateway</body></html>", ErrorKind::Server,
+     FilterStage::Unknown, "", "", "HTTP 502"},
+    {"400-not-json", 400, "not json", ErrorKind::BadRequest, FilterStage::Unknown, "", "",
+     "HTTP 400"},
+};
+
+static void testErrorShape(gconstpointer data) {
+    const auto& c = *static_cast<const ErrorShape*>(data);
+    Error e = classifyHttpError(c.status, c.body, "req-1");
+    g_assert_cmpstr(errorKindName(e.kind), ==, errorKindName(c.kind));
+    g_assert_true(e.filterStage == c.stage);
+    assertEq(e.code, c.code);
+    assertEq(e.param, c.param);
+    g_assert_cmpint(e.httpStatus, ==, c.status);
+    assertContains(e.message, c.messagePart);
+    assertContains(e.message, "[request req-1]");
+    g_assert_true(e.message.find("<html>") == std::string::npos);
 }
 
 static void testSseParserAcrossChunks() {
@@ -179,7 +187,9 @@ static void testSseParserAcrossChunks() {
     for (auto& e : p.finish()) {
         events.push_back(std::move(e));
     }
-    g_assert_cmpuint(events.size(), ==, 3);
+    if (!assertSize(events, 3)) {
+        return;
+    }
     assertEq(events[0].event, "image_generation.partial_image");
     assertEq(events[1].event, "image_generation.completed");
     assertEq(events[1].data, "{\"type\":\"image_generation.completed\",\n\"b64_json\":\"aGVsbG8=\","
@@ -187,16 +197,21 @@ static void testSseParserAcrossChunks() {
     assertEq(events[2].data, "[DONE]");
 
     auto partial = parseStreamEvent(events[0]);
-    assertOk(partial);
-    g_assert_true(partial->type == StreamEventType::PartialImage);
-    g_assert_cmpint(partial->partialIndex, ==, 0);
-    assertEq(partial->image.bytes, "hi");
+    if (assertOk(partial)) {
+        g_assert_true(partial->type == StreamEventType::PartialImage);
+        g_assert_cmpint(partial->partialIndex, ==, 0);
+        assertEq(partial->image.bytes, "hi");
+    }
     auto completed = parseStreamEvent(events[1]);
-    assertOk(completed);
-    g_assert_true(completed->type == StreamEventType::Completed);
-    assertEq(completed->image.bytes, "hello");
-    g_assert_cmpint(completed->usage.totalTokens, ==, 7);
-    g_assert_true(parseStreamEvent(events[2])->type == StreamEventType::Done);
+    if (assertOk(completed)) {
+        g_assert_true(completed->type == StreamEventType::Completed);
+        assertEq(completed->image.bytes, "hello");
+        g_assert_cmpint(completed->usage.totalTokens, ==, 7);
+    }
+    auto done = parseStreamEvent(events[2]);
+    if (assertOk(done)) {
+        g_assert_true(done->type == StreamEventType::Done);
+    }
 }
 
 static void testSseLastEventWithoutBlankLine() {
@@ -206,10 +221,13 @@ static void testSseLastEventWithoutBlankLine() {
                          .size(),
                      ==, 0);
     auto events = p.finish();
-    g_assert_cmpuint(events.size(), ==, 1);
+    if (!assertSize(events, 1)) {
+        return;
+    }
     auto e = parseStreamEvent(events[0]);
-    assertOk(e);
-    g_assert_true(e->type == StreamEventType::Completed);
+    if (assertOk(e)) {
+        g_assert_true(e->type == StreamEventType::Completed);
+    }
 }
 
 static void testStreamErrors() {
@@ -227,18 +245,23 @@ static void testStreamErrors() {
     assertFails(parseStreamEvent({"image_edit.completed",
                                   R"({"type":"image_edit.completed","b64_json":"!!!!"})"}),
                 ErrorKind::MalformedResponse);
-    g_assert_true(parseStreamEvent({"", R"({"type":"something.else"})"})->type ==
-                  StreamEventType::Ignored);
+    auto other = parseStreamEvent({"", R"({"type":"something.else"})"});
+    if (assertOk(other)) {
+        g_assert_true(other->type == StreamEventType::Ignored);
+    }
 }
 
 int main(int argc, char** argv) {
-    g_test_init(&argc, &argv, nullptr);
+    init(&argc, &argv);
     g_test_add_func("/responses/base64", testBase64);
     g_test_add_func("/responses/openai", testOpenAIResponse);
     g_test_add_func("/responses/azure-filters-and-revised-prompt",
                     testAzureResponseWithFiltersAndRevisedPrompt);
     g_test_add_func("/responses/malformed", testMalformedResponses);
-    g_test_add_func("/responses/error-shapes", testErrorShapes);
+    for (const auto& shape : kErrorShapes) {
+        g_test_add_data_func((std::string("/responses/error-shapes/") + shape.name).c_str(), &shape,
+                             testErrorShape);
+    }
     g_test_add_func("/responses/sse/across-chunks", testSseParserAcrossChunks);
     g_test_add_func("/responses/sse/last-event-without-blank-line",
                     testSseLastEventWithoutBlankLine);
