@@ -1,9 +1,11 @@
 // Codecs in memory: PNG round trips, JPEG and WebP decoding, headers that lie.
 #include "core/codec.h"
+#include "core/glib_ptr.h"
 #include "support/fixtures.h"
 #include "test_util.h"
 
 #include <cstdio>
+#include <memory>
 #include <webp/encode.h>
 
 using namespace imagegen;
@@ -26,16 +28,20 @@ static RgbaImage gradient(int w, int h) {
 static void testPngRoundTripIsLossless() {
     RgbaImage image = gradient(37, 23);
     auto png = encodePng(image);
-    assertOk(png);
+    if (!assertOk(png)) {
+        return;
+    }
     auto info = probeImage(*png);
-    assertOk(info);
-    g_assert_true(info->format == ImageFormat::Png);
-    g_assert_cmpint(info->width, ==, 37);
-    g_assert_cmpint(info->height, ==, 23);
-    g_assert_true(info->hasAlpha);
+    if (assertOk(info)) {
+        g_assert_true(info->format == ImageFormat::Png);
+        g_assert_cmpint(info->width, ==, 37);
+        g_assert_cmpint(info->height, ==, 23);
+        g_assert_true(info->hasAlpha);
+    }
     auto decoded = decodeImage(*png);
-    assertOk(decoded);
-    g_assert_true(decoded->pixels == image.pixels);
+    if (assertOk(decoded)) {
+        g_assert_true(decoded->pixels == image.pixels);
+    }
     assertFails(encodePng(RgbaImage()), ErrorKind::Image);
 }
 
@@ -49,18 +55,23 @@ static void testJpegDecodes() {
     }
     const std::string jpeg = encodeJpeg(image, 95);
     auto info = probeImage(jpeg);
-    assertOk(info);
-    g_assert_true(info->format == ImageFormat::Jpeg);
-    g_assert_cmpint(info->width, ==, 16);
-    g_assert_cmpint(info->height, ==, 8);
+    if (assertOk(info)) {
+        g_assert_true(info->format == ImageFormat::Jpeg);
+        g_assert_cmpint(info->width, ==, 16);
+        g_assert_cmpint(info->height, ==, 8);
+    }
     auto decoded = decodeImage(jpeg);
-    assertOk(decoded);
-    g_assert_cmpint(decoded->width, ==, 16);
-    const uint8_t* p = decoded->at(5, 5);
-    g_assert_cmpint(std::abs(p[0] - 200), <=, 3);
-    g_assert_cmpint(std::abs(p[1] - 40), <=, 3);
-    g_assert_cmpint(std::abs(p[2] - 90), <=, 3);
-    g_assert_cmpint(p[3], ==, 255);
+    if (assertOk(decoded)) {
+        g_assert_cmpint(decoded->width, ==, 16);
+        g_assert_cmpint(decoded->height, ==, 8);
+        if (decoded->width == 16 && decoded->height == 8) {
+            const uint8_t* p = decoded->at(5, 5);
+            g_assert_cmpint(std::abs(p[0] - 200), <=, 3);
+            g_assert_cmpint(std::abs(p[1] - 40), <=, 3);
+            g_assert_cmpint(std::abs(p[2] - 90), <=, 3);
+            g_assert_cmpint(p[3], ==, 255);
+        }
+    }
     // Cut short: an error, not a crash.
     assertFails(decodeImage(jpeg.substr(0, jpeg.size() / 3)), ErrorKind::Image);
 }
@@ -69,24 +80,27 @@ static void testWebPDecodes() {
     RgbaImage image = gradient(20, 10);
     uint8_t* out = nullptr;
     size_t size = WebPEncodeLosslessRGBA(image.pixels.data(), 20, 10, 80, &out);
+    const std::unique_ptr<uint8_t, GFreeWith<WebPFree>> owned(out);
     g_assert_cmpuint(size, >, 0);
     const std::string webp(reinterpret_cast<char*>(out), size);
-    WebPFree(out);
     auto info = probeImage(webp);
-    assertOk(info);
-    g_assert_true(info->format == ImageFormat::WebP);
-    g_assert_cmpint(info->width, ==, 20);
+    if (assertOk(info)) {
+        g_assert_true(info->format == ImageFormat::WebP);
+        g_assert_cmpint(info->width, ==, 20);
+    }
     auto decoded = decodeImage(webp);
-    assertOk(decoded);
-    g_assert_true(decoded->pixels == image.pixels);
+    if (assertOk(decoded)) {
+        g_assert_true(decoded->pixels == image.pixels);
+    }
     assertEq(mimeTypeOf(ImageFormat::WebP), "image/webp");
 }
 
 static void testHugeHeaderRefusedBeforeAllocation() {
     const std::string png = pngHeaderClaiming(100000, 100000);
     auto info = probeImage(png);
-    assertOk(info);
-    g_assert_cmpint(info->width, ==, 100000);
+    if (assertOk(info)) {
+        g_assert_cmpint(info->width, ==, 100000);
+    }
     const Error e = assertFails(decodeImage(png), ErrorKind::Image);
     assertContains(e.message, "100000x100000");
     assertContains(e.message, "larger than can be opened safely");
@@ -98,6 +112,9 @@ static void testBrokenData() {
     assertFails(decodeImage("GIF89a...."), ErrorKind::Image);
     assertFails(decodeImage(""), ErrorKind::Image);
     auto png = encodePng(gradient(64, 64));
+    if (!assertOk(png)) {
+        return;
+    }
     assertFails(decodeImage(png->substr(0, png->size() / 2)), ErrorKind::Image);
     std::string corrupt = *png;
     corrupt[60] ^= 0x55;
@@ -106,7 +123,7 @@ static void testBrokenData() {
 }
 
 int main(int argc, char** argv) {
-    g_test_init(&argc, &argv, nullptr);
+    init(&argc, &argv);
     g_test_add_func("/codec/png/round-trip-is-lossless", testPngRoundTripIsLossless);
     g_test_add_func("/codec/jpeg/decodes", testJpegDecodes);
     g_test_add_func("/codec/webp/decodes", testWebPDecodes);

@@ -20,13 +20,13 @@ static EnvLookup envOf(std::map<std::string, std::string> vars) {
 static void testStoreLookupClear() {
     assertOk(storeSecret("work", "sk-secret-1"));
     assertOk(storeSecret("home", "sk-secret-2"));
-    assertEq(*lookupSecret("work"), "sk-secret-1");
-    assertEq(*lookupSecret("home"), "sk-secret-2");
+    assertEq(lookupSecret("work"), "sk-secret-1");
+    assertEq(lookupSecret("home"), "sk-secret-2");
     assertOk(storeSecret("work", "sk-secret-3")); // replaced, not added
-    assertEq(*lookupSecret("work"), "sk-secret-3");
+    assertEq(lookupSecret("work"), "sk-secret-3");
     assertOk(clearSecret("work"));
-    assertEq(*lookupSecret("work"), "");
-    assertEq(*lookupSecret("never-saved"), "");
+    assertEq(lookupSecret("work"), "");
+    assertEq(lookupSecret("never-saved"), "");
     assertOk(clearSecret("home"));
 }
 
@@ -38,25 +38,30 @@ static void testCredentialForSavedConnection() {
     EntraTokenSource tokens({"/nonexistent/az"});
     assertOk(storeSecret("azure-work", "from-keyring"));
     auto fromKeyring = credentialFor(c, envOf({{"AZURE_OPENAI_API_KEY", "from-env"}}), tokens, 0);
-    assertOk(fromKeyring);
-    assertEq(fromKeyring->secret, "from-keyring");
-    g_assert_true(fromKeyring->method == AuthMethod::ApiKeyHeader);
+    if (assertOk(fromKeyring)) {
+        assertEq(fromKeyring->secret, "from-keyring");
+        g_assert_true(fromKeyring->method == AuthMethod::ApiKeyHeader);
+    }
     assertOk(clearSecret("azure-work"));
 
     auto fromEnv = credentialFor(c, envOf({{"AZURE_OPENAI_API_KEY", "from-env"}}), tokens, 0);
-    assertEq(fromEnv->secret, "from-env");
+    if (assertOk(fromEnv)) {
+        assertEq(fromEnv->secret, "from-env");
+    }
     const Error none =
         assertFails(credentialFor(c, envOf({}), tokens, 0), ErrorKind::Configuration);
     assertContains(none.message, "AZURE_OPENAI_API_KEY");
 
     c.auth = AuthMethod::EntraId;
     auto token = credentialFor(c, envOf({{"AZURE_OPENAI_AD_TOKEN", "tok"}}), tokens, 0);
-    assertEq(token->secret, "tok");
+    if (assertOk(token)) {
+        assertEq(token->secret, "tok");
+    }
     assertFails(credentialFor(c, envOf({}), tokens, 0), ErrorKind::Authentication);
 }
 
 int main(int argc, char** argv) {
-    g_test_init(&argc, &argv, nullptr);
+    init(&argc, &argv);
     g_test_add_func("/secrets/store-lookup-clear", testStoreLookupClear);
     g_test_add_func("/secrets/credential-for-saved-connection", testCredentialForSavedConnection);
     return g_test_run();
