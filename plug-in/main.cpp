@@ -20,30 +20,16 @@ using imagegen::ProcedureSpec;
 using imagegen::Result;
 using imagegen::RunParameters;
 
-GimpPDBArgType pdbType(imagegen::PdbType type) {
-    switch (type) {
-    case imagegen::PdbType::Int32:
-        return GIMP_PDB_INT32;
-    case imagegen::PdbType::Float:
-        return GIMP_PDB_FLOAT;
-    case imagegen::PdbType::String:
-        return GIMP_PDB_STRING;
-    case imagegen::PdbType::Image:
-        return GIMP_PDB_IMAGE;
-    case imagegen::PdbType::Drawable:
-        return GIMP_PDB_DRAWABLE;
-    case imagegen::PdbType::Int32Array:
-        return GIMP_PDB_INT32ARRAY;
-    }
-    return GIMP_PDB_INT32;
-}
+// In the order of imagegen::PdbType.
+constexpr GimpPDBArgType kPdbTypes[] = {GIMP_PDB_INT32, GIMP_PDB_FLOAT,    GIMP_PDB_STRING,
+                                        GIMP_PDB_IMAGE, GIMP_PDB_DRAWABLE, GIMP_PDB_INT32ARRAY};
 
 // GimpParamDef's fields are gchar*, not const; GIMP copies them during the call.
 template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<Spec>& specs) {
     std::vector<GimpParamDef> defs;
     for (const Spec& s : specs) {
-        defs.push_back(
-            {pdbType(s.type), const_cast<gchar*>(s.name), const_cast<gchar*>(s.description)});
+        defs.push_back({kPdbTypes[static_cast<size_t>(s.type)], const_cast<gchar*>(s.name),
+                        const_cast<gchar*>(s.description)});
     }
     return defs;
 }

@@ -14,33 +14,72 @@ namespace {
 
 constexpr int kLastValuesVersion = 2;
 
-constexpr const char* kRunModeHelp =
-    "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }";
-constexpr const char* kPromptHelp =
+using P = RunParameters;
+
+// The rows the procedures share, in the order they appear.
+const ParamSpec kRunMode{
+    PdbType::Int32,
+    "run-mode",
+    "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }",
+    {}};
+const ParamSpec kImage{PdbType::Image, "image", "Input image", {}};
+const ParamSpec kPrompt{
+    PdbType::String, "prompt",
     "What to draw, in words (required; at most 32000 characters for GPT image models, "
-    "4000 for dall-e-3)";
-constexpr const char* kModelHelp =
+    "4000 for dall-e-3)",
+    &P::prompt};
+const ParamSpec kModel{
+    PdbType::String, "model",
     "Model name (gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2, dall-e-3, "
-    "dall-e-2) or Azure deployment name; \"\" for the connection's default";
-constexpr const char* kNHelp = "Number of results, 1 to 10; -1 for 1";
-constexpr const char* kSizeHelp =
+    "dall-e-2) or Azure deployment name; \"\" for the connection's default",
+    &P::model};
+const ParamSpec kCount{PdbType::Int32, "n-images", "Number of results, 1 to 10; -1 for 1", &P::n};
+const ParamSpec kSize{
+    PdbType::String, "size",
     "API image size such as 1536x1024, or \"auto\"; \"\" to choose the size nearest the "
-    "region's shape";
-constexpr const char* kQualityHelp =
+    "region's shape",
+    &P::size};
+const ParamSpec kQuality{
+    PdbType::String, "quality",
     "low, medium, high or auto (GPT image models); standard or hd (dall-e-3); \"\" for the "
-    "model's default";
-constexpr const char* kStyleHelp = "vivid or natural (dall-e-3); \"\" for the default";
-constexpr const char* kBackgroundHelp =
-    "transparent, opaque or auto (GPT image models); \"\" for the default";
-constexpr const char* kConnectionHelp =
-    "Name of a saved connection; \"\" for the saved default, or else the "
-    "AZURE_OPENAI_* / OPENAI_* environment variables";
-constexpr const char* kOptionsHelp =
+    "model's default",
+    &P::quality};
+const ParamSpec kStyle{PdbType::String, "style",
+                       "vivid or natural (dall-e-3); \"\" for the default", &P::style};
+const ParamSpec kBackground{PdbType::String, "background",
+                            "transparent, opaque or auto (GPT image models); \"\" for the default",
+                            &P::background};
+const ParamSpec kConnection{PdbType::String, "connection",
+                            "Name of a saved connection; \"\" for the saved default, or else the "
+                            "AZURE_OPENAI_* / OPENAI_* environment variables",
+                            &P::connection};
+const ParamSpec kOptions{
+    PdbType::String, "options",
     "JSON object of further fields, e.g. {\"background\":\"opaque\",\"output_format\":\"png\","
     "\"stream\":true,\"partial_images\":2,\"references\":[12,14]} (references: layer IDs sent "
-    "as extra input images); \"\" for none";
+    "as extra input images); \"\" for none",
+    &P::options};
 
-using P = RunParameters;
+// Rows of one procedure alone.
+const ParamSpec kEditDrawable{PdbType::Drawable,
+                              "drawable",
+                              "The layer to edit (it is never changed: results are new layers)",
+                              {}};
+const ParamSpec kEditFidelity{PdbType::String, "input-fidelity",
+                              "high or low (gpt-image-1, -1.5, -2); \"\" for the default",
+                              &P::inputFidelity};
+const ParamSpec kEditContext{PdbType::Float, "context",
+                             "Padding around the selection sent with it, as a fraction of the "
+                             "selection's larger side; -1 for 0.15",
+                             &P::context};
+const ParamSpec kEditFeather{
+    PdbType::Float, "feather",
+    "Width in pixels of the soft inner edge of each result's layer mask; -1 for 0", &P::feather};
+const ParamSpec kGenerateDrawable{
+    PdbType::Drawable, "drawable", "The layer above which the results go", {}};
+const ParamSpec kNewImageSize{PdbType::String, "size",
+                              "API image size such as 1536x1024; \"\" for the model's default",
+                              &P::size};
 
 const std::vector<ReturnSpec> kLayerReturns = {
     {PdbType::Int32, "n-layers", "Number of layers made"},
@@ -61,30 +100,8 @@ ProcedureSpec editSpec() {
         N_("_Edit Selection…"),
         "<Image>/Filters/Generative",
         "RGB*, GRAY*",
-        {
-            {PdbType::Int32, "run-mode", kRunModeHelp, {}},
-            {PdbType::Image, "image", "Input image", {}},
-            {PdbType::Drawable,
-             "drawable",
-             "The layer to edit (it is never changed: results are new layers)",
-             {}},
-            {PdbType::String, "prompt", kPromptHelp, &P::prompt},
-            {PdbType::String, "model", kModelHelp, &P::model},
-            {PdbType::Int32, "n-images", kNHelp, &P::n},
-            {PdbType::String, "size", kSizeHelp, &P::size},
-            {PdbType::String, "quality", kQualityHelp, &P::quality},
-            {PdbType::String, "input-fidelity",
-             "high or low (gpt-image-1, -1.5, -2); \"\" for the default", &P::inputFidelity},
-            {PdbType::Float, "context",
-             "Padding around the selection sent with it, as a fraction of the selection's "
-             "larger side; -1 for 0.15",
-             &P::context},
-            {PdbType::Float, "feather",
-             "Width in pixels of the soft inner edge of each result's layer mask; -1 for 0",
-             &P::feather},
-            {PdbType::String, "connection", kConnectionHelp, &P::connection},
-            {PdbType::String, "options", kOptionsHelp, &P::options},
-        },
+        {kRunMode, kImage, kEditDrawable, kPrompt, kModel, kCount, kSize, kQuality, kEditFidelity,
+         kEditContext, kEditFeather, kConnection, kOptions},
         kLayerReturns,
     };
 }
@@ -100,20 +117,8 @@ ProcedureSpec generateSpec() {
         N_("_Generate Layer…"),
         "<Image>/Filters/Generative",
         "RGB*, GRAY*",
-        {
-            {PdbType::Int32, "run-mode", kRunModeHelp, {}},
-            {PdbType::Image, "image", "Input image", {}},
-            {PdbType::Drawable, "drawable", "The layer above which the results go", {}},
-            {PdbType::String, "prompt", kPromptHelp, &P::prompt},
-            {PdbType::String, "model", kModelHelp, &P::model},
-            {PdbType::Int32, "n-images", kNHelp, &P::n},
-            {PdbType::String, "size", kSizeHelp, &P::size},
-            {PdbType::String, "quality", kQualityHelp, &P::quality},
-            {PdbType::String, "style", kStyleHelp, &P::style},
-            {PdbType::String, "background", kBackgroundHelp, &P::background},
-            {PdbType::String, "connection", kConnectionHelp, &P::connection},
-            {PdbType::String, "options", kOptionsHelp, &P::options},
-        },
+        {kRunMode, kImage, kGenerateDrawable, kPrompt, kModel, kCount, kSize, kQuality, kStyle,
+         kBackground, kConnection, kOptions},
         kLayerReturns,
     };
 }
@@ -127,50 +132,31 @@ ProcedureSpec newImageSpec() {
         N_("_Generate Image…"),
         "<Image>/File/Create",
         nullptr,
-        {
-            {PdbType::Int32, "run-mode", kRunModeHelp, {}},
-            {PdbType::String, "prompt", kPromptHelp, &P::prompt},
-            {PdbType::String, "model", kModelHelp, &P::model},
-            {PdbType::Int32, "n-images", kNHelp, &P::n},
-            {PdbType::String, "size",
-             "API image size such as 1536x1024; \"\" for the model's default", &P::size},
-            {PdbType::String, "quality", kQualityHelp, &P::quality},
-            {PdbType::String, "style", kStyleHelp, &P::style},
-            {PdbType::String, "background", kBackgroundHelp, &P::background},
-            {PdbType::String, "connection", kConnectionHelp, &P::connection},
-            {PdbType::String, "options", kOptionsHelp, &P::options},
-        },
+        {kRunMode, kPrompt, kModel, kCount, kNewImageSize, kQuality, kStyle, kBackground,
+         kConnection, kOptions},
         {{PdbType::Image, "image", "The new image"}},
     };
 }
 
+// Sets the field if it holds a `Field` member and the argument an `Arg`.
+template <typename Field, typename Arg>
+bool assignAs(RunParameters& p, const ParamField& field, const ArgValue& value) {
+    const auto* member = std::get_if<Field RunParameters::*>(&field);
+    const auto* v = std::get_if<Arg>(&value);
+    if (member == nullptr || v == nullptr) {
+        return false;
+    }
+    p.*(*member) = *v;
+    return true;
+}
+
 // Sets one field from one argument; false when the argument's type is not the field's.
 bool assign(RunParameters& p, const ParamField& field, const ArgValue& value) {
-    if (const auto* text = std::get_if<std::string RunParameters::*>(&field)) {
-        const auto* v = std::get_if<std::string>(&value);
-        if (v == nullptr) {
-            return false;
-        }
-        p.** text = *v;
-        return true;
+    if (const auto* real = std::get_if<double>(&value); real != nullptr && !std::isfinite(*real)) {
+        return false;
     }
-    if (const auto* whole = std::get_if<int RunParameters::*>(&field)) {
-        const auto* v = std::get_if<int32_t>(&value);
-        if (v == nullptr) {
-            return false;
-        }
-        p.** whole = *v;
-        return true;
-    }
-    if (const auto* real = std::get_if<double RunParameters::*>(&field)) {
-        const auto* v = std::get_if<double>(&value);
-        if (v == nullptr || !std::isfinite(*v)) {
-            return false;
-        }
-        p.** real = *v;
-        return true;
-    }
-    return false;
+    return assignAs<std::string, std::string>(p, field, value) ||
+           assignAs<int, int32_t>(p, field, value) || assignAs<double, double>(p, field, value);
 }
 
 // A saved whole number that does not fit an int reads as "the default".
@@ -237,9 +223,9 @@ std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p) 
         }
         json_builder_set_member_name(b.get(), param.name);
         if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
-            json_builder_add_string_value(b.get(), (p.**text).c_str());
+            json_builder_add_string_value(b.get(), (p.*(*text)).c_str());
         } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
-            json_builder_add_int_value(b.get(), p.**whole);
+            json_builder_add_int_value(b.get(), p.*(*whole));
         } else {
             const double v = p.*std::get<double RunParameters::*>(param.field);
             // JSON has no infinity; a value that is not finite is saved as "the default".
@@ -259,12 +245,12 @@ Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::s
     RunParameters p;
     for (const ParamSpec& param : spec.params) {
         if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
-            p.** text = json::string(root, param.name).value_or("");
+            p.*(*text) = json::string(root, param.name).value_or("");
         } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
-            p.** whole = savedInt(root, param.name);
+            p.*(*whole) = savedInt(root, param.name);
         } else if (const auto* real = std::get_if<double RunParameters::*>(&param.field)) {
             const double v = json::number(root, param.name).value_or(-1.0);
-            p.** real = std::isfinite(v) ? v : -1.0;
+            p.*(*real) = std::isfinite(v) ? v : -1.0;
         }
     }
     return p;

@@ -1,0 +1,151 @@
+// An image editor in memory, for running the procedures without GIMP (as G'MIC-Qt's standalone
+// host does): one canvas, one active layer, an optional selection, further layers to name as
+// references, and a record of what a run read and inserted. Each insertLayers call is one undo
+// step, as GIMP's undo group makes it.
+#pragma once
+
+#include "core/host.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imagegen::test {
+
+using RgbaPixel = std::array<uint8_t, 4>;
+
+class FakeHost final : public Host {
+  public:
+    // A canvas with one opaque layer covering it, every pixel `fill`.
+    FakeHost(int width, int height, RgbaPixel fill = {40, 80, 120, 255})
+        : canvas_{width, height}, layerBounds_{0, 0, width, height}, layer_(width, height) {
+        for (int y = 0; y < height; ++y) {
+            for (int x = 0; x < width; ++x) {
+                std::copy(fill.begin(), fill.end(), layer_.at(x, y));
+            }
+        }
+    }
+
+    // A rectangular selection, fully selected inside.
+    void select(Rect r) {
+        selection_.assign(static_cast<size_t>(canvas_.width) * canvas_.height, 0);
+        for (int y = r.y; y < r.bottom(); ++y) {
+            std::fill_n(selection_.begin() + static_cast<std::ptrdiff_t>(y) * canvas_.width + r.x,
+                        r.width, 255);
+        }
+        selectionBounds_ = r;
+    }
+    // What inspect() says when the active drawable cannot be edited (a mask, a group…).
+    void refuseWith(std::string message) { refusal_ = std::move(message); }
+    void addLayer(int id, RgbaImage pixels) { layers_[id] = std::move(pixels); }
+
+    [[nodiscard]] const RgbaImage& layer() const { return layer_; }
+    [[nodiscard]] int pixelReads() const { return pixelReads_; }
+    // One entry per undo step, with the layers it inserted.
+    [[nodiscard]] const std::vector<std::vector<NewLayer>>& undoSteps() const { return steps_; }
+    [[nodiscard]] const std::vector<std::string>& groupNames() const { return groupNames_; }
+    [[nodiscard]] int progressOpen() const { return progressStarts_ - progressEnds_; }
+    [[nodiscard]] int progressStarts() const { return progressStarts_; }
+    [[nodiscard]] std::optional<Size> createdCanvas() const { return createdCanvas_; }
+
+    Result<ImageGeometry> inspect() override {
+        if (refusal_) {
+            return makeError(ErrorKind::InvalidRequest, *refusal_);
+        }
+        ImageGeometry g;
+        g.canvas = canvas_;
+        g.drawable = layerBounds_;
+        if (!selection_.empty()) {
+            g.selection = selectionBounds_;
+        }
+        return g;
+    }
+
+    RgbaImage readRegion(Rect region) override {
+        ++pixelReads_;
+        RgbaImage out(region.width, region.height);
+        for (int y = 0; y < region.height; ++y) {
+            for (int x = 0; x < region.width; ++x) {
+                const int cx = region.x + x;
+                const int cy = region.y + y;
+                if (cx >= 0 && cy >= 0 && cx < layer_.width && cy < layer_.height) {
+                    std::copy_n(layer_.at(cx, cy), 4, out.at(x, y));
+                }
+            }
+        }
+        return out;
+    }
+
+    std::vector<uint8_t> readSelection(Rect region) override {
+        ++pixelReads_;
+        std::vector<uint8_t> out(static_cast<size_t>(region.width) * region.height, 0);
+        for (int y = 0; y < region.height; ++y) {
+            for (int x = 0; x < region.width; ++x) {
+                const int cx = region.x + x;
+                const int cy = region.y + y;
+                if (cx >= 0 && cy >= 0 && cx < canvas_.width && cy < canvas_.height) {
+                    out[static_cast<size_t>(y) * region.width + x] =
+                        selection_[static_cast<size_t>(cy) * canvas_.width + cx];
+                }
+            }
+        }
+        return out;
+    }
+
+    Result<RgbaImage> readLayer(int id) override {
+        ++pixelReads_;
+        auto it = layers_.find(id);
+        if (it == layers_.end()) {
+            return makeError(ErrorKind::InvalidRequest, "options: references names " +
+                                                            std::to_string(id) +
+                                                            ", which is not a layer of pixels");
+        }
+        return it->second;
+    }
+
+    Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
+                                          const std::string& groupName) override {
+        steps_.push_back(layers);
+        if (layers.size() > 1) {
+            groupNames_.push_back(groupName);
+        }
+        std::vector<int> ids;
+        for (size_t i = 0; i < layers.size(); ++i) {
+            ids.push_back(nextId_++);
+        }
+        return ids;
+    }
+
+    Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
+                            const std::string& groupName) override {
+        createdCanvas_ = canvas;
+        return insertLayers(layers, groupName) ? nextId_++ : -1;
+    }
+
+    void progressStart(const std::string& /*text*/) override { ++progressStarts_; }
+    void progressPulse() override {}
+    void progressSet(double /*fraction*/) override {}
+    void progressEnd() override { ++progressEnds_; }
+
+  private:
+    Size canvas_;
+    Rect layerBounds_;
+    RgbaImage layer_;
+    std::vector<uint8_t> selection_; // canvas-sized; empty: no selection
+    Rect selectionBounds_;
+    std::optional<std::string> refusal_;
+    std::map<int, RgbaImage> layers_;
+    int pixelReads_ = 0;
+    std::vector<std::vector<NewLayer>> steps_;
+    std::vector<std::string> groupNames_;
+    std::optional<Size> createdCanvas_;
+    int nextId_ = 100;
+    int progressStarts_ = 0;
+    int progressEnds_ = 0;
+};
+
+} // namespace imagegen::test

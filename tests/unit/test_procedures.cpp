@@ -1,0 +1,152 @@
+// The procedure tables: what GIMP registers, how arguments fill the parameters by position, and
+// the last values saved and read by the same table.
+#include "core/procedures.h"
+#include "test_util.h"
+
+#include <limits>
+#include <set>
+
+using namespace imagegen;
+using namespace imagegen::test;
+
+namespace {
+
+void testTablesMatchThePublicInterface(gconstpointer data) {
+    const auto* spec = static_cast<const ProcedureSpec*>(data);
+    g_assert_true(findProcedure(spec->name) == spec);
+    g_assert_true(&specOf(spec->procedure) == spec);
+    assertEq(spec->params.at(0).name, "run-mode");
+    std::set<std::string> names;
+    size_t fields = 0;
+    for (size_t i = 0; i < spec->params.size(); ++i) {
+        const ParamSpec& p = spec->params[i];
+        g_assert_true(names.insert(p.name).second);
+        g_assert_cmpuint(std::string(p.description).size(), >, 5);
+        const bool fixed = i < spec->fixedParams();
+        g_assert_true(std::holds_alternative<std::monostate>(p.field) == fixed);
+        fields += fixed ? 0 : 1;
+    }
+    // DESIGN.md's parameter counts: the fixed ones, then the fields.
+    const size_t expected = spec->procedure == Procedure::Edit ? 10 : 9;
+    g_assert_cmpuint(fields, ==, expected);
+    if (spec->takesImage()) {
+        g_assert_true(spec->params[1].type == PdbType::Image);
+        g_assert_true(spec->params[2].type == PdbType::Drawable);
+    }
+}
+
+void testEditArgumentsFillEveryFieldByPosition() {
+    const std::vector<ArgValue> args = {
+        std::string("prompt"), std::string("model"), int32_t{3}, std::string("1536x1024"),
+        std::string("high"),   std::string("low"),   0.25,       4.0,
+        std::string("studio"), std::string("{}")};
+    auto p = parametersFromArgs(specOf(Procedure::Edit), args);
+    if (!assertOk(p)) {
+        return;
+    }
+    assertEq(p->prompt, "prompt");
+    assertEq(p->model, "model");
+    g_assert_cmpint(p->n, ==, 3);
+    assertEq(p->size, "1536x1024");
+    assertEq(p->quality, "high");
+    assertEq(p->inputFidelity, "low");
+    g_assert_cmpfloat(p->context, ==, 0.25);
+    g_assert_cmpfloat(p->feather, ==, 4.0);
+    assertEq(p->connection, "studio");
+    assertEq(p->options, "{}");
+}
+
+void testGenerateArgumentsFillStyleAndBackground() {
+    const std::vector<ArgValue> args = {
+        std::string("p"),      std::string(""), int32_t{-1},
+        std::string(""),       std::string(""), std::string("vivid"),
+        std::string("opaque"), std::string(""), std::string("")};
+    auto p = parametersFromArgs(specOf(Procedure::Generate), args);
+    if (!assertOk(p)) {
+        return;
+    }
+    assertEq(p->style, "vivid");
+    assertEq(p->background, "opaque");
+    g_assert_cmpint(p->n, ==, -1);
+}
+
+void testWrongCountOrTypeIsRefused() {
+    const ProcedureSpec& spec = specOf(Procedure::NewImage);
+    const Error count =
+        assertFails(parametersFromArgs(spec, {std::string("p")}), ErrorKind::InvalidRequest);
+    assertContains(count.message, "takes 10 parameters, not 2");
+    std::vector<ArgValue> args(9, std::string(""));
+    args[2] = std::string("three"); // n-images is a whole number
+    const Error type = assertFails(parametersFromArgs(spec, args), ErrorKind::InvalidRequest);
+    assertEq(type.param, "n-images");
+}
+
+void testLastValuesRoundTrip(gconstpointer data) {
+    const auto* spec = static_cast<const ProcedureSpec*>(data);
+    RunParameters p;
+    p.prompt = "a \"quoted\" prompt\nwith a second line";
+    p.model = "dall-e-3";
+    p.n = 4;
+    p.size = "1024x1792";
+    p.quality = "hd";
+    p.connection = "studio";
+    p.options = R"({"stream":true})";
+    p.style = "natural";
+    p.background = "opaque";
+    p.inputFidelity = "high";
+    p.context = 0.5;
+    p.feather = 3;
+    auto back = lastValuesFromJson(*spec, lastValuesToJson(*spec, p));
+    if (!assertOk(back)) {
+        return;
+    }
+    assertEq(back->prompt, p.prompt);
+    assertEq(back->model, p.model);
+    g_assert_cmpint(back->n, ==, 4);
+    assertEq(back->size, p.size);
+    assertEq(back->connection, p.connection);
+    assertEq(back->options, p.options);
+    // Only the procedure's own parameters are kept.
+    const bool edit = spec->procedure == Procedure::Edit;
+    assertEq(back->inputFidelity, edit ? "high" : "");
+    assertEq(back->style, edit ? "" : "natural");
+    g_assert_cmpfloat(back->context, ==, edit ? 0.5 : -1);
+}
+
+void testLastValuesThatCannotBeUsed() {
+    const ProcedureSpec& edit = specOf(Procedure::Edit);
+    assertFails(lastValuesFromJson(edit, "not json"), ErrorKind::InvalidRequest);
+    assertFails(lastValuesFromJson(edit, R"({"version":1,"prompt":"old format"})"),
+                ErrorKind::InvalidRequest);
+    // Numbers JSON cannot hold, or an int cannot, read as "the default".
+    auto odd = lastValuesFromJson(
+        edit, R"({"version":2,"prompt":"p","context":1e999,"n-images":99999999999})");
+    if (assertOk(odd)) {
+        g_assert_cmpfloat(odd->context, ==, -1);
+        g_assert_cmpint(odd->n, ==, -1);
+        assertEq(odd->prompt, "p");
+    }
+    RunParameters infinite;
+    infinite.context = std::numeric_limits<double>::infinity();
+    const std::string saved = lastValuesToJson(edit, infinite);
+    g_assert_true(saved.find("inf") == std::string::npos);
+    g_assert_true(lastValuesFromJson(edit, saved).ok());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    init(&argc, &argv);
+    for (const ProcedureSpec& spec : procedureSpecs()) {
+        const std::string name = spec.name;
+        g_test_add_data_func(("/procedures/table/" + name).c_str(), &spec,
+                             testTablesMatchThePublicInterface);
+        g_test_add_data_func(("/procedures/last-values/round-trip/" + name).c_str(), &spec,
+                             testLastValuesRoundTrip);
+    }
+    g_test_add_func("/procedures/arguments/edit", testEditArgumentsFillEveryFieldByPosition);
+    g_test_add_func("/procedures/arguments/generate", testGenerateArgumentsFillStyleAndBackground);
+    g_test_add_func("/procedures/arguments/refused", testWrongCountOrTypeIsRefused);
+    g_test_add_func("/procedures/last-values/unusable", testLastValuesThatCannotBeUsed);
+    return g_test_run();
+}
