@@ -3,6 +3,7 @@
 #include "core/glib_ptr.h"
 #include "core/json_util.h"
 
+#include <cstdint>
 #include <optional>
 #include <utility>
 #include <variant>
@@ -55,19 +56,22 @@ Status readOption(JsonObject* root, const char* key, const OptionField& field, O
         if (!v) {
             return refuseOption(key, "must be a string");
         }
-        o.** text = *v;
+        o.*(*text) = *v;
     } else if (const auto* whole = std::get_if<int Options::*>(&field)) {
         auto v = json::integer(root, key);
         if (!v) {
             return refuseOption(key, "must be a whole number");
         }
-        o.** whole = static_cast<int>(*v);
+        if (*v < INT32_MIN || *v > INT32_MAX) {
+            return refuseOption(key, "is out of range");
+        }
+        o.*(*whole) = static_cast<int>(*v);
     } else if (const auto* flag = std::get_if<bool Options::*>(&field)) {
         auto v = json::boolean(root, key);
         if (!v) {
             return refuseOption(key, "must be true or false");
         }
-        o.** flag = *v;
+        o.*(*flag) = *v;
     } else {
         auto ids = layerIds(root, key);
         if (!ids) {

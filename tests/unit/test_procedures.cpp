@@ -133,6 +133,51 @@ void testLastValuesThatCannotBeUsed() {
     g_assert_true(lastValuesFromJson(edit, saved).ok());
 }
 
+void testOptionsReadEveryKnownField() {
+    auto o = parseOptions(R"({"background":"opaque","output_format":"webp","output_compression":80,
+        "moderation":"low","user":"u1","input_fidelity":"high","stream":true,"partial_images":2,
+        "references":[12,14]})");
+    if (!assertOk(o)) {
+        return;
+    }
+    assertEq(o->background, "opaque");
+    assertEq(o->outputFormat, "webp");
+    g_assert_cmpint(o->outputCompression, ==, 80);
+    assertEq(o->moderation, "low");
+    assertEq(o->user, "u1");
+    assertEq(o->inputFidelity, "high");
+    g_assert_true(o->stream);
+    g_assert_cmpint(o->partialImages, ==, 2);
+    g_assert_true(o->references == (std::vector<int>{12, 14}));
+    g_assert_true(parseOptions("").ok());
+}
+
+// An option of the wrong type: the text, and what the error says it must be.
+struct BadOption {
+    const char* json;
+    const char* key;
+    const char* says;
+};
+
+const BadOption kBadOptions[] = {
+    {R"({"background":1})", "background", "must be a string"},
+    {R"({"output_compression":"high"})", "output_compression", "must be a whole number"},
+    {R"({"output_compression":1e12})", "output_compression", "must be a whole number"},
+    {R"({"partial_images":99999999999})", "partial_images", "out of range"},
+    {R"({"stream":"yes"})", "stream", "must be true or false"},
+    {R"({"references":[1,"two"]})", "references", "must be a list of layer IDs"},
+    {R"({"references":3})", "references", "must be a list of layer IDs"},
+    {R"({"colour":"red"})", "colour", "known: background, output_format"},
+    {R"(["background"])", "options", "must be a JSON object"},
+};
+
+void testBadOptionIsNamed(gconstpointer data) {
+    const auto* bad = static_cast<const BadOption*>(data);
+    const Error e = assertFails(parseOptions(bad->json), ErrorKind::InvalidRequest);
+    assertEq(e.param, bad->key);
+    assertContains(e.message, bad->says);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -148,5 +193,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/procedures/arguments/generate", testGenerateArgumentsFillStyleAndBackground);
     g_test_add_func("/procedures/arguments/refused", testWrongCountOrTypeIsRefused);
     g_test_add_func("/procedures/last-values/unusable", testLastValuesThatCannotBeUsed);
+    g_test_add_func("/options/every-known-field", testOptionsReadEveryKnownField);
+    for (const BadOption& bad : kBadOptions) {
+        g_test_add_data_func((std::string("/options/refused/") + bad.json).c_str(), &bad,
+                             testBadOptionIsNamed);
+    }
     return g_test_run();
 }
