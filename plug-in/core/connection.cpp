@@ -320,15 +320,33 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
 static constexpr const char* kGroupPrefix = "connection ";
 
 Result<ConnectionStore> ConnectionStore::load(const std::string& path) {
-    ConnectionStore store;
-    GKeyFilePtr file(g_key_file_new());
+    GCharPtr contents;
+    gsize length = 0;
     GErrorPtr error;
-    if (!g_key_file_load_from_file(file.get(), path.c_str(), G_KEY_FILE_NONE, outPtr(error))) {
+    if (!g_file_get_contents(path.c_str(), outPtr(contents), &length, outPtr(error))) {
         if (g_error_matches(error.get(), G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-            return store;
+            return ConnectionStore{};
         }
         return makeError(ErrorKind::Configuration,
                          "cannot read the saved connections in " + path + ": " + error->message);
+    }
+    auto store = fromText(std::string_view(contents.get(), length));
+    if (!store) {
+        Error e = store.error();
+        e.message += " (" + path + ")";
+        return e;
+    }
+    return store;
+}
+
+Result<ConnectionStore> ConnectionStore::fromText(std::string_view text) {
+    ConnectionStore store;
+    GKeyFilePtr file(g_key_file_new());
+    GErrorPtr error;
+    if (!g_key_file_load_from_data(file.get(), text.data(), text.size(), G_KEY_FILE_NONE,
+                                   outPtr(error))) {
+        return makeError(ErrorKind::Configuration,
+                         std::string("the saved connections cannot be read: ") + error->message);
     }
     auto get = [&](const char* group, const char* key) {
         GCharPtr v(g_key_file_get_string(file.get(), group, key, nullptr));

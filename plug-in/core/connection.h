@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -99,6 +100,8 @@ class EntraTokenSource {
 class ConnectionStore {
   public:
     static Result<ConnectionStore> load(const std::string& path); // a missing file is empty
+    // The key file's text, as load() reads it from the file (also what the fuzz target feeds).
+    static Result<ConnectionStore> fromText(std::string_view text);
     [[nodiscard]] Status save(const std::string& path) const;
 
     [[nodiscard]] const Connection* find(const std::string& name) const;

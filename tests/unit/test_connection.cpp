@@ -266,10 +266,42 @@ static void testStoreRoundTripHoldsNoSecret() {
         std::ofstream bad(path);
         bad << "[connection x]\nkind=ftp\nauth=bearer\n";
     }
-    assertFails(ConnectionStore::load(path), ErrorKind::Configuration);
+    const Error unknown = assertFails(ConnectionStore::load(path), ErrorKind::Configuration);
+    assertContains(unknown.message, path);
     g_unlink(path.c_str());
     g_rmdir((std::string(dir.get()) + "/sub").c_str());
     g_rmdir(dir.get());
+}
+
+// What load() reads from the file, in memory: the same connections, and the same refusals.
+static void testStoreFromText() {
+    auto store = ConnectionStore::fromText("[general]\ndefault=work\n\n"
+                                           "[connection work]\nkind=azure\n"
+                                           "endpoint=https://res.openai.azure.com\nauth=api-key\n"
+                                           "deployments=img=gpt-image-1;dalle;\n\n"
+                                           "[connection local]\nkind=compatible\nauth=bearer\n"
+                                           "[other]\nkey=ignored\n");
+    if (assertOk(store)) {
+        g_assert_cmpuint(store->connections().size(), ==, 2);
+        const Connection* w = store->defaultConnection();
+        g_assert_nonnull(w);
+        if (w != nullptr) {
+            assertEq(w->name, "work");
+            g_assert_true(w->kind == ConnectionKind::Azure);
+            g_assert_cmpuint(w->deployments.size(), ==, 2);
+            assertEq(w->recordedModel("img"), "gpt-image-1");
+            assertEq(w->recordedModel("dalle"), "");
+        }
+    }
+    auto empty = ConnectionStore::fromText("");
+    if (assertOk(empty)) {
+        g_assert_cmpuint(empty->connections().size(), ==, 0);
+    }
+    assertFails(ConnectionStore::fromText("not a key file"), ErrorKind::Configuration);
+    assertFails(ConnectionStore::fromText("[connection x]\nkind=ftp\nauth=bearer\n"),
+                ErrorKind::Configuration);
+    assertFails(ConnectionStore::fromText("[connection x]\nkind=openai\n"),
+                ErrorKind::Configuration);
 }
 
 int main(int argc, char** argv) {
@@ -283,5 +315,6 @@ int main(int argc, char** argv) {
                     testEntraTokenIsFetchedAgainBeforeExpiry);
     g_test_add_func("/connection/store/round-trip-holds-no-secret",
                     testStoreRoundTripHoldsNoSecret);
+    g_test_add_func("/connection/store/from-text", testStoreFromText);
     return g_test_run();
 }
