@@ -1,5 +1,7 @@
 #include "core/error.h"
 
+#include <glib.h>
+
 namespace imagegen {
 
 const char* errorKindName(ErrorKind kind) {
@@ -32,6 +34,12 @@ const char* errorKindName(ErrorKind kind) {
         return "image";
     }
     return "unknown";
+}
+
+std::string megabytes(size_t bytes) {
+    char text[32];
+    g_snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return text;
 }
 
 } // namespace imagegen

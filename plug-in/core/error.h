@@ -2,6 +2,7 @@
 // facts a caller needs to decide what to do (retry, show the parameter, say "cancelled").
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <variant>
@@ -37,6 +38,9 @@ struct Error {
 };
 
 const char* errorKindName(ErrorKind kind);
+
+// "1.4 MB": a size for a message.
+std::string megabytes(size_t bytes);
 
 inline Error makeError(ErrorKind kind, std::string message) {
     Error e;

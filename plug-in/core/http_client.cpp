@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <memory>
+#include <optional>
 
 namespace imagegen {
 
@@ -83,40 +85,65 @@ std::optional<double> retryDelaySeconds(const HttpResponse& response, int retrie
     return backoffSeconds(retriesTaken, random);
 }
 
-// One request and its retries. It owns itself: it is deleted once `done` has run.
+// What the client's operations share with it. The client holds it while it lives; each
+// operation holds it until it ends, so nothing an operation uses is freed under it.
+struct HttpClient::Shared {
+    HttpOptions options;
+    GRef<SoupSession> session;
+    GRef<GCancellable> closing = adoptRef(g_cancellable_new()); // cancelled by ~HttpClient
+    int attemptsStarted = 0;
+    int inFlight = 0;
+
+    [[nodiscard]] bool closed() const { return g_cancellable_is_cancelled(closing.get()) != FALSE; }
+};
+
+namespace {
+
+// One request and its retries. It owns itself: it is deleted once it has ended, after running
+// `done` unless the client has gone.
 class HttpOperation {
   public:
-    HttpOperation(HttpClient& client, const HttpRequest& request, GCancellable* outer,
-                  HttpClient::Done done, HttpClient::Chunk chunk)
-        : client_(client), method_(request.method), url_(request.url), headers_(request.headers),
-          contentType_(request.contentType), body_(bytesFromString(std::string(request.body))),
+    HttpOperation(std::shared_ptr<HttpClient::Shared> client, const HttpRequest& request,
+                  GCancellable* outer, HttpClient::Done done, HttpClient::Chunk chunk)
+        : client_(std::move(client)), method_(request.method), url_(request.url),
+          headers_(request.headers), contentType_(request.contentType),
+          body_(bytesFromString(std::string(request.body))),
+          maxBodyBytes_(request.maxBodyBytes != 0 ? request.maxBodyBytes
+                                                  : client_->options.maxBodyBytes),
           outer_(outer != nullptr ? addRef(outer) : adoptRef(g_cancellable_new())),
-          done_(std::move(done)), chunk_(std::move(chunk)) {}
+          done_(std::move(done)), chunk_(std::move(chunk)) {
+        ++client_->inFlight;
+    }
 
     HttpOperation(const HttpOperation&) = delete;
     HttpOperation& operator=(const HttpOperation&) = delete;
     HttpOperation(HttpOperation&&) = delete;
     HttpOperation& operator=(HttpOperation&&) = delete;
-    ~HttpOperation() = default;
+    ~HttpOperation() { --client_->inFlight; }
 
     void start() {
         cancelHandler_ =
             g_cancellable_connect(outer_.get(), G_CALLBACK(onOuterCancelled), this, nullptr);
-        if (g_cancellable_is_cancelled(outer_.get())) {
+        closingHandler_ = g_cancellable_connect(client_->closing.get(),
+                                                G_CALLBACK(onOuterCancelled), this, nullptr);
+        if (g_cancellable_is_cancelled(outer_.get()) || client_->closed()) {
             return; // onOuterCancelled has already scheduled the end
         }
         startAttempt();
     }
 
   private:
-    HttpClient& client_;
+    std::shared_ptr<HttpClient::Shared> client_;
     std::string method_;
     std::string url_;
     std::vector<Header> headers_;
     std::string contentType_;
     GBytesPtr body_;
+    size_t maxBodyBytes_;
     GRef<GCancellable> outer_;
     gulong cancelHandler_ = 0;
+    gulong closingHandler_ = 0;
+    std::optional<Error> endLater_; // the end of an operation that failed before it could start
     GRef<GCancellable> attempt_;
     GRef<SoupMessage> message_;
     GRef<GInputStream> stream_;
@@ -154,14 +181,14 @@ class HttpOperation {
     }
 
     void startAttempt() {
-        ++client_.attemptsStarted_;
+        ++client_->attemptsStarted;
         response_ = {};
         bytesReceived_ = 0;
         timedOut_ = false;
         connectTimedOut_ = false;
         SoupMessage* msg = soup_message_new(method_.c_str(), url_.c_str());
         if (msg == nullptr) {
-            finish(makeError(ErrorKind::Configuration, "the URL " + url_ + " is not valid"));
+            endFromIdle(makeError(ErrorKind::Configuration, "the URL " + url_ + " is not valid"));
             return;
         }
         message_ = adoptRef(msg);
@@ -177,11 +204,11 @@ class HttpOperation {
         // Once the request headers are written the connection is up; a reused connection has no
         // network events, so this is the one signal that always comes.
         g_signal_connect_swapped(msg, "wrote-headers", G_CALLBACK(onConnected), this);
-        connectTimer_.reset(g_timeout_add(static_cast<guint>(client_.options_.connectTimeoutMs),
+        connectTimer_.reset(g_timeout_add(static_cast<guint>(client_->options.connectTimeoutMs),
                                           onConnectTimeout, this));
-        totalTimer_.reset(g_timeout_add(static_cast<guint>(client_.options_.totalTimeoutMs),
+        totalTimer_.reset(g_timeout_add(static_cast<guint>(client_->options.totalTimeoutMs),
                                         onTotalTimeout, this));
-        soup_session_send_async(client_.session_.get(), msg, G_PRIORITY_DEFAULT, attempt_.get(),
+        soup_session_send_async(client_->session.get(), msg, G_PRIORITY_DEFAULT, attempt_.get(),
                                 onSent, this);
     }
 
@@ -213,16 +240,24 @@ class HttpOperation {
         // Waiting between tries (or not started): end from an idle, as g_cancellable_disconnect
         // may not be called from inside this handler.
         self->retryTimer_.reset();
-        if (!self->cancelIdle_) {
-            self->cancelIdle_.reset(g_idle_add(
-                [](gpointer p) -> gboolean {
-                    auto* op = static_cast<HttpOperation*>(p);
-                    op->cancelIdle_.forget();
-                    op->finish(makeError(ErrorKind::Cancelled, "cancelled"));
-                    return G_SOURCE_REMOVE;
-                },
-                self));
+        self->endFromIdle(makeError(ErrorKind::Cancelled, "cancelled"));
+    }
+
+    // Ends the operation from the main loop: `done` never runs inside send() or inside a
+    // cancellable's handler.
+    void endFromIdle(Error e) {
+        if (cancelIdle_) {
+            return;
         }
+        endLater_ = std::move(e);
+        cancelIdle_.reset(g_idle_add(
+            [](gpointer p) -> gboolean {
+                auto* op = static_cast<HttpOperation*>(p);
+                op->cancelIdle_.forget();
+                op->finish(std::move(*op->endLater_));
+                return G_SOURCE_REMOVE;
+            },
+            this));
     }
 
     static void onSent(GObject* source, GAsyncResult* result, gpointer data) {
@@ -278,17 +313,33 @@ class HttpOperation {
                 return;
             }
             self->bytesReceived_ += size;
+            if (self->bytesReceived_ > self->maxBodyBytes_ && self->response_.status < 300) {
+                self->refuseLongAnswer();
+                return;
+            }
+            if (self->client_->closed()) {
+                self->finish(makeError(ErrorKind::Cancelled, "cancelled"));
+                return;
+            }
             if (self->deliversChunks()) {
                 self->chunksDelivered_ = true;
                 self->chunk_(self->response_, std::string_view(p, size));
             } else if (self->response_.status < 300 ||
-                       self->response_.body.size() < self->client_.options_.maxErrorBodyBytes) {
+                       self->response_.body.size() < self->client_->options.maxErrorBodyBytes) {
                 self->response_.body.append(p, size);
             }
             self->readNext();
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
         }
+    }
+
+    // No retry: the same server would send the same.
+    void refuseLongAnswer() {
+        g_cancellable_cancel(attempt_.get());
+        finish(makeError(ErrorKind::MalformedResponse,
+                         "the service sent more than " + megabytes(maxBodyBytes_) +
+                             ", more than the images asked for can take"));
     }
 
     // A body shorter than its Content-Length: the connection closed early. (With a
@@ -307,7 +358,7 @@ class HttpOperation {
             finish(std::move(response_));
             return;
         }
-        const HttpOptions& o = client_.options_;
+        const HttpOptions& o = client_->options;
         const double random = o.random ? o.random() : g_random_double();
         auto delay = retries_ < o.maxRetries ? retryDelaySeconds(response_, retries_, o, random,
                                                                  g_get_real_time() / 1'000'000)
@@ -320,7 +371,8 @@ class HttpOperation {
     }
 
     void attemptFailed(const GError* error, const char* what = nullptr) {
-        const bool outerCancelled = g_cancellable_is_cancelled(outer_.get()) != FALSE;
+        const bool outerCancelled =
+            g_cancellable_is_cancelled(outer_.get()) != FALSE || client_->closed();
         const bool timedOut = timedOut_;
         const bool connectTimedOut = connectTimedOut_;
         const std::string detail =
@@ -335,18 +387,18 @@ class HttpOperation {
             e.kind = ErrorKind::Timeout;
             e.message = connectTimedOut
                             ? "Could not connect to " + host() + " within " +
-                                  std::to_string(client_.options_.connectTimeoutMs / 1000) + " s"
+                                  std::to_string(client_->options.connectTimeoutMs / 1000) + " s"
                             : "The service at " + host() + " did not answer within " +
-                                  std::to_string(client_.options_.totalTimeoutMs / 1000) + " s";
+                                  std::to_string(client_->options.totalTimeoutMs / 1000) + " s";
         } else {
             e.kind = ErrorKind::Network;
             e.message = "Could not reach the service at " + host() + ": " + detail;
         }
-        if (chunksDelivered_ || retries_ >= client_.options_.maxRetries) {
+        if (chunksDelivered_ || retries_ >= client_->options.maxRetries) {
             finish(std::move(e));
             return;
         }
-        const HttpOptions& o = client_.options_;
+        const HttpOptions& o = client_->options;
         scheduleRetry(backoffSeconds(retries_, o.random ? o.random() : g_random_double()));
     }
 
@@ -368,8 +420,13 @@ class HttpOperation {
         retryTimer_.reset();
         cancelIdle_.reset();
         g_cancellable_disconnect(outer_.get(), cancelHandler_);
+        g_cancellable_disconnect(client_->closing.get(), closingHandler_);
         HttpClient::Done done = std::move(done_);
+        const bool clientGone = client_->closed();
         delete this;
+        if (clientGone) {
+            return; // its owner may have gone with it
+        }
         try {
             done(std::move(result));
         } catch (...) {
@@ -378,17 +435,36 @@ class HttpOperation {
     }
 };
 
-HttpClient::HttpClient(HttpOptions options)
-    : options_(std::move(options)),
-      // timeout 0: a generation may take minutes before its first byte; our own timers bound it.
-      session_(adoptRef(soup_session_new_with_options(
-          "timeout", 0U, "user-agent", "imagegen-gimp/" IMAGEGEN_VERSION, nullptr))) {}
+} // namespace
 
-HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpOptions options) : shared_(std::make_shared<Shared>()) {
+    shared_->options = std::move(options);
+    // timeout 0: a generation may take minutes before its first byte; our own timers bound it.
+    shared_->session = adoptRef(soup_session_new_with_options(
+        "timeout", 0U, "user-agent", "imagegen-gimp/" IMAGEGEN_VERSION, nullptr));
+}
+
+HttpClient::~HttpClient() {
+    g_cancellable_cancel(shared_->closing.get());
+}
+
+const HttpOptions& HttpClient::options() const {
+    return shared_->options;
+}
+int HttpClient::attemptsStarted() const {
+    return shared_->attemptsStarted;
+}
+int HttpClient::inFlight() const {
+    return shared_->inFlight;
+}
+GCancellable* HttpClient::closing() const {
+    return shared_->closing.get();
+}
 
 void HttpClient::send(const HttpRequest& request, GCancellable* cancellable, Done done,
                       Chunk onChunk) {
-    auto* op = new HttpOperation(*this, request, cancellable, std::move(done), std::move(onChunk));
+    auto* op =
+        new HttpOperation(shared_, request, cancellable, std::move(done), std::move(onChunk));
     op->start();
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,8 @@ struct HttpOptions {
     int totalTimeoutMs = 600'000; // per attempt, as the SDKs count it
     int maxRetries = 2;
     double maxServerDelaySeconds = 60.0; // a longer Retry-After falls back to our own backoff
-    size_t maxErrorBodyBytes = 1 << 20;
+    size_t maxErrorBodyBytes = 1 << 20;  // an error body is kept up to this, then read and dropped
+    size_t maxBodyBytes = size_t{256} << 20; // a 2xx answer past this is refused
     std::function<double()> random; // in [0, 1), for the jitter; g_random_double when empty
 };
 
@@ -44,6 +46,11 @@ std::optional<double> retryDelaySeconds(const HttpResponse& response, int retrie
                                         const HttpOptions& options, double random, int64_t nowUnix);
 double backoffSeconds(int retriesTaken, double random);
 
+// The asynchronous contract: `done` runs exactly once, always from the thread-default main
+// context and never inside send(). Destroying the client cancels every operation it started and
+// drops their callbacks: after ~HttpClient nothing of its callers runs, so a caller (the dialog)
+// may go away with requests in flight. What the operations share with the client (the session,
+// the options) lives until the last of them has ended.
 class HttpClient {
   public:
     using Done = std::function<void(Result<HttpResponse>)>;
@@ -58,19 +65,21 @@ class HttpClient {
     HttpClient(HttpClient&&) = delete;
     HttpClient& operator=(HttpClient&&) = delete;
 
-    // Sends with retries. `done` runs once, on the thread-default main context. With `onChunk`,
-    // a 2xx body is handed over as it arrives instead of being collected (and is then never
-    // retried once a chunk has been handed over).
+    // Sends with retries. With `onChunk`, a 2xx body is handed over as it arrives instead of
+    // being collected (and is then never retried once a chunk has been handed over).
     void send(const HttpRequest& request, GCancellable* cancellable, Done done, Chunk onChunk = {});
 
-    [[nodiscard]] const HttpOptions& options() const { return options_; }
-    [[nodiscard]] int attemptsStarted() const { return attemptsStarted_; }
+    [[nodiscard]] const HttpOptions& options() const;
+    [[nodiscard]] int attemptsStarted() const;
+    // Operations started and not yet ended.
+    [[nodiscard]] int inFlight() const;
+    // Cancelled when the client is destroyed: what a deferred callback checks before it runs.
+    [[nodiscard]] GCancellable* closing() const;
+
+    struct Shared;
 
   private:
-    friend class HttpOperation;
-    HttpOptions options_;
-    GRef<SoupSession> session_;
-    int attemptsStarted_ = 0;
+    std::shared_ptr<Shared> shared_;
 };
 
 // Runs the thread-default main context until `finished` turns true.

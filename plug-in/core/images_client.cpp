@@ -1,5 +1,6 @@
 #include "core/images_client.h"
 
+#include "core/models.h"
 #include "core/request_encoding.h"
 
 #include <memory>
@@ -11,6 +12,7 @@ namespace {
 
 // What one streamed or plain request has gathered so far.
 struct RequestState {
+    explicit RequestState(size_t maxEventBytes) : parser(maxEventBytes) {}
     SseParser parser;
     bool eventStream = false;
     std::string body; // a 2xx answer that came as JSON despite stream=true
@@ -38,14 +40,19 @@ bool isHtml(const HttpResponse& r) {
 class Batch : public std::enable_shared_from_this<Batch> {
   public:
     Batch(HttpClient& http, size_t maxInFlight, std::vector<HttpRequest> requests,
-          std::vector<bool> streamed, GCancellable* outer, ImagesCallbacks callbacks,
-          ImagesClient::Done done)
+          std::vector<bool> streamed, std::vector<size_t> eventLimits, GCancellable* outer,
+          ImagesCallbacks callbacks, ImagesClient::Done done)
         : http_(http), maxInFlight_(maxInFlight), requests_(std::move(requests)),
-          streamed_(std::move(streamed)), inner_(adoptRef(g_cancellable_new())),
+          streamed_(std::move(streamed)), eventLimits_(std::move(eventLimits)),
+          inner_(adoptRef(g_cancellable_new())),
           outer_(outer != nullptr ? addRef(outer) : GRef<GCancellable>()),
           images_(requests_.size()), callbacks_(std::move(callbacks)), done_(std::move(done)) {}
 
-    void start() {
+    void start(guint deadlineMs) {
+        // One bound for the whole run, retries and waits included: each attempt has its own
+        // timeout, but a run of several requests and retries must end too.
+        deadline_.reset(g_timeout_add(deadlineMs, &Batch::onDeadline, this));
+        deadlineMs_ = deadlineMs;
         if (outer_) {
             outerHandler_ = g_cancellable_connect(
                 outer_.get(), G_CALLBACK(+[](GCancellable* /*c*/, gpointer inner) {
@@ -57,10 +64,26 @@ class Batch : public std::enable_shared_from_this<Batch> {
     }
 
   private:
+    static gboolean onDeadline(gpointer data) {
+        auto* self = static_cast<Batch*>(data);
+        self->deadline_.forget();
+        const guint minutes = self->deadlineMs_ / 60000;
+        const std::string limit = minutes >= 1 ? std::to_string(minutes) + " minutes"
+                                               : std::to_string(self->deadlineMs_) + " ms";
+        self->fail(makeError(ErrorKind::Timeout,
+                             "The service did not finish within " + limit +
+                                 ", the limit for one run: it may be overloaded. Try again later, "
+                                 "or ask for fewer images."));
+        return G_SOURCE_REMOVE;
+    }
+
     HttpClient& http_;
     size_t maxInFlight_;
     std::vector<HttpRequest> requests_;
     std::vector<bool> streamed_;
+    std::vector<size_t> eventLimits_;
+    SourceId deadline_;
+    guint deadlineMs_ = 0;
     GRef<GCancellable> inner_;
     GRef<GCancellable> outer_;
     gulong outerHandler_ = 0;
@@ -93,7 +116,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
     void startOne(size_t index) {
         ++inFlight_;
         auto self = shared_from_this();
-        auto state = std::make_shared<RequestState>();
+        auto state = std::make_shared<RequestState>(eventLimits_[index]);
         HttpClient::Chunk onChunk;
         if (streamed_[index]) {
             onChunk = [self, state, index](const HttpResponse& head, std::string_view chunk) {
@@ -120,6 +143,10 @@ class Batch : public std::enable_shared_from_this<Batch> {
         }
         for (const auto& event : state.parser.feed(chunk)) {
             takeEvent(index, state, event);
+        }
+        if (state.parser.error() && !state.streamError) {
+            state.streamError = *state.parser.error();
+            g_cancellable_cancel(inner_.get());
         }
     }
 
@@ -229,6 +256,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         HttpRequest get;
         get.method = "GET";
         get.url = url;
+        get.maxBodyBytes = eventLimits_[index];
         auto self = shared_from_this();
         http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
             if (!r || r->status != 200) {
@@ -252,6 +280,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
             return;
         }
         ended_ = true;
+        deadline_.reset();
         if (outer_) {
             g_cancellable_disconnect(outer_.get(), outerHandler_);
         }
@@ -278,24 +307,71 @@ class Batch : public std::enable_shared_from_this<Batch> {
 
 } // namespace
 
+size_t imageLimitBytes(const ImageRequest& request) {
+    const Size size = parseSize(request.size).value_or(Size{4096, 4096});
+    const size_t png = static_cast<size_t>(size.height) * (1 + static_cast<size_t>(size.width) * 4);
+    const size_t slack = (png / 100) + (size_t{64} << 10); // zlib's stored blocks, PNG's chunks
+    return (png + slack) / 3 * 4 + 4;
+}
+
+size_t answerLimitBytes(const ImageRequest& request) {
+    const size_t images = static_cast<size_t>(std::max(1, request.n));
+    const size_t perImage =
+        request.stream ? static_cast<size_t>(std::max(0, request.partialImages)) + 1 : 1;
+    return images * perImage * imageLimitBytes(request) + (size_t{1} << 20);
+}
+
+namespace {
+
+// Ends a run that could not start from the main loop, as every other end comes, unless the
+// HttpClient went first.
+void endFromIdle(const HttpClient& http, ImagesClient::Done done, Error error) {
+    struct Later {
+        GRef<GCancellable> clientGone;
+        ImagesClient::Done done;
+        Error error;
+    };
+    auto* later = new Later{addRef(http.closing()), std::move(done), std::move(error)};
+    g_idle_add_full(
+        G_PRIORITY_DEFAULT,
+        [](gpointer p) -> gboolean {
+            auto* l = static_cast<Later*>(p);
+            if (g_cancellable_is_cancelled(l->clientGone.get()) == FALSE) {
+                l->done(l->error);
+            }
+            return G_SOURCE_REMOVE;
+        },
+        later, [](gpointer p) { delete static_cast<Later*>(p); });
+}
+
+} // namespace
+
 void ImagesClient::run(const Connection& connection, const Credential& credential,
                        const std::vector<ImageRequest>& plan, GCancellable* cancellable,
                        ImagesCallbacks callbacks, Done done) {
     std::vector<HttpRequest> requests;
     std::vector<bool> streamed;
+    std::vector<size_t> eventLimits;
     for (const auto& request : plan) {
         auto http = buildImagesRequest(connection, credential, request);
         if (!http) {
-            done(http.error());
+            endFromIdle(http_, std::move(done), http.error());
             return;
         }
+        http->maxBodyBytes = answerLimitBytes(request);
         requests.push_back(std::move(*http));
         streamed.push_back(request.stream);
+        eventLimits.push_back(imageLimitBytes(request) + (size_t{1} << 20));
     }
-    auto batch =
-        std::make_shared<Batch>(http_, maxInFlight_, std::move(requests), std::move(streamed),
-                                cancellable, std::move(callbacks), std::move(done));
-    batch->start();
+    if (requests.empty()) {
+        endFromIdle(http_, std::move(done),
+                    makeError(ErrorKind::InvalidRequest, "nothing to send"));
+        return;
+    }
+    auto batch = std::make_shared<Batch>(http_, maxInFlight_, std::move(requests),
+                                         std::move(streamed), std::move(eventLimits), cancellable,
+                                         std::move(callbacks), std::move(done));
+    batch->start(deadlineMs_);
 }
 
 } // namespace imagegen

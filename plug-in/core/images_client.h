@@ -8,6 +8,7 @@
 #include "core/image_request.h"
 #include "core/responses.h"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,19 +28,37 @@ struct ImagesCallbacks {
     std::function<void(size_t finished, size_t total)> onProgress;
 };
 
+// The most bytes one image of the size `request` asks for can take as base64: an uncompressed
+// PNG is the worst case a real service sends. An unset size counts as 4096x4096.
+size_t imageLimitBytes(const ImageRequest& request);
+// The most bytes a whole answer to `request` can take: its images (and a stream's partial
+// images) and room for the JSON around them. A longer answer is refused before it fills memory.
+size_t answerLimitBytes(const ImageRequest& request);
+
+inline constexpr int kDefaultRunDeadlineSeconds = 15 * 60;
+
+// The contract is HttpClient's: `done` runs once, from the main loop, never inside run(); once
+// the HttpClient is destroyed no callback runs. Destroying the ImagesClient alone does not stop a
+// run.
 class ImagesClient {
   public:
-    explicit ImagesClient(HttpClient& http, size_t maxInFlight = 4)
-        : http_(http), maxInFlight_(maxInFlight == 0 ? 1 : maxInFlight) {}
+    explicit ImagesClient(HttpClient& http, size_t maxInFlight = 4,
+                          int deadlineSeconds = kDefaultRunDeadlineSeconds)
+        : http_(http), maxInFlight_(maxInFlight == 0 ? 1 : maxInFlight),
+          deadlineMs_(static_cast<guint>(std::max(1, deadlineSeconds)) * 1000U) {}
 
     using Done = std::function<void(Result<ImagesResult>)>;
     void run(const Connection& connection, const Credential& credential,
              const std::vector<ImageRequest>& plan, GCancellable* cancellable,
              ImagesCallbacks callbacks, Done done);
 
+    // For tests: the deadline in milliseconds.
+    void setDeadlineMs(guint ms) { deadlineMs_ = ms; }
+
   private:
     HttpClient& http_;
     size_t maxInFlight_;
+    guint deadlineMs_;
 };
 
 } // namespace imagegen

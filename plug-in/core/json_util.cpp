@@ -1,8 +1,43 @@
 #include "core/json_util.h"
 
+#include <algorithm>
+
 namespace imagegen::json {
 
+int nestingDepth(std::string_view text, int limit) {
+    int depth = 0;
+    int deepest = 0;
+    bool inString = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (inString) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                inString = false;
+            }
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > limit) {
+                break;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
 Result<Document> parseObject(std::string_view text) {
+    if (nestingDepth(text) > kMaxJsonDepth) {
+        return makeError(ErrorKind::MalformedResponse, "the JSON nests more than " +
+                                                           std::to_string(kMaxJsonDepth) +
+                                                           " levels deep");
+    }
     auto parser = adoptRef(json_parser_new());
     GErrorPtr error;
     if (!json_parser_load_from_data(parser.get(), text.data(), static_cast<gssize>(text.size()),

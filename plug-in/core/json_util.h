@@ -26,8 +26,16 @@ class Document {
     JsonNodePtr root_;
 };
 
-// Parses text whose root must be an object.
+// Deeper nesting than any answer of the Images API needs; json-glib parses (and writes) nested
+// values recursively, so a hostile answer nested deeper could overflow the stack.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parses text whose root must be an object, nested at most kMaxJsonDepth levels.
 Result<Document> parseObject(std::string_view text);
+
+// How deeply arrays and objects nest in `text` (outside strings), counting no further than
+// `limit + 1`: a linear scan that needs no recursion.
+int nestingDepth(std::string_view text, int limit = kMaxJsonDepth);
 
 JsonObject* object(JsonObject* o, const char* name);
 JsonArray* array(JsonObject* o, const char* name);

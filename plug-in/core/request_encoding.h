@@ -17,6 +17,7 @@ struct HttpRequest {
     std::vector<Header> headers; // besides Content-Type
     std::string contentType;
     std::string body;
+    size_t maxBodyBytes = 0; // a longer answer is refused; 0: HttpOptions::maxBodyBytes
 };
 
 // `modelField` is the value of `model` in the body, or empty to leave it out.

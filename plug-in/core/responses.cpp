@@ -269,30 +269,58 @@ void SseParser::takeLine(std::string_view line, std::vector<SseEvent>& out) {
         }
         current_.data += value;
         hasData_ = true;
+        if (current_.data.size() > maxEventBytes_) {
+            overflow();
+        }
     }
+}
+
+void SseParser::overflow() {
+    error_ =
+        makeError(ErrorKind::MalformedResponse, "the service's stream sent an event larger than " +
+                                                    std::to_string(maxEventBytes_ >> 20) +
+                                                    " MB, more than the images asked for can take");
+    buffer_.clear();
+    current_ = {};
 }
 
 std::vector<SseEvent> SseParser::feed(std::string_view chunk) {
     std::vector<SseEvent> out;
+    if (error_) {
+        return out;
+    }
     buffer_.append(chunk);
     size_t start = 0;
-    for (size_t nl = buffer_.find('\n', start); nl != std::string::npos;
+    for (size_t nl = buffer_.find('\n', scanned_); nl != std::string::npos && !error_;
          nl = buffer_.find('\n', start)) {
         takeLine(std::string_view(buffer_).substr(start, nl - start), out);
         start = nl + 1;
     }
-    buffer_.erase(0, start);
+    if (error_) {
+        return out;
+    }
+    buffer_.erase(0, start); // only what the lines took: the rest is one unfinished line
+    scanned_ = buffer_.size();
+    if (buffer_.size() > maxEventBytes_) {
+        overflow();
+    }
     return out;
 }
 
 std::vector<SseEvent> SseParser::finish() {
     std::vector<SseEvent> out;
+    if (error_) {
+        return out;
+    }
     if (!buffer_.empty()) {
         std::string rest = std::move(buffer_);
         buffer_.clear();
         takeLine(rest, out);
+        scanned_ = 0;
     }
-    takeLine("", out);
+    if (!error_) {
+        takeLine("", out);
+    }
     return out;
 }
 
@@ -306,7 +334,8 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
     JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
         return makeError(ErrorKind::MalformedResponse,
-                         "the service's stream sent an event that could not be read");
+                         "the service's stream sent an event that could not be read (" +
+                             document.error().message + ")");
     }
     if (JsonObject* err = json::object(root, "error")) {
         return errorFromObject(err, 0, {});

@@ -54,17 +54,28 @@ struct SseEvent {
     std::string data;  // data: lines joined with \n
 };
 
-// Incremental text/event-stream parser: feed it chunks as they arrive.
+// Incremental text/event-stream parser: feed it chunks as they arrive. Each byte is scanned
+// once, and an unfinished line or event may grow only to a bound: past it the parser stops and
+// error() says so, so a server that never ends a line cannot make it hold more.
 class SseParser {
   public:
+    static constexpr size_t kDefaultMaxEventBytes = 64U << 20;
+
+    explicit SseParser(size_t maxEventBytes = kDefaultMaxEventBytes)
+        : maxEventBytes_(maxEventBytes) {}
     std::vector<SseEvent> feed(std::string_view chunk);
     std::vector<SseEvent> finish(); // the last event of a stream that did not end with a blank line
+    [[nodiscard]] const std::optional<Error>& error() const { return error_; }
 
   private:
     void takeLine(std::string_view line, std::vector<SseEvent>& out);
-    std::string buffer_;
+    void overflow();
+    size_t maxEventBytes_;
+    std::string buffer_; // the unfinished line
+    size_t scanned_ = 0; // buffer_ holds no line break before this
     SseEvent current_;
     bool hasData_ = false;
+    std::optional<Error> error_;
 };
 
 enum class StreamEventType { PartialImage, Completed, Done, Ignored };

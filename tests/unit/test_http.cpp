@@ -334,6 +334,97 @@ static void testChunksOfAStreamedAnswer() {
     assertEq(contentType, "text/event-stream");
 }
 
+static void testAnswerLongerThanItsLimitIsRefused() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", std::string(3U << 20, ' '));
+    });
+    HttpClient client(quickOptions());
+    HttpRequest request = post(server);
+    request.maxBodyBytes = 1U << 20;
+    const Error e = assertFails(sendAndWait(client, request), ErrorKind::MalformedResponse);
+    assertContains(e.message, "more than 1.0 MB");
+    g_assert_cmpint(client.attemptsStarted(), ==, 1); // the same server would send the same
+}
+
+static void testErrorBodyIsKeptOnlyUpToItsLimit() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 400, "application/json", std::string(3U << 20, 'x'));
+    });
+    HttpOptions options = quickOptions();
+    options.maxErrorBodyBytes = 1000;
+    HttpClient client(options);
+    auto r = sendAndWait(client, post(server));
+    if (assertOk(r)) {
+        g_assert_cmpint(r->status, ==, 400);
+        g_assert_cmpuint(r->body.size(), <=, 1000 + 64 * 1024); // at most one read past it
+    }
+}
+
+// `done` never runs inside send(), even for a request that fails before it starts.
+static void testDoneNeverRunsInsideSend() {
+    HttpClient client(quickOptions());
+    HttpRequest request;
+    request.url = "not a url";
+    bool done = false;
+    Result<HttpResponse> result = makeError(ErrorKind::Network, "not run");
+    client.send(request, nullptr, [&](Result<HttpResponse> r) {
+        result = std::move(r);
+        done = true;
+    });
+    g_assert_false(done);
+    iterateUntil(done);
+    assertFails(result, ErrorKind::Configuration);
+}
+
+// The dialog may close with a request in flight: destroying the client cancels it, and its
+// callback (which may point into the closed dialog) never runs.
+static void testDestroyingTheClientDropsItsCallbacks() {
+    TestServer server;
+    bool arrived = false;
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
+        server.hold(msg);
+        arrived = true;
+    });
+    bool called = false;
+    bool chunkCalled = false;
+    {
+        HttpClient client(quickOptions());
+        client.send(
+            post(server), nullptr, [&](const Result<HttpResponse>&) { called = true; },
+            [&](const HttpResponse&, std::string_view) { chunkCalled = true; });
+        iterateUntil(arrived);
+        g_assert_cmpint(client.inFlight(), ==, 1);
+    }
+    // Let every pending callback of the cancelled request come back.
+    for (int i = 0; i < 50; ++i) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_false(called);
+    g_assert_false(chunkCalled);
+}
+
+static void testDestroyingTheClientBetweenRetries() {
+    TestServer server;
+    server.answerAlways(status(503));
+    bool called = false;
+    {
+        HttpOptions options = quickOptions();
+        HttpClient client(options);
+        client.send(post(server), nullptr, [&](const Result<HttpResponse>&) { called = true; });
+        while (server.received().empty()) {
+            g_main_context_iteration(nullptr, TRUE);
+        }
+    }
+    for (int i = 0; i < 50; ++i) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_false(called);
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/http/posts-body-and-headers", testPostsBodyAndHeaders);
@@ -359,5 +450,12 @@ int main(int argc, char** argv) {
     g_test_add_func("/http/cancel/between-retries", testCancelBetweenRetries);
     g_test_add_func("/http/cancel/already-cancelled", testAlreadyCancelledSendsNothing);
     g_test_add_func("/http/streamed-chunks", testChunksOfAStreamedAnswer);
+    g_test_add_func("/http/limit/answer", testAnswerLongerThanItsLimitIsRefused);
+    g_test_add_func("/http/limit/error-body", testErrorBodyIsKeptOnlyUpToItsLimit);
+    g_test_add_func("/http/contract/done-never-inside-send", testDoneNeverRunsInsideSend);
+    g_test_add_func("/http/contract/client-destroyed-in-flight",
+                    testDestroyingTheClientDropsItsCallbacks);
+    g_test_add_func("/http/contract/client-destroyed-between-retries",
+                    testDestroyingTheClientBetweenRetries);
     return g_test_run();
 }

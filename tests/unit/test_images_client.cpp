@@ -282,6 +282,7 @@ struct StreamFailure {
     const char* name; // in the test's path
     std::string body;
     ErrorKind kind;
+    const char* says = "";
 };
 
 static const StreamFailure kStreamFailures[] = {
@@ -295,6 +296,21 @@ static const StreamFailure kStreamFailures[] = {
      ErrorKind::MalformedResponse},
     {"cut-in-an-event",
      "event: image_generation.completed\ndata: {\"type\":", ErrorKind::MalformedResponse},
+    // A line that never ends, longer than one image of the size asked for can take.
+    {"endless-line", "data: " + std::string(2U << 20, 'A'), ErrorKind::MalformedResponse,
+     "an event larger than"},
+    {"endless-event",
+     std::string(40000, 'x').insert(0, "data: ").append("\n") +
+         [] {
+             std::string lines;
+             for (int i = 0; i < 60; ++i) {
+                 lines += "data: " + std::string(40000, 'x') + "\n";
+             }
+             return lines;
+         }(),
+     ErrorKind::MalformedResponse, "an event larger than"},
+    {"deep-json", "data: " + std::string(80000, '[') + "\n\n", ErrorKind::MalformedResponse,
+     "levels deep"},
 };
 
 static void testStreamFailure(gconstpointer data) {
@@ -308,8 +324,11 @@ static void testStreamFailure(gconstpointer data) {
     ImageRequest r;
     r.model = "gpt-image-1";
     r.prompt = "p";
+    r.size = "256x256"; // an event may take about 1.4 MB, the whole answer four times that
     r.stream = true;
-    assertFails(runAndWait(client, localConnection(server), {r}), c.kind);
+    r.partialImages = 3;
+    const Error e = assertFails(runAndWait(client, localConnection(server), {r}), c.kind);
+    assertContains(e.message, c.says);
     g_assert_cmpuint(server.received().size(), ==, 1); // a stream is never retried
 }
 
@@ -342,6 +361,88 @@ static void testHtmlPageIsAMalformedResponse() {
     assertContains(e.message, "web page");
 }
 
+static ImageRequest smallGeneration() {
+    ImageRequest r;
+    r.model = "gpt-image-1";
+    r.prompt = "p";
+    r.size = "256x256";
+    return r;
+}
+
+static void testLimitsFollowTheRequest() {
+    ImageRequest r = smallGeneration();
+    r.size = "1536x1024";
+    // An uncompressed 1536x1024 RGBA PNG as base64 is about 8.4 MB.
+    g_assert_cmpuint(imageLimitBytes(r), >, 8'400'000);
+    g_assert_cmpuint(imageLimitBytes(r), <, 8'600'000);
+    r.n = 2;
+    g_assert_cmpuint(answerLimitBytes(r), ==, 2 * imageLimitBytes(r) + (1U << 20));
+    r.stream = true;
+    r.partialImages = 3;
+    g_assert_cmpuint(answerLimitBytes(r), ==, 8 * imageLimitBytes(r) + (1U << 20));
+    r.size = "auto";
+    g_assert_cmpuint(imageLimitBytes(r), >, 4096U * 4096U * 4U);
+}
+
+static void testAnswerLongerThanThePlanCanTakeIsRefused() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", std::string(3U << 20, ' '));
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
+                                ErrorKind::MalformedResponse);
+    assertContains(e.message, "more than 1.4 MB, more than the images asked for can take");
+}
+
+static void testDeadlineEndsTheRun() {
+    TestServer server;
+    server.answerAlways(
+        [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    client.setDeadlineMs(200);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
+                                ErrorKind::Timeout);
+    assertContains(e.message, "the limit for one run");
+}
+
+static void testDoneNeverRunsInsideRun() {
+    HttpClient http(quick());
+    ImagesClient client(http);
+    Connection broken;
+    broken.kind = ConnectionKind::Azure; // an Azure deployment needs an endpoint
+    bool done = false;
+    client.run(broken, kKey, {smallGeneration()}, nullptr, {},
+               [&](const Result<ImagesResult>&) { done = true; });
+    g_assert_false(done);
+    iterateUntil(done);
+}
+
+static void testDestroyingTheHttpClientMidRunRunsNothing() {
+    TestServer server;
+    bool arrived = false;
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
+        server.hold(msg);
+        arrived = true;
+    });
+    bool called = false;
+    {
+        HttpClient http(quick());
+        ImagesClient client(http);
+        ImageRequest r = dalle3();
+        client.run(localConnection(server), kKey, {r, r, r}, nullptr, {},
+                   [&](const Result<ImagesResult>&) { called = true; });
+        iterateUntil(arrived);
+    }
+    for (int i = 0; i < 50; ++i) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_false(called);
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/images-client/parallel-with-a-bound", testParallelOneImageRequestsWithABound);
@@ -361,5 +462,11 @@ int main(int argc, char** argv) {
     }
     g_test_add_func("/images-client/stream/answered-as-plain-json", testStreamAnsweredAsPlainJson);
     g_test_add_func("/images-client/html-page", testHtmlPageIsAMalformedResponse);
+    g_test_add_func("/images-client/limit/follows-the-request", testLimitsFollowTheRequest);
+    g_test_add_func("/images-client/limit/answer", testAnswerLongerThanThePlanCanTakeIsRefused);
+    g_test_add_func("/images-client/deadline", testDeadlineEndsTheRun);
+    g_test_add_func("/images-client/contract/done-never-inside-run", testDoneNeverRunsInsideRun);
+    g_test_add_func("/images-client/contract/http-client-destroyed-mid-run",
+                    testDestroyingTheHttpClientMidRunRunsNothing);
     return g_test_run();
 }

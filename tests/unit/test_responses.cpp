@@ -1,5 +1,6 @@
 // Reading answers: images responses of each flavour, every error shape of PROTOCOL.md §8, the
 // SSE stream, and strict base64.
+#include "core/json_util.h"
 #include "core/responses.h"
 #include "test_util.h"
 
@@ -251,6 +252,65 @@ static void testStreamErrors() {
     }
 }
 
+static std::string nested(int levels, const char* open, const char* inner, const char* close) {
+    std::string text;
+    for (int i = 0; i < levels; ++i) {
+        text += open;
+    }
+    text += inner;
+    for (int i = 0; i < levels; ++i) {
+        text += close;
+    }
+    return text;
+}
+
+// json-glib parses recursively: a hostile answer nested 76,000 levels deep overflowed the stack.
+static void testDeepJsonIsRefusedBeforeParsing() {
+    g_assert_cmpint(json::nestingDepth(R"({"a":"[[[[{{{{","b":[1,[2]]})"), ==, 3);
+    g_assert_cmpint(json::nestingDepth(R"({"a":"\"[[[["})"), ==, 1);
+    g_assert_cmpint(json::nestingDepth("]]]]]]" + nested(70, "[", "", "]")), ==, 65);
+    const std::string deep = nested(76000, "[", "", "]");
+    const Error e = assertFails(parseImagesResponse(deep), ErrorKind::MalformedResponse);
+    assertContains(e.message, "64 levels");
+    g_assert_true(parseImagesResponse(R"({"created":1,"data":[{"b64_json":"aGk=","x":)" +
+                                      nested(60, "[", "", "]") + "}]}")
+                      .ok());
+    // An error body: classified by its status alone, as a body that cannot be read.
+    const Error filtered = classifyHttpError(400, deep, "");
+    g_assert_true(filtered.kind == ErrorKind::BadRequest);
+    const std::string deepFilter =
+        R"({"error":{"message":"x","code":"content_filter","innererror":{"content_filter_result":)" +
+        nested(60000, R"({"a":)", "1", "}") + "}}}";
+    g_assert_true(classifyHttpError(400, deepFilter, "").kind == ErrorKind::BadRequest);
+    SseEvent event;
+    event.data = deep;
+    assertFails(parseStreamEvent(event), ErrorKind::MalformedResponse);
+}
+
+static void testSseLineAndEventAreBounded() {
+    SseParser lines(1000);
+    for (int i = 0; i < 100; ++i) {
+        g_assert_true(lines.feed("data: " + std::string(100, 'x')).empty());
+        if (lines.error()) {
+            break;
+        }
+    }
+    g_assert_true(lines.error().has_value());
+    g_assert_true(lines.feed("\n\ndata: {}\n\n").empty()); // nothing after the bound
+    g_assert_true(lines.finish().empty());
+
+    SseParser events(1000);
+    for (int i = 0; i < 20; ++i) {
+        events.feed("data: " + std::string(100, 'x') + "\n");
+    }
+    g_assert_true(events.error().has_value());
+
+    SseParser fits(1000);
+    auto out = fits.feed("data: " + std::string(900, 'x') + "\n\n");
+    g_assert_false(fits.error().has_value());
+    g_assert_cmpuint(out.size(), ==, 1);
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/responses/base64", testBase64);
@@ -266,5 +326,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/responses/sse/last-event-without-blank-line",
                     testSseLastEventWithoutBlankLine);
     g_test_add_func("/responses/sse/errors", testStreamErrors);
+    g_test_add_func("/responses/sse/bounded", testSseLineAndEventAreBounded);
+    g_test_add_func("/responses/json-depth", testDeepJsonIsRefusedBeforeParsing);
     return g_test_run();
 }
