@@ -94,6 +94,27 @@ Result<ImageInfo> probeImage(std::string_view bytes) {
     return makeError(ErrorKind::Image, "the data is not a PNG, JPEG or WebP image");
 }
 
+// Deflate never packs more than 1032 bytes into one, so a PNG shorter than its rows' bytes over
+// 1032 cannot hold its pixels: refuse it before allocating them (a 65-byte PNG may claim
+// 8000x8000).
+static Status checkPngPlausible(std::string_view bytes, const ImageInfo& info) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    const unsigned bitDepth = p[24];
+    const unsigned char colorType = p[25];
+    const unsigned channels = colorType == 2 ? 3 : colorType == 4 ? 2 : colorType == 6 ? 4 : 1;
+    const uint64_t rowBytes =
+        (uint64_t{static_cast<unsigned>(info.width)} * channels * bitDepth + 7) / 8;
+    const uint64_t rawBytes = uint64_t{static_cast<unsigned>(info.height)} * (1 + rowBytes);
+    constexpr uint64_t kDeflateMaxRatio = 1032;
+    if (uint64_t{bytes.size()} * kDeflateMaxRatio < rawBytes) {
+        return makeError(ErrorKind::Image,
+                         "the PNG image is broken: " + std::to_string(bytes.size()) +
+                             " bytes cannot hold the " + std::to_string(info.width) + "x" +
+                             std::to_string(info.height) + " pixels it claims");
+    }
+    return Ok{};
+}
+
 static Result<RgbaImage> decodePng(std::string_view bytes, int64_t maxPixels) {
     png_image image;
     std::memset(&image, 0, sizeof image);
@@ -130,6 +151,14 @@ void jpegErrorExit(j_common_ptr info) {
     (*info->err->format_message)(info, manager->message);
     std::longjmp(manager->jump, 1); // NOLINT(cert-err52-cpp): libjpeg's documented error path
 }
+
+// libjpeg only warns of corrupt or missing data and fills the rest with grey: a model never
+// sends such a file, and a 642-byte one may claim 8000x8000, so a warning ends the decoding.
+void jpegWarning(j_common_ptr info, int level) {
+    if (level < 0) {
+        jpegErrorExit(info);
+    }
+}
 } // namespace
 
 // Kept free of C++ objects with destructors between setjmp and longjmp.
@@ -139,6 +168,7 @@ static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage*
     JpegErrorManager manager;
     info.err = jpeg_std_error(&manager.base);
     manager.base.error_exit = jpegErrorExit;
+    manager.base.emit_message = jpegWarning;
     if (setjmp(manager.jump) != 0) { // NOLINT(cert-err52-cpp)
         jpeg_destroy_decompress(&info);
         *error = std::string("the JPEG image is broken: ") + manager.message;
@@ -156,7 +186,11 @@ static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage*
     jpeg_start_decompress(&info);
     out->width = static_cast<int>(info.output_width);
     out->height = static_cast<int>(info.output_height);
-    out->pixels.assign(static_cast<size_t>(out->width) * out->height * 4, 0);
+    // The first row before the whole image: data too short for it ends here, unallocated.
+    out->pixels.assign(static_cast<size_t>(out->width) * 4, 0);
+    JSAMPROW first = out->pixels.data();
+    jpeg_read_scanlines(&info, &first, 1);
+    out->pixels.resize(static_cast<size_t>(out->width) * out->height * 4, 0);
     while (info.output_scanline < info.output_height) {
         JSAMPROW row =
             out->pixels.data() + static_cast<size_t>(info.output_scanline) * out->width * 4;
@@ -167,7 +201,25 @@ static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage*
     return true;
 }
 
+// WebP packs at most a few bits per 16x16 block (lossy) or long runs of a palette of two
+// (lossless): even so no real file holds more than 2^18 pixels a byte, and a 33-byte one may
+// claim 8000x8000.
+static Status checkWebPPlausible(std::string_view bytes, const ImageInfo& info) {
+    constexpr int64_t kMaxPixelsPerByte = int64_t{1} << 18;
+    if (static_cast<int64_t>(bytes.size()) * kMaxPixelsPerByte <
+        int64_t{info.width} * info.height) {
+        return makeError(ErrorKind::Image,
+                         "the WebP image is broken: " + std::to_string(bytes.size()) +
+                             " bytes cannot hold the " + std::to_string(info.width) + "x" +
+                             std::to_string(info.height) + " pixels it claims");
+    }
+    return Ok{};
+}
+
 static Result<RgbaImage> decodeWebP(std::string_view bytes, const ImageInfo& info) {
+    if (auto plausible = checkWebPPlausible(bytes, info); !plausible) {
+        return plausible.error();
+    }
     RgbaImage out(info.width, info.height);
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
     if (WebPDecodeRGBAInto(data, bytes.size(), out.pixels.data(), out.pixels.size(),
@@ -189,6 +241,9 @@ Result<RgbaImage> decodeImage(std::string_view bytes, int64_t maxPixels) {
     }
     switch (info->format) {
     case ImageFormat::Png:
+        if (auto plausible = checkPngPlausible(bytes, *info); !plausible) {
+            return plausible.error();
+        }
         return decodePng(bytes, maxPixels);
     case ImageFormat::Jpeg: {
         RgbaImage out;

@@ -86,8 +86,25 @@ Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int in
     return image;
 }
 
-Result<RgbaImage> decodeResult(const std::string& bytes) {
-    auto decoded = decodeImage(bytes);
+int64_t resultPixelLimit(const ModelCaps& caps, const std::string& size) {
+    int64_t asked = 0;
+    if (auto parsed = parseSize(size)) {
+        asked = int64_t{parsed->width} * parsed->height;
+    } else {
+        for (const auto& offered : caps.sizes) {
+            if (auto s = parseSize(offered)) {
+                asked = std::max(asked, int64_t{s->width} * s->height);
+            }
+        }
+        if (caps.freeSizes) {
+            asked = std::max(asked, caps.freeSizes->maxPixels);
+        }
+    }
+    return asked > 0 ? std::min(4 * asked, kMaxDecodePixels) : kMaxDecodePixels;
+}
+
+Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels) {
+    auto decoded = decodeImage(bytes, maxPixels);
     if (!decoded) {
         Error e = decoded.error();
         e.kind = ErrorKind::MalformedResponse;
@@ -97,8 +114,8 @@ Result<RgbaImage> decodeResult(const std::string& bytes) {
     return decoded;
 }
 
-Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region) {
-    auto decoded = decodeResult(bytes);
+Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region, int64_t maxPixels) {
+    auto decoded = decodeResult(bytes, maxPixels);
     if (!decoded) {
         return decoded.error();
     }
@@ -116,8 +133,8 @@ Rect generationTarget(const ImageGeometry& g) {
     return canvasRect;
 }
 
-Result<RgbaImage> coverTarget(const std::string& bytes, Size target) {
-    auto decoded = decodeResult(bytes);
+Result<RgbaImage> coverTarget(const std::string& bytes, Size target, int64_t maxPixels) {
+    auto decoded = decodeResult(bytes, maxPixels);
     if (!decoded) {
         return decoded.error();
     }

@@ -46,15 +46,22 @@ Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<
 // A reference layer as an extra input image, no larger than `maxSide` on its longer side.
 Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int index);
 
+// The most pixels a result may have: four times the size asked for (a service may answer another
+// size of the same order), or the model's largest when the size was left to it; never more than
+// kMaxDecodePixels. A result past it is refused before its pixels are allocated.
+int64_t resultPixelLimit(const ModelCaps& caps, const std::string& size);
+
 // A result image from the service; what cannot be read is a malformed response.
-Result<RgbaImage> decodeResult(const std::string& bytes);
+Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels = kMaxDecodePixels);
 
 // Step 5: a result back at the region's size.
-Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region);
+Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region,
+                                  int64_t maxPixels = kMaxDecodePixels);
 
 // Generation: the results cover `target` (the selection's bounds or the canvas), centred.
 Rect generationTarget(const ImageGeometry& geometry);
-Result<RgbaImage> coverTarget(const std::string& bytes, Size target);
+Result<RgbaImage> coverTarget(const std::string& bytes, Size target,
+                              int64_t maxPixels = kMaxDecodePixels);
 
 // A short layer name from the prompt.
 std::string layerNameFor(const std::string& prompt, int index, int count);

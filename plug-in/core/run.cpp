@@ -99,9 +99,10 @@ Status prepareImageInputs(PreparedRun& run, const Options& options, Host& host,
 // One result's pixels, placed as its procedure places them.
 Result<NewLayer> layerFor(const PreparedRun& run, const GeneratedImage& image,
                           const std::vector<uint8_t>& editMask) {
+    const int64_t maxPixels = resultPixelLimit(*run.service.caps, run.request.size);
     NewLayer layer;
     if (run.procedure == Procedure::Edit) {
-        auto pixels = resultForRegion(image.bytes, run.edit.region);
+        auto pixels = resultForRegion(image.bytes, run.edit.region, maxPixels);
         if (!pixels) {
             return pixels.error();
         }
@@ -109,7 +110,7 @@ Result<NewLayer> layerFor(const PreparedRun& run, const GeneratedImage& image,
         layer.pixels = std::move(*pixels);
         layer.mask = editMask;
     } else if (run.procedure == Procedure::Generate) {
-        auto pixels = coverTarget(image.bytes, {run.target.width, run.target.height});
+        auto pixels = coverTarget(image.bytes, {run.target.width, run.target.height}, maxPixels);
         if (!pixels) {
             return pixels.error();
         }
@@ -117,7 +118,7 @@ Result<NewLayer> layerFor(const PreparedRun& run, const GeneratedImage& image,
         layer.pixels = std::move(*pixels);
         layer.mask = run.coverage;
     } else {
-        auto pixels = decodeResult(image.bytes);
+        auto pixels = decodeResult(image.bytes, maxPixels);
         if (!pixels) {
             return pixels.error();
         }

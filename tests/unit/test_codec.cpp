@@ -122,6 +122,73 @@ static void testBrokenData() {
     assertFails(decodeImage(pngHeaderClaiming(64, 64)), ErrorKind::Image); // a header and no data
 }
 
+// Files whose headers claim 8000x8000 (exactly 64 megapixels, under the global limit) with a few
+// bytes behind them: refused for what they hold, before 256 MB of pixels are allocated.
+static std::string jpegClaiming(int width, int height) {
+    std::string jpeg = encodeJpeg(gradient(16, 16), 90);
+    for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
+        if (static_cast<unsigned char>(jpeg[i]) == 0xFF &&
+            static_cast<unsigned char>(jpeg[i + 1]) == 0xC0) {
+            jpeg[i + 5] = static_cast<char>(height >> 8);
+            jpeg[i + 6] = static_cast<char>(height & 0xFF);
+            jpeg[i + 7] = static_cast<char>(width >> 8);
+            jpeg[i + 8] = static_cast<char>(width & 0xFF);
+            break;
+        }
+    }
+    return jpeg;
+}
+
+static std::string webpClaiming(int width, int height) {
+    // A lossless (VP8L) header: signature 0x2f, then width-1 and height-1 in 14 bits each.
+    const uint32_t bits =
+        static_cast<uint32_t>(width - 1) | (static_cast<uint32_t>(height - 1) << 14);
+    std::string vp8l = {'\x2f', static_cast<char>(bits & 0xFF),
+                        static_cast<char>((bits >> 8) & 0xFF),
+                        static_cast<char>((bits >> 16) & 0xFF), static_cast<char>(bits >> 24)};
+    vp8l += std::string(8, '\0');
+    auto le32 = [](uint32_t v) {
+        return std::string{static_cast<char>(v & 0xFF), static_cast<char>((v >> 8) & 0xFF),
+                           static_cast<char>((v >> 16) & 0xFF), static_cast<char>(v >> 24)};
+    };
+    const std::string chunk = "VP8L" + le32(static_cast<uint32_t>(vp8l.size())) + vp8l;
+    return "RIFF" + le32(static_cast<uint32_t>(4 + chunk.size())) + "WEBP" + chunk;
+}
+
+static void testTinyFilesClaimingHugeImages() {
+    const std::string png = pngHeaderClaiming(8000, 8000);
+    g_assert_cmpuint(png.size(), <, 100);
+    assertContains(assertFails(decodeImage(png), ErrorKind::Image).message,
+                   "cannot hold the 8000x8000 pixels");
+
+    const std::string jpeg = jpegClaiming(8000, 8000);
+    g_assert_cmpuint(jpeg.size(), <, 1000);
+    auto jpegInfo = probeImage(jpeg);
+    if (assertOk(jpegInfo)) {
+        g_assert_cmpint(jpegInfo->width, ==, 8000);
+    }
+    assertContains(assertFails(decodeImage(jpeg), ErrorKind::Image).message, "JPEG");
+
+    const std::string webp = webpClaiming(8000, 8000);
+    g_assert_cmpuint(webp.size(), <, 40);
+    auto webpInfo = probeImage(webp);
+    if (assertOk(webpInfo)) {
+        g_assert_cmpint(webpInfo->height, ==, 8000);
+    }
+    assertContains(assertFails(decodeImage(webp), ErrorKind::Image).message,
+                   "cannot hold the 8000x8000 pixels");
+    // Under a run's own limit they are refused for their size alone.
+    assertContains(assertFails(decodeImage(webp, 4 * 1536 * 1024), ErrorKind::Image).message,
+                   "larger than can be opened safely");
+}
+
+// libjpeg fills missing data with grey and only warns: a cut JPEG is broken, not grey.
+static void testTruncatedJpegIsBroken() {
+    const std::string jpeg = encodeJpeg(gradient(64, 64), 90);
+    assertFails(decodeImage(jpeg.substr(0, jpeg.size() * 2 / 3)), ErrorKind::Image);
+    g_assert_true(decodeImage(jpeg).ok());
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/codec/png/round-trip-is-lossless", testPngRoundTripIsLossless);
@@ -130,5 +197,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/codec/huge-header-refused-before-allocation",
                     testHugeHeaderRefusedBeforeAllocation);
     g_test_add_func("/codec/broken-data", testBrokenData);
+    g_test_add_func("/codec/tiny-files-claiming-huge-images", testTinyFilesClaimingHugeImages);
+    g_test_add_func("/codec/jpeg/truncated-is-broken", testTruncatedJpegIsBroken);
     return g_test_run();
 }

@@ -4,6 +4,7 @@
 #include "core/codec.h"
 #include "core/run.h"
 #include "fake_host.h"
+#include "support/fixtures.h"
 #include "test_server.h"
 #include "test_util.h"
 
@@ -331,6 +332,28 @@ void testServiceErrorLeavesTheImage(gconstpointer data) {
     assertUntouched(host, before);
 }
 
+// An answer far larger than the size asked for is refused before its pixels are allocated.
+void testResultFarLargerThanAskedIsRefused() {
+    TestServer server;
+    const std::string png = pngHeaderClaiming(6000, 6000);
+    const GCharPtr b64(g_base64_encode(reinterpret_cast<const guchar*>(png.data()), png.size()));
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json",
+                            std::string(R"({"created":1,"data":[{"b64_json":")") + b64.get() +
+                                "\"}]}");
+    });
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    const Error e =
+        assertFails(run(Procedure::Edit, editParameters(), s, host), ErrorKind::MalformedResponse);
+    assertContains(e.message, "6000x6000");
+    assertUntouched(host, before);
+    g_assert_cmpint(resultPixelLimit(model("gpt-image-1"), "1536x1024"), ==, 4 * 1536 * 1024);
+    g_assert_cmpint(resultPixelLimit(model("gpt-image-1"), ""), ==, 4 * 1536 * 1024);
+    g_assert_cmpint(resultPixelLimit(model("gpt-image-2"), "auto"), ==, 4 * 3840 * 2160);
+}
+
 void testCancelWhileWaitingInsertsNothing() {
     TestServer server;
     const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
@@ -401,6 +424,7 @@ int main(int argc, char** argv) {
         g_test_add_data_func(path.c_str(), &f, testServiceErrorLeavesTheImage);
     }
     g_test_add_func("/run/cancel-while-waiting", testCancelWhileWaitingInsertsNothing);
+    g_test_add_func("/run/result-far-larger-than-asked", testResultFarLargerThanAskedIsRefused);
     g_test_add_func("/run/steps-apart", testStepsCanBeTakenApart);
     return g_test_run();
 }
