@@ -41,6 +41,18 @@ class CancelOnSignals {
     SourceId onTerminate_;
 };
 
+// The run's check between steps that do not wait on the main loop (decoding, making layers):
+// a signal reaches the cancellable through a main-loop source, so pending sources are
+// dispatched first. A plug-in process has no other sources that could run here.
+CancelCheck signalledOrCancelled(GCancellable* cancellable) {
+    return [cancellable] {
+        while (g_main_context_pending(nullptr) != FALSE) {
+            g_main_context_iteration(nullptr, FALSE);
+        }
+        return g_cancellable_is_cancelled(cancellable) != FALSE;
+    };
+}
+
 } // namespace
 
 Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
@@ -60,7 +72,8 @@ Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
     host::GimpHost host(ctx.image, ctx.drawable, ctx.interactive);
     const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
     const CancelOnSignals signals(cancellable.get());
-    return runProcedure(procedure, parameters, setup, host, cancellable.get());
+    return runProcedure(procedure, parameters, setup, host, cancellable.get(),
+                        signalledOrCancelled(cancellable.get()));
 }
 
 } // namespace imagegen

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/pipeline.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct NewLayer {
     std::string parasite;      // JSON text attached as "imagegen-result"
     bool visible = true;
 };
+
+// Whether the user has cancelled; checked between the steps of work that does not wait on the
+// main loop (decoding, making layers), so a cancel there too leaves the image as it was.
+using CancelCheck = std::function<bool()>;
 
 class Host {
   public:
@@ -43,12 +48,15 @@ class Host {
     virtual Result<RgbaImage> readLayer(int layer) = 0;
 
     // Inserts the layers above the active layer as one undo step; several go into one layer
-    // group named `groupName`. Returns the IDs of the layers made (not the group's).
+    // group named `groupName`. Returns the IDs of the layers made (not the group's). Every layer
+    // is made before any is inserted, and a cancel while they are made ends it with
+    // ErrorKind::Cancelled and the image as it was.
     virtual Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
-                                                  const std::string& groupName) = 0;
-    // A new image holding the layers.
+                                                  const std::string& groupName,
+                                                  const CancelCheck& cancelled) = 0;
+    // A new image holding the layers; a cancel while it is made leaves no image.
     virtual Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
-                                    const std::string& groupName) = 0;
+                                    const std::string& groupName, const CancelCheck& cancelled) = 0;
 
     // The editor's progress bar: pulses while nothing is known, then moves.
     virtual void progressStart(const std::string& text) = 0;

@@ -139,6 +139,10 @@ Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
                          " where " + std::to_string(expected) + " were asked for");
 }
 
+Error cancelledError() {
+    return makeError(ErrorKind::Cancelled, "cancelled");
+}
+
 // Progress while the requests run: GIMP's bar pulses until something is known.
 class SendProgress {
   public:
@@ -236,7 +240,7 @@ Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,
 }
 
 Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const ImagesResult& answer,
-                                                int64_t nowUnix) {
+                                                int64_t nowUnix, const CancelCheck& cancelled) {
     if (auto count = checkImageCount(run, answer); !count) {
         return count.error();
     }
@@ -249,6 +253,9 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
     std::vector<NewLayer> layers;
     const int count = static_cast<int>(answer.images.size());
     for (int i = 0; i < count; ++i) {
+        if (cancelled && cancelled()) {
+            return cancelledError();
+        }
         const GeneratedImage& image = answer.images[static_cast<size_t>(i)];
         auto layer = layerFor(run, image, editMask);
         if (!layer) {
@@ -264,21 +271,25 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
 }
 
 Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLayer>& layers,
-                               Host& host) {
+                               Host& host, const CancelCheck& cancelled) {
+    const CancelCheck never = [] {
+        return false;
+    };
+    const CancelCheck& check = cancelled ? cancelled : never;
     const std::string groupName = layerNameFor(run.parameters.prompt, 0, 1);
     Inserted inserted;
     if (run.procedure == Procedure::NewImage) {
         const Size canvas = layers.empty()
                                 ? Size{}
                                 : Size{layers.front().bounds.width, layers.front().bounds.height};
-        auto image = host.createImage(canvas, layers, groupName);
+        auto image = host.createImage(canvas, layers, groupName, check);
         if (!image) {
             return image.error();
         }
         inserted.image = *image;
         return inserted;
     }
-    auto ids = host.insertLayers(layers, groupName);
+    auto ids = host.insertLayers(layers, groupName, check);
     if (!ids) {
         return ids.error();
     }
@@ -287,23 +298,31 @@ Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLaye
 }
 
 Result<Inserted> runProcedure(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
-                              Host& host, GCancellable* cancellable) {
+                              Host& host, GCancellable* cancellable, CancelCheck cancelled) {
+    if (!cancelled) {
+        cancelled = [cancellable] {
+            return g_cancellable_is_cancelled(cancellable) != FALSE;
+        };
+    }
     PhaseTimer timings;
     auto run = prepareRun(procedure, parameters, setup, host, &timings);
     if (!run) {
         return run.error();
+    }
+    if (cancelled()) {
+        return cancelledError(); // nothing has been sent
     }
     auto answer = sendAndWait(*run, setup, cancellable, host);
     timings.phase("request");
     if (!answer) {
         return answer.error();
     }
-    auto layers = layersFromAnswers(*run, *answer, setup.nowUnix());
+    auto layers = layersFromAnswers(*run, *answer, setup.nowUnix(), cancelled);
     if (!layers) {
         return layers.error();
     }
     timings.phase("decode");
-    auto inserted = insertResults(*run, *layers, host);
+    auto inserted = insertResults(*run, *layers, host, cancelled);
     timings.phase("insert");
     timings.total();
     return inserted;

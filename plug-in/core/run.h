@@ -63,9 +63,9 @@ Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,
                                  GCancellable* cancellable, Host& host);
 
 // The answers as layers; every image is decoded before any layer is made, so a broken answer
-// leaves the image as it was.
+// leaves the image as it was. `cancelled` is checked between images.
 Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const ImagesResult& answer,
-                                                int64_t nowUnix);
+                                                int64_t nowUnix, const CancelCheck& cancelled = {});
 
 struct Inserted {
     std::vector<int> layers; // edit, generate
@@ -74,10 +74,12 @@ struct Inserted {
 
 // Puts the layers into the image (edit, generate) or a new image, as one undo step.
 Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLayer>& layers,
-                               Host& host);
+                               Host& host, const CancelCheck& cancelled = {});
 
-// All the steps, as a Script-Fu call takes them.
+// All the steps, as a Script-Fu call takes them. A cancel at any step (a cancelled
+// `cancellable`, or `cancelled` answering true between steps that do not wait on the main loop)
+// ends the run as ErrorKind::Cancelled with the image as it was.
 Result<Inserted> runProcedure(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
-                              Host& host, GCancellable* cancellable);
+                              Host& host, GCancellable* cancellable, CancelCheck cancelled = {});
 
 } // namespace imagegen

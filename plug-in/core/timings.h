@@ -1,10 +1,13 @@
 // With IMAGEGEN_TIMINGS=1, one line per phase of a run on stderr
 // ("imagegen-timing: <phase> <milliseconds>"), for the benchmark and for users who want to see
-// where the time goes.
+// where the time goes. With IMAGEGEN_INTERRUPT_AFTER=<phase>, the process sends itself SIGINT as
+// that phase ends, as a user's cancel would arrive: the end-to-end tests cancel a run while it
+// decodes (after "request") or makes layers (after "decode") that way, with no timing guesses.
 #pragma once
 
 #include <glib.h>
 
+#include <csignal>
 #include <cstdio>
 
 namespace imagegen {
@@ -20,6 +23,9 @@ class PhaseTimer {
         const gint64 now = g_get_monotonic_time();
         print(name, now - last_);
         last_ = now;
+        if (g_strcmp0(g_getenv("IMAGEGEN_INTERRUPT_AFTER"), name) == 0) {
+            std::raise(SIGINT);
+        }
     }
     void total() { print("total", g_get_monotonic_time() - start_); }
 

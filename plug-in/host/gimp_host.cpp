@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace imagegen::host {
 
@@ -73,11 +74,32 @@ gint32 makeLayer(int image, const NewLayer& l, bool gray) {
     return layer;
 }
 
-// Inserts the layers (in a group when several) under `parent` at `position`; returns their IDs.
-std::vector<int> insertUnder(int image, int parent, int position,
-                             const std::vector<NewLayer>& layers, const std::string& groupName,
-                             bool gray) {
-    std::vector<int> ids;
+// Makes the layers with their masks, pixels and parasites outside the image: nothing in the
+// image changes meanwhile, and a cancel only deletes what was made.
+std::optional<std::vector<int>> makeLayers(int image, const std::vector<NewLayer>& layers,
+                                           bool gray, const CancelCheck& cancelled) {
+    std::vector<int> made;
+    for (const auto& l : layers) {
+        if (cancelled()) {
+            break;
+        }
+        const gint32 layer = makeLayer(image, l, gray);
+        gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y);
+        writeLayer(layer, l);
+        made.push_back(layer);
+    }
+    if (made.size() < layers.size() || cancelled()) {
+        for (const int layer : made) {
+            gimp_item_delete(layer);
+        }
+        return std::nullopt;
+    }
+    return made;
+}
+
+// Inserts the layers made (in a group when several) under `parent` at `position`.
+void insertUnder(int image, int parent, int position, const std::vector<int>& layers,
+                 const std::string& groupName) {
     int container = parent;
     int next = position;
     if (layers.size() > 1) {
@@ -87,14 +109,13 @@ std::vector<int> insertUnder(int image, int parent, int position,
         container = group;
         next = 0;
     }
-    for (const auto& l : layers) {
-        const gint32 layer = makeLayer(image, l, gray);
+    for (const int layer : layers) {
         gimp_image_insert_layer(image, layer, container, next++);
-        gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y);
-        writeLayer(layer, l);
-        ids.push_back(layer);
     }
-    return ids;
+}
+
+Error cancelled() {
+    return makeError(ErrorKind::Cancelled, "cancelled");
 }
 
 Status checkIndexed(int image) {
@@ -197,26 +218,36 @@ Result<RgbaImage> GimpHost::readLayer(int layer) {
 }
 
 Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
-                                                const std::string& groupName) {
-    const int image = image_;
-    const int drawable = drawable_;
-    const bool gray = gimp_image_base_type(image) == GIMP_GRAY;
-    UndoGroup undo(image);
-    const gint32 parent = gimp_item_get_parent(drawable);
-    const gint position = gimp_image_get_item_position(image, drawable);
-    auto ids = insertUnder(image, parent > 0 ? parent : 0, position, layers, groupName, gray);
-    if (!ids.empty()) {
-        gimp_image_set_active_layer(image, ids.front());
+                                                const std::string& groupName,
+                                                const CancelCheck& isCancelled) {
+    const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
+    auto made = makeLayers(image_, layers, gray, isCancelled);
+    if (!made) {
+        return cancelled();
+    }
+    {
+        const UndoGroup undo(image_);
+        const gint32 parent = gimp_item_get_parent(drawable_);
+        const gint position = gimp_image_get_item_position(image_, drawable_);
+        insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
+        if (!made->empty()) {
+            gimp_image_set_active_layer(image_, made->front());
+        }
     }
     gimp_displays_flush();
-    return ids;
+    return std::move(*made);
 }
 
 Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& layers,
-                                  const std::string& groupName) {
+                                  const std::string& groupName, const CancelCheck& isCancelled) {
     const gint32 image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);
     gimp_image_undo_disable(image);
-    insertUnder(image, 0, 0, layers, groupName, false);
+    auto made = makeLayers(image, layers, false, isCancelled);
+    if (!made) {
+        gimp_image_delete(image);
+        return cancelled();
+    }
+    insertUnder(image, 0, 0, *made, groupName);
     gimp_image_undo_enable(image);
     if (display_) {
         gimp_display_new(image);

@@ -30,9 +30,10 @@ class GimpHost final : public Host {
     std::vector<uint8_t> readSelection(Rect region) override;
     Result<RgbaImage> readLayer(int layer) override;
     Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
-                                          const std::string& groupName) override;
+                                          const std::string& groupName,
+                                          const CancelCheck& cancelled) override;
     Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
-                            const std::string& groupName) override;
+                            const std::string& groupName, const CancelCheck& cancelled) override;
     void progressStart(const std::string& text) override;
     void progressPulse() override;
     void progressSet(double fraction) override;

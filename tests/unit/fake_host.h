@@ -6,9 +6,12 @@
 
 #include "core/host.h"
 
+#include <glib.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +31,18 @@ class FakeHost final : public Host {
                 std::copy(fill.begin(), fill.end(), layer_.at(x, y));
             }
         }
+    }
+
+    // Every pixel of the layer random (opaque), so that its PNG does not shrink.
+    void fillWithNoise() {
+        GRand* rand = g_rand_new_with_seed(7);
+        for (auto& v : layer_.pixels) {
+            v = static_cast<uint8_t>(g_rand_int(rand));
+        }
+        for (size_t i = 3; i < layer_.pixels.size(); i += 4) {
+            layer_.pixels[i] = 255;
+        }
+        g_rand_free(rand);
     }
 
     // A rectangular selection, fully selected inside.
@@ -51,6 +66,10 @@ class FakeHost final : public Host {
     [[nodiscard]] int progressOpen() const { return progressStarts_ - progressEnds_; }
     [[nodiscard]] int progressStarts() const { return progressStarts_; }
     [[nodiscard]] std::optional<Size> createdCanvas() const { return createdCanvas_; }
+    [[nodiscard]] int layersMade() const { return layersMade_; }
+
+    // Runs when the progress bar moves (a request ended, a partial image arrived).
+    std::function<void()> onProgress;
 
     Result<ImageGeometry> inspect() override {
         if (refusal_) {
@@ -108,7 +127,15 @@ class FakeHost final : public Host {
     }
 
     Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
-                                          const std::string& groupName) override {
+                                          const std::string& groupName,
+                                          const CancelCheck& cancelled) override {
+        // As GIMP's host does: every layer is made before any goes into the image.
+        for (size_t i = 0; i < layers.size(); ++i) {
+            ++layersMade_;
+            if (cancelled()) {
+                return makeError(ErrorKind::Cancelled, "cancelled");
+            }
+        }
         steps_.push_back(layers);
         if (layers.size() > 1) {
             groupNames_.push_back(groupName);
@@ -121,14 +148,22 @@ class FakeHost final : public Host {
     }
 
     Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
-                            const std::string& groupName) override {
+                            const std::string& groupName, const CancelCheck& cancelled) override {
+        auto inserted = insertLayers(layers, groupName, cancelled);
+        if (!inserted) {
+            return inserted.error();
+        }
         createdCanvas_ = canvas;
-        return insertLayers(layers, groupName) ? nextId_++ : -1;
+        return nextId_++;
     }
 
     void progressStart(const std::string& /*text*/) override { ++progressStarts_; }
     void progressPulse() override {}
-    void progressSet(double /*fraction*/) override {}
+    void progressSet(double /*fraction*/) override {
+        if (onProgress) {
+            onProgress();
+        }
+    }
     void progressEnd() override { ++progressEnds_; }
 
   private:
@@ -145,6 +180,7 @@ class FakeHost final : public Host {
     std::optional<Size> createdCanvas_;
     int nextId_ = 100;
     int progressStarts_ = 0;
+    int layersMade_ = 0;
     int progressEnds_ = 0;
 };
 

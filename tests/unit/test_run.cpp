@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 using namespace imagegen;
@@ -372,6 +373,134 @@ void testCancelWhileWaitingInsertsNothing() {
     assertUntouched(host, before);
 }
 
+// Cancel at every stage of a run: the image stays as it was, with no undo step.
+void testCancelBeforeSending() {
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    g_cancellable_cancel(cancellable.get());
+    assertFails(run(Procedure::Edit, editParameters(), s, host, cancellable.get()),
+                ErrorKind::Cancelled);
+    g_assert_cmpuint(server.received().size(), ==, 0);
+    assertUntouched(host, before);
+}
+
+// A peer that accepts the connection and never reads: the upload of a large edit cannot finish.
+class SilentServer {
+  public:
+    SilentServer() : service_(adoptRef(g_socket_service_new())) {
+        port_ = g_socket_listener_add_any_inet_port(G_SOCKET_LISTENER(service_.get()), nullptr,
+                                                    nullptr);
+        g_signal_connect(service_.get(), "incoming", G_CALLBACK(onIncoming), this);
+        g_socket_service_start(service_.get());
+    }
+    ~SilentServer() { g_socket_service_stop(service_.get()); }
+    SilentServer(const SilentServer&) = delete;
+    SilentServer& operator=(const SilentServer&) = delete;
+    SilentServer(SilentServer&&) = delete;
+    SilentServer& operator=(SilentServer&&) = delete;
+
+    [[nodiscard]] std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    std::function<void()> onConnection;
+
+  private:
+    static gboolean onIncoming(GSocketService* /*service*/, GSocketConnection* connection,
+                               GObject* /*source*/, gpointer data) {
+        auto* self = static_cast<SilentServer*>(data);
+        self->held_.push_back(addRef(connection));
+        if (self->onConnection) {
+            self->onConnection();
+        }
+        return TRUE;
+    }
+    GRef<GSocketService> service_;
+    guint16 port_ = 0;
+    std::vector<GRef<GSocketConnection>> held_;
+};
+
+void testCancelDuringUpload() {
+    SilentServer server;
+    const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    SourceId timer;
+    server.onConnection = [&] {
+        timer = cancelAfter(200, cancellable.get());
+    };
+    TestServer unused;
+    Setup s(unused, {{"OPENAI_BASE_URL", server.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
+    FakeHost host(3000, 2000);
+    host.fillWithNoise(); // about 20 MB of PNG: more than the socket's buffers take
+    const RgbaImage before = host.layer();
+    RunParameters p = editParameters();
+    p.model = "gpt-image-2"; // free sizes: the region goes up at its own size
+    assertFails(run(Procedure::Edit, p, s, host, cancellable.get()), ErrorKind::Cancelled);
+    assertUntouched(host, before);
+}
+
+void testCancelWhileStreaming() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        RgbaImage tiny(4, 4);
+        const auto png = encodePng(tiny);
+        const GCharPtr b64(
+            g_base64_encode(reinterpret_cast<const guchar*>(png->data()), png->size()));
+        const std::string partial =
+            std::string(R"({"type":"image_edit.partial_image","b64_json":")") + b64.get() +
+            R"(","partial_image_index":0})";
+        const std::string completed =
+            std::string(R"({"type":"image_edit.completed","b64_json":")") + b64.get() + "\"}";
+        TestServer::respond(msg, 200, "text/event-stream",
+                            "event: image_edit.partial_image\ndata: " + partial +
+                                "\n\nevent: image_edit.completed\ndata: " + completed + "\n\n");
+    });
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
+    host.onProgress = [&] {
+        g_cancellable_cancel(cancellable.get());
+    }; // at the partial image
+    RunParameters p = editParameters();
+    p.options = R"({"stream":true,"partial_images":1})";
+    assertFails(run(Procedure::Edit, p, s, host, cancellable.get()), ErrorKind::Cancelled);
+    assertUntouched(host, before);
+}
+
+void testCancelWhileDecoding() {
+    TestServer server;
+    answerImages(server, 2);
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    RunParameters p = editParameters();
+    p.n = 2;
+    // The user's cancel is seen once the answer is in: at the first check while decoding.
+    auto inserted = runProcedure(Procedure::Edit, p, s.setup, host, nullptr,
+                                 [&] { return !server.received().empty(); });
+    assertFails(inserted, ErrorKind::Cancelled);
+    g_assert_cmpint(host.layersMade(), ==, 0);
+    assertUntouched(host, before);
+}
+
+void testCancelWhileMakingLayers() {
+    TestServer server;
+    answerImages(server, 2);
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    RunParameters p = editParameters();
+    p.n = 2;
+    auto inserted = runProcedure(Procedure::Edit, p, s.setup, host, nullptr,
+                                 [&] { return host.layersMade() >= 1; });
+    assertFails(inserted, ErrorKind::Cancelled);
+    g_assert_cmpint(host.layersMade(), ==, 1);
+    assertUntouched(host, before);
+}
+
 // The dialog's path: prepare, send, make layers, and insert only later.
 void testStepsCanBeTakenApart() {
     TestServer server;
@@ -423,8 +552,13 @@ int main(int argc, char** argv) {
         const std::string path = std::string("/run/service-error/") + f.name;
         g_test_add_data_func(path.c_str(), &f, testServiceErrorLeavesTheImage);
     }
-    g_test_add_func("/run/cancel-while-waiting", testCancelWhileWaitingInsertsNothing);
+    g_test_add_func("/run/cancel/while-waiting", testCancelWhileWaitingInsertsNothing);
     g_test_add_func("/run/result-far-larger-than-asked", testResultFarLargerThanAskedIsRefused);
     g_test_add_func("/run/steps-apart", testStepsCanBeTakenApart);
+    g_test_add_func("/run/cancel/before-sending", testCancelBeforeSending);
+    g_test_add_func("/run/cancel/during-upload", testCancelDuringUpload);
+    g_test_add_func("/run/cancel/while-streaming", testCancelWhileStreaming);
+    g_test_add_func("/run/cancel/while-decoding", testCancelWhileDecoding);
+    g_test_add_func("/run/cancel/while-making-layers", testCancelWhileMakingLayers);
     return g_test_run();
 }
