@@ -71,11 +71,16 @@ Result<RunParameters> parametersFromGimp(const ProcedureSpec& spec, const GimpPa
 // does.
 Result<RunParameters> lastValues(const ProcedureSpec& spec) {
     auto saved = imagegen::host::loadLastValues(spec.name);
-    auto parsed = saved ? imagegen::lastValuesFromJson(spec, *saved)
-                        : Result<RunParameters>(imagegen::makeError(
-                              imagegen::ErrorKind::InvalidRequest, "no last values"));
-    if (parsed) {
-        return parsed;
+    if (saved) {
+        auto parsed = imagegen::lastValuesFromJson(spec, *saved);
+        if (parsed) {
+            return parsed;
+        }
+        // Unreadable (written by another version, or broken): dropped, so the next run saves
+        // good ones, and said once.
+        imagegen::host::saveLastValues(spec.name, "");
+        imagegen::host::message(_("The saved last values of this filter could not be read and "
+                                  "were reset to the defaults."));
     }
     const imagegen::GCharPtr text(g_strdup_printf(
         _("There is no earlier run of %s to repeat: run it once with its parameters (from "

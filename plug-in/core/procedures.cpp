@@ -159,10 +159,26 @@ bool assign(RunParameters& p, const ParamField& field, const ArgValue& value) {
            assignAs<int, int32_t>(p, field, value) || assignAs<double, double>(p, field, value);
 }
 
-// A saved whole number that does not fit an int reads as "the default".
+// What a saved value may be: anything else (a blob edited by hand, or written by a broken
+// version) reads as the default, -1 or "", instead of reaching a run or the dialog.
 int savedInt(JsonObject* root, const char* name) {
     const int64_t v = json::integer(root, name).value_or(-1);
-    return v >= INT32_MIN && v <= INT32_MAX ? static_cast<int>(v) : -1;
+    constexpr int64_t kMaxImages = 10;
+    return v >= 1 && v <= kMaxImages ? static_cast<int>(v) : -1;
+}
+
+double savedReal(JsonObject* root, const ParamSpec& param) {
+    const double v = json::number(root, param.name).value_or(-1.0);
+    const double max = param.field == ParamField(&P::context) ? 10.0 : 1000.0; // context, feather
+    return std::isfinite(v) && v >= 0 && v <= max ? v : -1.0;
+}
+
+std::string savedText(JsonObject* root, const ParamSpec& param) {
+    const size_t max = param.field == ParamField(&P::prompt)    ? 32000 * 4
+                       : param.field == ParamField(&P::options) ? 64 * 1024
+                                                                : 1024;
+    std::string v = json::string(root, param.name).value_or("");
+    return v.size() <= max ? v : std::string();
 }
 
 } // namespace
@@ -245,12 +261,11 @@ Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::s
     RunParameters p;
     for (const ParamSpec& param : spec.params) {
         if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
-            p.*(*text) = json::string(root, param.name).value_or("");
+            p.*(*text) = savedText(root, param);
         } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
             p.*(*whole) = savedInt(root, param.name);
         } else if (const auto* real = std::get_if<double RunParameters::*>(&param.field)) {
-            const double v = json::number(root, param.name).value_or(-1.0);
-            p.*(*real) = std::isfinite(v) ? v : -1.0;
+            p.*(*real) = savedReal(root, param);
         }
     }
     return p;

@@ -126,6 +126,15 @@ void testLastValuesThatCannotBeUsed() {
         g_assert_cmpint(odd->n, ==, -1);
         assertEq(odd->prompt, "p");
     }
+    auto outOfRange = lastValuesFromJson(
+        edit, R"({"version":2,"prompt":"p","n-images":0,"context":-3,"feather":5000,"model":")" +
+                  std::string(5000, 'm') + "\"}");
+    if (assertOk(outOfRange)) {
+        g_assert_cmpint(outOfRange->n, ==, -1);
+        g_assert_cmpfloat(outOfRange->context, ==, -1);
+        g_assert_cmpfloat(outOfRange->feather, ==, -1);
+        assertEq(outOfRange->model, "");
+    }
     RunParameters infinite;
     infinite.context = std::numeric_limits<double>::infinity();
     const std::string saved = lastValuesToJson(edit, infinite);
