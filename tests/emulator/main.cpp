@@ -1,7 +1,9 @@
 // imagegen-emulator: runs the local Images API emulator until killed.
 //   imagegen-emulator [--port N] [--api-key KEY] [--deployment NAME=MODEL]... [--latency MS]
 // The first line of output is "listening on http://127.0.0.1:PORT".
-#include "emulator.h"
+#include "emulator/emulator.h"
+
+#include "core/glib_ptr.h"
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -48,14 +50,14 @@ int main(int argc, char** argv) {
     }
     std::printf("listening on http://127.0.0.1:%d\n", bound);
     std::fflush(stdout);
-    GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+    const imagegen::GMainLoopPtr loop(g_main_loop_new(nullptr, FALSE));
+    // The sources stay until their owners remove them, so that neither is removed twice.
     auto quit = [](gpointer l) -> gboolean {
         g_main_loop_quit(static_cast<GMainLoop*>(l));
-        return G_SOURCE_REMOVE;
+        return G_SOURCE_CONTINUE;
     };
-    g_unix_signal_add(SIGTERM, quit, loop);
-    g_unix_signal_add(SIGINT, quit, loop);
-    g_main_loop_run(loop);
-    g_main_loop_unref(loop);
+    imagegen::SourceId onTerm(g_unix_signal_add(SIGTERM, quit, loop.get()));
+    imagegen::SourceId onInt(g_unix_signal_add(SIGINT, quit, loop.get()));
+    g_main_loop_run(loop.get());
     return 0;
 }

@@ -1,0 +1,132 @@
+#include "emulator/faults.h"
+
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
+#include "support/fixtures.h"
+
+#include <set>
+
+namespace emulator {
+
+namespace {
+
+bool is(const std::optional<Fault>& f, const char* kind) {
+    return f && f->kind == kind;
+}
+
+FaultError rateLimit(const Fault& f, Flavour flavour) {
+    ApiError e{429, "", "", "", "requests", ""};
+    if (flavour == Flavour::OpenAI) {
+        e.message = "Rate limit reached for images per minute. Please try again later.";
+        e.code = "rate_limit_exceeded";
+    } else {
+        e.code = "429";
+        e.message = "Requests to the Images API have exceeded the call rate limit of your "
+                    "current pricing tier. Please retry after the time the response header says.";
+    }
+    Headers extra;
+    if (f.header == "retry-after-date") {
+        const imagegen::GDateTimePtr when(g_date_time_new_from_unix_utc(
+            g_get_real_time() / 1000000 + std::stoi(f.value.empty() ? "1" : f.value)));
+        const imagegen::GCharPtr text(soup_date_time_to_string(when.get(), SOUP_DATE_HTTP));
+        extra.emplace_back("Retry-After", text.get());
+    } else if (!f.header.empty()) {
+        extra.emplace_back(f.header, f.value);
+    }
+    return {e, extra};
+}
+
+ApiError serverError(const Fault& f, Flavour flavour) {
+    const int status = f.status != 0 ? f.status : 500;
+    ApiError e{status,
+               status == 503
+                   ? "The engine is currently overloaded, please try again later."
+                   : "The server had an error while processing your request. Sorry about that!",
+               "",
+               "",
+               "server_error",
+               ""};
+    if (flavour != Flavour::OpenAI) {
+        e.code = status == 503 ? "ServiceUnavailable" : "InternalServerError";
+    }
+    return e;
+}
+
+} // namespace
+
+std::optional<Fault> faultFromJson(JsonObject* o) {
+    static const std::set<std::string> kinds = {
+        "rate_limit",    "server_error", "content_filter", "delay",          "truncated",
+        "broken_base64", "broken_png",   "huge_png",       "too_few_images", "too_many_images"};
+    using imagegen::json::integer;
+    using imagegen::json::string;
+    Fault fault;
+    fault.kind = string(o, "kind").value_or("");
+    if (kinds.count(fault.kind) == 0) {
+        return std::nullopt;
+    }
+    fault.header = string(o, "header").value_or("");
+    fault.value = string(o, "value").value_or("");
+    fault.status = static_cast<int>(integer(o, "status").value_or(0));
+    fault.stage = string(o, "stage").value_or("");
+    fault.shape = string(o, "shape").value_or("");
+    fault.ms = static_cast<int>(integer(o, "ms").value_or(0));
+    return fault;
+}
+
+std::optional<FaultError> faultError(const Fault& f, Flavour flavour) {
+    if (f.kind == "rate_limit") {
+        return rateLimit(f, flavour);
+    }
+    if (f.kind == "server_error") {
+        return FaultError{serverError(f, flavour), {}};
+    }
+    if (f.kind == "content_filter") {
+        return FaultError{contentFilterError(flavour, f.stage.empty() ? "input" : f.stage, f.shape),
+                          {}};
+    }
+    return std::nullopt;
+}
+
+void sendTruncated(SoupServerMessage* msg) {
+    const std::string full =
+        R"({"created":1,"data":[{"b64_json":")" + std::string(4000, 'A') + "\"}]}";
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+        std::to_string(full.size()) + "\r\nConnection: close\r\n\r\n";
+    const auto stream = imagegen::adoptRef(soup_server_message_steal_connection(msg));
+    GOutputStream* out = g_io_stream_get_output_stream(stream.get());
+    const std::string cut = head + full.substr(0, full.size() / 2);
+    g_output_stream_write_all(out, cut.data(), cut.size(), nullptr, nullptr, nullptr);
+    g_io_stream_close(stream.get(), nullptr, nullptr);
+}
+
+int imageCount(const std::optional<Fault>& f, int n) {
+    if (is(f, "too_few_images")) {
+        return n - 1;
+    }
+    if (is(f, "too_many_images")) {
+        return n + 1;
+    }
+    return n;
+}
+
+std::optional<std::string> corruptImageBytes(const std::optional<Fault>& f) {
+    if (is(f, "broken_png")) {
+        return std::string("\x89PNG\r\n\x1a\n", 8) + "this is not the rest of a PNG";
+    }
+    if (is(f, "huge_png")) {
+        return imagegen::test::pngHeaderClaiming(100000, 100000) + std::string(64, '\0');
+    }
+    return std::nullopt;
+}
+
+bool breaksBase64(const std::optional<Fault>& f) {
+    return is(f, "broken_base64");
+}
+
+int extraDelayMs(const std::optional<Fault>& f) {
+    return is(f, "delay") ? f->ms : 0;
+}
+
+} // namespace emulator

@@ -1,0 +1,51 @@
+// Faults a test queues through /_emulator/faults: each spoils the answer to one valid request,
+// the way a real service or network sometimes does (rate limits, 5xx, content filters, cut or
+// corrupt bodies, wrong image counts, delays).
+#pragma once
+
+#include "emulator/errors.h"
+#include "emulator/reply.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <optional>
+#include <string>
+
+namespace emulator {
+
+struct Fault {
+    std::string kind;
+    std::string header; // rate_limit: a header to send ("retry-after-date": an HTTP date)
+    std::string value;
+    int status = 0; // server_error: 500 unless given
+    std::string stage;
+    std::string shape;
+    int ms = 0; // delay
+};
+
+// The fault a control request describes; nullopt for a kind the emulator does not know.
+std::optional<Fault> faultFromJson(JsonObject* o);
+
+// Faults that replace the answer with an error.
+struct FaultError {
+    ApiError error;
+    Headers headers;
+};
+std::optional<FaultError> faultError(const Fault& f, Flavour flavour);
+
+// A 200 whose body stops halfway through, on a connection that then closes.
+void sendTruncated(SoupServerMessage* msg);
+
+// How many images the answer holds when `n` were asked for.
+int imageCount(const std::optional<Fault>& f, int n);
+
+// The bytes of an image the fault corrupts; nullopt when it leaves images alone.
+std::optional<std::string> corruptImageBytes(const std::optional<Fault>& f);
+
+bool breaksBase64(const std::optional<Fault>& f);
+
+// Milliseconds the fault adds to the answer's latency.
+int extraDelayMs(const std::optional<Fault>& f);
+
+} // namespace emulator
