@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -437,11 +438,53 @@ class HttpOperation {
 
 } // namespace
 
+std::string redactHeaderLine(std::string_view line) {
+    static constexpr std::string_view kSecretHeaders[] = {
+        "authorization", "proxy-authorization", "api-key", "x-api-key", "cookie", "set-cookie"};
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+        return std::string(line);
+    }
+    const GCharPtr name(g_ascii_strdown(line.data(), static_cast<gssize>(colon)));
+    for (const std::string_view secret : kSecretHeaders) {
+        if (secret == name.get()) {
+            return std::string(line.substr(0, colon)) + ": [redacted]";
+        }
+    }
+    return std::string(line);
+}
+
+namespace {
+
+void attachDebugLog(SoupSession* session, const HttpOptions& options) {
+    auto* log = new std::function<void(const std::string&)>(options.debugLog);
+    if (!*log) {
+        *log = [](const std::string& line) {
+            std::fprintf(stderr, "imagegen-http: %s\n", line.c_str());
+        };
+    }
+    const GRef<SoupLogger> logger = adoptRef(soup_logger_new(SOUP_LOGGER_LOG_HEADERS));
+    soup_logger_set_printer(
+        logger.get(),
+        [](SoupLogger* /*logger*/, SoupLoggerLogLevel /*level*/, char direction, const char* data,
+           gpointer user) {
+            const std::string line = std::string(1, direction) + " " + redactHeaderLine(data);
+            (*static_cast<std::function<void(const std::string&)>*>(user))(line);
+        },
+        log, [](gpointer p) { delete static_cast<std::function<void(const std::string&)>*>(p); });
+    soup_session_add_feature(session, SOUP_SESSION_FEATURE(logger.get()));
+}
+
+} // namespace
+
 HttpClient::HttpClient(HttpOptions options) : shared_(std::make_shared<Shared>()) {
     shared_->options = std::move(options);
     // timeout 0: a generation may take minutes before its first byte; our own timers bound it.
     shared_->session = adoptRef(soup_session_new_with_options(
         "timeout", 0U, "user-agent", "imagegen-gimp/" IMAGEGEN_VERSION, nullptr));
+    if (shared_->options.debugLog || g_strcmp0(g_getenv("IMAGEGEN_DEBUG"), "1") == 0) {
+        attachDebugLog(shared_->session.get(), shared_->options);
+    }
 }
 
 HttpClient::~HttpClient() {

@@ -28,7 +28,14 @@ struct HttpOptions {
     size_t maxErrorBodyBytes = 1 << 20;  // an error body is kept up to this, then read and dropped
     size_t maxBodyBytes = size_t{256} << 20; // a 2xx answer past this is refused
     std::function<double()> random; // in [0, 1), for the jitter; g_random_double when empty
+    // Each line of libsoup's log of requests and answers (headers only), credentials redacted.
+    // With IMAGEGEN_DEBUG=1 in the environment and none given, the lines go to stderr.
+    std::function<void(const std::string&)> debugLog;
 };
+
+// A header line as the debug log shows it: the value of Authorization, api-key and the like
+// replaced by "[redacted]".
+std::string redactHeaderLine(std::string_view line);
 
 struct HttpResponse {
     int status = 0;

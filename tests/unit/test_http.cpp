@@ -425,6 +425,32 @@ static void testDestroyingTheClientBetweenRetries() {
     g_assert_false(called);
 }
 
+// The debug log shows requests and answers, and never a credential.
+static void testDebugLogRedactsCredentials() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", kOkBody);
+    });
+    std::string log;
+    HttpOptions options = quickOptions();
+    options.debugLog = [&log](const std::string& line) {
+        log += line + "\n";
+    };
+    HttpClient client(options);
+    HttpRequest request = post(server);
+    request.headers.emplace_back("api-key", "azure-secret-key");
+    if (!assertOk(sendAndWait(client, request))) {
+        return;
+    }
+    assertContains(log, "> POST /v1/images/generations");
+    assertContains(log, "> Authorization: [redacted]");
+    assertContains(log, "> api-key: [redacted]");
+    assertContains(log, "< HTTP/1.1 200");
+    g_assert_true(log.find("secret-key") == std::string::npos);
+    assertEq(redactHeaderLine("X-Api-Key: k"), "X-Api-Key: [redacted]");
+    assertEq(redactHeaderLine("Content-Type: text/plain"), "Content-Type: text/plain");
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/http/posts-body-and-headers", testPostsBodyAndHeaders);
@@ -451,6 +477,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/http/cancel/already-cancelled", testAlreadyCancelledSendsNothing);
     g_test_add_func("/http/streamed-chunks", testChunksOfAStreamedAnswer);
     g_test_add_func("/http/limit/answer", testAnswerLongerThanItsLimitIsRefused);
+    g_test_add_func("/http/debug-log-redacts-credentials", testDebugLogRedactsCredentials);
     g_test_add_func("/http/limit/error-body", testErrorBodyIsKeptOnlyUpToItsLimit);
     g_test_add_func("/http/contract/done-never-inside-send", testDoneNeverRunsInsideSend);
     g_test_add_func("/http/contract/client-destroyed-in-flight",
