@@ -18,7 +18,12 @@ import tempfile
 import time
 import urllib.request
 
-API_KEY = "e2e-key"
+# Distinctive keys: each may appear on the wire only in the auth header. After every case the
+# whole case (GIMP's output, its home, saved images, parasites, the emulator's output and request
+# log) is searched for them, so a key that leaks anywhere fails the case.
+API_KEY = "sk-imagegen-MARKER-7c1f2a9e"
+WRONG_KEY = "sk-imagegen-WRONG-MARKER-3d5b8e10"  # what the 401 case sends instead
+MARKERS = (API_KEY, WRONG_KEY)
 
 # ---------------------------------------------------------------- images
 
@@ -151,6 +156,31 @@ PRELUDE = r"""
   (e2e "dirty " (num (car (gimp-image-is-dirty image)))))
 (define (report-parasite layer)
   (e2e "parasite " (caddr (car (gimp-item-get-parasite layer "imagegen-result")))))
+;; Every parasite GIMP holds (global, image, layer, mask, channel) printed, and every image saved
+;; as XCF into `dir`: where a key written into a parasite or a saved file would show.
+(define (print-parasites what names get)
+  (for-each (lambda (name) (e2e "parasite-data " what " " name " " (caddr (car (get name))))) names))
+(define (print-item-parasites ids)
+  (for-each
+    (lambda (id)
+      (print-parasites (string-append "item " (num id)) (cadr (gimp-item-get-parasite-list id))
+                       (lambda (name) (gimp-item-get-parasite id name)))
+      (if (and (= (car (gimp-item-is-layer id)) TRUE) (> (car (gimp-layer-get-mask id)) 0))
+          (print-item-parasites (list (car (gimp-layer-get-mask id)))))
+      (if (= (car (gimp-item-is-group id)) TRUE)
+          (print-item-parasites (vector->list (cadr (gimp-item-get-children id))))))
+    ids))
+(define (dump-secrets dir)
+  (print-parasites "global" (cadr (gimp-get-parasite-list)) gimp-get-parasite)
+  (for-each
+    (lambda (image)
+      (print-parasites (string-append "image " (num image)) (cadr (gimp-image-get-parasite-list image))
+                       (lambda (name) (gimp-image-get-parasite image name)))
+      (print-item-parasites (vector->list (cadr (gimp-image-get-layers image))))
+      (print-item-parasites (vector->list (cadr (gimp-image-get-channels image))))
+      (let ((path (string-append dir "/image-" (num image) ".xcf")))
+        (gimp-xcf-save 0 image (car (gimp-image-get-active-drawable image)) path path)))
+    (vector->list (cadr (gimp-image-list)))))
 (define (report-result r)
   (if (not (number? (car r))) (e2e "returned nothing (cancelled)") ; Script-Fu gives (#f) on a cancel
   (e2e "returned " (num (car r)) " ids " (apply string-append (map (lambda (i) (string-append (num i) " ")) (vector->list (cadr r)))))))
@@ -159,20 +189,37 @@ PRELUDE = r"""
 # ---------------------------------------------------------------- the emulator
 
 class Emulator:
-    def __init__(self, binary, deployments=()):
+    """The emulator, its stdout and stderr in files of the case's folder (searched for the key)."""
+
+    def __init__(self, binary, root, deployments=()):
         args = [binary, "--port", "0", "--api-key", API_KEY]
         for d in deployments:
             args += ["--deployment", d]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        self.base = line.strip().split(" ")[-1]
+        self.out_path = os.path.join(root, "emulator.out")
+        self.err_path = os.path.join(root, "emulator.err")
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=err)
+        self.base = None
+        deadline = time.monotonic() + 30
+        while self.base is None:
+            with open(self.out_path) as f:
+                line = f.readline()
+            if line.endswith("\n"):
+                self.base = line.strip().split(" ")[-1]
+            elif self.proc.poll() is not None or time.monotonic() > deadline:
+                raise Failure("the emulator did not start")
+            else:
+                time.sleep(0.02)
 
-    def control(self, what, body=None):
+    def control_text(self, what, body=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"{self.base}/_emulator/{what}", data=data,
                                      headers={"content-type": "application/json"})
         with urllib.request.urlopen(req) as res:
-            return json.load(res)
+            return res.read().decode("utf-8", "replace")
+
+    def control(self, what, body=None):
+        return json.loads(self.control_text(what, body))
 
     def faults(self, *faults):
         self.control("faults", {"faults": list(faults)})
@@ -218,17 +265,44 @@ def install_plugin(build, source, home):
     shutil.copy(os.path.join(source, "data", "models.json"), folder)
 
 
-def run_gimp(home, env_extra, scheme_path, steps, timeout=240):
+# A private session bus and an unlocked keyring of the case's own, the saved connection's key
+# stored in it (read from stdin, so no command line holds it) and dropped from the environment
+# before GIMP starts: the plug-in can only find the key through libsecret.
+KEYRING_WRAPPER = r"""
+printf test | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null || exit 1
+printf %s "$E2E_SECRET" | secret-tool store --label="Imagegen for GIMP: $E2E_CONNECTION" \
+  xdg:schema org.gimp.imagegen.Connection connection "$E2E_CONNECTION" || exit 1
+unset E2E_SECRET E2E_CONNECTION
+exec "$@"
+"""
+
+
+def run_gimp(root, home, env_extra, scheme_path, steps, timeout=240, keyring=None):
+    """GIMP's stdout and stderr go to files of the case's folder, so that they are searched for
+    the key even when GIMP times out. `keyring`: (connection, secret) to save first."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
-    env.update(HOME=home, **env_extra)
+    # Temporary files the plug-in or GIMP might write land in the case's folder, to be searched.
+    tmp = os.path.join(root, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    env.update(HOME=home, TMPDIR=tmp, **env_extra)
     args = ["gimp-console-2.10", "-i", "-d", "-f"]
     for step in steps:
         args += ["-b", f'(begin (load "{scheme_path}") ({step}))']
     args += ["-b", "(gimp-quit 0)"]
+    if keyring:
+        runtime = os.path.join(root, "run")
+        os.makedirs(runtime, mode=0o700, exist_ok=True)
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        env.update(XDG_RUNTIME_DIR=runtime, XDG_DATA_HOME=os.path.join(home, ".local", "share"),
+                   E2E_CONNECTION=keyring[0], E2E_SECRET=keyring[1])
+        args = ["dbus-run-session", "--", "sh", "-c", KEYRING_WRAPPER, "sh"] + args
+    out_path, err_path = os.path.join(root, "gimp.out"), os.path.join(root, "gimp.err")
     t0 = time.monotonic()
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
-    return proc.stderr + proc.stdout, time.monotonic() - t0
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        subprocess.run(args, env=env, stdout=out, stderr=err, timeout=timeout, check=False)
+    with open(out_path, errors="replace") as out, open(err_path, errors="replace") as err:
+        return err.read() + out.read(), time.monotonic() - t0
 
 # ---------------------------------------------------------------- cases
 
@@ -340,7 +414,7 @@ case("fail-content-filter-prompt", expect="error", faults=[{"kind": "content_fil
 case("fail-content-filter-output", expect="error",
      faults=[{"kind": "content_filter", "stage": "output", "shape": "openai"}],
      message="The service's safety system refused the generated image")
-case("fail-unauthorised", expect="error", key="wrong-key", message="The service refused the credentials (HTTP 401)")
+case("fail-unauthorised", expect="error", key=WRONG_KEY, message="The service refused the credentials (HTTP 401)")
 case("fail-unknown-deployment", expect="error", act=f"(report-result {edit_call(model='no-such-deployment')})",
      message="The service does not know this deployment or model (HTTP 404)", **AZURE)
 case("rate-limited-then-success", faults=[{"kind": "rate_limit", "header": "retry-after-ms", "value": "50"}],
@@ -382,6 +456,8 @@ case("fail-unknown-connection", expect="error", act=f"(report-result {edit_call(
 case("cancelled", expect="cancel", latency=20000, cancel=True)
 case("saved-default-connection", connection_file=True, default_connection=True,
      act=f"(report-result {edit_call(model='')})")
+case("saved-connection-keyring", connection_file=True, keyring=True,
+     act=f"(report-result {edit_call(connection='local emulator', model='')})")
 case("32-bit-integer-linear", setup=f"(let ((image (new-image 400 300 RGB PRECISION-U32-LINEAR))) {RECT})")
 case("half-float-perceptual", setup=f"(let ((image (new-image 400 300 RGB PRECISION-HALF-GAMMA))) {RECT})")
 case("fail-layer-group", expect="error",
@@ -498,69 +574,161 @@ def run_case(name, build, source):
     spec = CASES[name]
     print("1..1", flush=True)
     root = tempfile.mkdtemp(prefix=f"imagegen-e2e-{name}-")
+    seen = {}  # texts the key is searched in besides the case's files, by where they come from
     emulator = None
+    error = None
+    summary = ""
     try:
         home = prepare_home(build, source, root)
         deployments = ["gpt-image-1=gpt-image-1", "dall-e-3=dall-e-3", "img-prod=gpt-image-1"]
-        emulator = Emulator(os.path.join(build, "tests", "emulator", "imagegen-emulator"), deployments)
-        if spec.get("faults"):
-            emulator.faults(*spec["faults"])
-        if spec.get("latency"):
-            emulator.control("latency", {"ms": spec["latency"]})
-        key = spec.get("key", API_KEY)
-        if spec.get("azure"):
-            env = {"AZURE_OPENAI_ENDPOINT": emulator.base, "AZURE_OPENAI_API_KEY": key,
-                   "AZURE_OPENAI_DEPLOYMENT": "img-prod"}
-        else:
-            env = {"OPENAI_BASE_URL": emulator.base + "/v1", "OPENAI_API_KEY": key}
-        if spec.get("connection_file"):
-            # A saved connection to the emulator; the environment points elsewhere, so only the
-            # saved connection can reach it. Its key comes from the environment (no keyring here).
-            folder = os.path.join(home, ".config", "GIMP", "2.10", "imagegen")
-            os.makedirs(folder, exist_ok=True)
-            with open(os.path.join(folder, "connections.ini"), "w") as f:
-                if spec.get("default_connection"):
-                    f.write("[general]\ndefault=local emulator\n[connection other]\nkind=openai\nauth=bearer\n")
-                f.write(f"[connection local emulator]\nkind=compatible\nendpoint={emulator.base}/v1\n"
-                        "auth=bearer\ndefault-model=gpt-image-1\n")
-            env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
-        env["IMAGEGEN_TIMINGS"] = "1"
-        paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection")}
-        scheme = PRELUDE + f"""
+        emulator = Emulator(os.path.join(build, "tests", "emulator", "imagegen-emulator"), root,
+                            deployments)
+        summary = exercise(name, spec, root, home, emulator)
+    except (Failure, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
+        error = f"{type(e).__name__ if not isinstance(e, Failure) else ''} {e}".strip()
+    finally:
+        if emulator:
+            try:
+                seen["the emulator's request log (/_emulator/requests)"] = emulator.control_text("requests")
+            except OSError as e:
+                error = error or f"the emulator's request log could not be read: {e}"
+            emulator.stop()
+    # Whatever the outcome: a key that leaked fails the case, and says where.
+    leaks = key_leaks(root, seen)
+    if leaks:
+        error = (error + "; " if error else "") + "the key leaked: " + "; ".join(leaks)
+    if error is None:
+        print(f"ok - {name} {summary}")
+        shutil.rmtree(root, ignore_errors=True)
+        return 0
+    print(f"not ok - {name}: {error}")
+    print(f"# logs kept in {root}")
+    return 1
+
+
+def exercise(name, spec, root, home, emulator):
+    """The case itself: GIMP runs its Script-Fu against the emulator, then the checks."""
+    if spec.get("faults"):
+        emulator.faults(*spec["faults"])
+    if spec.get("latency"):
+        emulator.control("latency", {"ms": spec["latency"]})
+    key = spec.get("key", API_KEY)
+    if spec.get("azure"):
+        env = {"AZURE_OPENAI_ENDPOINT": emulator.base, "AZURE_OPENAI_API_KEY": key,
+               "AZURE_OPENAI_DEPLOYMENT": "img-prod"}
+    else:
+        env = {"OPENAI_BASE_URL": emulator.base + "/v1", "OPENAI_API_KEY": key}
+    keyring = None
+    if spec.get("connection_file"):
+        # A saved connection to the emulator; the environment points elsewhere, so only the
+        # saved connection can reach it. Its key comes from the environment, or from a private
+        # keyring when the case has one (and then from nowhere else).
+        folder = os.path.join(home, ".config", "GIMP", "2.10", "imagegen")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "connections.ini"), "w") as f:
+            if spec.get("default_connection"):
+                f.write("[general]\ndefault=local emulator\n[connection other]\nkind=openai\nauth=bearer\n")
+            f.write(f"[connection local emulator]\nkind=compatible\nendpoint={emulator.base}/v1\n"
+                    "auth=bearer\ndefault-model=gpt-image-1\n")
+        env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
+        if spec.get("keyring"):
+            del env["OPENAI_API_KEY"]
+            keyring = ("local emulator", key)
+    env["IMAGEGEN_TIMINGS"] = "1"
+    paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection")}
+    saved = os.path.join(root, "saved")
+    os.makedirs(saved)
+    scheme = PRELUDE + f"""
 (define (setup) {spec['setup']} (gimp-image-clean-all (the-image))
   (export (the-image) "{paths['before']}") (export-selection (the-image) "{paths['selection']}"))
 (define (act) {spec['act']})
 (define (verify) (report-layers (the-image)) (export (the-image) "{paths['after']}"))
+(define (secrets) (dump-secrets "{saved}"))
 """
-        scheme_path = os.path.join(root, "case.scm")
-        with open(scheme_path, "w") as f:
-            f.write(scheme)
-        canceller = None
-        if spec.get("cancel"):
-            canceller = interrupt_when_waiting(emulator, home)
-        log, seconds = run_gimp(home, env, scheme_path, ["setup", "act", "verify"])
-        if canceller:
-            canceller.join()
-            check(canceller.interrupted, "the plug-in was never seen waiting")
-        with open(os.path.join(root, "gimp.log"), "w") as f:
-            f.write(log)
-        lines = e2e_lines(log)
-        check("API_KEY" not in log and (key not in log or len(key) < 4), "the key appears in GIMP's output")
-        requests = emulator.requests()
-        verify(name, spec, log, lines, requests, paths)
-        print(f"ok - {name} ({seconds:.1f} s in GIMP, {len(requests)} request(s))")
-        for l in log.splitlines():
-            if l.startswith("imagegen-timing:"):
-                print("#", l)
-        shutil.rmtree(root, ignore_errors=True)
-        return 0
-    except (Failure, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
-        print(f"not ok - {name}: {type(e).__name__ if not isinstance(e, Failure) else ''} {e}")
-        print(f"# logs kept in {root}")
-        return 1
-    finally:
-        if emulator:
-            emulator.stop()
+    scheme_path = os.path.join(root, "case.scm")
+    with open(scheme_path, "w") as f:
+        f.write(scheme)
+    canceller = None
+    if spec.get("cancel"):
+        canceller = interrupt_when_waiting(emulator, home)
+    log, seconds = run_gimp(root, home, env, scheme_path, ["setup", "act", "verify", "secrets"],
+                            keyring=keyring)
+    if canceller:
+        canceller.join()
+        check(canceller.interrupted, "the plug-in was never seen waiting")
+    lines = e2e_lines(log)
+    check("API_KEY" not in log, "an API key variable appears in GIMP's output")
+    check(os.listdir(saved), "GIMP saved no image as XCF (the parasites and files were not searched)")
+    requests = emulator.requests()
+    check_auth(spec, requests)
+    verify(name, spec, log, lines, requests, paths)
+    timings = "".join(f"\n# {l}" for l in log.splitlines() if l.startswith("imagegen-timing:"))
+    return f"({seconds:.1f} s in GIMP, {len(requests)} request(s), no key outside the auth header){timings}"
+
+
+def check_auth(spec, requests):
+    """The key reached the emulator, in its auth header: every request carried one, and (the
+    emulator refusing any other key with 401) the right key was accepted. Without this a case
+    could pass the search for the key by sending none."""
+    for i, r in enumerate(requests):
+        check(r["auth_present"], f"request {i + 1} reached the emulator without an auth header")
+    if "key" not in spec:
+        refused = [i + 1 for i, r in enumerate(requests) if r["status"] == 401]
+        check(not refused, f"the emulator refused the key of request(s) {refused} (HTTP 401): "
+                           "the key did not arrive in the auth header")
+    else:
+        check(requests and all(r["status"] == 401 for r in requests),
+              "the wrong key was not sent, or not refused")
+
+
+KNOWN_FILES = {"gimp.out": "GIMP's stdout", "gimp.err": "GIMP's stderr (Script-Fu messages and errors)",
+               "emulator.out": "the emulator's stdout", "emulator.err": "the emulator's stderr"}
+
+
+def key_leaks(root, seen):
+    """Where any of the keys appears: the texts in `seen`, and every regular file under the
+    case's folder (GIMP's and the emulator's output, the whole GIMP home with connections.ini,
+    pluginrc, sessionrc and parasiterc, temporary files, the images saved as XCF, the exports)."""
+    markers = [m.encode() for m in MARKERS]
+    found = []
+
+    def where(data, place):
+        for m in markers:
+            at = data.find(m)
+            if at >= 0:
+                line_start = data.rfind(b"\n", 0, at) + 1
+                line_end = data.find(b"\n", at)
+                line = data[line_start:line_end if line_end >= 0 else len(data)][:300]
+                for mm in markers:
+                    line = line.replace(mm, b"<KEY>")
+                if b"E2E parasite-data " in line:
+                    place = f"a parasite (as Script-Fu printed it to {place})"
+                if b"\0" in line:  # a binary file: where, not what
+                    found.append(f"{place}, at byte {at}")
+                else:
+                    found.append(f"{place}: {line.decode('utf-8', 'replace').strip()!r}")
+                return
+
+    for place, text in seen.items():
+        where(text.encode("utf-8", "replace"), place)
+    for folder, _dirs, files in os.walk(root):
+        for f in files:
+            path = os.path.join(folder, f)
+            if not os.path.isfile(path) or os.path.islink(path):
+                continue  # sockets of the private bus and keyring
+            rel = os.path.relpath(path, root)
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError as e:
+                found.append(f"{rel} could not be read: {e}")
+                continue
+            if rel.startswith("saved" + os.sep):
+                place = f"the saved image {rel} (with its parasites)"
+            else:
+                place = KNOWN_FILES.get(rel, rel)
+            where(data, place)
+    return found
 
 
 def verify(name, spec, log, lines, requests, paths):
