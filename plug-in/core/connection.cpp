@@ -373,6 +373,7 @@ Result<ConnectionStore> ConnectionStore::fromText(std::string_view text) {
         c.endpoint = get(group.c_str(), "endpoint");
         c.apiVersion = get(group.c_str(), "api-version");
         c.defaultModel = get(group.c_str(), "default-model");
+        c.caFile = get(group.c_str(), "ca-file");
         gsize n = 0;
         GStrvPtr deployments(
             g_key_file_get_string_list(file.get(), group.c_str(), "deployments", &n, nullptr));
@@ -404,6 +405,9 @@ Status ConnectionStore::save(const std::string& path) const {
         if (!c.defaultModel.empty()) {
             g_key_file_set_string(file.get(), group.c_str(), "default-model",
                                   c.defaultModel.c_str());
+        }
+        if (!c.caFile.empty()) {
+            g_key_file_set_string(file.get(), group.c_str(), "ca-file", c.caFile.c_str());
         }
         std::vector<std::string> entries;
         std::vector<const char*> list;

@@ -40,6 +40,9 @@ struct Connection {
     std::string apiVersion; // Azure: required on the deployments path, optional on /openai/v1
     std::vector<Deployment> deployments;
     std::string defaultModel;
+    // A PEM file of the CA that signs the server's certificate, for a server whose certificate
+    // the system does not trust (a company proxy, a local server). Empty: the system's store.
+    std::string caFile;
 
     // The model family recorded for a deployment, or an empty string.
     [[nodiscard]] std::string recordedModel(const std::string& deployment) const;

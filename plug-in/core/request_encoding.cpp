@@ -166,6 +166,7 @@ Result<HttpRequest> buildImagesRequest(const Connection& connection, const Crede
     }
     HttpRequest http;
     http.url = *url;
+    http.caFile = connection.caFile;
     http.headers.push_back(authHeader(credential));
     http.headers.emplace_back("Accept", request.stream ? "text/event-stream" : "application/json");
     const std::string modelField = bodyNamesModel(connection.kind) ? request.model : std::string();

@@ -18,6 +18,7 @@ struct HttpRequest {
     std::string contentType;
     std::string body;
     size_t maxBodyBytes = 0; // a longer answer is refused; 0: HttpOptions::maxBodyBytes
+    std::string caFile;      // also trust certificates this CA signs (Connection::caFile)
 };
 
 // `modelField` is the value of `model` in the body, or empty to leave it out.

@@ -2,6 +2,7 @@
 // token source and the key file of saved connections.
 #include "core/connection.h"
 #include "core/glib_ptr.h"
+#include "core/request_encoding.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>
@@ -230,6 +231,7 @@ static void testStoreRoundTripHoldsNoSecret() {
     store.put(work);
     Connection local = make(ConnectionKind::Compatible, "http://127.0.0.1:8080/v1");
     local.name = "local";
+    local.caFile = "/etc/ssl/local-ca.pem";
     store.put(local);
     store.setDefault("work");
     assertOk(store.save(path));
@@ -253,7 +255,20 @@ static void testStoreRoundTripHoldsNoSecret() {
             assertEq(w->recordedModel("other"), "");
             assertEq(w->defaultModel, "img");
         }
-        g_assert_nonnull(loaded->find("local"));
+        const Connection* l = loaded->find("local");
+        g_assert_nonnull(l);
+        if (l != nullptr) {
+            assertEq(l->caFile, "/etc/ssl/local-ca.pem");
+            auto request = buildImagesRequest(*l, {AuthMethod::BearerKey, "k"}, [] {
+                ImageRequest r;
+                r.model = "gpt-image-1";
+                r.prompt = "p";
+                return r;
+            }());
+            if (assertOk(request)) {
+                assertEq(request->caFile, "/etc/ssl/local-ca.pem");
+            }
+        }
         g_assert_null(loaded->find("nope"));
     }
 

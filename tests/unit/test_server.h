@@ -33,11 +33,17 @@ class TestServer {
   public:
     using Handler = std::function<void(SoupServerMessage*, const ReceivedRequest&)>;
 
-    // A server that cannot listen fails the test; its url() then leads nowhere.
-    TestServer() : server_(adoptRef(soup_server_new(nullptr, nullptr))) {
+    // A server that cannot listen fails the test; its url() then leads nowhere. With a
+    // certificate it speaks HTTPS.
+    explicit TestServer(GTlsCertificate* certificate = nullptr)
+        : server_(adoptRef(certificate != nullptr
+                               ? soup_server_new("tls-certificate", certificate, nullptr)
+                               : soup_server_new(nullptr, nullptr))),
+          scheme_(certificate != nullptr ? "https" : "http") {
         GErrorPtr error;
-        if (!soup_server_listen_local(server_.get(), 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
-                                      outPtr(error))) {
+        const auto options = static_cast<SoupServerListenOptions>(
+            SOUP_SERVER_LISTEN_IPV4_ONLY | (certificate != nullptr ? SOUP_SERVER_LISTEN_HTTPS : 0));
+        if (!soup_server_listen_local(server_.get(), 0, options, outPtr(error))) {
             fail(IMAGEGEN_TEST_HERE,
                  std::string("the test server cannot listen: ") + error->message);
             return;
@@ -63,7 +69,7 @@ class TestServer {
     TestServer& operator=(TestServer&&) = delete;
 
     [[nodiscard]] std::string url(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + path;
+        return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
     }
     [[nodiscard]] int port() const { return port_; }
 
@@ -103,6 +109,7 @@ class TestServer {
 
   private:
     GRef<SoupServer> server_;
+    std::string scheme_;
     int port_ = 0;
     std::vector<Handler> handlers_;
     std::vector<ReceivedRequest> received_;
