@@ -79,16 +79,18 @@ gint32 makeLayer(int image, const NewLayer& l, bool gray) {
 std::optional<std::vector<int>> makeLayers(int image, const std::vector<NewLayer>& layers,
                                            bool gray, const CancelCheck& cancelled) {
     std::vector<int> made;
+    bool stop = false;
     for (const auto& l : layers) {
-        if (cancelled()) {
-            break;
-        }
         const gint32 layer = makeLayer(image, l, gray);
         gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y);
         writeLayer(layer, l);
         made.push_back(layer);
+        if (cancelled()) {
+            stop = true;
+            break;
+        }
     }
-    if (made.size() < layers.size() || cancelled()) {
+    if (stop) {
         for (const int layer : made) {
             gimp_item_delete(layer);
         }

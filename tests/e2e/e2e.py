@@ -181,6 +181,9 @@ PRELUDE = r"""
       (let ((path (string-append dir "/image-" (num image) ".xcf")))
         (gimp-xcf-save 0 image (car (gimp-image-get-active-drawable image)) path path)))
     (vector->list (cadr (gimp-image-list)))))
+(define (set-last-values procedure text) ; as gimp_set_data stores them: the bytes, then a NUL
+  (let ((bytes (list->vector (append (map char->integer (string->list text)) '(0)))))
+    (gimp-procedural-db-set-data procedure (vector-length bytes) bytes)))
 (define (report-result r)
   (if (not (number? (car r))) (e2e "returned nothing (cancelled)") ; Script-Fu gives (#f) on a cancel
   (e2e "returned " (num (car r)) " ids " (apply string-append (map (lambda (i) (string-append (num i) " ")) (vector->list (cadr r)))))))
@@ -465,6 +468,50 @@ case("fail-layer-group", expect="error",
            f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image group) {RECT})",
      message="A layer group is active", sent=0)
 
+# The bad-input matrix (docs/bad-input.md): refusals before anything is sent, each with the
+# image exactly as it was.
+case("fail-prompt-too-long", expect="error",
+     act="(report-result " + generate_call(prompt=Raw("(make-string 4001 #\\a)"), model="dall-e-3") + ")",
+     message="the prompt is 4001 characters long; dall-e-3 takes at most 4000", sent=0)
+case("prompt-unicode", prompt='un "ballon" \\ rouge\n— 気球 🎈',
+     act="(report-result " + edit_call(prompt='un "ballon" \\ rouge\n— 気球 🎈') + ")")
+case("fail-quality-for-model", expect="error", act=f"(report-result {edit_call(quality='hd')})",
+     message="quality hd is not offered by gpt-image-1", sent=0)
+case("fail-too-many-images", expect="error", act=f"(report-result {edit_call(n=11)})",
+     message="n 11 is not offered by gpt-image-1: use 1 to 10", sent=0)
+case("fail-options-not-json", expect="error", act=f"(report-result {edit_call(options='[1,2')})",
+     message="options must be a JSON object", sent=0)
+case("fail-unknown-option", expect="error",
+     act="(report-result " + edit_call(options='{"colour":"red"}') + ")",
+     message="options: colour is not an option this plug-in knows", sent=0)
+case("fail-reference-missing", expect="error",
+     act="(report-result " + edit_call(options='{"references":[987654]}') + ")",
+     message="references names 987654, which is not a layer of pixels", sent=0)
+case("fail-reference-group", expect="error",
+     setup="(let* ((image (new-image 400 300 RGB PRECISION-U8-GAMMA)) (layer (the-layer)) "
+           "(group (car (gimp-layer-group-new image)))) "
+           f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image layer) {RECT})",
+     act="(let ((group (vector-ref (cadr (gimp-image-get-layers (the-image))) 0))) "
+         + "(report-result " + edit_call(options=Raw('(string-append "{\\"references\\":[" (num group) "]}")')) + "))",
+     message="which is not a layer of pixels", sent=0)
+# Last values saved by hand through the PDB, as a broken or foreign version could leave them.
+LAST_VALUES_OUT_OF_RANGE = ('{"version":2,"prompt":"saved prompt","model":"gpt-image-1","n-images":-1,'
+                            '"size":"","quality":"","input-fidelity":"","context":1e999,"feather":-1,'
+                            '"connection":"","options":""}')
+case("last-values-out-of-range", prompt="saved prompt",
+     act='(begin (set-last-values "plug-in-imagegen-edit" ' + q(LAST_VALUES_OUT_OF_RANGE) + ") "
+         + "(report-result " + edit_call(prompt="ignored", mode="RUN-WITH-LAST-VALS") + "))")
+case("fail-corrupt-last-values", expect="error",
+     act='(begin (set-last-values "plug-in-imagegen-edit" "not json {") '
+         + "(report-result " + edit_call(mode="RUN-WITH-LAST-VALS") + "))",
+     message="There is no earlier run", also_says="could not be read", sent=0)
+# A cancel while the answer is decoded, and while the layers are made: the plug-in sends itself
+# SIGINT as the phase before ends (IMAGEGEN_INTERRUPT_AFTER), as a user's cancel would arrive.
+case("cancelled-while-decoding", expect="cancel", env={"IMAGEGEN_INTERRUPT_AFTER": "request"})
+case("cancelled-while-inserting", expect="cancel", env={"IMAGEGEN_INTERRUPT_AFTER": "decode"},
+     act=f"(report-result {edit_call(n=2)})")
+
+
 def interrupt_when_waiting(emulator, home):
     """Once the request has reached the emulator, SIGINT to this case's plug-in process (only its
     own: other cases run beside it): a cancel."""
@@ -635,6 +682,7 @@ def exercise(name, spec, root, home, emulator):
             del env["OPENAI_API_KEY"]
             keyring = ("local emulator", key)
     env["IMAGEGEN_TIMINGS"] = "1"
+    env.update(spec.get("env", {}))
     paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection")}
     saved = os.path.join(root, "saved")
     os.makedirs(saved)
@@ -744,13 +792,15 @@ def verify(name, spec, log, lines, requests, paths):
         check(before.raw == after.raw, "the image's pixels changed")
         check(not any(l.startswith("returned") for l in lines), "the procedure returned layers")
         top = [l for l in layers if l["depth"] == 0]
-        base_layers = 2 if "fail-layer-group" == name else 1
+        base_layers = 2 if name in ("fail-layer-group", "fail-reference-group") else 1
         check(len(top) == base_layers, f"{len(top)} layers after a failure")
         check("dirty 0" in lines, "a failed run left undo steps (the image is dirty)")
         if "sent" in spec:
             check(len(requests) == spec["sent"], f"{len(requests)} requests sent, expected {spec['sent']}")
         if "attempts" in spec:
             check(len(requests) == spec["attempts"], f"{len(requests)} attempts, expected {spec['attempts']}")
+        if "also_says" in spec:
+            check(spec["also_says"] in log, f"GIMP was not told {spec['also_says']!r}")
         return
 
     returned = [l for l in lines if l.startswith("returned")]
