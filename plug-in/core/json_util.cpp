@@ -74,7 +74,14 @@ std::optional<std::string> string(JsonObject* o, const char* name) {
     if (n == nullptr || json_node_get_value_type(n) != G_TYPE_STRING) {
         return std::nullopt;
     }
-    return std::string(json_node_get_string(n));
+    const char* text = json_node_get_string(n);
+    // json-glib turns a lone surrogate escape ("\ud83d") into bytes that are not UTF-8; what we
+    // read is always valid text, so it can be shown, saved and written back as JSON.
+    if (g_utf8_validate(text, -1, nullptr) == FALSE) {
+        const GCharPtr valid(g_utf8_make_valid(text, -1));
+        return std::string(valid.get());
+    }
+    return std::string(text);
 }
 
 std::optional<int64_t> integer(JsonObject* o, const char* name) {

@@ -1,5 +1,7 @@
 #include "core/responses.h"
 
+#include <algorithm>
+
 #include "core/json_util.h"
 
 #include <array>
@@ -240,9 +242,6 @@ Error classifyHttpError(int status, std::string_view body, const std::string& re
 // ---- server-sent events ----
 
 void SseParser::takeLine(std::string_view line, std::vector<SseEvent>& out) {
-    if (!line.empty() && line.back() == '\r') {
-        line.remove_suffix(1);
-    }
     if (line.empty()) {
         if (hasData_) {
             out.push_back(std::move(current_));
@@ -291,10 +290,22 @@ std::vector<SseEvent> SseParser::feed(std::string_view chunk) {
     }
     buffer_.append(chunk);
     size_t start = 0;
-    for (size_t nl = buffer_.find('\n', scanned_); nl != std::string::npos && !error_;
-         nl = buffer_.find('\n', start)) {
-        takeLine(std::string_view(buffer_).substr(start, nl - start), out);
-        start = nl + 1;
+    // A line ends with CRLF, LF or a lone CR; a CRLF split between two chunks is one line end.
+    if (afterCr_ && !buffer_.empty()) {
+        start = buffer_.front() == '\n' ? 1 : 0;
+        afterCr_ = false;
+    }
+    for (size_t end = buffer_.find_first_of("\r\n", std::max(scanned_, start));
+         end != std::string::npos && !error_; end = buffer_.find_first_of("\r\n", start)) {
+        takeLine(std::string_view(buffer_).substr(start, end - start), out);
+        start = end + 1;
+        if (buffer_[end] == '\r') {
+            if (start == buffer_.size()) {
+                afterCr_ = true; // a \n may begin the next chunk
+            } else if (buffer_[start] == '\n') {
+                ++start;
+            }
+        }
     }
     if (error_) {
         return out;

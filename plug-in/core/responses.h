@@ -71,8 +71,9 @@ class SseParser {
     void takeLine(std::string_view line, std::vector<SseEvent>& out);
     void overflow();
     size_t maxEventBytes_;
-    std::string buffer_; // the unfinished line
-    size_t scanned_ = 0; // buffer_ holds no line break before this
+    std::string buffer_;   // the unfinished line
+    size_t scanned_ = 0;   // buffer_ holds no line break before this
+    bool afterCr_ = false; // the last chunk ended with \r: a \n first in the next one is its end
     SseEvent current_;
     bool hasData_ = false;
     std::optional<Error> error_;

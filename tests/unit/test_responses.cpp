@@ -287,6 +287,37 @@ static void testDeepJsonIsRefusedBeforeParsing() {
     assertFails(parseStreamEvent(event), ErrorKind::MalformedResponse);
 }
 
+// Lines end with CRLF, LF or a lone CR (the event-stream format), however the chunks fall.
+static void testSseLineEnds() {
+    const std::string stream = "event: a\rdata: 1\r\rdata: 2\r\n\r\ndata: 3\n\n";
+    for (size_t split = 0; split <= stream.size(); ++split) {
+        SseParser p;
+        auto events = p.feed(stream.substr(0, split));
+        for (auto& e : p.feed(stream.substr(split))) {
+            events.push_back(std::move(e));
+        }
+        for (auto& e : p.finish()) {
+            events.push_back(std::move(e));
+        }
+        if (!assertSize(events, 3)) {
+            g_test_message("split at %zu", split);
+            return;
+        }
+        assertEq(events[0].event, "a");
+        assertEq(events[0].data, "1");
+        assertEq(events[1].data, "2");
+        assertEq(events[2].data, "3");
+    }
+}
+
+static void testInvalidUtf8BecomesValidText() {
+    auto r = parseImagesResponse(
+        R"({"created":1,"data":[{"b64_json":"aGk=","revised_prompt":"a \ud83d b"}]})");
+    if (assertOk(r) && assertSize(r->images, 1)) {
+        g_assert_true(g_utf8_validate(r->images[0].revisedPrompt.c_str(), -1, nullptr));
+    }
+}
+
 static void testSseLineAndEventAreBounded() {
     SseParser lines(1000);
     for (int i = 0; i < 100; ++i) {
@@ -327,6 +358,8 @@ int main(int argc, char** argv) {
                     testSseLastEventWithoutBlankLine);
     g_test_add_func("/responses/sse/errors", testStreamErrors);
     g_test_add_func("/responses/sse/bounded", testSseLineAndEventAreBounded);
+    g_test_add_func("/responses/sse/line-ends", testSseLineEnds);
+    g_test_add_func("/responses/invalid-utf-8-becomes-valid", testInvalidUtf8BecomesValidText);
     g_test_add_func("/responses/json-depth", testDeepJsonIsRefusedBeforeParsing);
     return g_test_run();
 }
