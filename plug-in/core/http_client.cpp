@@ -511,8 +511,10 @@ void attachDebugLog(SoupSession* session, const HttpOptions& options) {
 HttpClient::HttpClient(HttpOptions options) : shared_(std::make_shared<Shared>()) {
     shared_->options = std::move(options);
     // timeout 0: a generation may take minutes before its first byte; our own timers bound it.
+    const int perHost = std::max(1, shared_->options.maxConnectionsPerHost);
     shared_->session = adoptRef(soup_session_new_with_options(
-        "timeout", 0U, "user-agent", "imagegen-gimp/" IMAGEGEN_VERSION, nullptr));
+        "timeout", 0U, "user-agent", "imagegen-gimp/" IMAGEGEN_VERSION, "max-conns-per-host",
+        perHost, "max-conns", perHost + 4, nullptr));
     if (shared_->options.debugLog || g_strcmp0(g_getenv("IMAGEGEN_DEBUG"), "1") == 0) {
         attachDebugLog(shared_->session.get(), shared_->options);
     }

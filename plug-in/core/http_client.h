@@ -27,6 +27,9 @@ struct HttpOptions {
     double maxServerDelaySeconds = 60.0; // a longer Retry-After falls back to our own backoff
     size_t maxErrorBodyBytes = 1 << 20;  // an error body is kept up to this, then read and dropped
     size_t maxBodyBytes = size_t{256} << 20; // a 2xx answer past this is refused
+    // libsoup allows 2 connections per host unless told otherwise, which would quietly halve a
+    // plan's parallel requests (dall-e-3 takes one image per request).
+    int maxConnectionsPerHost = 10;
     std::function<double()> random; // in [0, 1), for the jitter; g_random_double when empty
     // Each line of libsoup's log of requests and answers (headers only), credentials redacted.
     // With IMAGEGEN_DEBUG=1 in the environment and none given, the lines go to stderr.

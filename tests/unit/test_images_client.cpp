@@ -116,6 +116,35 @@ static void testParallelOneImageRequestsWithABound() {
     }
 }
 
+// The bound is the client's, not libsoup's default of two connections per host.
+static void testFourRequestsInFlightTogether() {
+    TestServer server;
+    size_t inFlight = 0;
+    size_t maxInFlight = 0;
+    std::vector<SoupServerMessage*> held;
+    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
+        server.hold(msg);
+        held.push_back(msg);
+        maxInFlight = std::max(maxInFlight, ++inFlight);
+        if (inFlight == 4 || server.received().size() == 6) { // all that may be in flight are here
+            for (auto* m : held) {
+                server.release(m, 200, "application/json", kImageBody);
+            }
+            inFlight -= held.size();
+            held.clear();
+        }
+    });
+    HttpClient http(quick());
+    ImagesClient client(http, 4);
+    client.setDeadlineMs(5000); // with two at a time the fourth never comes: fail, not hang
+    const std::vector<ImageRequest> plan(6, dalle3());
+    auto result = runAndWait(client, localConnection(server), plan);
+    g_assert_cmpuint(maxInFlight, ==, 4);
+    if (assertOk(result)) {
+        g_assert_cmpuint(result->images.size(), ==, 6);
+    }
+}
+
 static void testFirstFailureStopsTheRest() {
     TestServer server;
     int calls = 0;
@@ -446,6 +475,7 @@ static void testDestroyingTheHttpClientMidRunRunsNothing() {
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/images-client/parallel-with-a-bound", testParallelOneImageRequestsWithABound);
+    g_test_add_func("/images-client/four-in-flight-together", testFourRequestsInFlightTogether);
     g_test_add_func("/images-client/first-failure-stops-the-rest", testFirstFailureStopsTheRest);
     g_test_add_func("/images-client/user-cancel-stops-all", testUserCancelStopsAll);
     g_test_add_func("/images-client/classifies-after-retries", testClassifiesErrorsAfterRetries);
