@@ -27,6 +27,7 @@ constexpr GimpPDBArgType kPdbTypes[] = {GIMP_PDB_INT32, GIMP_PDB_FLOAT,    GIMP_
 // GimpParamDef's fields are gchar*, not const; GIMP copies them during the call.
 template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<Spec>& specs) {
     std::vector<GimpParamDef> defs;
+    defs.reserve(specs.size());
     for (const Spec& s : specs) {
         defs.push_back({kPdbTypes[static_cast<size_t>(s.type)], const_cast<gchar*>(s.name),
                         const_cast<gchar*>(s.description)});
