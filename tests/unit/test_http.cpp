@@ -1,6 +1,7 @@
 // The HTTP client against a real SoupServer on loopback: bodies and headers on the wire, the
 // retry policy with every retry header, timeouts, network errors and cancellation.
 #include "core/http_client.h"
+#include "http_helpers.h"
 #include "test_server.h"
 #include "test_util.h"
 
@@ -11,37 +12,6 @@
 
 using namespace imagegen;
 using namespace imagegen::test;
-
-static HttpOptions quickOptions() {
-    HttpOptions o;
-    o.random = [] {
-        return 0.0;
-    };
-    return o;
-}
-
-static Result<HttpResponse> sendAndWait(HttpClient& client, const HttpRequest& request,
-                                        GCancellable* cancellable = nullptr) {
-    bool done = false;
-    Result<HttpResponse> result = makeError(ErrorKind::Network, "not run");
-    client.send(request, cancellable, [&](Result<HttpResponse> r) {
-        result = std::move(r);
-        done = true;
-    });
-    iterateUntil(done);
-    return result;
-}
-
-static HttpRequest post(const TestServer& server, const char* path = "/v1/images/generations") {
-    HttpRequest r;
-    r.url = server.url(path);
-    r.contentType = "application/json";
-    r.body = R"({"prompt":"p"})";
-    r.headers = {{"Authorization", "Bearer secret-key"}};
-    return r;
-}
-
-static const char* kOkBody = R"({"created":1,"data":[{"b64_json":"aGk="}]})";
 
 static void testPostsBodyAndHeaders() {
     TestServer server;
@@ -66,18 +36,6 @@ static void testPostsBodyAndHeaders() {
     assertEq(got.header("authorization"), "Bearer secret-key");
     assertEq(got.header("content-type"), "application/json");
     assertContains(got.header("user-agent"), "imagegen-gimp/");
-}
-
-static TestServer::Handler status(
-    int code, const std::map<std::string, std::string>& headers = {},
-    const std::string& body = R"({"error":{"message":"x","type":"t","param":null,"code":null}})") {
-    return [code, headers, body](SoupServerMessage* msg, const ReceivedRequest&) {
-        TestServer::respond(msg, code, "application/json", body, headers);
-    };
-}
-
-static TestServer::Handler ok() {
-    return status(200, {}, kOkBody);
 }
 
 struct RetryHeaders {
@@ -451,62 +409,6 @@ static void testDebugLogRedactsCredentials() {
     assertEq(redactHeaderLine("Content-Type: text/plain"), "Content-Type: text/plain");
 }
 
-// TLS files made by tests/unit/data/tls/make-certificates.sh: a test CA and a certificate for
-// 127.0.0.1 that it signs.
-static std::string tlsFile(const char* name) {
-    return std::string(g_getenv("G_TEST_SRCDIR")) + "/unit/data/tls/" + name;
-}
-
-static GRef<GTlsCertificate> serverCertificate() {
-    GErrorPtr error;
-    auto cert = adoptRef(g_tls_certificate_new_from_files(
-        tlsFile("server.pem").c_str(), tlsFile("server-key.pem").c_str(), outPtr(error)));
-    if (!cert) {
-        fail(IMAGEGEN_TEST_HERE,
-             std::string("cannot read the test certificate: ") + error->message);
-    }
-    return cert;
-}
-
-// Verification is always on: a certificate the system does not trust is refused, and accepted
-// only when the connection names the CA that signed it.
-static void testUntrustedCertificateIsRefused() {
-    const auto cert = serverCertificate();
-    if (!cert) {
-        return;
-    }
-    TestServer server(cert.get());
-    server.answerAlways(ok());
-    HttpClient client(quickOptions());
-    const Error e = assertFails(sendAndWait(client, post(server)), ErrorKind::Network);
-    assertContains(e.message, "is not trusted");
-    assertContains(e.message, "CA file");
-    g_assert_cmpuint(server.received().size(), ==, 0);
-    g_assert_cmpint(client.attemptsStarted(), ==, 1); // not retried
-
-    HttpRequest wrongCa = post(server);
-    wrongCa.caFile = tlsFile("other-ca.pem"); // a CA, but not the one that signed it
-    assertFails(sendAndWait(client, wrongCa), ErrorKind::Network);
-    g_assert_cmpuint(server.received().size(), ==, 0);
-}
-
-static void testCertificateSignedByTheNamedCaIsAccepted() {
-    const auto cert = serverCertificate();
-    if (!cert) {
-        return;
-    }
-    TestServer server(cert.get());
-    server.answerAlways(ok());
-    HttpClient client(quickOptions());
-    HttpRequest request = post(server);
-    request.caFile = tlsFile("ca.pem");
-    auto r = sendAndWait(client, request);
-    if (assertOk(r)) {
-        g_assert_cmpint(r->status, ==, 200);
-    }
-    g_assert_cmpuint(server.received().size(), ==, 1);
-}
-
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/http/posts-body-and-headers", testPostsBodyAndHeaders);
@@ -534,8 +436,6 @@ int main(int argc, char** argv) {
     g_test_add_func("/http/streamed-chunks", testChunksOfAStreamedAnswer);
     g_test_add_func("/http/limit/answer", testAnswerLongerThanItsLimitIsRefused);
     g_test_add_func("/http/debug-log-redacts-credentials", testDebugLogRedactsCredentials);
-    g_test_add_func("/http/tls/untrusted-refused", testUntrustedCertificateIsRefused);
-    g_test_add_func("/http/tls/named-ca-accepted", testCertificateSignedByTheNamedCaIsAccepted);
     g_test_add_func("/http/limit/error-body", testErrorBodyIsKeptOnlyUpToItsLimit);
     g_test_add_func("/http/contract/done-never-inside-send", testDoneNeverRunsInsideSend);
     g_test_add_func("/http/contract/client-destroyed-in-flight",
