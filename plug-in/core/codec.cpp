@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include <jpeglib.h>
+// After jpeglib.h, which it needs.
+#include <jerror.h>
 #include <png.h>
 #include <webp/decode.h>
 
@@ -152,10 +154,12 @@ void jpegErrorExit(j_common_ptr info) {
     std::longjmp(manager->jump, 1); // NOLINT(cert-err52-cpp): libjpeg's documented error path
 }
 
-// libjpeg only warns of corrupt or missing data and fills the rest with grey: a model never
-// sends such a file, and a 642-byte one may claim 8000x8000, so a warning ends the decoding.
+// libjpeg only warns when the data ends early and fills the rest with grey: a model never sends
+// such a file, and a 642-byte one may claim 8000x8000, so that warning ends the decoding. Other
+// warnings (stray bytes before a marker) are harmless and pass.
 void jpegWarning(j_common_ptr info, int level) {
-    if (level < 0) {
+    const int code = info->err->msg_code;
+    if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) {
         jpegErrorExit(info);
     }
 }

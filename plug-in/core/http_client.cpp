@@ -108,6 +108,7 @@ class HttpOperation {
                   GCancellable* outer, HttpClient::Done done, HttpClient::Chunk chunk)
         : client_(std::move(client)), method_(request.method), url_(request.url),
           headers_(request.headers), contentType_(request.contentType), caFile_(request.caFile),
+          followRedirects_(request.followRedirects),
           body_(bytesFromString(std::string(request.body))),
           maxBodyBytes_(request.maxBodyBytes != 0 ? request.maxBodyBytes
                                                   : client_->options.maxBodyBytes),
@@ -140,6 +141,7 @@ class HttpOperation {
     std::vector<Header> headers_;
     std::string contentType_;
     std::string caFile_;
+    bool followRedirects_;
     GBytesPtr body_;
     size_t maxBodyBytes_;
     GRef<GCancellable> outer_;
@@ -202,6 +204,9 @@ class HttpOperation {
         if (!contentType_.empty() || g_bytes_get_size(body_.get()) > 0) {
             soup_message_set_request_body_from_bytes(
                 msg, contentType_.empty() ? nullptr : contentType_.c_str(), body_.get());
+        }
+        if (!followRedirects_) {
+            soup_message_add_flags(msg, SOUP_MESSAGE_NO_REDIRECT);
         }
         if (!caFile_.empty()) {
             g_signal_connect(msg, "accept-certificate", G_CALLBACK(onAcceptCertificate), this);
@@ -499,8 +504,12 @@ void attachDebugLog(SoupSession* session, const HttpOptions& options) {
         logger.get(),
         [](SoupLogger* /*logger*/, SoupLoggerLogLevel /*level*/, char direction, const char* data,
            gpointer user) {
-            const std::string line = std::string(1, direction) + " " + redactHeaderLine(data);
-            (*static_cast<std::function<void(const std::string&)>*>(user))(line);
+            try {
+                const std::string line = std::string(1, direction) + " " + redactHeaderLine(data);
+                (*static_cast<std::function<void(const std::string&)>*>(user))(line);
+            } catch (...) {
+                // a log line lost; no exception may cross into libsoup
+            }
         },
         log, [](gpointer p) { delete static_cast<std::function<void(const std::string&)>*>(p); });
     soup_session_add_feature(session, SOUP_SESSION_FEATURE(logger.get()));

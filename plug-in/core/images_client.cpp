@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace imagegen {
 
@@ -47,6 +48,14 @@ class Batch : public std::enable_shared_from_this<Batch> {
           inner_(adoptRef(g_cancellable_new())),
           outer_(outer != nullptr ? addRef(outer) : GRef<GCancellable>()),
           images_(requests_.size()), callbacks_(std::move(callbacks)), done_(std::move(done)) {}
+
+    // A Batch ends without end() when its HttpClient goes first (its callbacks are dropped): the
+    // caller's cancellable must not keep a handler that points at our inner cancellable.
+    ~Batch() { disconnectOuter(); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    Batch(Batch&&) = delete;
+    Batch& operator=(Batch&&) = delete;
 
     void start(guint deadlineMs) {
         // One bound for the whole run, retries and waits included: each attempt has its own
@@ -97,6 +106,12 @@ class Batch : public std::enable_shared_from_this<Batch> {
     ImagesClient::Done done_;
     bool ended_ = false;
 
+    void disconnectOuter() {
+        if (outer_ && outerHandler_ != 0) {
+            g_cancellable_disconnect(outer_.get(), std::exchange(outerHandler_, 0));
+        }
+    }
+
     void pump() {
         while (!firstError_ && inFlight_ < maxInFlight_ && next_ < requests_.size()) {
             startOne(next_++);
@@ -146,7 +161,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         }
         if (state.parser.error() && !state.streamError) {
             state.streamError = *state.parser.error();
-            g_cancellable_cancel(inner_.get());
+            fail(*state.streamError); // the first error is the one reported, not "cancelled"
         }
     }
 
@@ -157,7 +172,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         auto parsed = parseStreamEvent(event);
         if (!parsed) {
             state.streamError = parsed.error();
-            g_cancellable_cancel(inner_.get());
+            fail(*state.streamError); // the first error is the one reported, not "cancelled"
             return;
         }
         if (parsed->type == StreamEventType::PartialImage && callbacks_.onPartial) {
@@ -257,6 +272,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         get.method = "GET";
         get.url = url;
         get.maxBodyBytes = eventLimits_[index];
+        get.followRedirects = true; // storage may redirect; this request carries no credential
         auto self = shared_from_this();
         http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
             if (!r || r->status != 200) {
@@ -281,9 +297,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         }
         ended_ = true;
         deadline_.reset();
-        if (outer_) {
-            g_cancellable_disconnect(outer_.get(), outerHandler_);
-        }
+        disconnectOuter();
         ImagesClient::Done done = std::move(done_);
         if (outer_ && g_cancellable_is_cancelled(outer_.get())) {
             done(makeError(ErrorKind::Cancelled, "cancelled"));
@@ -337,7 +351,11 @@ void endFromIdle(const HttpClient& http, ImagesClient::Done done, Error error) {
         [](gpointer p) -> gboolean {
             auto* l = static_cast<Later*>(p);
             if (g_cancellable_is_cancelled(l->clientGone.get()) == FALSE) {
-                l->done(l->error);
+                try {
+                    l->done(l->error);
+                } catch (...) {
+                    g_warning("imagegen: a run's completion handler threw");
+                }
             }
             return G_SOURCE_REMOVE;
         },

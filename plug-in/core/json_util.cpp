@@ -20,6 +20,8 @@ int nestingDepth(std::string_view text, int limit) {
             }
         } else if (c == '"') {
             inString = true;
+        } else if (c == '\'' || c == '/') {
+            return limit + 1;
         } else if (c == '[' || c == '{') {
             deepest = std::max(deepest, ++depth);
             if (deepest > limit) {

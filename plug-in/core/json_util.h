@@ -34,7 +34,9 @@ inline constexpr int kMaxJsonDepth = 64;
 Result<Document> parseObject(std::string_view text);
 
 // How deeply arrays and objects nest in `text` (outside strings), counting no further than
-// `limit + 1`: a linear scan that needs no recursion.
+// `limit + 1`: a linear scan that needs no recursion. json-glib also reads comments and
+// single-quoted strings, which could hide brackets from the scan; a text with a ' or / outside
+// its double-quoted strings counts as too deep (it is not JSON).
 int nestingDepth(std::string_view text, int limit = kMaxJsonDepth);
 
 JsonObject* object(JsonObject* o, const char* name);

@@ -167,16 +167,16 @@ int savedInt(JsonObject* root, const char* name) {
     return v >= 1 && v <= kMaxImages ? static_cast<int>(v) : -1;
 }
 
+// Context and feather: any size a run took, but not infinity, NaN or a negative number.
 double savedReal(JsonObject* root, const ParamSpec& param) {
     const double v = json::number(root, param.name).value_or(-1.0);
-    const double max = param.field == ParamField(&P::context) ? 10.0 : 1000.0; // context, feather
-    return std::isfinite(v) && v >= 0 && v <= max ? v : -1.0;
+    return std::isfinite(v) && v >= 0 ? v : -1.0;
 }
 
 std::string savedText(JsonObject* root, const ParamSpec& param) {
     const size_t max = param.field == ParamField(&P::prompt)    ? 32000 * 4
-                       : param.field == ParamField(&P::options) ? 64 * 1024
-                                                                : 1024;
+                       : param.field == ParamField(&P::options) ? 1024 * 1024
+                                                                : 4096;
     std::string v = json::string(root, param.name).value_or("");
     return v.size() <= max ? v : std::string();
 }

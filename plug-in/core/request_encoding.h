@@ -19,6 +19,9 @@ struct HttpRequest {
     std::string body;
     size_t maxBodyBytes = 0; // a longer answer is refused; 0: HttpOptions::maxBodyBytes
     std::string caFile;      // also trust certificates this CA signs (Connection::caFile)
+    // A request with a credential never follows a redirect: libsoup would send the api-key
+    // header on to wherever it leads. A 3xx is then the answer.
+    bool followRedirects = false;
 };
 
 // `modelField` is the value of `model` in the body, or empty to leave it out.

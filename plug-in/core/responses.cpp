@@ -231,7 +231,12 @@ Error classifyHttpError(int status, std::string_view body, const std::string& re
     // HTML page from a proxy.
     const JsonObjectPtr none(json_object_new());
     Error e = errorFromObject(none.get(), status, requestId);
-    if (status < 400) {
+    if (status >= 300 && status < 400) {
+        e.kind = ErrorKind::Configuration;
+        e.message = withStatus("The endpoint redirects elsewhere, and a request that carries the "
+                               "key does not follow redirects: check the endpoint URL",
+                               status);
+    } else if (status < 400) {
         e.kind = ErrorKind::MalformedResponse;
         e.message =
             withStatus("The service answered with something that is not an image response", status);
@@ -275,11 +280,9 @@ void SseParser::takeLine(std::string_view line, std::vector<SseEvent>& out) {
 }
 
 void SseParser::overflow() {
-    error_ =
-        makeError(ErrorKind::MalformedResponse, "the service's stream sent an event larger than " +
-                                                    std::to_string(maxEventBytes_ >> 20) +
-                                                    " MB, more than the images asked for can take");
-    buffer_.clear();
+    error_ = makeError(ErrorKind::MalformedResponse,
+                       "the service's stream sent an event larger than " +
+                           megabytes(maxEventBytes_) + ", more than the images asked for can take");
     current_ = {};
 }
 
@@ -298,6 +301,9 @@ std::vector<SseEvent> SseParser::feed(std::string_view chunk) {
     for (size_t end = buffer_.find_first_of("\r\n", std::max(scanned_, start));
          end != std::string::npos && !error_; end = buffer_.find_first_of("\r\n", start)) {
         takeLine(std::string_view(buffer_).substr(start, end - start), out);
+        if (error_) {
+            break;
+        }
         start = end + 1;
         if (buffer_[end] == '\r') {
             if (start == buffer_.size()) {
@@ -308,12 +314,14 @@ std::vector<SseEvent> SseParser::feed(std::string_view chunk) {
         }
     }
     if (error_) {
+        buffer_.clear();
         return out;
     }
     buffer_.erase(0, start); // only what the lines took: the rest is one unfinished line
     scanned_ = buffer_.size();
     if (buffer_.size() > maxEventBytes_) {
         overflow();
+        buffer_.clear();
     }
     return out;
 }

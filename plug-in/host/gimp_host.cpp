@@ -222,6 +222,11 @@ Result<RgbaImage> GimpHost::readLayer(int layer) {
 Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
                                                 const std::string& groupName,
                                                 const CancelCheck& isCancelled) {
+    // The user may close the image or delete the layer while the run waits for the service.
+    if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
+        return hostError("The image or the layer was closed while the service was working; "
+                         "the results were not inserted.");
+    }
     const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
     auto made = makeLayers(image_, layers, gray, isCancelled);
     if (!made) {

@@ -390,6 +390,51 @@ static void testHtmlPageIsAMalformedResponse() {
     assertContains(e.message, "web page");
 }
 
+static ImageRequest smallGeneration();
+
+// Two streamed requests at once: the first one's error event is the run's error, not the
+// "cancelled" of the other one it stops.
+static void testStreamErrorIsNotMaskedAsCancel() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (server.received().size() == 1) {
+            server.hold(msg); // the other request, still under way
+            return;
+        }
+        (void)req;
+        TestServer::respond(
+            msg, 200, "text/event-stream",
+            sse("error",
+                R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"));
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r;
+    r.model = "gpt-image-1";
+    r.prompt = "p";
+    r.size = "256x256";
+    r.stream = true;
+    assertFails(runAndWait(client, localConnection(server), {r, r}), ErrorKind::ContentFilter);
+}
+
+// A request that carries the key does not follow a redirect: libsoup would send the key along.
+static void testRedirectIsNotFollowedWithTheKey() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (req.path == "/elsewhere") {
+            TestServer::respond(msg, 200, "application/json", kImageBody);
+            return;
+        }
+        TestServer::respond(msg, 307, "text/plain", "", {{"Location", "/elsewhere"}});
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
+                                ErrorKind::Configuration);
+    assertContains(e.message, "redirects");
+    g_assert_cmpuint(server.received().size(), ==, 1);
+}
+
 static ImageRequest smallGeneration() {
     ImageRequest r;
     r.model = "gpt-image-1";
@@ -495,6 +540,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/images-client/limit/follows-the-request", testLimitsFollowTheRequest);
     g_test_add_func("/images-client/limit/answer", testAnswerLongerThanThePlanCanTakeIsRefused);
     g_test_add_func("/images-client/deadline", testDeadlineEndsTheRun);
+    g_test_add_func("/images-client/stream/error-not-masked-as-cancel",
+                    testStreamErrorIsNotMaskedAsCancel);
+    g_test_add_func("/images-client/redirect-not-followed-with-the-key",
+                    testRedirectIsNotFollowedWithTheKey);
     g_test_add_func("/images-client/contract/done-never-inside-run", testDoneNeverRunsInsideRun);
     g_test_add_func("/images-client/contract/http-client-destroyed-mid-run",
                     testDestroyingTheHttpClientMidRunRunsNothing);

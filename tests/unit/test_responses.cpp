@@ -282,6 +282,14 @@ static void testDeepJsonIsRefusedBeforeParsing() {
         R"({"error":{"message":"x","code":"content_filter","innererror":{"content_filter_result":)" +
         nested(60000, R"({"a":)", "1", "}") + "}}}";
     g_assert_true(classifyHttpError(400, deepFilter, "").kind == ErrorKind::BadRequest);
+    // json-glib reads comments and single-quoted strings, which could hide brackets from the scan.
+    assertFails(parseImagesResponse(R"({"a":'"',"b":)" + nested(200, "[", "", "]") + "}"),
+                ErrorKind::MalformedResponse);
+    assertFails(parseImagesResponse(R"({"a":1 /* " */,"b":)" + nested(200, "[", "", "]") + "}"),
+                ErrorKind::MalformedResponse);
+    g_assert_true(parseImagesResponse(
+                      R"({"created":1,"data":[{"b64_json":"aGk=","revised_prompt":"it's a/b"}]})")
+                      .ok());
     SseEvent event;
     event.data = deep;
     assertFails(parseStreamEvent(event), ErrorKind::MalformedResponse);
@@ -335,6 +343,15 @@ static void testSseLineAndEventAreBounded() {
         events.feed("data: " + std::string(100, 'x') + "\n");
     }
     g_assert_true(events.error().has_value());
+
+    // The bound crossed on a line in the middle of one chunk: the parser stops there.
+    std::string chunk;
+    for (int i = 0; i < 20; ++i) {
+        chunk += "data: " + std::string(100, 'x') + "\n";
+    }
+    SseParser inOneChunk(1000);
+    g_assert_true(inOneChunk.feed(chunk + "\ndata: {}\n\n").empty());
+    g_assert_true(inOneChunk.error().has_value());
 
     SseParser fits(1000);
     auto out = fits.feed("data: " + std::string(900, 'x') + "\n\n");
