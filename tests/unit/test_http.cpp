@@ -356,10 +356,7 @@ static void testDestroyingTheClientDropsItsCallbacks() {
         g_assert_cmpint(client.inFlight(), ==, 1);
     }
     // Let every pending callback of the cancelled request come back.
-    for (int i = 0; i < 50; ++i) {
-        g_main_context_iteration(nullptr, FALSE);
-        g_usleep(1000);
-    }
+    drainMainContext();
     g_assert_false(called);
     g_assert_false(chunkCalled);
 }
@@ -376,10 +373,7 @@ static void testDestroyingTheClientBetweenRetries() {
             g_main_context_iteration(nullptr, TRUE);
         }
     }
-    for (int i = 0; i < 50; ++i) {
-        g_main_context_iteration(nullptr, FALSE);
-        g_usleep(1000);
-    }
+    drainMainContext();
     g_assert_false(called);
 }
 

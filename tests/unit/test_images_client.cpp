@@ -510,10 +510,7 @@ static void testDestroyingTheHttpClientMidRunRunsNothing() {
                    [&](const Result<ImagesResult>&) { called = true; });
         iterateUntil(arrived);
     }
-    for (int i = 0; i < 50; ++i) {
-        g_main_context_iteration(nullptr, FALSE);
-        g_usleep(1000);
-    }
+    drainMainContext();
     g_assert_false(called);
 }
 

@@ -470,23 +470,25 @@ void testCancelWhileStreaming() {
     assertUntouched(host, before);
 }
 
-void testCancelWhileDecoding() {
-    TestServer server;
-    answerImages(server, 2);
-    Setup s(server);
-    FakeHost host(300, 200);
-    const RgbaImage before = host.layer();
-    RunParameters p = editParameters();
-    p.n = 2;
-    // The user's cancel is seen once the answer is in: at the first check while decoding.
-    auto inserted = runProcedure(Procedure::Edit, p, s.setup, host, nullptr,
-                                 [&] { return !server.received().empty(); });
-    assertFails(inserted, ErrorKind::Cancelled);
-    g_assert_cmpint(host.layersMade(), ==, 0);
-    assertUntouched(host, before);
-}
+// A cancel seen at a step that does not wait on the main loop: how many layers the host has
+// made when it comes.
+struct LateCancel {
+    const char* name;
+    bool (*cancelled)(const TestServer& server, const FakeHost& host);
+    int layersMade;
+};
 
-void testCancelWhileMakingLayers() {
+const LateCancel kLateCancels[] = {
+    // Once the answer is in: at the first check while decoding.
+    {"while-decoding",
+     [](const TestServer& server, const FakeHost&) { return !server.received().empty(); }, 0},
+    // Once the first of two layers is made.
+    {"while-making-layers",
+     [](const TestServer&, const FakeHost& host) { return host.layersMade() >= 1; }, 1},
+};
+
+void testLateCancel(gconstpointer data) {
+    const auto* late = static_cast<const LateCancel*>(data);
     TestServer server;
     answerImages(server, 2);
     Setup s(server);
@@ -495,9 +497,9 @@ void testCancelWhileMakingLayers() {
     RunParameters p = editParameters();
     p.n = 2;
     auto inserted = runProcedure(Procedure::Edit, p, s.setup, host, nullptr,
-                                 [&] { return host.layersMade() >= 1; });
+                                 [&] { return late->cancelled(server, host); });
     assertFails(inserted, ErrorKind::Cancelled);
-    g_assert_cmpint(host.layersMade(), ==, 1);
+    g_assert_cmpint(host.layersMade(), ==, late->layersMade);
     assertUntouched(host, before);
 }
 
@@ -558,7 +560,9 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/cancel/before-sending", testCancelBeforeSending);
     g_test_add_func("/run/cancel/during-upload", testCancelDuringUpload);
     g_test_add_func("/run/cancel/while-streaming", testCancelWhileStreaming);
-    g_test_add_func("/run/cancel/while-decoding", testCancelWhileDecoding);
-    g_test_add_func("/run/cancel/while-making-layers", testCancelWhileMakingLayers);
+    for (const LateCancel& late : kLateCancels) {
+        g_test_add_data_func((std::string("/run/cancel/") + late.name).c_str(), &late,
+                             testLateCancel);
+    }
     return g_test_run();
 }

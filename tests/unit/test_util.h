@@ -177,4 +177,12 @@ inline const ModelCaps& model(const char* name, const char* file = __builtin_FIL
         [](gpointer c) { adoptRef(static_cast<GCancellable*>(c)).reset(); }));
 }
 
+// Lets the callbacks of cancelled work come back: a few rounds of the main context, briefly.
+inline void drainMainContext() {
+    for (int i = 0; i < 50; ++i) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(1000);
+    }
+}
+
 } // namespace imagegen::test
