@@ -156,7 +156,7 @@ function toJsonSchema(node) {
 let ajv;
 export function schema(name) {
   if (!ajv) {
-    const file = process.env.IMAGEGEN_OPENAPI || path.join(here, '..', '..', '..', 'shared', 'api', 'openai-openapi.yaml');
+    const file = process.env.IMAGEGEN_OPENAPI || path.join(here, 'openapi', 'openai-openapi.yaml');
     const doc = yaml.load(fs.readFileSync(file, 'utf8'));
     ajv = new Ajv({ strict: false, allErrors: true, discriminator: false });
     addFormats(ajv);
