@@ -1,5 +1,7 @@
 #include "emulator/reply.h"
 
+#include "support/respond.h"
+
 #include "core/glib_ptr.h"
 
 namespace emulator {
@@ -24,13 +26,7 @@ struct Later {
 
 void send(SoupServerMessage* msg, int status, const std::string& contentType,
           const std::string& body, const Headers& headers) {
-    soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
-    SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-    for (const auto& [k, v] : headers) {
-        soup_message_headers_replace(h, k.c_str(), v.c_str());
-    }
-    soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(),
-                                     body.size());
+    imagegen::test::respond(msg, status, contentType, body, headers);
 }
 
 void sendLater(SoupServerMessage* msg, int ms, int status, const std::string& contentType,

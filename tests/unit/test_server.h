@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/glib_ptr.h"
+#include "support/respond.h"
 #include "test_util.h"
 
 #include <libsoup/soup.h>
@@ -98,13 +99,7 @@ class TestServer {
     static void respond(SoupServerMessage* msg, int status, const std::string& contentType,
                         const std::string& body,
                         const std::map<std::string, std::string>& headers = {}) {
-        soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
-        SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-        for (const auto& [k, v] : headers) {
-            soup_message_headers_replace(h, k.c_str(), v.c_str());
-        }
-        soup_server_message_set_response(msg, contentType.c_str(), SOUP_MEMORY_COPY, body.data(),
-                                         body.size());
+        test::respond(msg, status, contentType, body, headers);
     }
 
   private:
