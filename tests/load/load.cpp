@@ -580,6 +580,28 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// 50 runs at once, their faults queued together: which run meets which depends on the order the
+// requests arrive in, so only how each ends is checked.
+struct TimedBurst {
+    Burst burst;
+    Tally tally;
+    double seconds = 0;
+};
+
+TimedBurst queuedBurst(Emulator& emulator, Setups& setups, Draw& draw, int first,
+                       const std::string& label) {
+    const std::vector<const Scenario*> list = draw.burst(kConcurrentRuns);
+    emulator.control("POST", "faults", faultQueue(list));
+    const auto t0 = std::chrono::steady_clock::now();
+    TimedBurst r;
+    r.burst = runBurst(setups, first, list, 60);
+    r.seconds = secondsSince(t0);
+    for (size_t k = 0; k < r.burst.outcomes.size(); ++k) {
+        r.tally.add(r.burst.outcomes[k], label + ", run " + std::to_string(k));
+    }
+    return r;
+}
+
 int count(const std::string& haystack, const std::string& needle) {
     int n = 0;
     for (size_t at = haystack.find(needle); at != std::string::npos;
@@ -637,16 +659,7 @@ int run(const char* emulatorPath, uint32_t seed) {
         warm.add(runOne(setups, i, scenarios().front()), "warm-up " + std::to_string(i));
     }
     const double secondsW = secondsSince(tW);
-    const std::vector<const Scenario*> burstA = draw.burst(kConcurrentRuns);
-    emulator.control("POST", "faults", faultQueue(burstA));
-    const auto tA = std::chrono::steady_clock::now();
-    const Burst resultA = runBurst(setups, 1000, burstA, 60);
-    const auto& outcomesA = resultA.outcomes;
-    const double secondsA = secondsSince(tA);
-    Tally tallyA;
-    for (size_t k = 0; k < outcomesA.size(); ++k) {
-        tallyA.add(outcomesA[k], "first burst, run " + std::to_string(k));
-    }
+    const TimedBurst first = queuedBurst(emulator, setups, draw, 1000, "first burst");
     // Nothing left over for what follows, and the request log starts again.
     RequestLog requestLog;
     requestLog.harvest(emulator);
@@ -685,18 +698,7 @@ int run(const char* emulatorPath, uint32_t seed) {
     }
     const double secondsS = secondsSince(tS);
 
-    // 50 at once, their faults queued together: which run meets which depends on the order the
-    // requests arrive in, so only how each ends is checked.
-    const std::vector<const Scenario*> burstB = draw.burst(kConcurrentRuns);
-    emulator.control("POST", "faults", faultQueue(burstB));
-    const auto tB = std::chrono::steady_clock::now();
-    const Burst resultB = runBurst(setups, 2000, burstB, 60);
-    const auto& outcomesB = resultB.outcomes;
-    const double secondsB = secondsSince(tB);
-    Tally tallyB;
-    for (size_t k = 0; k < outcomesB.size(); ++k) {
-        tallyB.add(outcomesB[k], "second burst, run " + std::to_string(k));
-    }
+    const TimedBurst second = queuedBurst(emulator, setups, draw, 2000, "second burst");
     const double total = secondsSince(t0);
 
     const int fdsEnd = settleDescriptors(fdsWarm);
@@ -705,11 +707,11 @@ int run(const char* emulatorPath, uint32_t seed) {
     const bool alive = emulator.running();
 
     reportTally(warm, "warm-up, in a row", secondsW);
-    reportTally(tallyA, "first burst, 50 at once", secondsA);
+    reportTally(first.tally, "first burst, 50 at once", first.seconds);
     reportTally(sequential, "200 in a row", secondsS);
-    reportTally(tallyB, "second burst, 50 at once", secondsB);
-    note("at most " + std::to_string(resultA.peakDescriptors) + " and " +
-         std::to_string(resultB.peakDescriptors) +
+    reportTally(second.tally, "second burst, 50 at once", second.seconds);
+    note("at most " + std::to_string(first.burst.peakDescriptors) + " and " +
+         std::to_string(second.burst.peakDescriptors) +
          " file descriptors were open during the bursts (one connection per run)");
 
     const RequestLog& r = requestLog;
