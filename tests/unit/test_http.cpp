@@ -194,8 +194,7 @@ static void testNetworkErrorIsRetriedThenReported() {
 
 static void testWholeRequestTimeout() {
     TestServer server;
-    server.answerAlways(
-        [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    server.holdEvery();
     HttpOptions o = quickOptions();
     o.totalTimeoutMs = 200;
     o.maxRetries = 1;
@@ -231,8 +230,7 @@ static void testConnectTimeout() {
 
 static void testCancelWhileWaitingForAnswer() {
     TestServer server;
-    server.answerAlways(
-        [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    server.holdEvery();
     HttpClient client(quickOptions());
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
     const SourceId cancel = cancelAfter(100, cancellable.get());
@@ -340,11 +338,7 @@ static void testDoneNeverRunsInsideSend() {
 // callback (which may point into the closed dialog) never runs.
 static void testDestroyingTheClientDropsItsCallbacks() {
     TestServer server;
-    bool arrived = false;
-    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
-        server.hold(msg);
-        arrived = true;
-    });
+    server.holdEvery();
     bool called = false;
     bool chunkCalled = false;
     {
@@ -352,7 +346,7 @@ static void testDestroyingTheClientDropsItsCallbacks() {
         client.send(
             post(server), nullptr, [&](const Result<HttpResponse>&) { called = true; },
             [&](const HttpResponse&, std::string_view) { chunkCalled = true; });
-        iterateUntil(arrived);
+        server.waitForRequest();
         g_assert_cmpint(client.inFlight(), ==, 1);
     }
     // Let every pending callback of the cancelled request come back.
@@ -369,9 +363,7 @@ static void testDestroyingTheClientBetweenRetries() {
         HttpOptions options = quickOptions();
         HttpClient client(options);
         client.send(post(server), nullptr, [&](const Result<HttpResponse>&) { called = true; });
-        while (server.received().empty()) {
-            g_main_context_iteration(nullptr, TRUE);
-        }
+        server.waitForRequest();
     }
     drainMainContext();
     g_assert_false(called);

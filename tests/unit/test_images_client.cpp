@@ -170,7 +170,7 @@ static void testFirstFailureStopsTheRest() {
 
 static void testUserCancelStopsAll() {
     TestServer server;
-    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    server.holdEvery();
     HttpClient http(quick());
     ImagesClient client(http, 2);
     ImageRequest r = dalle3();
@@ -472,8 +472,7 @@ static void testAnswerLongerThanThePlanCanTakeIsRefused() {
 
 static void testDeadlineEndsTheRun() {
     TestServer server;
-    server.answerAlways(
-        [&server](SoupServerMessage* msg, const ReceivedRequest&) { server.hold(msg); });
+    server.holdEvery();
     HttpClient http(quick());
     ImagesClient client(http);
     client.setDeadlineMs(200);
@@ -496,11 +495,7 @@ static void testDoneNeverRunsInsideRun() {
 
 static void testDestroyingTheHttpClientMidRunRunsNothing() {
     TestServer server;
-    bool arrived = false;
-    server.answerAlways([&](SoupServerMessage* msg, const ReceivedRequest&) {
-        server.hold(msg);
-        arrived = true;
-    });
+    server.holdEvery();
     bool called = false;
     {
         HttpClient http(quick());
@@ -508,7 +503,7 @@ static void testDestroyingTheHttpClientMidRunRunsNothing() {
         ImageRequest r = dalle3();
         client.run(localConnection(server), kKey, {r, r, r}, nullptr, {},
                    [&](const Result<ImagesResult>&) { called = true; });
-        iterateUntil(arrived);
+        server.waitForRequest();
     }
     drainMainContext();
     g_assert_false(called);

@@ -80,6 +80,17 @@ class TestServer {
 
     [[nodiscard]] const std::vector<ReceivedRequest>& received() const { return received_; }
 
+    // Holds every request open with no answer: a service that never answers.
+    void holdEvery() {
+        answerAlways([this](SoupServerMessage* msg, const ReceivedRequest&) { hold(msg); });
+    }
+    // Runs the main context until a request has arrived.
+    void waitForRequest() const {
+        while (received_.empty()) {
+            g_main_context_iteration(nullptr, TRUE);
+        }
+    }
+
     // Holds a message open with no answer (until the server goes away).
     void hold(SoupServerMessage* msg) {
         soup_server_message_pause(msg);
