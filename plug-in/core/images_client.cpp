@@ -41,10 +41,10 @@ bool isHtml(const HttpResponse& r) {
 class Batch : public std::enable_shared_from_this<Batch> {
   public:
     Batch(HttpClient& http, size_t maxInFlight, std::vector<HttpRequest> requests,
-          std::vector<bool> streamed, std::vector<size_t> eventLimits, GCancellable* outer,
+          std::vector<bool> streamed, std::vector<size_t> oneImageLimits, GCancellable* outer,
           ImagesCallbacks callbacks, ImagesClient::Done done)
         : http_(http), maxInFlight_(maxInFlight), requests_(std::move(requests)),
-          streamed_(std::move(streamed)), eventLimits_(std::move(eventLimits)),
+          streamed_(std::move(streamed)), oneImageLimits_(std::move(oneImageLimits)),
           inner_(adoptRef(g_cancellable_new())),
           outer_(outer != nullptr ? addRef(outer) : GRef<GCancellable>()),
           images_(requests_.size()), callbacks_(std::move(callbacks)), done_(std::move(done)) {}
@@ -90,7 +90,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
     size_t maxInFlight_;
     std::vector<HttpRequest> requests_;
     std::vector<bool> streamed_;
-    std::vector<size_t> eventLimits_;
+    std::vector<size_t> oneImageLimits_;
     SourceId deadline_;
     guint deadlineMs_ = 0;
     GRef<GCancellable> inner_;
@@ -131,7 +131,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
     void startOne(size_t index) {
         ++inFlight_;
         auto self = shared_from_this();
-        auto state = std::make_shared<RequestState>(eventLimits_[index]);
+        auto state = std::make_shared<RequestState>(oneImageLimits_[index]);
         HttpClient::Chunk onChunk;
         if (streamed_[index]) {
             onChunk = [self, state, index](const HttpResponse& head, std::string_view chunk) {
@@ -271,7 +271,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         HttpRequest get;
         get.method = "GET";
         get.url = url;
-        get.maxBodyBytes = eventLimits_[index];
+        get.maxBodyBytes = oneImageLimits_[index];
         get.followRedirects = true; // storage may redirect; this request carries no credential
         auto self = shared_from_this();
         http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
@@ -321,6 +321,11 @@ class Batch : public std::enable_shared_from_this<Batch> {
 
 } // namespace
 
+namespace {
+// Room for the JSON around the images of an answer or an event (revised prompt, usage, filters).
+constexpr size_t kJsonAroundBytes = size_t{1} << 20;
+} // namespace
+
 size_t imageLimitBytes(const ImageRequest& request) {
     const Size size = parseSize(request.size).value_or(Size{4096, 4096});
     const size_t png = static_cast<size_t>(size.height) * (1 + static_cast<size_t>(size.width) * 4);
@@ -332,7 +337,7 @@ size_t answerLimitBytes(const ImageRequest& request) {
     const size_t images = static_cast<size_t>(std::max(1, request.n));
     const size_t perImage =
         request.stream ? static_cast<size_t>(std::max(0, request.partialImages)) + 1 : 1;
-    return images * perImage * imageLimitBytes(request) + (size_t{1} << 20);
+    return images * perImage * imageLimitBytes(request) + kJsonAroundBytes;
 }
 
 namespace {
@@ -369,7 +374,7 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
                        ImagesCallbacks callbacks, Done done) {
     std::vector<HttpRequest> requests;
     std::vector<bool> streamed;
-    std::vector<size_t> eventLimits;
+    std::vector<size_t> oneImageLimits;
     for (const auto& request : plan) {
         auto http = buildImagesRequest(connection, credential, request);
         if (!http) {
@@ -379,7 +384,8 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
         http->maxBodyBytes = answerLimitBytes(request);
         requests.push_back(std::move(*http));
         streamed.push_back(request.stream);
-        eventLimits.push_back(imageLimitBytes(request) + (size_t{1} << 20));
+        // One event of a stream, or one downloaded image, may hold one image.
+        oneImageLimits.push_back(imageLimitBytes(request) + kJsonAroundBytes);
     }
     if (requests.empty()) {
         endFromIdle(http_, std::move(done),
@@ -387,8 +393,8 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
         return;
     }
     auto batch = std::make_shared<Batch>(http_, maxInFlight_, std::move(requests),
-                                         std::move(streamed), std::move(eventLimits), cancellable,
-                                         std::move(callbacks), std::move(done));
+                                         std::move(streamed), std::move(oneImageLimits),
+                                         cancellable, std::move(callbacks), std::move(done));
     batch->start(deadlineMs_);
 }
 
