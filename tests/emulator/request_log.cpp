@@ -36,7 +36,8 @@ void addRequestFacts(JsonBuilder* b, const LogEntry& e) {
                                                                     {"query", e.query},
                                                                     {"flavour", e.flavour},
                                                                     {"deployment", e.deployment},
-                                                                    {"fault", e.fault}}) {
+                                                                    {"fault", e.fault},
+                                                                    {"ended", e.ended}}) {
         json_builder_set_member_name(b, k);
         json_builder_add_string_value(b, v.c_str());
     }
@@ -44,6 +45,12 @@ void addRequestFacts(JsonBuilder* b, const LogEntry& e) {
     json_builder_add_int_value(b, e.status);
     json_builder_set_member_name(b, "auth_present");
     json_builder_add_boolean_value(b, e.authPresent);
+    json_builder_set_member_name(b, "chunks_written_at_us");
+    json_builder_begin_array(b);
+    for (const gint64 t : e.chunksWrittenAtUs) {
+        json_builder_add_int_value(b, t);
+    }
+    json_builder_end_array(b);
     json_builder_set_member_name(b, "header_names");
     json_builder_begin_array(b);
     for (const auto& name : e.headerNames) {

@@ -4,6 +4,8 @@
 
 #include "emulator/request.h"
 
+#include <glib.h>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +26,13 @@ struct LogEntry {
     std::optional<Upload> mask;
     int status = 0;
     std::string fault;
+    // Set by the watch on the message (request_watch.cpp): how the exchange ended ("" while it is
+    // in flight, "answered" once the whole answer was written, "client_closed" when the client
+    // went away first), and when each chunk of the answer left (g_get_monotonic_time, µs: the
+    // clock of Python's time.monotonic), so a test can time the events of a stream.
+    int serial = 0;
+    std::string ended;
+    std::vector<gint64> chunksWrittenAtUs;
 };
 
 std::string logJson(const std::vector<LogEntry>& log);

@@ -135,6 +135,7 @@ void Emulator::State::route(SoupServerMessage* msg, const std::string& path, GHa
         return;
     }
     LogEntry entry = describe(msg, method, path, r);
+    watch(msg, entry);
     if (method != "POST") {
         sendError(msg,
                   {405, "Method not allowed: use POST", "", "method_not_allowed",

@@ -16,6 +16,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct Emulator::State {
     std::map<std::string, StoredFile> files;
     int requestCounter = 0;
     int fileCounter = 0;
+    int serialCounter = 0;
+    // Expires with the state: the watches on messages (request_watch.cpp) check it first.
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
     [[nodiscard]] std::string baseUrl() const;
     // The request id header, in the flavour's name; each answer gets a new id.
@@ -59,6 +63,11 @@ struct Emulator::State {
     bool applyStatusFault(SoupServerMessage* msg, const Fault& f, Flavour flavour, LogEntry& entry);
     void answerImages(SoupServerMessage* msg, const ModelRules& m, Flavour flavour, bool edit,
                       const Parsed& p, const std::optional<Fault>& fault, LogEntry& entry);
+
+    // request_watch.cpp: gives the entry a serial and follows its message to the end, filling
+    // in the entry's `ended` and `chunksWrittenAtUs` once it is in the log.
+    void watch(SoupServerMessage* msg, LogEntry& entry);
+    LogEntry* entryBySerial(int serial);
 
     // control.cpp
     void control(SoupServerMessage* msg, const std::string& method, const std::string& path);
