@@ -1,5 +1,6 @@
 #include "core/models.h"
 
+#include "core/data_files.h"
 #include "core/json_util.h"
 
 #include <glib.h>
@@ -7,13 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <tuple>
-
-#ifndef IMAGEGEN_DATADIR
-#define IMAGEGEN_DATADIR "/usr/local/share/imagegen"
-#endif
 
 namespace imagegen {
 
@@ -125,19 +120,15 @@ Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
 }
 
 Result<ModelCatalog> ModelCatalog::fromFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return makeError(ErrorKind::Configuration, "cannot read the model table " + path);
+    auto text = readDataFile(path, "the model table");
+    if (!text) {
+        return text.error();
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return fromJson(ss.str());
+    return fromJson(*text);
 }
 
 Result<ModelCatalog> ModelCatalog::loadDefault() {
-    const char* dir = g_getenv("IMAGEGEN_DATADIR");
-    std::string base = dir != nullptr && *dir != '\0' ? dir : IMAGEGEN_DATADIR;
-    return fromFile(base + "/models.json");
+    return fromFile(dataFilePath("models.json"));
 }
 
 const ModelCaps* ModelCatalog::find(const std::string& name) const {

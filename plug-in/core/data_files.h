@@ -1,0 +1,22 @@
+// The plug-in's data files (the model table, the presets): where they are and how they are read,
+// so that every table is found the same way.
+#pragma once
+
+#include "core/error.h"
+
+#include <string>
+
+namespace imagegen {
+
+// The folder of the data files: IMAGEGEN_DATADIR in the environment when it is set (the tests
+// and a build tree point it at data/), otherwise the folder they were installed to.
+std::string dataDirectory();
+
+// `fileName` (e.g. "models.json") in dataDirectory().
+std::string dataFilePath(const std::string& fileName);
+
+// The whole text of a file; an error (Configuration) names `what` ("the model table"), and GLib's
+// reason names the path.
+Result<std::string> readDataFile(const std::string& path, const std::string& what);
+
+} // namespace imagegen
