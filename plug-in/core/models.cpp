@@ -68,6 +68,48 @@ bool ModelCaps::offersSize(const std::string& size) const {
     return freeSizes && parsed && freeSizeProblem(*freeSizes, *parsed).empty();
 }
 
+static Error badTokenTable(const std::string& model, const std::string& entry,
+                           const char* problem) {
+    std::string message = "the model table's output_tokens of ";
+    message.append(model).append(" has ").append(entry).append(", which is ").append(problem);
+    return makeError(ErrorKind::Configuration, message);
+}
+
+// "output_tokens": {"<quality>": {"<WxH>": <tokens>, …}, …}. Strict, since a typing slip would
+// otherwise show the user a wrong estimate: every quality and size must be one the model offers,
+// and every figure a positive whole number.
+static Status readOutputTokens(JsonObject* m, ModelCaps& caps) {
+    if (!json_object_has_member(m, "output_tokens")) {
+        return Ok{};
+    }
+    JsonObject* table = json::object(m, "output_tokens");
+    if (table == nullptr) {
+        return badTokenTable(caps.name, "a value", "not an object of qualities");
+    }
+    const GListPtr qualities(json_object_get_members(table));
+    for (GList* q = qualities.get(); q != nullptr; q = q->next) {
+        const std::string quality = static_cast<const char*>(q->data);
+        JsonObject* bySize = json::object(table, quality.c_str());
+        if (!contains(caps.qualities, quality) || bySize == nullptr) {
+            return badTokenTable(caps.name, "\"" + quality + "\"",
+                                 "not an object under a quality the model offers");
+        }
+        const GListPtr sizes(json_object_get_members(bySize));
+        for (GList* z = sizes.get(); z != nullptr; z = z->next) {
+            const std::string size = static_cast<const char*>(z->data);
+            const auto tokens = json::integer(bySize, size.c_str());
+            if (!parseSize(size) || !caps.offersSize(size) || !tokens || *tokens <= 0) {
+                std::string entry = "\"";
+                entry.append(quality).append("\": \"").append(size).append("\"");
+                return badTokenTable(caps.name, entry,
+                                     "not a positive whole number under a size the model offers");
+            }
+            caps.outputTokens[quality][size] = *tokens;
+        }
+    }
+    return Ok{};
+}
+
 Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
     auto document = json::parseObject(text);
     JsonObject* root = document ? document->root() : nullptr;
@@ -111,6 +153,9 @@ Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
         caps.responseFormats = json::stringArray(m, "response_formats");
         caps.maxInputImages = static_cast<int>(json::integer(m, "max_input_images").value_or(0));
         caps.maxImageBytes = json::integer(m, "max_image_bytes").value_or(0);
+        if (auto tokens = readOutputTokens(m, caps); !tokens) {
+            return tokens.error();
+        }
         catalog.models_.push_back(std::move(caps));
     }
     if (catalog.models_.empty()) {

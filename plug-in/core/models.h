@@ -6,10 +6,18 @@
 #include "core/image_request.h"
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace imagegen {
+
+struct Size {
+    int width = 0;
+    int height = 0;
+    bool operator==(const Size&) const = default;
+};
 
 struct FreeSizeRule {
     int multiple = 16;
@@ -37,15 +45,13 @@ struct ModelCaps {
     std::vector<std::string> responseFormats; // empty: always b64_json, the field is refused
     int maxInputImages = 0;
     int64_t maxImageBytes = 0;
+    // Output tokens of one image, by quality and then size ("1024x1024"), as the provider's
+    // documentation gives them (models.json "output_tokens"); empty when no source gives the
+    // model's figures. Only what is listed is known: nothing is guessed for other sizes.
+    std::map<std::string, std::map<std::string, int64_t>> outputTokens;
 
     [[nodiscard]] bool isGptImage() const { return responseFormats.empty(); }
     [[nodiscard]] bool offersSize(const std::string& size) const;
-};
-
-struct Size {
-    int width = 0;
-    int height = 0;
-    bool operator==(const Size&) const = default;
 };
 
 // "1536x1024" -> {1536, 1024}; nullopt for anything else (including "auto").
