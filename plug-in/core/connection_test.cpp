@@ -1,0 +1,285 @@
+#include "core/connection_test.h"
+
+#include "core/glib_ptr.h"
+#include "core/json_util.h"
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include <exception>
+#include <utility>
+
+namespace imagegen {
+
+namespace {
+
+// What the service said in its error body, for a message; nothing from a body that is not an
+// API error (an HTML page from a proxy says nothing useful).
+struct ServiceSaid {
+    std::string message;
+    std::string param;
+    std::string code;
+};
+
+constexpr glong kMaxQuotedChars = 300;
+
+ServiceSaid serviceSaid(const std::string& body) {
+    ServiceSaid said;
+    auto document = json::parseObject(body);
+    if (!document) {
+        return said;
+    }
+    JsonObject* error = json::object(document->root(), "error");
+    if (error == nullptr) {
+        error = document->root(); // some gateways put the message at the top level
+    }
+    said.message = json::string(error, "message").value_or("");
+    said.param = json::string(error, "param").value_or("");
+    said.code = json::string(error, "code").value_or("");
+    if (g_utf8_strlen(said.message.c_str(), -1) > kMaxQuotedChars) {
+        const char* cut = g_utf8_offset_to_pointer(said.message.c_str(), kMaxQuotedChars);
+        said.message = std::string(said.message.c_str(), cut) + "…";
+    }
+    return said;
+}
+
+// The secret is never shown, whatever the service or the connection put around it.
+std::string withoutSecret(std::string text, const std::string& secret) {
+    if (secret.empty()) {
+        return text;
+    }
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+        text.replace(at, secret.size(), "[redacted]");
+    }
+    return text;
+}
+
+std::string quoted(const std::string& name) {
+    return "“" + name + "”";
+}
+
+std::string statusText(int status) {
+    return "(" + std::to_string(status) + ")";
+}
+
+// `sentence` ends without a full stop; what the service said, if anything, follows it.
+std::string alongWith(const std::string& sentence, const ServiceSaid& said) {
+    return said.message.empty() ? sentence + "." : sentence + ". The service said: " + said.message;
+}
+
+bool isAzure(ConnectionKind kind) {
+    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
+}
+
+const char* secretWord(const Credential& credential) {
+    return credential.method == AuthMethod::EntraId ? "token" : "key";
+}
+
+ConnectionTestResult verdict(ConnectionVerdict v, int status, std::string message) {
+    return {v, status, std::move(message)};
+}
+
+ConnectionTestResult refusedCredential(const Connection& c, const Credential& credential) {
+    std::string message;
+    if (credential.secret.empty()) {
+        message = "The service asks for a key and none is set (401): enter the key.";
+    } else if (credential.method == AuthMethod::EntraId) {
+        message = "The token was refused (401): sign in again (az login) or check the token.";
+    } else if (isAzure(c.kind)) {
+        message = "The key was refused (401): check the key, and that it belongs to the resource "
+                  "of this endpoint.";
+    } else {
+        message = "The key was refused (401): check the key.";
+    }
+    return verdict(ConnectionVerdict::BadCredential, 401, std::move(message));
+}
+
+ConnectionTestResult notFound(const Connection& c, const std::string& model, int status,
+                              const ServiceSaid& said) {
+    std::string sentence;
+    if (status == 400) {
+        sentence = "The service accepted the key but does not know the model " + quoted(model) +
+                   " (400): check its name";
+    } else if (isAzure(c.kind) && said.code == "DeploymentNotFound") {
+        sentence = "The deployment " + quoted(model) + " was not found (404): check its name";
+    } else if (isAzure(c.kind)) {
+        sentence = "Nothing was found at this address (404): check the endpoint, the API version "
+                   "and the deployment " +
+                   quoted(model);
+    } else {
+        sentence = "The service does not know the model " + quoted(model) +
+                   ", or the endpoint is wrong (404): check both";
+    }
+    return verdict(ConnectionVerdict::NotFound, status, alongWith(sentence, said));
+}
+
+ConnectionTestResult unexpected(int status, const ServiceSaid& said) {
+    std::string sentence;
+    if (status == 429) {
+        sentence = "The service accepted the key but is limiting requests just now (429): try "
+                   "again in a moment";
+    } else if (status >= 500) {
+        sentence = "The service had an internal error " + statusText(status) + ": try again later";
+    } else if (status >= 300 && status < 400) {
+        sentence =
+            "The endpoint redirects elsewhere " + statusText(status) + ": check the endpoint URL";
+    } else if (status >= 200 && status < 300) {
+        sentence = "The service accepted a request with an empty prompt " + statusText(status) +
+                   ", which the Images API refuses: check that the endpoint is an Images API";
+    } else {
+        sentence = "The service answered " + statusText(status) +
+                   ", which a connection test does not expect";
+    }
+    return verdict(ConnectionVerdict::Unexpected, status, alongWith(sentence, said));
+}
+
+ConnectionTestResult classifyStatus(const Connection& c, const Credential& credential,
+                                    const std::string& model, const HttpResponse& response) {
+    const int status = response.status;
+    const ServiceSaid said = serviceSaid(response.body);
+    switch (status) {
+    case 400:
+        if (said.param == "model") {
+            return notFound(c, model, status, said);
+        }
+        return verdict(ConnectionVerdict::Works, status,
+                       credential.secret.empty()
+                           ? "Connected: the service answered and asked for no key."
+                           : std::string("Connected: the service answered and accepted the ") +
+                                 secretWord(credential) + ".");
+    case 401:
+        return refusedCredential(c, credential);
+    case 403:
+        return verdict(ConnectionVerdict::Forbidden, status,
+                       alongWith(std::string("The ") + secretWord(credential) +
+                                     " was accepted but may not use this " +
+                                     (isAzure(c.kind) ? "deployment" : "model") +
+                                     " (403): check its permissions",
+                                 said));
+    case 404:
+        return notFound(c, model, status, said);
+    default:
+        return unexpected(status, said);
+    }
+}
+
+ConnectionTestResult classifyFailure(const Error& e) {
+    switch (e.kind) {
+    case ErrorKind::Cancelled:
+        return verdict(ConnectionVerdict::Unexpected, 0, "The test was cancelled.");
+    case ErrorKind::Network:
+    case ErrorKind::Timeout:
+    case ErrorKind::Configuration:
+        return verdict(ConnectionVerdict::Unreachable, 0, e.message);
+    default:
+        return verdict(ConnectionVerdict::Unexpected, e.httpStatus,
+                       "The service's answer could not be read: " + e.message);
+    }
+}
+
+// A request that could not even be built: no endpoint, an endpoint that is not allowed, or no
+// deployment on Azure's deployments path.
+ConnectionTestResult cannotSend(const Connection& c, const std::string& model, const Error& e) {
+    std::string message = e.message;
+    if (!message.empty()) {
+        message[0] = g_ascii_toupper(message[0]);
+        message += message.back() == '.' ? "" : ".";
+    }
+    const bool noDeployment = c.kind == ConnectionKind::Azure && model.empty();
+    return verdict(noDeployment ? ConnectionVerdict::NotFound : ConnectionVerdict::Unreachable, 0,
+                   std::move(message));
+}
+
+// Hands `result` to `done` from the main loop, unless the client has gone by then; a cancel in
+// the meantime is reported as the cancel.
+void deliverLater(HttpClient& http, GCancellable* cancellable,
+                  std::function<void(ConnectionTestResult)> done, ConnectionTestResult result) {
+    struct Later {
+        GRef<GCancellable> closing;
+        GRef<GCancellable> cancellable;
+        std::function<void(ConnectionTestResult)> done;
+        ConnectionTestResult result;
+    };
+    auto* later =
+        new Later{addRef(http.closing()), addRef(cancellable), std::move(done), std::move(result)};
+    g_idle_add_full(
+        G_PRIORITY_DEFAULT,
+        [](gpointer p) -> gboolean {
+            auto* l = static_cast<Later*>(p);
+            if (g_cancellable_is_cancelled(l->closing.get()) != FALSE) {
+                return G_SOURCE_REMOVE;
+            }
+            if (l->cancellable && g_cancellable_is_cancelled(l->cancellable.get()) != FALSE) {
+                l->result = classifyFailure(makeError(ErrorKind::Cancelled, "cancelled"));
+            }
+            try {
+                l->done(std::move(l->result));
+            } catch (const std::exception& e) {
+                g_critical("the connection test's callback failed: %s", e.what());
+            }
+            return G_SOURCE_REMOVE;
+        },
+        later, [](gpointer p) { delete static_cast<Later*>(p); });
+}
+
+} // namespace
+
+Result<HttpRequest> connectionTestRequest(const Connection& connection,
+                                          const Credential& credential,
+                                          const std::string& modelOrDeployment) {
+    auto url = operationUrl(connection, Operation::Generate, modelOrDeployment);
+    if (!url) {
+        return url.error();
+    }
+    HttpRequest request;
+    request.url = *url;
+    request.caFile = connection.caFile;
+    if (!credential.secret.empty()) {
+        request.headers.push_back(authHeader(credential));
+    }
+    request.headers.emplace_back("Accept", "application/json");
+    request.contentType = "application/json";
+    // A refusal is small; a server that drew an image anyway has no business sending a big one.
+    request.maxBodyBytes = size_t{1} << 20;
+    auto builder = adoptRef(json_builder_new());
+    json_builder_begin_object(builder.get());
+    if (bodyNamesModel(connection.kind) && !modelOrDeployment.empty()) {
+        json_builder_set_member_name(builder.get(), "model");
+        json_builder_add_string_value(builder.get(), modelOrDeployment.c_str());
+    }
+    json_builder_set_member_name(builder.get(), "prompt");
+    json_builder_add_string_value(builder.get(), "");
+    json_builder_end_object(builder.get());
+    request.body = json::builderText(builder.get());
+    return request;
+}
+
+ConnectionTestResult classifyConnectionAnswer(const Connection& connection,
+                                              const Credential& credential,
+                                              const std::string& modelOrDeployment,
+                                              const Result<HttpResponse>& answer) {
+    ConnectionTestResult result =
+        answer ? classifyStatus(connection, credential, modelOrDeployment, *answer)
+               : classifyFailure(answer.error());
+    result.message = withoutSecret(std::move(result.message), credential.secret);
+    return result;
+}
+
+void testConnection(HttpClient& http, const Connection& connection, const Credential& credential,
+                    const std::string& modelOrDeployment, GCancellable* cancellable,
+                    std::function<void(ConnectionTestResult)> done) {
+    auto request = connectionTestRequest(connection, credential, modelOrDeployment);
+    if (!request) {
+        ConnectionTestResult result = cannotSend(connection, modelOrDeployment, request.error());
+        result.message = withoutSecret(std::move(result.message), credential.secret);
+        deliverLater(http, cancellable, std::move(done), std::move(result));
+        return;
+    }
+    http.send(*request, cancellable,
+              [connection, credential, modelOrDeployment,
+               done = std::move(done)](const Result<HttpResponse>& answer) {
+                  done(classifyConnectionAnswer(connection, credential, modelOrDeployment, answer));
+              });
+}
+
+} // namespace imagegen
