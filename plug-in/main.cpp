@@ -68,26 +68,29 @@ Result<RunParameters> parametersFromGimp(const ProcedureSpec& spec, const GimpPa
     return imagegen::parametersFromArgs(spec, args);
 }
 
-// Until the dialog exists, an interactive call repeats the last values, as RUN-WITH-LAST-VALS
-// does.
-Result<RunParameters> lastValues(const ProcedureSpec& spec) {
+// The saved last values; an interactive call without them opens the dialog with the defaults,
+// and RUN-WITH-LAST-VALS refuses.
+Result<RunParameters> lastValues(const ProcedureSpec& spec, bool interactive) {
     auto saved = imagegen::host::loadLastValues(spec.name);
+    std::string reset;
     if (saved) {
         auto parsed = imagegen::lastValuesFromJson(spec, *saved);
         if (parsed) {
             return parsed;
         }
         // Unreadable (written by another version, or broken): dropped, so the next run saves
-        // good ones, and said once.
+        // good ones.
         imagegen::host::saveLastValues(spec.name, "");
-        imagegen::host::message(_("The saved last values of this filter could not be read and "
-                                  "were reset to the defaults."));
+        reset = std::string(" ") + _("(The saved last values could not be read and were reset.)");
+    }
+    if (interactive) {
+        return RunParameters{};
     }
     const imagegen::GCharPtr text(g_strdup_printf(
-        _("There is no earlier run of %s to repeat: run it once with its parameters (from "
-          "Script-Fu or the Procedure Browser) first."),
+        _("There is no earlier run of %s to repeat: run it once from its menu entry (or with "
+          "its parameters from Script-Fu) first."),
         spec.name));
-    return imagegen::makeError(imagegen::ErrorKind::InvalidRequest, text.get());
+    return imagegen::makeError(imagegen::ErrorKind::InvalidRequest, text.get() + reset);
 }
 
 std::string executableDir() {
@@ -153,7 +156,7 @@ class Answer {
 Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode, gint nparams,
                                     const GimpParam* params) {
     if (mode != GIMP_RUN_NONINTERACTIVE) {
-        return lastValues(spec);
+        return lastValues(spec, mode == GIMP_RUN_INTERACTIVE);
     }
     if (nparams != static_cast<gint>(spec.params.size())) {
         return imagegen::makeError(imagegen::ErrorKind::InvalidRequest,
@@ -164,6 +167,24 @@ Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode,
     return parametersFromGimp(spec, params);
 }
 
+// The dialog: it inserts what the user chooses, one undo step per Insert. Closing it without
+// inserting anything is a cancel.
+void runInteractive(const ProcedureSpec& spec, const RunParameters& initial,
+                    const imagegen::RunContext& ctx, Answer& answer) {
+    auto outcome = imagegen::runDialogInGimp(spec, initial, ctx);
+    if (!outcome) {
+        answer.fail(GIMP_PDB_EXECUTION_ERROR, outcome.error().message);
+        return;
+    }
+    if (outcome->lastRun) {
+        imagegen::host::saveLastValues(spec.name,
+                                       imagegen::lastValuesToJson(spec, *outcome->lastRun));
+    }
+    answer.succeed(spec.procedure, outcome->inserted, !outcome->insertedAny);
+}
+
+// An error goes back to the caller only: for a call from a menu, GIMP shows the returned
+// message itself, so it is said once.
 void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params, Answer& answer) {
     const auto mode = static_cast<GimpRunMode>(params[0].data.d_int32);
     imagegen::RunContext ctx;
@@ -174,29 +195,27 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     imagegen::host::initialise(ctx.executableDir);
-    auto failWith = [&](GimpPDBStatusType status, const std::string& message) {
-        answer.fail(status, message);
-        if (ctx.interactive) {
-            imagegen::host::message(message);
-        }
-    };
 
     auto p = parametersFor(spec, mode, nparams, params);
     if (!p) {
-        failWith(GIMP_PDB_CALLING_ERROR, p.error().message);
+        answer.fail(GIMP_PDB_CALLING_ERROR, p.error().message);
         return;
     }
     if (spec.takesImage()) {
         const imagegen::host::GimpHost image(ctx.image, ctx.drawable, false);
         if (auto s = image.checkImage(); !s) {
-            failWith(GIMP_PDB_EXECUTION_ERROR, s.error().message);
+            answer.fail(GIMP_PDB_EXECUTION_ERROR, s.error().message);
             return;
         }
+    }
+    if (ctx.interactive) {
+        runInteractive(spec, *p, ctx, answer);
+        return;
     }
     auto inserted = imagegen::runInGimp(spec.procedure, *p, ctx);
     const bool cancelled = !inserted && inserted.error().kind == imagegen::ErrorKind::Cancelled;
     if (!inserted && !cancelled) {
-        failWith(GIMP_PDB_EXECUTION_ERROR, inserted.error().message);
+        answer.fail(GIMP_PDB_EXECUTION_ERROR, inserted.error().message);
         return;
     }
     if (!cancelled) {

@@ -3,6 +3,7 @@
 #include "core/connection.h"
 #include "core/glib_ptr.h"
 #include "core/models.h"
+#include "core/presets.h"
 #include "host/gimp_host.h"
 
 #include <glib-unix.h>
@@ -14,14 +15,21 @@ namespace imagegen {
 
 namespace {
 
-Result<ModelCatalog> loadCatalog(const RunContext& ctx) {
+// A data file installed beside the plug-in (a plug-in folder copied by hand), unless
+// IMAGEGEN_DATADIR names the data folder; empty when there is none.
+std::string besidePlugIn(const RunContext& ctx, const char* fileName) {
     if (g_getenv("IMAGEGEN_DATADIR") == nullptr && !ctx.executableDir.empty()) {
-        const std::string beside = ctx.executableDir + "/models.json";
+        std::string beside = ctx.executableDir + "/" + fileName;
         if (g_file_test(beside.c_str(), G_FILE_TEST_EXISTS)) {
-            return ModelCatalog::fromFile(beside);
+            return beside;
         }
     }
-    return ModelCatalog::loadDefault();
+    return {};
+}
+
+Result<ModelCatalog> loadCatalog(const RunContext& ctx) {
+    const std::string beside = besidePlugIn(ctx, "models.json");
+    return beside.empty() ? ModelCatalog::loadDefault() : ModelCatalog::fromFile(beside);
 }
 
 // SIGINT or SIGTERM while waiting cancels every request, and the run ends as cancelled with the
@@ -54,6 +62,42 @@ CancelCheck signalledOrCancelled(GCancellable* cancellable) {
 }
 
 } // namespace
+
+Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
+                                              const RunParameters& initial, const RunContext& ctx) {
+    auto catalog = loadCatalog(ctx);
+    if (!catalog) {
+        return catalog.error();
+    }
+    const std::string folder = host::userDirectory() + "/imagegen";
+    auto connections = ConnectionStore::load(folder + "/connections.ini");
+    if (!connections) {
+        return connections.error();
+    }
+    RunSetup setup;
+    setup.catalog = &*catalog;
+    setup.connections = std::move(*connections);
+    setup.env = processEnvironment();
+    dialog::DialogContext context;
+    context.spec = &spec;
+    context.initial = initial;
+    context.setup = &setup;
+    const int image = ctx.image;
+    context.makeHost = [image] {
+        return std::make_unique<host::GimpHost>(image, host::activeDrawable(image), true);
+    };
+    context.connectionsPath = folder + "/connections.ini";
+    context.historyPath = folder + "/prompt-history.json";
+    // The presets are a help, not a need: without the file the dialog offers none.
+    const std::string besidePresets = besidePlugIn(ctx, "presets.json");
+    auto presets = besidePresets.empty() ? loadDefaultPresets() : loadPresets(besidePresets);
+    if (presets) {
+        context.presets = std::move(*presets);
+    }
+    context.transientFor = host::imageWindowHandle();
+    context.darkTheme = host::themeIsDark();
+    return dialog::runDialog(context);
+}
 
 Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
                            const RunContext& ctx) {

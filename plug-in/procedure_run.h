@@ -3,8 +3,10 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/procedures.h"
 #include "core/run.h"
 #include "core/run_parameters.h"
+#include "dialog/imagegen_dialog.h"
 
 #include <string>
 
@@ -19,5 +21,10 @@ struct RunContext {
 
 Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
                            const RunContext& context);
+
+// The dialog of an INTERACTIVE call, opened with `initial`; returns when the user closes it.
+// Refusals before it opens (no model table, an unreadable connections file) are errors.
+Result<dialog::DialogOutcome>
+runDialogInGimp(const ProcedureSpec& spec, const RunParameters& initial, const RunContext& context);
 
 } // namespace imagegen

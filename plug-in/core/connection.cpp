@@ -460,4 +460,34 @@ void ConnectionStore::put(Connection connection) {
     connections_.push_back(std::move(connection));
 }
 
+void ConnectionStore::remove(const std::string& name) {
+    std::erase_if(connections_, [&](const Connection& c) { return c.name == name; });
+    if (default_ == name) {
+        default_.clear();
+    }
+}
+
+std::vector<Deployment> parseDeploymentList(const std::string& text) {
+    std::vector<Deployment> list;
+    const GStrvPtr entries(g_strsplit_set(text.c_str(), ",;\n", -1));
+    for (gchar** e = entries.get(); *e != nullptr; ++e) {
+        const GStrvPtr parts(g_strsplit(*e, "=", 2));
+        const std::string name = g_strstrip(parts.get()[0]);
+        if (name.empty()) {
+            continue;
+        }
+        const std::string model = parts.get()[1] != nullptr ? g_strstrip(parts.get()[1]) : "";
+        list.push_back({name, model});
+    }
+    return list;
+}
+
+std::string formatDeploymentList(const std::vector<Deployment>& deployments) {
+    std::string text;
+    for (const auto& d : deployments) {
+        text += (text.empty() ? "" : ", ") + d.name + (d.model.empty() ? "" : "=" + d.model);
+    }
+    return text;
+}
+
 } // namespace imagegen

@@ -99,6 +99,10 @@ class EntraTokenSource {
     int64_t expiresAt_ = 0;
 };
 
+// Deployments as a person types them: "name=model, other" (the model may be left out).
+std::vector<Deployment> parseDeploymentList(const std::string& text);
+std::string formatDeploymentList(const std::vector<Deployment>& deployments);
+
 // Saved connections: a key file that never holds a secret.
 class ConnectionStore {
   public:
@@ -110,6 +114,8 @@ class ConnectionStore {
     [[nodiscard]] const Connection* find(const std::string& name) const;
     [[nodiscard]] const Connection* defaultConnection() const;
     void put(Connection connection);
+    // Forgets the connection (and the default, when it was the default).
+    void remove(const std::string& name);
     void setDefault(const std::string& name) { default_ = name; }
     [[nodiscard]] const std::vector<Connection>& connections() const { return connections_; }
 

@@ -46,6 +46,9 @@ class Host {
     virtual std::vector<uint8_t> readSelection(Rect region) = 0;
     // A whole layer, named by the caller (a reference image).
     virtual Result<RgbaImage> readLayer(int layer) = 0;
+    // The image as the user sees it, at most `maxSide` pixels on its longer side: the dialog's
+    // picture of the region that will be sent. Empty when there is no image.
+    virtual RgbaImage thumbnail(int maxSide) = 0;
 
     // Inserts the layers above the active layer as one undo step; several go into one layer
     // group named `groupName`. Returns the IDs of the layers made (not the group's). Every layer

@@ -35,16 +35,9 @@ Status addReferences(ImageRequest& request, const std::vector<int>& references, 
     return Ok{};
 }
 
-// Steps 2-3 of the edit pipeline: the region, its pixels and mask, and the reference layers.
-Status prepareEditInputs(PreparedRun& run, const Options& options, const ImageGeometry& geometry,
-                         Host& host, PhaseTimer* timings) {
-    const double context = run.parameters.context < 0 ? kDefaultContext : run.parameters.context;
-    auto plan = planEdit(*run.service.caps, run.request.size, context, geometry);
-    if (!plan) {
-        return withGuessNote(plan.error(), run.service);
-    }
-    run.edit = *plan;
-    run.request.size = formatSize(run.edit.apiSize);
+// Step 3: the region's pixels and mask, and the reference layers.
+Status readEditInputs(PreparedRun& run, const ImageGeometry& geometry, Host& host,
+                      PhaseTimer* timings) {
     const Rect region = run.edit.region;
     const RgbaImage pixels = host.readRegion(region);
     run.coverage = geometry.selection ? host.readSelection(region)
@@ -57,43 +50,41 @@ Status prepareEditInputs(PreparedRun& run, const Options& options, const ImageGe
     }
     run.request.images.push_back(std::move(upload->image));
     run.request.mask = std::move(upload->mask);
-    auto references = addReferences(run.request, options.references, host);
+    auto references = addReferences(run.request, run.options.references, host);
     phase(timings, "encode");
     return references;
 }
 
-// A generation covers the selection's bounds (or the canvas); an unset size is the model's size
-// nearest that shape.
-Status prepareGenerateTarget(PreparedRun& run, const ImageGeometry& geometry, Host& host) {
-    run.target = generationTarget(geometry);
-    if (geometry.selection) {
-        run.coverage = host.readSelection(run.target);
-    }
-    const ModelCaps& caps = *run.service.caps;
-    if (run.request.size.empty() || (caps.freeSizes && run.request.size == "auto")) {
-        auto size = chooseApiSize(caps, "", {run.target.width, run.target.height});
-        if (!size) {
-            return size.error();
-        }
-        run.request.size = formatSize(*size);
-    }
-    return Ok{};
-}
-
-// What the editor's side of a run needs: nothing for a new image.
-Status prepareImageInputs(PreparedRun& run, const Options& options, Host& host,
-                          PhaseTimer* timings) {
+// What the plan needs of the image: its geometry (nothing for a new image).
+Result<std::optional<ImageGeometry>> planImageSide(PreparedRun& run, Host& host) {
     if (run.procedure == Procedure::NewImage) {
-        return Ok{};
+        return std::optional<ImageGeometry>();
     }
     auto geometry = host.inspect();
     if (!geometry) {
         return geometry.error();
     }
-    if (run.procedure == Procedure::Edit) {
-        return prepareEditInputs(run, options, *geometry, host, timings);
+    auto planned = planGeometry(run.procedure, *run.service.caps, run.parameters, *geometry);
+    if (!planned) {
+        return withGuessNote(planned.error(), run.service);
     }
-    return prepareGenerateTarget(run, *geometry, host);
+    run.edit = planned->edit;
+    run.target = planned->target;
+    run.request.size = planned->size;
+    return std::optional<ImageGeometry>(*geometry);
+}
+
+// The pixels the plan needs: the region and its mask for an edit, the selection a generation is
+// masked to.
+Status readImageInputs(PreparedRun& run, const ImageGeometry& geometry, Host& host,
+                       PhaseTimer* timings) {
+    if (run.procedure == Procedure::Edit) {
+        return readEditInputs(run, geometry, host, timings);
+    }
+    if (geometry.selection) {
+        run.coverage = host.readSelection(run.target);
+    }
+    return Ok{};
 }
 
 // One result's pixels, placed as its procedure places them.
@@ -183,8 +174,12 @@ class SendProgress {
 
 } // namespace
 
-Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& parameters,
-                               RunSetup& setup, Host& host, PhaseTimer* timings) {
+namespace {
+
+// planRun, keeping the geometry it read for the step that reads pixels.
+Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& parameters,
+                                     RunSetup& setup, Host& host,
+                                     std::optional<ImageGeometry>& geometry) {
     PreparedRun run;
     run.procedure = procedure;
     run.parameters = parameters;
@@ -199,21 +194,108 @@ Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& paramet
     if (!options) {
         return options.error();
     }
-    run.request = requestFrom(procedure, parameters, *options);
+    run.options = std::move(*options);
+    run.request = requestFrom(procedure, parameters, run.options);
     run.request.model = run.service.model;
     // The prompt, the size and the fields are refused before any pixel is read.
     if (auto valid = validateFields(*run.service.caps, run.request); !valid) {
         return withGuessNote(valid.error(), run.service);
     }
-    if (auto inputs = prepareImageInputs(run, *options, host, timings); !inputs) {
-        return inputs.error();
+    auto planned = planImageSide(run, host);
+    if (!planned) {
+        return planned.error();
     }
-    if (auto valid = validateRequest(*run.service.caps, run.request); !valid) {
-        return withGuessNote(valid.error(), run.service);
-    }
-    run.requests = planRequests(*run.service.caps, run.request);
+    geometry = std::move(*planned);
     run.partialsPerImage = run.request.stream ? std::max(0, run.request.partialImages) : 0;
     return run;
+}
+
+} // namespace
+
+Result<PreparedRun> planRun(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
+                            Host& host) {
+    std::optional<ImageGeometry> geometry;
+    return planWithGeometry(procedure, parameters, setup, host, geometry);
+}
+
+Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& parameters,
+                               RunSetup& setup, Host& host, PhaseTimer* timings) {
+    std::optional<ImageGeometry> geometry;
+    auto run = planWithGeometry(procedure, parameters, setup, host, geometry);
+    if (!run) {
+        return run;
+    }
+    if (geometry) {
+        if (auto inputs = readImageInputs(*run, *geometry, host, timings); !inputs) {
+            return inputs.error();
+        }
+    }
+    if (auto valid = validateRequest(*run->service.caps, run->request); !valid) {
+        return withGuessNote(valid.error(), run->service);
+    }
+    run->requests = planRequests(*run->service.caps, run->request);
+    return run;
+}
+
+Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
+                                  const RunParameters& parameters, const ImageGeometry& geometry) {
+    GeometryPlan plan;
+    plan.size = parameters.size;
+    if (procedure == Procedure::Edit) {
+        // Step 2 of the edit pipeline: the region sent and the size it goes at.
+        const double context = parameters.context < 0 ? kDefaultContext : parameters.context;
+        auto edit = planEdit(caps, parameters.size, context, geometry);
+        if (!edit) {
+            return edit.error();
+        }
+        plan.edit = *edit;
+        plan.size = formatSize(edit->apiSize);
+    } else if (procedure == Procedure::Generate) {
+        // The selection's bounds (or the canvas); an unset size is the model's size nearest that
+        // shape.
+        plan.target = generationTarget(geometry);
+        if (plan.size.empty() || (caps.freeSizes && plan.size == "auto")) {
+            auto size = chooseApiSize(caps, "", {plan.target.width, plan.target.height});
+            if (!size) {
+                return size.error();
+            }
+            plan.size = formatSize(*size);
+        }
+    }
+    return plan;
+}
+
+double upscaleFactor(Procedure procedure, const GeometryPlan& plan) {
+    const auto drawn = parseSize(plan.size);
+    if (procedure == Procedure::NewImage || !drawn || drawn->width <= 0 || drawn->height <= 0) {
+        return 1.0;
+    }
+    const Rect covered = procedure == Procedure::Edit ? plan.edit.region : plan.target;
+    return std::max(static_cast<double>(covered.width) / drawn->width,
+                    static_cast<double>(covered.height) / drawn->height);
+}
+
+PendingSend::PendingSend(const PreparedRun& run, const RunSetup& setup, ImagesCallbacks callbacks,
+                         std::function<void(Result<ImagesResult>)> done)
+    : cancellable_(adoptRef(g_cancellable_new())), http_(setup.http),
+      client_(http_, setup.maxInFlight) {
+    client_.run(run.service.connection, run.service.credential, run.requests, cancellable_.get(),
+                std::move(callbacks),
+                [done = std::move(done), service = run.service](Result<ImagesResult> r) {
+                    if (!r) {
+                        done(withGuessNote(r.error(), service));
+                        return;
+                    }
+                    done(std::move(r));
+                });
+}
+
+PendingSend::~PendingSend() {
+    g_cancellable_cancel(cancellable_.get());
+}
+
+void PendingSend::cancel() {
+    g_cancellable_cancel(cancellable_.get());
 }
 
 Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,

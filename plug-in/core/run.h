@@ -6,6 +6,7 @@
 
 #include "core/connection.h"
 #include "core/error.h"
+#include "core/glib_ptr.h"
 #include "core/host.h"
 #include "core/http_client.h"
 #include "core/image_request.h"
@@ -50,12 +51,57 @@ struct PreparedRun {
     Rect target;                        // generate: what the results cover
     std::vector<uint8_t> coverage;      // the selection over the region or target; may be empty
     int partialsPerImage = 0;           // streamed partial images expected per result
+    Options options;
 };
 
 // Every refusal that needs no network comes from here: the service, the options, the fields
 // (before any pixel is read), the image, the plan, and the encoded request.
 Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& parameters,
                                RunSetup& setup, Host& host, PhaseTimer* timings = nullptr);
+
+// The first half of prepareRun, which reads no pixel: the service, the options, the fields, the
+// image's geometry and the plan (the region an edit sends, the size it goes at). The dialog calls
+// it at each change of an option, to show what will be sent and to refuse early.
+Result<PreparedRun> planRun(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
+                            Host& host);
+
+// Where a run's results go and the size the model draws them at, from the model and the image's
+// geometry alone: no service, no pixel. prepareRun follows it; the dialog shows it before a
+// Generate (the region outlined on the thumbnail, the enlargement, the estimated tokens).
+struct GeometryPlan {
+    EditPlan edit;    // edit: the region sent and its API size
+    Rect target;      // generate: what the results cover
+    std::string size; // the size sent ("" when the model chooses)
+};
+Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
+                                  const RunParameters& parameters, const ImageGeometry& geometry);
+
+// How much the results will be enlarged to cover what they replace: the region an edit sends, or
+// the target a generation covers, against the size the model draws. 1 or less: not enlarged.
+double upscaleFactor(Procedure procedure, const GeometryPlan& plan);
+
+// The requests of a run in flight on the thread-default main context, for a caller that does not
+// wait (the dialog). `done` runs once, from the main loop, never inside the constructor.
+// Destroying the object (a dialog closed mid-run) closes every connection at once and drops
+// every callback, so nothing runs after its owner has gone.
+class PendingSend {
+  public:
+    PendingSend(const PreparedRun& run, const RunSetup& setup, ImagesCallbacks callbacks,
+                std::function<void(Result<ImagesResult>)> done);
+    ~PendingSend();
+    PendingSend(const PendingSend&) = delete;
+    PendingSend& operator=(const PendingSend&) = delete;
+    PendingSend(PendingSend&&) = delete;
+    PendingSend& operator=(PendingSend&&) = delete;
+
+    // Ends the run as ErrorKind::Cancelled (through `done`).
+    void cancel();
+
+  private:
+    GRef<GCancellable> cancellable_;
+    HttpClient http_;
+    ImagesClient client_;
+};
 
 // Sends the planned requests on the thread-default main context and waits for them, showing
 // progress through the host. A cancel of `cancellable` ends it as ErrorKind::Cancelled.

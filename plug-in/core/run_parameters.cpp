@@ -151,4 +151,46 @@ ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Opti
     return r;
 }
 
+std::string optionsToJson(const Options& o) {
+    const Options unset;
+    const GRef<JsonBuilder> builder = adoptRef(json_builder_new());
+    JsonBuilder* b = builder.get();
+    json_builder_begin_object(b);
+    for (const auto& [name, field] : kOptionFields) {
+        if (const auto* text = std::get_if<std::string Options::*>(&field)) {
+            if (o.*(*text) != unset.*(*text)) {
+                json_builder_set_member_name(b, name);
+                json_builder_add_string_value(b, (o.*(*text)).c_str());
+            }
+        } else if (const auto* whole = std::get_if<int Options::*>(&field)) {
+            if (o.*(*whole) != unset.*(*whole)) {
+                json_builder_set_member_name(b, name);
+                json_builder_add_int_value(b, o.*(*whole));
+            }
+        } else if (const auto* flag = std::get_if<bool Options::*>(&field)) {
+            if (o.*(*flag) != unset.*(*flag)) {
+                json_builder_set_member_name(b, name);
+                json_builder_add_boolean_value(b, o.*(*flag) ? TRUE : FALSE);
+            }
+        } else if (const auto& ids = o.*std::get<std::vector<int> Options::*>(field);
+                   !ids.empty()) {
+            json_builder_set_member_name(b, name);
+            json_builder_begin_array(b);
+            for (const int id : ids) {
+                json_builder_add_int_value(b, id);
+            }
+            json_builder_end_array(b);
+        }
+    }
+    json_builder_end_object(b);
+    const JsonNodePtr root(json_builder_get_root(b));
+    if (json_object_get_size(json_node_get_object(root.get())) == 0) {
+        return {};
+    }
+    const GRef<JsonGenerator> generator = adoptRef(json_generator_new());
+    json_generator_set_root(generator.get(), root.get());
+    const GCharPtr text(json_generator_to_data(generator.get(), nullptr));
+    return text.get();
+}
+
 } // namespace imagegen

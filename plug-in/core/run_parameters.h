@@ -46,6 +46,9 @@ struct Options {
 
 // Unknown keys and wrong types are refused, naming the key.
 Result<Options> parseOptions(const std::string& json);
+// The options as parseOptions reads them, with only the keys that differ from unset; an empty
+// string when none does.
+std::string optionsToJson(const Options& options);
 
 // Fills the API request's fields from the parameters and options (not images, not the model).
 ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o);

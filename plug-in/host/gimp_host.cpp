@@ -219,6 +219,34 @@ Result<RgbaImage> GimpHost::readLayer(int layer) {
     return out;
 }
 
+RgbaImage GimpHost::thumbnail(int maxSide) {
+    if (gimp_image_is_valid(image_) == FALSE) {
+        return {};
+    }
+    gint width = maxSide;
+    gint height = maxSide;
+    gint bpp = 0;
+    const GCharPtr data(
+        reinterpret_cast<gchar*>(gimp_image_get_thumbnail_data(image_, &width, &height, &bpp)));
+    if (!data || width <= 0 || height <= 0 || bpp < 1 || bpp > 4) {
+        return {};
+    }
+    // GIMP gives Y, YA, RGB or RGBA.
+    RgbaImage out(width, height);
+    const auto* in = reinterpret_cast<const uint8_t*>(data.get());
+    const bool gray = bpp <= 2;
+    const bool alpha = bpp == 2 || bpp == 4;
+    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
+        const uint8_t* px = in + i * static_cast<size_t>(bpp);
+        uint8_t* o = out.pixels.data() + i * 4;
+        o[0] = px[0];
+        o[1] = gray ? px[0] : px[1];
+        o[2] = gray ? px[0] : px[2];
+        o[3] = alpha ? px[bpp - 1] : 255;
+    }
+    return out;
+}
+
 Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
                                                 const std::string& groupName,
                                                 const CancelCheck& isCancelled) {
@@ -300,6 +328,27 @@ void saveLastValues(const char* procedure, const std::string& json) {
 
 std::string userDirectory() {
     return gimp_directory();
+}
+
+int activeDrawable(int image) {
+    return gimp_image_get_active_drawable(image);
+}
+
+unsigned long imageWindowHandle() {
+    const gint32 display = gimp_default_display();
+    if (display <= 0 || gimp_display_is_valid(display) == FALSE) {
+        return 0;
+    }
+    return static_cast<unsigned long>(gimp_display_get_window_handle(display));
+}
+
+bool themeIsDark() {
+    const GCharPtr dir(gimp_get_theme_dir());
+    if (!dir) {
+        return true;
+    }
+    const GCharPtr name(g_path_get_basename(dir.get()));
+    return g_strcmp0(name.get(), "Dark") == 0 || g_strcmp0(name.get(), "Gray") == 0;
 }
 
 } // namespace imagegen::host

@@ -29,6 +29,7 @@ class GimpHost final : public Host {
     RgbaImage readRegion(Rect region) override;
     std::vector<uint8_t> readSelection(Rect region) override;
     Result<RgbaImage> readLayer(int layer) override;
+    RgbaImage thumbnail(int maxSide) override;
     Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
                                           const std::string& groupName,
                                           const CancelCheck& cancelled) override;
@@ -52,5 +53,13 @@ void saveLastValues(const char* procedure, const std::string& json);
 
 // GIMP's user directory (~/.config/GIMP/2.10).
 std::string userDirectory();
+
+// The image's active layer now (the user may change it while the dialog is open).
+int activeDrawable(int image);
+// The X11 window of the image window the call came from, for the dialog to stay above it; 0
+// when there is none (a call from Script-Fu's batch mode has no default display).
+unsigned long imageWindowHandle();
+// Whether GIMP's theme is a dark one (Dark, the default, or Gray).
+bool themeIsDark();
 
 } // namespace imagegen::host

@@ -126,6 +126,22 @@ class FakeHost final : public Host {
         return it->second;
     }
 
+    // The layer scaled down by the nearest pixel.
+    RgbaImage thumbnail(int maxSide) override {
+        const int longer = std::max(canvas_.width, canvas_.height);
+        const double scale = longer > maxSide ? static_cast<double>(maxSide) / longer : 1.0;
+        RgbaImage out(std::max(1, static_cast<int>(canvas_.width * scale)),
+                      std::max(1, static_cast<int>(canvas_.height * scale)));
+        for (int y = 0; y < out.height; ++y) {
+            for (int x = 0; x < out.width; ++x) {
+                std::copy_n(layer_.at(std::min(layer_.width - 1, static_cast<int>(x / scale)),
+                                      std::min(layer_.height - 1, static_cast<int>(y / scale))),
+                            4, out.at(x, y));
+            }
+        }
+        return out;
+    }
+
     Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
                                           const std::string& groupName,
                                           const CancelCheck& cancelled) override {

@@ -1,0 +1,70 @@
+#include "dialog/gtk_util.h"
+
+#include <algorithm>
+
+namespace imagegen::dialog {
+
+void fillCombo(GtkComboBoxText* combo, const Choices& choices, const std::string& keep) {
+    gtk_combo_box_text_remove_all(combo);
+    bool kept = false;
+    for (const auto& [value, label] : choices) {
+        gtk_combo_box_text_append(combo, value.c_str(), label.c_str());
+        kept = kept || value == keep;
+    }
+    if (kept) {
+        gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), keep.c_str());
+    } else if (!choices.empty()) {
+        gtk_combo_box_set_active(GTK_COMBO_BOX(combo), 0);
+    }
+}
+
+std::string comboValue(GtkComboBoxText* combo) {
+    const gchar* id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(combo));
+    return id != nullptr ? id : "";
+}
+
+std::string textOf(GtkTextView* view) {
+    GtkTextBuffer* buffer = gtk_text_view_get_buffer(view);
+    GtkTextIter start;
+    GtkTextIter end;
+    gtk_text_buffer_get_bounds(buffer, &start, &end);
+    const GCharPtr text(gtk_text_buffer_get_text(buffer, &start, &end, FALSE));
+    return text.get();
+}
+
+void setText(GtkTextView* view, const std::string& text) {
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(view), text.c_str(),
+                             static_cast<gint>(text.size()));
+}
+
+GRef<GdkPixbuf> pixbufOf(const RgbaImage& image) {
+    if (image.width <= 0 || image.height <= 0) {
+        return {};
+    }
+    GRef<GdkPixbuf> pixbuf =
+        adoptRef(gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, image.width, image.height));
+    const int stride = gdk_pixbuf_get_rowstride(pixbuf.get());
+    guchar* out = gdk_pixbuf_get_pixels(pixbuf.get());
+    for (int y = 0; y < image.height; ++y) {
+        std::copy_n(image.at(0, y), static_cast<size_t>(image.width) * 4,
+                    out + static_cast<ptrdiff_t>(y) * stride);
+    }
+    return pixbuf;
+}
+
+GRef<GdkPixbuf> fitted(GdkPixbuf* pixbuf, int width, int height, bool enlarge) {
+    if (pixbuf == nullptr || width <= 0 || height <= 0) {
+        return {};
+    }
+    const double sx = static_cast<double>(width) / gdk_pixbuf_get_width(pixbuf);
+    const double sy = static_cast<double>(height) / gdk_pixbuf_get_height(pixbuf);
+    double scale = std::min(sx, sy);
+    if (!enlarge) {
+        scale = std::min(scale, 1.0);
+    }
+    const int w = std::max(1, static_cast<int>(gdk_pixbuf_get_width(pixbuf) * scale));
+    const int h = std::max(1, static_cast<int>(gdk_pixbuf_get_height(pixbuf) * scale));
+    return adoptRef(gdk_pixbuf_scale_simple(pixbuf, w, h, GDK_INTERP_BILINEAR));
+}
+
+} // namespace imagegen::dialog

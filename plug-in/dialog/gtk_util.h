@@ -1,0 +1,64 @@
+// Small helpers the dialog's parts share: widgets from a GtkBuilder, accessible names, combo
+// boxes keyed by the API's values, and calls from GTK's C callbacks that no exception crosses.
+#pragma once
+
+#include "core/codec.h"
+#include "core/glib_ptr.h"
+
+#include <gtk/gtk.h>
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace imagegen::dialog {
+
+// The object `id` of a builder's file; the file is ours, so a missing id is a programming error
+// caught by every GUI test.
+template <typename T = GtkWidget> T* part(GtkBuilder* builder, const char* id) {
+    GObject* object = gtk_builder_get_object(builder, id);
+    g_assert(object != nullptr);
+    return reinterpret_cast<T*>(object);
+}
+
+// The name a screen reader speaks (and the GUI tests find the control by).
+inline void setAccessibleName(GtkWidget* widget, const char* name) {
+    atk_object_set_name(gtk_widget_get_accessible(widget), name);
+}
+inline void setAccessibleDescription(GtkWidget* widget, const std::string& text) {
+    atk_object_set_description(gtk_widget_get_accessible(widget), text.c_str());
+}
+
+// A choice of the API's values with what a person reads for each: {value, label}.
+using Choices = std::vector<std::pair<std::string, std::string>>;
+
+// Refills a combo box with the choices and keeps `keep` chosen when it is among them, else the
+// first choice.
+void fillCombo(GtkComboBoxText* combo, const Choices& choices, const std::string& keep);
+// The value of the choice shown, or "" when none is.
+std::string comboValue(GtkComboBoxText* combo);
+
+std::string textOf(GtkTextView* view);
+void setText(GtkTextView* view, const std::string& text);
+
+// RGBA pixels as a pixbuf (a copy).
+GRef<GdkPixbuf> pixbufOf(const RgbaImage& image);
+// The pixbuf scaled to fit `width` x `height`, keeping its shape, never enlarged past 1:1 when
+// `enlarge` is false.
+GRef<GdkPixbuf> fitted(GdkPixbuf* pixbuf, int width, int height, bool enlarge);
+
+// Runs `body` for a GTK callback; an exception ends at `onError` instead of crossing C code.
+template <typename Body, typename OnError> void guarded(Body&& body, OnError&& onError) noexcept {
+    try {
+        std::forward<Body>(body)();
+    } catch (const std::exception& e) {
+        try {
+            onError(std::string("internal error: ") + e.what());
+        } catch (...) { // NOLINT(bugprone-empty-catch): nothing may cross into GTK
+        }
+    } catch (...) { // NOLINT(bugprone-empty-catch)
+    }
+}
+
+} // namespace imagegen::dialog

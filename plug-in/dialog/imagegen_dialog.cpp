@@ -1,0 +1,908 @@
+#include "dialog/imagegen_dialog.h"
+
+#include "core/estimate.h"
+#include "core/prompt_history.h"
+#include "dialog/connections_editor.h"
+#include "dialog/gtk_util.h"
+#include "dialog/option_rows.h"
+
+#include <gdk/gdkkeysyms.h>
+#include <glib/gi18n-lib.h>
+#include <gtk/gtk.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+namespace imagegen::dialog {
+
+namespace {
+
+constexpr int kThumbnailSide = 360;
+constexpr int kResultThumbnailHeight = 96;
+constexpr guint kTickMs = 100;
+constexpr guint kPlanDelayMs = 120;
+enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
+
+// "_Edit Selection…" → "Edit Selection".
+std::string plainLabel(const char* menuLabel) {
+    std::string text = _(menuLabel);
+    std::erase(text, '_');
+    if (const auto dots = text.rfind("…"); dots != std::string::npos) {
+        text.erase(dots);
+    }
+    return text;
+}
+
+std::string withThousands(int64_t value) {
+    std::string digits = std::to_string(value);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+        digits.insert(static_cast<size_t>(i), ",");
+    }
+    return digits;
+}
+
+std::string usageText(const Usage& usage) {
+    if (!usage.present) {
+        return _("the service reported no token usage");
+    }
+    return withThousands(usage.totalTokens) + " " + _("tokens") + " (" + _("input") + " " +
+           withThousands(usage.inputTokens) + ", " + _("output") + " " +
+           withThousands(usage.outputTokens) + ")";
+}
+
+// The results of one Generate: the run they came from and its layers, kept until the dialog
+// closes so that any of them can be inserted.
+struct Batch {
+    PreparedRun run;
+    std::vector<NewLayer> layers;
+};
+
+struct ResultItem {
+    std::shared_ptr<const Batch> batch;
+    size_t index = 0;
+    GRef<GdkPixbuf> pixbuf;
+    GtkWidget* child = nullptr;
+};
+
+} // namespace
+
+class ImagegenDialog {
+  public:
+    explicit ImagegenDialog(const DialogContext& context);
+    ~ImagegenDialog();
+    ImagegenDialog(const ImagegenDialog&) = delete;
+    ImagegenDialog& operator=(const ImagegenDialog&) = delete;
+    ImagegenDialog(ImagegenDialog&&) = delete;
+    ImagegenDialog& operator=(ImagegenDialog&&) = delete;
+
+    DialogOutcome run();
+
+  private:
+    void build();
+    void nameControls();
+    void connectSignals();
+    void makeTransient();
+    void fillConnections(const std::string& keep);
+    void fillModels(const std::string& keep);
+    void fillPresets();
+    void fillHistory();
+    void showParameters(const RunParameters& p);
+    [[nodiscard]] RunParameters collect() const;
+    [[nodiscard]] const ModelCaps& currentCaps() const;
+    [[nodiscard]] const Connection* currentConnection() const;
+
+    void onConnectionChanged();
+    void onModelChanged();
+    void onPresetChosen();
+    void schedulePlan();
+    void updatePlan();
+    void refreshThumbnail();
+    gboolean drawRegion(cairo_t* cr);
+    gboolean drawPreview(cairo_t* cr);
+    gboolean onPromptKey(const GdkEventKey* event);
+    void onResponse(int response);
+
+    void generate();
+    void onPartial(size_t request, int index, const std::string& bytes);
+    void onDone(Result<ImagesResult> result);
+    void setRunning(bool running);
+    void tick();
+    void addResults(const std::shared_ptr<const Batch>& batch, const Usage& usage);
+    void showResult(size_t item);
+    void insert(bool all);
+    void openConnections();
+
+    void showError(const std::string& message);
+    void clearError();
+    void setStatus(const std::string& text);
+    void close();
+
+    const DialogContext& ctx_;
+    const Procedure procedure_;
+    GRef<GtkBuilder> builder_;
+    GtkWidget* dialog_ = nullptr;
+    GtkComboBoxText* connectionCombo_ = nullptr;
+    GtkComboBoxText* modelCombo_ = nullptr;
+    GtkTextView* prompt_ = nullptr;
+    GtkComboBoxText* presetsCombo_ = nullptr;
+    GtkWidget* regionView_ = nullptr;
+    GtkWidget* preview_ = nullptr;
+    GtkFlowBox* results_ = nullptr;
+    std::unique_ptr<OptionRows> options_;
+    Options baseOptions_; // the options given at open, kept for the keys the dialog has no row for
+
+    PromptHistory history_;
+    GRef<GdkPixbuf> thumbnail_;
+    Size canvas_;
+    std::optional<GeometryPlan> plan_;
+    GRef<GdkPixbuf> previewPixbuf_;
+    std::vector<ResultItem> items_;
+    DialogOutcome outcome_;
+    GMainLoopPtr loop_;
+
+    std::shared_ptr<PreparedRun> running_;
+    gint64 startedUs_ = 0;
+    int partialsShown_ = 0;
+    int partialsExpected_ = 0;
+    bool knownProgress_ = false;
+    SourceId tick_;
+    SourceId planUpdate_;
+    std::unique_ptr<ConnectionsEditor> editor_;
+    SourceId editorClosed_;
+    // Last, so that it goes first: its callbacks point at everything above.
+    std::unique_ptr<PendingSend> pending_;
+};
+
+ImagegenDialog::ImagegenDialog(const DialogContext& context)
+    : ctx_(context), procedure_(context.spec->procedure),
+      history_(PromptHistory::load(context.historyPath)), loop_(g_main_loop_new(nullptr, FALSE)) {
+    build();
+}
+
+ImagegenDialog::~ImagegenDialog() {
+    pending_.reset();
+    editor_.reset();
+    tick_.reset();
+    planUpdate_.reset();
+    if (dialog_ != nullptr) {
+        gtk_widget_destroy(dialog_);
+    }
+}
+
+void ImagegenDialog::build() {
+    builder_ = adoptRef(gtk_builder_new());
+    gtk_builder_set_translation_domain(builder_.get(), GETTEXT_PACKAGE);
+    GErrorPtr error;
+    if (gtk_builder_add_from_resource(builder_.get(), "/org/gimp/imagegen/imagegen-dialog.ui",
+                                      outPtr(error)) == 0) {
+        g_error("the dialog's layout cannot be read: %s", error->message);
+    }
+    GtkBuilder* b = builder_.get();
+    dialog_ = part(b, "dialog");
+    connectionCombo_ = part<GtkComboBoxText>(b, "connection_combo");
+    modelCombo_ = part<GtkComboBoxText>(b, "model_combo");
+    prompt_ = part<GtkTextView>(b, "prompt_view");
+    presetsCombo_ = part<GtkComboBoxText>(b, "presets_combo");
+    regionView_ = part(b, "region_view");
+    preview_ = part(b, "preview");
+    results_ = part<GtkFlowBox>(b, "results");
+    const std::string title = plainLabel(ctx_.spec->menuLabel) + " — Imagegen";
+    gtk_window_set_title(GTK_WINDOW(dialog_), title.c_str());
+    options_ = std::make_unique<OptionRows>(part<GtkGrid>(b, "options_grid"), procedure_,
+                                            [this] { schedulePlan(); });
+    auto options = parseOptions(ctx_.initial.options);
+    baseOptions_ = options ? *options : Options{};
+    nameControls();
+    fillConnections(ctx_.initial.connection);
+    fillModels(ctx_.initial.model);
+    fillPresets();
+    fillHistory();
+    showParameters(ctx_.initial);
+    if (procedure_ == Procedure::NewImage) {
+        gtk_widget_set_visible(regionView_, FALSE);
+    }
+    connectSignals();
+    setAccessibleDescription(preview_, _("No result yet"));
+    setStatus(_("Write a prompt, then Generate (Ctrl+Enter)."));
+}
+
+// The names a screen reader speaks; the GUI tests find the controls by them.
+void ImagegenDialog::nameControls() {
+    static const std::pair<const char*, const char*> kNames[] = {
+        {"connection_combo", N_("Connection")},
+        {"connections_button", N_("Connections…")},
+        {"model_combo", N_("Model")},
+        {"prompt_view", N_("Prompt")},
+        {"presets_combo", N_("Presets")},
+        {"history_button", N_("Prompt history")},
+        {"history_search", N_("Search history")},
+        {"history_list", N_("History")},
+        {"region_view", N_("Region sent")},
+        {"scale_note", N_("Scale note")},
+        {"usage_estimate", N_("Estimated usage")},
+        {"preview", N_("Preview")},
+        {"progress", N_("Progress")},
+        {"status", N_("Status")},
+        {"results", N_("Results")},
+        {"generate_button", N_("Generate")},
+        {"cancel_button", N_("Cancel")},
+        {"insert_button", N_("Insert")},
+        {"insert_all_button", N_("Insert all")},
+        {"close_button", N_("Close")},
+    };
+    for (const auto& [id, name] : kNames) {
+        setAccessibleName(part(builder_.get(), id), _(name));
+    }
+    // Pictures: a screen reader says what they show through their description.
+    atk_object_set_role(gtk_widget_get_accessible(preview_), ATK_ROLE_IMAGE);
+    atk_object_set_role(gtk_widget_get_accessible(regionView_), ATK_ROLE_IMAGE);
+    gtk_widget_set_can_focus(preview_, TRUE);
+}
+
+void ImagegenDialog::connectSignals() {
+    GtkBuilder* b = builder_.get();
+    // Each callback goes through guarded(): no exception crosses into GTK.
+#define IMAGEGEN_ON(widget, signal, body)                                                          \
+    g_signal_connect_swapped(widget, signal, G_CALLBACK(+[](ImagegenDialog* self) {                \
+                                 guarded([self] { body; },                                         \
+                                         [self](const std::string& m) { self->showError(m); });    \
+                             }),                                                                   \
+                             this)
+    IMAGEGEN_ON(connectionCombo_, "changed", self->onConnectionChanged());
+    IMAGEGEN_ON(modelCombo_, "changed", self->onModelChanged());
+    IMAGEGEN_ON(presetsCombo_, "changed", self->onPresetChosen());
+    IMAGEGEN_ON(part(b, "connections_button"), "clicked", self->openConnections());
+    IMAGEGEN_ON(part(b, "history_search"), "search-changed", self->fillHistory());
+    IMAGEGEN_ON(results_, "selected-children-changed", {
+        GListPtr chosen(gtk_flow_box_get_selected_children(self->results_));
+        gtk_widget_set_sensitive(part(self->builder_.get(), "insert_button"),
+                                 chosen ? TRUE : FALSE);
+        if (chosen) {
+            const int index = gtk_flow_box_child_get_index(GTK_FLOW_BOX_CHILD(chosen->data));
+            self->showResult(static_cast<size_t>(index));
+        }
+    });
+    IMAGEGEN_ON(part(b, "info_bar"), "response", self->clearError());
+#undef IMAGEGEN_ON
+    g_signal_connect(
+        part(b, "history_list"), "row-activated",
+        G_CALLBACK(+[](GtkListBox*, GtkListBoxRow* row, ImagegenDialog* self) {
+            const char* text =
+                static_cast<const char*>(g_object_get_data(G_OBJECT(row), "imagegen-prompt"));
+            setText(self->prompt_, text != nullptr ? text : "");
+            gtk_popover_popdown(part<GtkPopover>(self->builder_.get(), "history_popover"));
+        }),
+        this);
+    g_signal_connect(dialog_, "response", G_CALLBACK(+[](GtkDialog*, int r, ImagegenDialog* self) {
+                         guarded([self, r] { self->onResponse(r); },
+                                 [self](const std::string& m) { self->showError(m); });
+                     }),
+                     this);
+    g_signal_connect(prompt_, "key-press-event",
+                     G_CALLBACK(+[](GtkWidget*, GdkEventKey* e, ImagegenDialog* self) {
+                         return self->onPromptKey(e);
+                     }),
+                     this);
+    g_signal_connect(regionView_, "draw", G_CALLBACK(+[](GtkWidget*, cairo_t* cr, gpointer s) {
+                         return static_cast<ImagegenDialog*>(s)->drawRegion(cr);
+                     }),
+                     this);
+    g_signal_connect(preview_, "draw", G_CALLBACK(+[](GtkWidget*, cairo_t* cr, gpointer s) {
+                         return static_cast<ImagegenDialog*>(s)->drawPreview(cr);
+                     }),
+                     this);
+}
+
+DialogOutcome ImagegenDialog::run() {
+    if (ctx_.darkTheme) {
+        g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", TRUE,
+                     nullptr);
+    }
+    gtk_widget_realize(dialog_);
+    makeTransient();
+    refreshThumbnail();
+    updatePlan();
+    gtk_widget_show(dialog_);
+    gtk_widget_grab_focus(GTK_WIDGET(prompt_));
+    if (const char* t = g_getenv("IMAGEGEN_TIMINGS"); t != nullptr && g_strcmp0(t, "1") == 0) {
+        std::fprintf(stderr, "imagegen: dialog shown at %.6f\n",
+                     static_cast<double>(g_get_real_time()) / 1e6);
+    }
+    g_main_loop_run(loop_.get());
+    return outcome_;
+}
+
+// The dialog stays above the image window it was opened from, as GIMP's own dialogs do.
+void ImagegenDialog::makeTransient() {
+#ifdef GDK_WINDOWING_X11
+    GdkDisplay* display = gdk_display_get_default();
+    if (ctx_.transientFor == 0 || !GDK_IS_X11_DISPLAY(display)) {
+        return;
+    }
+    GdkWindow* parent = gdk_x11_window_foreign_new_for_display(display, ctx_.transientFor);
+    if (parent != nullptr) {
+        gdk_window_set_transient_for(gtk_widget_get_window(dialog_), parent);
+        g_object_unref(parent);
+    }
+#endif
+}
+
+// ------------------------------------------------------------------ what the controls offer
+
+const Connection* ImagegenDialog::currentConnection() const {
+    const std::string name = comboValue(connectionCombo_);
+    const ConnectionStore& store = ctx_.setup->connections;
+    return name.empty() ? store.defaultConnection() : store.find(name);
+}
+
+// The model's capabilities as the run will resolve them (resolveService's rules), without
+// fetching a credential: what the options offer.
+const ModelCaps& ImagegenDialog::currentCaps() const {
+    const ModelCatalog& catalog = *ctx_.setup->catalog;
+    const GCharPtr typed(gtk_combo_box_text_get_active_text(modelCombo_));
+    std::string model = typed ? g_strstrip(typed.get()) : "";
+    const Connection* saved = currentConnection();
+    if (model.empty() && saved != nullptr) {
+        model = saved->defaultModel;
+    }
+    if (model.empty() && saved == nullptr) {
+        if (auto env = connectionFromEnvironment(ctx_.setup->env)) {
+            model = env->connection.defaultModel;
+        }
+    }
+    const std::string recorded = saved != nullptr ? saved->recordedModel(model) : "";
+    if (const ModelCaps* caps = catalog.find(recorded.empty() ? model : recorded)) {
+        return *caps;
+    }
+    return catalog.familyOf(model.empty() ? "gpt-image-1" : model);
+}
+
+// "Automatic" names where a run without a connection goes: the saved default, else the
+// environment's connection, so the user sees which one is in use.
+void ImagegenDialog::fillConnections(const std::string& keep) {
+    const ConnectionStore& store = ctx_.setup->connections;
+    std::string automatic;
+    if (const Connection* d = store.defaultConnection()) {
+        automatic = std::string(_("Automatic: ")) + d->name;
+    } else if (auto env = connectionFromEnvironment(ctx_.setup->env)) {
+        const GUriPtr uri(g_uri_parse(env->connection.endpoint.c_str(), G_URI_FLAGS_NONE, nullptr));
+        const char* host = uri ? g_uri_get_host(uri.get()) : nullptr;
+        automatic = std::string(_("Automatic: the environment's connection")) +
+                    (host != nullptr ? std::string(" (") + host + ")" : "");
+    } else {
+        automatic = _("Automatic: none is set up yet (add one with Connections…)");
+    }
+    Choices choices{{"", automatic}};
+    for (const auto& c : store.connections()) {
+        choices.emplace_back(c.name, c.name);
+    }
+    fillCombo(connectionCombo_, choices, keep);
+}
+
+// The models the connection offers: its deployments where it records them, else every model of
+// the table that can do this procedure. The entry also takes a name typed by hand (an Azure
+// deployment not recorded yet).
+void ImagegenDialog::fillModels(const std::string& keep) {
+    gtk_combo_box_text_remove_all(modelCombo_);
+    const Connection* saved = currentConnection();
+    if (saved != nullptr && !saved->deployments.empty()) {
+        for (const auto& d : saved->deployments) {
+            gtk_combo_box_text_append(modelCombo_, d.name.c_str(), d.name.c_str());
+        }
+    } else {
+        for (const auto& caps : ctx_.setup->catalog->models()) {
+            if (procedure_ != Procedure::Edit || caps.edits) {
+                gtk_combo_box_text_append(modelCombo_, caps.name.c_str(), caps.name.c_str());
+            }
+        }
+    }
+    GtkEntry* entry = GTK_ENTRY(gtk_bin_get_child(GTK_BIN(modelCombo_)));
+    gtk_entry_set_text(entry, keep.c_str());
+    std::string fallback = saved != nullptr ? saved->defaultModel : "";
+    fallback = std::string(_("default: ")) + (fallback.empty() ? "gpt-image-1" : fallback);
+    gtk_entry_set_placeholder_text(entry, fallback.c_str());
+}
+
+void ImagegenDialog::fillPresets() {
+    Choices choices{{"", _("Choose a preset…")}};
+    for (const auto& preset : ctx_.presets) {
+        if (preset.appliesTo(procedure_)) {
+            choices.emplace_back(preset.id, _(preset.title.c_str()));
+        }
+    }
+    fillCombo(presetsCombo_, choices, "");
+}
+
+void ImagegenDialog::fillHistory() {
+    GtkListBox* list = part<GtkListBox>(builder_.get(), "history_list");
+    GListPtr rows(gtk_container_get_children(GTK_CONTAINER(list)));
+    for (GList* r = rows.get(); r != nullptr; r = r->next) {
+        gtk_widget_destroy(GTK_WIDGET(r->data));
+    }
+    const char* query = gtk_entry_get_text(part<GtkEntry>(builder_.get(), "history_search"));
+    for (const auto& prompt : history_.search(query)) {
+        GtkWidget* label = gtk_label_new(prompt.c_str());
+        gtk_label_set_xalign(GTK_LABEL(label), 0.0F);
+        gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+        gtk_label_set_max_width_chars(GTK_LABEL(label), 60);
+        GtkWidget* row = gtk_list_box_row_new();
+        gtk_container_add(GTK_CONTAINER(row), label);
+        g_object_set_data_full(G_OBJECT(row), "imagegen-prompt", g_strdup(prompt.c_str()), g_free);
+        setAccessibleName(row, prompt.c_str());
+        gtk_widget_show_all(row);
+        gtk_list_box_insert(list, row, -1);
+    }
+}
+
+void ImagegenDialog::showParameters(const RunParameters& p) {
+    setText(prompt_, p.prompt);
+    options_->followModel(currentCaps());
+    options_->show(p, baseOptions_, false);
+}
+
+RunParameters ImagegenDialog::collect() const {
+    RunParameters p;
+    p.prompt = textOf(prompt_);
+    p.connection = comboValue(connectionCombo_);
+    const GCharPtr model(gtk_combo_box_text_get_active_text(modelCombo_));
+    p.model = model ? g_strstrip(model.get()) : "";
+    Options o = baseOptions_;
+    options_->collect(p, o);
+    p.options = optionsToJson(o);
+    return p;
+}
+
+void ImagegenDialog::onConnectionChanged() {
+    const GCharPtr model(gtk_combo_box_text_get_active_text(modelCombo_));
+    fillModels(model ? model.get() : "");
+    onModelChanged();
+}
+
+void ImagegenDialog::onModelChanged() {
+    options_->followModel(currentCaps());
+    schedulePlan();
+}
+
+void ImagegenDialog::onPresetChosen() {
+    const std::string id = comboValue(presetsCombo_);
+    for (const auto& preset : ctx_.presets) {
+        if (preset.id != id) {
+            continue;
+        }
+        RunParameters p;
+        p.size = preset.size;
+        p.quality = preset.quality;
+        p.background = preset.background;
+        p.inputFidelity = preset.inputFidelity;
+        p.n = preset.n;
+        p.context = preset.context;
+        p.feather = preset.feather;
+        setText(prompt_, preset.prompt);
+        options_->show(p, Options{}, true);
+        schedulePlan();
+    }
+}
+
+// ------------------------------------------------------------------ the plan before a run
+
+void ImagegenDialog::schedulePlan() {
+    planUpdate_.reset(g_timeout_add(
+        kPlanDelayMs,
+        +[](gpointer s) -> gboolean {
+            auto* self = static_cast<ImagegenDialog*>(s);
+            self->planUpdate_.forget();
+            guarded([self] { self->updatePlan(); },
+                    [self](const std::string& m) { self->showError(m); });
+            return G_SOURCE_REMOVE;
+        },
+        this));
+}
+
+void ImagegenDialog::refreshThumbnail() {
+    if (procedure_ == Procedure::NewImage) {
+        return;
+    }
+    const std::unique_ptr<Host> host = ctx_.makeHost();
+    auto geometry = host->inspect();
+    if (geometry) {
+        canvas_ = geometry->canvas;
+        thumbnail_ = pixbufOf(host->thumbnail(kThumbnailSide));
+    }
+    gtk_widget_queue_draw(regionView_);
+}
+
+// What the next Generate will send, from the model and the image's geometry: the region on the
+// thumbnail, how much the result will be enlarged, and the estimated tokens.
+void ImagegenDialog::updatePlan() {
+    const RunParameters p = collect();
+    const ModelCaps& caps = currentCaps();
+    GtkLabel* scale = part<GtkLabel>(builder_.get(), "scale_note");
+    GtkLabel* usage = part<GtkLabel>(builder_.get(), "usage_estimate");
+    plan_.reset();
+    GeometryPlan sizeOnly;
+    sizeOnly.size = p.size;
+    Result<GeometryPlan> plan = sizeOnly;
+    if (procedure_ != Procedure::NewImage) {
+        const std::unique_ptr<Host> host = ctx_.makeHost();
+        auto geometry = host->inspect();
+        plan = geometry ? planGeometry(procedure_, caps, p, *geometry)
+                        : Result<GeometryPlan>(geometry.error());
+    }
+    if (!plan) {
+        gtk_label_set_text(scale, plan.error().message.c_str());
+        gtk_label_set_text(usage, "");
+        gtk_widget_queue_draw(regionView_);
+        return;
+    }
+    plan_ = *plan;
+    const double factor = upscaleFactor(procedure_, *plan);
+    const GCharPtr note(
+        factor > 1.01
+            ? g_strdup_printf(_("The model draws %s; the result will be enlarged %.1f× to cover "
+                                "the region, so fine detail may be soft."),
+                              plan->size.c_str(), factor)
+            : g_strdup_printf(_("The model draws %s: no enlargement."),
+                              plan->size.empty() ? _("the size it chooses") : plan->size.c_str()));
+    gtk_label_set_text(scale, note.get());
+    const auto drawn = parseSize(plan->size);
+    const bool streaming = p.options.find("\"stream\":true") != std::string::npos;
+    const auto estimate =
+        drawn ? estimateOutputTokens(caps, *drawn, p.quality, p.n, streaming ? 2 : 0)
+              : std::nullopt;
+    const std::string text =
+        estimate
+            ? std::string(_("Estimated cost: about ")) + withThousands(estimate->total) + " " +
+                  _("output tokens") +
+                  (p.n > 1 ? " (" + withThousands(estimate->perImage) + " " + _("per image") + ")"
+                           : "")
+            : std::string(_("No estimate of the tokens for this model, size and quality."));
+    gtk_label_set_text(usage, text.c_str());
+    gtk_widget_queue_draw(regionView_);
+}
+
+// The image's thumbnail with the region an edit sends (or the area a generation covers) outlined,
+// and the selection's bounds inside it.
+gboolean ImagegenDialog::drawRegion(cairo_t* cr) {
+    if (!thumbnail_ || canvas_.width <= 0) {
+        return FALSE;
+    }
+    const int width = gtk_widget_get_allocated_width(regionView_);
+    const int height = gtk_widget_get_allocated_height(regionView_);
+    const GRef<GdkPixbuf> shown = fitted(thumbnail_.get(), width, height, true);
+    const int w = gdk_pixbuf_get_width(shown.get());
+    const int h = gdk_pixbuf_get_height(shown.get());
+    const double x0 = (width - w) / 2.0;
+    const double y0 = (height - h) / 2.0;
+    gdk_cairo_set_source_pixbuf(cr, shown.get(), x0, y0);
+    cairo_paint(cr);
+    if (!plan_) {
+        return FALSE;
+    }
+    const double scale = static_cast<double>(w) / canvas_.width;
+    const Rect r = procedure_ == Procedure::Edit ? plan_->edit.region : plan_->target;
+    cairo_rectangle(cr, x0 + r.x * scale, y0 + r.y * scale, r.width * scale, r.height * scale);
+    cairo_set_source_rgba(cr, 1.0, 0.75, 0.1, 1.0);
+    cairo_set_line_width(cr, 2.0);
+    cairo_stroke(cr);
+    if (procedure_ == Procedure::Edit) {
+        const Rect a = plan_->edit.area;
+        cairo_rectangle(cr, x0 + a.x * scale, y0 + a.y * scale, a.width * scale, a.height * scale);
+        const double dashes[] = {4.0, 3.0};
+        cairo_set_dash(cr, dashes, 2, 0);
+        cairo_set_source_rgba(cr, 1.0, 1.0, 1.0, 0.9);
+        cairo_set_line_width(cr, 1.0);
+        cairo_stroke(cr);
+    }
+    return FALSE;
+}
+
+gboolean ImagegenDialog::drawPreview(cairo_t* cr) {
+    if (!previewPixbuf_) {
+        return FALSE;
+    }
+    const int width = gtk_widget_get_allocated_width(preview_);
+    const int height = gtk_widget_get_allocated_height(preview_);
+    const GRef<GdkPixbuf> shown = fitted(previewPixbuf_.get(), width, height, false);
+    gdk_cairo_set_source_pixbuf(cr, shown.get(), (width - gdk_pixbuf_get_width(shown.get())) / 2.0,
+                                (height - gdk_pixbuf_get_height(shown.get())) / 2.0);
+    cairo_paint(cr);
+    return FALSE;
+}
+
+gboolean ImagegenDialog::onPromptKey(const GdkEventKey* event) {
+    const bool enter = event->keyval == GDK_KEY_Return || event->keyval == GDK_KEY_KP_Enter;
+    if (enter && (event->state & GDK_CONTROL_MASK) != 0) {
+        guarded([this] { generate(); }, [this](const std::string& m) { showError(m); });
+        return TRUE;
+    }
+    return FALSE;
+}
+
+void ImagegenDialog::onResponse(int response) {
+    switch (response) {
+    case kGenerate:
+        generate();
+        break;
+    case kCancel:
+        if (pending_) {
+            pending_->cancel();
+        }
+        break;
+    case kInsert:
+        insert(false);
+        break;
+    case kInsertAll:
+        insert(true);
+        break;
+    default: // Close, Escape, the window's close button
+        close();
+        break;
+    }
+}
+
+// ------------------------------------------------------------------ running
+
+void ImagegenDialog::generate() {
+    if (running_) {
+        return;
+    }
+    clearError();
+    const RunParameters p = collect();
+    const std::unique_ptr<Host> host = ctx_.makeHost();
+    auto prepared = prepareRun(procedure_, p, *ctx_.setup, *host);
+    refreshThumbnail();
+    if (!prepared) {
+        showError(prepared.error().message);
+        return;
+    }
+    history_.add(p.prompt);
+    (void)history_.save(ctx_.historyPath); // losing the history is never worth an error
+    fillHistory();
+    outcome_.lastRun = p;
+    running_ = std::make_shared<PreparedRun>(std::move(*prepared));
+    partialsShown_ = 0;
+    partialsExpected_ = running_->partialsPerImage * std::max(1, running_->request.n);
+    knownProgress_ = false;
+    ImagesCallbacks callbacks;
+    callbacks.onPartial = [this](size_t request, int index, const std::string& bytes) {
+        guarded([&] { onPartial(request, index, bytes); },
+                [this](const std::string& m) { showError(m); });
+    };
+    callbacks.onProgress = [this](size_t finished, size_t total) {
+        knownProgress_ = true;
+        gtk_progress_bar_set_fraction(part<GtkProgressBar>(builder_.get(), "progress"),
+                                      static_cast<double>(finished) / static_cast<double>(total));
+    };
+    pending_.reset(); // the last run's, long finished
+    setRunning(true);
+    pending_ = std::make_unique<PendingSend>(
+        *running_, *ctx_.setup, std::move(callbacks), [this](Result<ImagesResult> r) {
+            guarded([&] { onDone(std::move(r)); }, [this](const std::string& m) { showError(m); });
+        });
+}
+
+void ImagegenDialog::onPartial(size_t /*request*/, int /*index*/, const std::string& bytes) {
+    auto image =
+        decodeResult(bytes, resultPixelLimit(*running_->service.caps, running_->request.size));
+    if (!image) {
+        return; // a broken partial image is only a preview: the final image decides
+    }
+    previewPixbuf_ = pixbufOf(*image);
+    gtk_widget_queue_draw(preview_);
+    ++partialsShown_;
+    const GCharPtr description(g_strdup_printf(_("Partial image %d of %d"), partialsShown_,
+                                               std::max(partialsShown_, partialsExpected_)));
+    setAccessibleDescription(preview_, description.get());
+    knownProgress_ = true;
+    if (partialsExpected_ > 0) {
+        gtk_progress_bar_set_fraction(
+            part<GtkProgressBar>(builder_.get(), "progress"),
+            std::min(1.0, static_cast<double>(partialsShown_) / (partialsExpected_ + 1)));
+    }
+    if (g_strcmp0(g_getenv("IMAGEGEN_TIMINGS"), "1") == 0) {
+        std::fprintf(stderr, "imagegen: partial image %d shown at %.6f\n", partialsShown_,
+                     static_cast<double>(g_get_real_time()) / 1e6);
+    }
+}
+
+void ImagegenDialog::onDone(Result<ImagesResult> result) {
+    const std::shared_ptr<PreparedRun> run = std::move(running_);
+    setRunning(false);
+    if (!result) {
+        if (result.error().kind == ErrorKind::Cancelled) {
+            setStatus(_("Cancelled: nothing was added to the image."));
+            setAccessibleDescription(preview_, _("No result yet"));
+            return;
+        }
+        setStatus(_("Failed."));
+        showError(result.error().message);
+        return;
+    }
+    auto layers = layersFromAnswers(*run, *result, ctx_.setup->nowUnix());
+    if (!layers) {
+        setStatus(_("Failed."));
+        showError(layers.error().message);
+        return;
+    }
+    auto batch = std::make_shared<Batch>(Batch{*run, std::move(*layers)});
+    addResults(batch, result->usage);
+}
+
+void ImagegenDialog::setRunning(bool running) {
+    GtkBuilder* b = builder_.get();
+    gtk_widget_set_sensitive(part(b, "generate_button"), running ? FALSE : TRUE);
+    gtk_widget_set_sensitive(part(b, "cancel_button"), running ? TRUE : FALSE);
+    GtkProgressBar* progress = part<GtkProgressBar>(b, "progress");
+    gtk_progress_bar_set_fraction(progress, 0.0);
+    if (running) {
+        startedUs_ = g_get_monotonic_time();
+        tick();
+        tick_.reset(g_timeout_add(
+            kTickMs,
+            +[](gpointer s) -> gboolean {
+                static_cast<ImagegenDialog*>(s)->tick();
+                return G_SOURCE_CONTINUE;
+            },
+            this));
+    } else {
+        tick_.reset();
+    }
+}
+
+// Elapsed time, and a pulsing bar until something is known of the progress.
+void ImagegenDialog::tick() {
+    if (!knownProgress_) {
+        gtk_progress_bar_pulse(part<GtkProgressBar>(builder_.get(), "progress"));
+    }
+    const auto seconds = static_cast<int>((g_get_monotonic_time() - startedUs_) / 1'000'000);
+    const GCharPtr text(g_strdup_printf(_("Waiting for %s… %d s"),
+                                        running_ ? running_->service.model.c_str() : "", seconds));
+    setStatus(text.get());
+}
+
+void ImagegenDialog::addResults(const std::shared_ptr<const Batch>& batch, const Usage& usage) {
+    const size_t first = items_.size();
+    for (size_t i = 0; i < batch->layers.size(); ++i) {
+        ResultItem item{batch, i, pixbufOf(batch->layers[i].pixels), nullptr};
+        const GRef<GdkPixbuf> small =
+            fitted(item.pixbuf.get(), kResultThumbnailHeight * 3, kResultThumbnailHeight, true);
+        GtkWidget* image = gtk_image_new_from_pixbuf(small.get());
+        item.child = gtk_flow_box_child_new();
+        gtk_container_add(GTK_CONTAINER(item.child), image);
+        const std::string name = std::string(_("Result")) + " " + std::to_string(items_.size() + 1);
+        setAccessibleName(item.child, name.c_str());
+        gtk_widget_set_tooltip_text(item.child, batch->run.parameters.prompt.c_str());
+        gtk_widget_show_all(item.child);
+        gtk_flow_box_insert(results_, item.child, -1);
+        items_.push_back(std::move(item));
+    }
+    gtk_widget_set_sensitive(part(builder_.get(), "insert_all_button"),
+                             items_.empty() ? FALSE : TRUE);
+    if (first < items_.size()) {
+        gtk_flow_box_unselect_all(results_);
+        gtk_flow_box_select_child(results_, GTK_FLOW_BOX_CHILD(items_[first].child));
+    }
+    const auto seconds = static_cast<double>(g_get_monotonic_time() - startedUs_) / 1e6;
+    const GCharPtr text(
+        g_strdup_printf(_("Done in %.1f s · %s"), seconds, usageText(usage).c_str()));
+    setStatus(text.get());
+}
+
+void ImagegenDialog::showResult(size_t item) {
+    if (item >= items_.size()) {
+        return;
+    }
+    previewPixbuf_ = items_[item].pixbuf;
+    gtk_widget_queue_draw(preview_);
+    const std::string description = std::string(_("Result")) + " " + std::to_string(item + 1);
+    setAccessibleDescription(preview_, description);
+}
+
+// The chosen results (or all) go into the image as one undo step, through the run's own insert.
+void ImagegenDialog::insert(bool all) {
+    clearError();
+    std::vector<const ResultItem*> chosen;
+    if (all) {
+        for (const auto& item : items_) {
+            chosen.push_back(&item);
+        }
+    } else {
+        GListPtr selected(gtk_flow_box_get_selected_children(results_));
+        for (GList* c = selected.get(); c != nullptr; c = c->next) {
+            const int index = gtk_flow_box_child_get_index(GTK_FLOW_BOX_CHILD(c->data));
+            chosen.push_back(&items_.at(static_cast<size_t>(index)));
+        }
+    }
+    if (chosen.empty()) {
+        return;
+    }
+    std::vector<NewLayer> layers;
+    for (const ResultItem* item : chosen) {
+        layers.push_back(item->batch->layers[item->index]);
+        layers.back().visible = layers.size() == 1;
+    }
+    const std::unique_ptr<Host> host = ctx_.makeHost();
+    auto inserted = insertResults(chosen.front()->batch->run, layers, *host);
+    if (!inserted) {
+        showError(inserted.error().message);
+        return;
+    }
+    outcome_.insertedAny = true;
+    outcome_.inserted.layers.insert(outcome_.inserted.layers.end(), inserted->layers.begin(),
+                                    inserted->layers.end());
+    if (inserted->image >= 0) {
+        outcome_.inserted.image = inserted->image;
+    }
+    const GCharPtr text(g_strdup_printf(ngettext("Inserted %d layer (one undo step).",
+                                                 "Inserted %d layers (one undo step).",
+                                                 static_cast<unsigned long>(layers.size())),
+                                        static_cast<int>(layers.size())));
+    setStatus(text.get());
+    refreshThumbnail();
+}
+
+void ImagegenDialog::openConnections() {
+    if (editor_) {
+        editor_->present();
+        return;
+    }
+    editor_ = std::make_unique<ConnectionsEditor>(
+        GTK_WINDOW(dialog_), ctx_.setup, ctx_.connectionsPath, [this] {
+            // Closed: the editor goes once its own callback has returned.
+            editorClosed_.reset(g_idle_add(
+                +[](gpointer s) -> gboolean {
+                    auto* self = static_cast<ImagegenDialog*>(s);
+                    self->editorClosed_.forget();
+                    self->editor_.reset();
+                    guarded([self] { self->fillConnections(comboValue(self->connectionCombo_)); },
+                            [self](const std::string& m) { self->showError(m); });
+                    return G_SOURCE_REMOVE;
+                },
+                this));
+        });
+}
+
+// ------------------------------------------------------------------ messages
+
+// One message at a time, in the info bar: the newest replaces the last, so nothing is said twice.
+void ImagegenDialog::showError(const std::string& message) {
+    GtkWidget* bar = part(builder_.get(), "info_bar");
+    gtk_label_set_text(part<GtkLabel>(builder_.get(), "info_label"), message.c_str());
+    gtk_info_bar_set_message_type(GTK_INFO_BAR(bar), GTK_MESSAGE_ERROR);
+    gtk_widget_show(bar);
+}
+
+void ImagegenDialog::clearError() {
+    GtkWidget* bar = part(builder_.get(), "info_bar");
+    gtk_label_set_text(part<GtkLabel>(builder_.get(), "info_label"), "");
+    gtk_widget_hide(bar);
+}
+
+void ImagegenDialog::setStatus(const std::string& text) {
+    gtk_label_set_text(part<GtkLabel>(builder_.get(), "status"), text.c_str());
+}
+
+// Closing cancels a run in flight: its connections close now, and no callback of it runs.
+void ImagegenDialog::close() {
+    pending_.reset();
+    running_.reset();
+    tick_.reset();
+    gtk_widget_hide(dialog_);
+    g_main_loop_quit(loop_.get());
+}
+
+DialogOutcome runDialog(const DialogContext& context) {
+    static bool initialised = false;
+    if (!initialised) {
+        gtk_init(nullptr, nullptr);
+        initialised = true;
+    }
+    ImagegenDialog dialog(context);
+    return dialog.run();
+}
+
+} // namespace imagegen::dialog

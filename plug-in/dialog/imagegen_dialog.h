@@ -1,0 +1,45 @@
+// The dialog of the three procedures in INTERACTIVE mode. It collects the parameters and shows
+// results; it never touches pixels. Each Generate goes through the core's run (prepareRun, then
+// the requests on GTK's own main loop, then layersFromAnswers), and each Insert through
+// insertResults, exactly as a Script-Fu call with the same parameters would. The editor is
+// reached only through Host, made anew for each Generate and Insert so that the active layer and
+// the selection are read again.
+#pragma once
+
+#include "core/host.h"
+#include "core/presets.h"
+#include "core/procedures.h"
+#include "core/run.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imagegen::dialog {
+
+struct DialogContext {
+    const ProcedureSpec* spec = nullptr;
+    RunParameters initial; // the last values, or the defaults
+    RunSetup* setup = nullptr;
+    // A host for the image and its active layer as they are now.
+    std::function<std::unique_ptr<Host>()> makeHost;
+    std::string connectionsPath; // the saved connections' key file
+    std::string historyPath;     // the prompt history
+    std::vector<Preset> presets;
+    unsigned long transientFor = 0; // the image window's X11 ID; 0: none
+    bool darkTheme = true;
+};
+
+struct DialogOutcome {
+    Inserted inserted; // everything inserted while the dialog was open
+    bool insertedAny = false;
+    std::optional<RunParameters> lastRun; // the parameters of the last Generate
+};
+
+// Shows the dialog and returns when it is closed, running GTK's main loop meanwhile. A run in
+// flight when it closes is cancelled, and nothing of it is inserted.
+DialogOutcome runDialog(const DialogContext& context);
+
+} // namespace imagegen::dialog

@@ -1,0 +1,291 @@
+#include "dialog/option_rows.h"
+
+#include "dialog/gtk_util.h"
+
+#include <glib/gi18n-lib.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace imagegen::dialog {
+
+namespace {
+
+constexpr const char* kCustomSize = "custom";
+constexpr int kPartialImages = 2; // streamed previews asked for when streaming is on
+
+std::string sizeLabel(const std::string& size) {
+    if (size == "auto") {
+        return _("Chosen by the model");
+    }
+    const auto parsed = parseSize(size);
+    if (!parsed) {
+        return size;
+    }
+    const char* shape = parsed->width == parsed->height  ? _("square")
+                        : parsed->width > parsed->height ? _("landscape")
+                                                         : _("portrait");
+    return std::to_string(parsed->width) + " × " + std::to_string(parsed->height) + " (" + shape +
+           ")";
+}
+
+std::string valueLabel(const std::string& value) {
+    static const std::pair<const char*, const char*> kLabels[] = {
+        {"auto", N_("Automatic")},
+        {"low", N_("Low")},
+        {"medium", N_("Medium")},
+        {"high", N_("High")},
+        {"standard", N_("Standard")},
+        {"hd", N_("HD")},
+        {"vivid", N_("Vivid")},
+        {"natural", N_("Natural")},
+        {"transparent", N_("Transparent")},
+        {"opaque", N_("Opaque")},
+        {"png", N_("PNG (lossless)")},
+        {"jpeg", N_("JPEG")},
+        {"webp", N_("WebP")},
+    };
+    for (const auto& [v, label] : kLabels) {
+        if (value == v) {
+            return _(label);
+        }
+    }
+    return value;
+}
+
+Choices withDefault(const std::vector<std::string>& values) {
+    Choices choices{{"", _("Default")}};
+    for (const auto& v : values) {
+        choices.emplace_back(v, valueLabel(v));
+    }
+    return choices;
+}
+
+void setSpin(GtkWidget* spin, double value) {
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), value);
+}
+int spinInt(GtkWidget* spin) {
+    return gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(spin));
+}
+double spinValue(GtkWidget* spin) {
+    return gtk_spin_button_get_value(GTK_SPIN_BUTTON(spin));
+}
+GtkComboBoxText* combo(GtkWidget* w) {
+    return GTK_COMBO_BOX_TEXT(w);
+}
+void choose(GtkWidget* w, const std::string& value, bool onlySet) {
+    if (!value.empty() || !onlySet) {
+        gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value.c_str());
+    }
+}
+
+} // namespace
+
+void OptionRows::Row::setShown(bool shown) const {
+    gtk_widget_set_visible(label, shown ? TRUE : FALSE);
+    gtk_widget_set_visible(widget, shown ? TRUE : FALSE);
+}
+
+bool OptionRows::Row::shown() const {
+    return gtk_widget_get_visible(widget) != FALSE;
+}
+
+OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()> onChange)
+    : grid_(grid), procedure_(procedure), onChange_(std::move(onChange)) {
+    size_ = addCombo(_("_Size:"), _("Size"));
+    width_ = addSpin(_("Width:"), _("Width"), 16, 3840, 16);
+    height_ = addSpin(_("Height:"), _("Height"), 16, 3840, 16);
+    quality_ = addCombo(_("_Quality:"), _("Quality"));
+    images_ = addSpin(_("Num_ber of images:"), _("Images"), 1, 10, 1);
+    style_ = addCombo(_("St_yle:"), _("Style"));
+    background_ = addCombo(_("Bac_kground:"), _("Background"));
+    format_ = addCombo(_("Output _format:"), _("Output format"));
+    compression_ = addSpin(_("Compression le_vel (%):"), _("Compression"), 0, 100, 1);
+    fidelity_ = addCombo(_("Inpu_t fidelity:"), _("Input fidelity"));
+    moderation_ = addCombo(_("Mo_deration:"), _("Moderation"));
+    user_ = add(_("_User:"), _("User"), gtk_entry_new());
+    gtk_entry_set_placeholder_text(GTK_ENTRY(user_.widget),
+                                   _("an ID for your end user (optional)"));
+    context_ = addSpin(_("Conte_xt around the selection (%):"), _("Context"), 0, 200, 1);
+    feather_ = addSpin(_("Feat_her the edge (px):"), _("Feather"), 0, 256, 1);
+    GtkWidget* stream = gtk_check_button_new_with_mnemonic(_("Stream previe_ws while it draws"));
+    setAccessibleName(stream, _("Stream previews"));
+    stream_ = {gtk_label_new(""), stream};
+    gtk_grid_attach(grid_, stream_.label, 0, rows_, 1, 1);
+    gtk_grid_attach(grid_, stream, 1, rows_++, 1, 1);
+    g_signal_connect_swapped(stream, "toggled", G_CALLBACK(+[](OptionRows* self) {
+                                 guarded([self] { self->changed(); }, [](const std::string&) {});
+                             }),
+                             this);
+    setSpin(images_.widget, 1);
+    setSpin(compression_.widget, 100);
+    setSpin(context_.widget, kDefaultContext * 100);
+    setSpin(width_.widget, 1024);
+    setSpin(height_.widget, 1024);
+}
+
+OptionRows::Row OptionRows::add(const char* label, const char* accessibleName, GtkWidget* widget) {
+    GtkWidget* caption = gtk_label_new_with_mnemonic(label);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(caption), widget);
+    gtk_label_set_xalign(GTK_LABEL(caption), 1.0F);
+    gtk_widget_set_hexpand(widget, TRUE);
+    setAccessibleName(widget, accessibleName);
+    gtk_grid_attach(grid_, caption, 0, rows_, 1, 1);
+    gtk_grid_attach(grid_, widget, 1, rows_++, 1, 1);
+    const char* signal = GTK_IS_SPIN_BUTTON(widget) ? "value-changed" : "changed";
+    g_signal_connect_swapped(widget, signal, G_CALLBACK(+[](OptionRows* self) {
+                                 guarded([self] { self->changed(); }, [](const std::string&) {});
+                             }),
+                             this);
+    return {caption, widget};
+}
+
+OptionRows::Row OptionRows::addCombo(const char* label, const char* accessibleName) {
+    return add(label, accessibleName, gtk_combo_box_text_new());
+}
+
+OptionRows::Row OptionRows::addSpin(const char* label, const char* accessibleName, double lower,
+                                    double upper, double step) {
+    GtkWidget* spin = gtk_spin_button_new_with_range(lower, upper, step);
+    gtk_spin_button_set_numeric(GTK_SPIN_BUTTON(spin), TRUE);
+    return add(label, accessibleName, spin);
+}
+
+void OptionRows::changed() {
+    if (quiet_) {
+        return;
+    }
+    showDependentRows();
+    onChange_();
+}
+
+void OptionRows::followModel(const ModelCaps& caps) {
+    quiet_ = true;
+    caps_ = &caps;
+    const bool edit = procedure_ == Procedure::Edit;
+    Choices sizes{{"", edit ? _("Automatic: fits the region") : _("Automatic")}};
+    for (const auto& s : caps.sizes) {
+        sizes.emplace_back(s, sizeLabel(s));
+    }
+    if (caps.freeSizes) {
+        sizes.emplace_back(kCustomSize, _("Custom size…"));
+    }
+    fillCombo(combo(size_.widget), sizes, comboValue(combo(size_.widget)));
+    fillCombo(combo(quality_.widget), withDefault(caps.qualities),
+              comboValue(combo(quality_.widget)));
+    fillCombo(combo(style_.widget), withDefault({"vivid", "natural"}),
+              comboValue(combo(style_.widget)));
+    fillCombo(combo(background_.widget), withDefault({"auto", "transparent", "opaque"}),
+              comboValue(combo(background_.widget)));
+    fillCombo(combo(format_.widget), withDefault(caps.outputFormats),
+              comboValue(combo(format_.widget)));
+    fillCombo(combo(fidelity_.widget), withDefault({"low", "high"}),
+              comboValue(combo(fidelity_.widget)));
+    fillCombo(combo(moderation_.widget), withDefault({"auto", "low"}),
+              comboValue(combo(moderation_.widget)));
+    gtk_spin_button_set_range(GTK_SPIN_BUTTON(images_.widget), 1, std::max(1, caps.maxN));
+    if (caps.freeSizes) {
+        gtk_spin_button_set_range(GTK_SPIN_BUTTON(width_.widget), caps.freeSizes->multiple,
+                                  caps.freeSizes->maxEdge);
+        gtk_spin_button_set_range(GTK_SPIN_BUTTON(height_.widget), caps.freeSizes->multiple,
+                                  caps.freeSizes->maxEdge);
+    }
+    size_.setShown(true);
+    images_.setShown(caps.maxN > 1);
+    quality_.setShown(!caps.qualities.empty());
+    style_.setShown(caps.style && !edit);
+    background_.setShown(caps.background);
+    format_.setShown(!caps.outputFormats.empty());
+    fidelity_.setShown(caps.inputFidelity && edit);
+    moderation_.setShown(caps.moderation && !edit);
+    user_.setShown(true);
+    context_.setShown(edit);
+    feather_.setShown(edit);
+    stream_.setShown(caps.streaming);
+    showDependentRows();
+    quiet_ = false;
+}
+
+// Rows that depend on another row's value: the free size's width and height, and the
+// compression of a lossy output format.
+void OptionRows::showDependentRows() {
+    const bool custom = comboValue(combo(size_.widget)) == kCustomSize;
+    width_.setShown(custom);
+    height_.setShown(custom);
+    const std::string format = comboValue(combo(format_.widget));
+    compression_.setShown(format_.shown() && (format == "jpeg" || format == "webp"));
+}
+
+void OptionRows::show(const RunParameters& p, const Options& o, bool onlySet) {
+    quiet_ = true;
+    const auto free = parseSize(p.size);
+    const bool offered = caps_ != nullptr && (p.size.empty() || caps_->offersSize(p.size));
+    if (free && caps_ != nullptr && caps_->freeSizes &&
+        std::find(caps_->sizes.begin(), caps_->sizes.end(), p.size) == caps_->sizes.end()) {
+        choose(size_.widget, kCustomSize, onlySet);
+        setSpin(width_.widget, free->width);
+        setSpin(height_.widget, free->height);
+    } else if (offered) {
+        choose(size_.widget, p.size, onlySet);
+    }
+    choose(quality_.widget, p.quality, onlySet);
+    if (p.n > 0 || !onlySet) {
+        setSpin(images_.widget, std::max(1, p.n));
+    }
+    choose(style_.widget, p.style, onlySet);
+    choose(background_.widget, !p.background.empty() ? p.background : o.background, onlySet);
+    choose(format_.widget, o.outputFormat, onlySet);
+    if (o.outputCompression >= 0 || !onlySet) {
+        setSpin(compression_.widget, o.outputCompression >= 0 ? o.outputCompression : 100);
+    }
+    choose(fidelity_.widget, !p.inputFidelity.empty() ? p.inputFidelity : o.inputFidelity, onlySet);
+    choose(moderation_.widget, o.moderation, onlySet);
+    if (!o.user.empty() || !onlySet) {
+        gtk_entry_set_text(GTK_ENTRY(user_.widget), o.user.c_str());
+    }
+    if (p.context >= 0 || !onlySet) {
+        setSpin(context_.widget, (p.context >= 0 ? p.context : kDefaultContext) * 100);
+    }
+    if (p.feather >= 0 || !onlySet) {
+        setSpin(feather_.widget, p.feather >= 0 ? p.feather : kDefaultFeather);
+    }
+    if (!onlySet) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(stream_.widget), o.stream ? TRUE : FALSE);
+    }
+    showDependentRows();
+    quiet_ = false;
+}
+
+std::string OptionRows::size() const {
+    const std::string chosen = comboValue(combo(size_.widget));
+    if (chosen != kCustomSize) {
+        return chosen;
+    }
+    return formatSize({spinInt(width_.widget), spinInt(height_.widget)});
+}
+
+void OptionRows::collect(RunParameters& p, Options& o) const {
+    const bool edit = procedure_ == Procedure::Edit;
+    p.size = size();
+    p.quality = quality_.shown() ? comboValue(combo(quality_.widget)) : "";
+    p.n = spinInt(images_.widget);
+    p.style = style_.shown() ? comboValue(combo(style_.widget)) : "";
+    const std::string background = background_.shown() ? comboValue(combo(background_.widget)) : "";
+    // The edit procedure has no background parameter: it goes in the options there.
+    (edit ? o.background : p.background) = background;
+    o.outputFormat = format_.shown() ? comboValue(combo(format_.widget)) : "";
+    o.outputCompression = compression_.shown() ? spinInt(compression_.widget) : -1;
+    p.inputFidelity = fidelity_.shown() ? comboValue(combo(fidelity_.widget)) : "";
+    o.moderation = moderation_.shown() ? comboValue(combo(moderation_.widget)) : "";
+    o.user = gtk_entry_get_text(GTK_ENTRY(user_.widget));
+    if (edit) {
+        p.context = std::round(spinValue(context_.widget)) / 100.0;
+        p.feather = spinValue(feather_.widget);
+    }
+    const bool stream =
+        stream_.shown() && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(stream_.widget)) != FALSE;
+    o.stream = stream;
+    o.partialImages = stream ? kPartialImages : -1;
+}
+
+} // namespace imagegen::dialog
