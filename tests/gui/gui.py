@@ -1,0 +1,576 @@
+#!/usr/bin/python3
+"""GUI tests: the plug-in's GTK3 dialog, opened from an interactive call inside the real GUI GIMP
+(under Xvfb, with openbox, a private session bus, the AT-SPI bus and a private keyring), driven
+the way a screen reader does, through AT-SPI. Each case has a GIMP of its own, an image with a
+display and a selection, and the emulator behind OPENAI_BASE_URL.
+
+    gui.py --build BUILD_DIR --source SOURCE_DIR [--shots DIR] CASE
+    gui.py --list
+
+Prints TAP. A failed case prints what it saw: the AT-SPI tree of the plug-in's windows, GIMP's
+stderr, the emulator's request log; its folder is kept. Run with /usr/bin/python3 (Debian's, which
+has pyatspi)."""
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import time
+import traceback
+
+from harness import API_KEY, WRONG_KEY, Failure, Session, e2e, scheme_string
+
+a11y = None  # imported once the session has set DISPLAY and the bus (see harness.Session)
+screenshot = None
+
+MAIN_TITLES = {"edit": "Edit Selection — Imagegen", "generate": "Generate Layer — Imagegen",
+               "new-image": "Generate Image — Imagegen"}
+CONNECTIONS_TITLE = "Connections — Imagegen"
+
+SETUP = """(begin
+  (define img (new-image 400 300 RGB PRECISION-U8-GAMMA))
+  (define layer (car (gimp-image-get-active-drawable img)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 100 80 120 90)
+  (gimp-image-clean-all img)
+  (define disp (car (gimp-display-new img)))
+  (gimp-displays-flush)
+  (export img "{before}") (export-selection img "{selection}"))"""
+
+IMAGE_WINDOW = "[Untitled]"
+
+
+def edit_call(full=True):
+    args = ' "" "" -1 "" "" "" -1 -1 "" ""' if full else ""
+    return f"(report-result (plug-in-imagegen-edit RUN-INTERACTIVE img layer{args}))"
+
+
+def generate_call():
+    return ('(report-result (plug-in-imagegen-generate RUN-INTERACTIVE img layer "" "" -1 "" "" "" "" "" ""))')
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+class Case:
+    """What every case shares: the session, the image, the dialog's controls by name."""
+
+    def __init__(self, session, shots, notes):
+        self.s = session
+        self.gimp = session.gimp
+        self.emu = session.emulator
+        self.shots = shots
+        self.notes = notes  # lines for the TAP output (timings, figures)
+        self.paths = {k: os.path.join(session.root, f"{k}.pnm") for k in ("before", "after", "selection")}
+        self.dialog = None
+
+    # -- the image
+
+    def setup_image(self):
+        self.gimp.run(SETUP.format(**self.paths))
+        a11y.wait_window(IMAGE_WINDOW, timeout=60)
+
+    def image_window(self):
+        return a11y.wait_window(IMAGE_WINDOW)
+
+    def layers(self):
+        lines = self.gimp.run("(report-layers img)")
+        return e2e.parse_layers(lines), lines
+
+    def export_after(self):
+        self.gimp.run(f'(export img "{self.paths["after"]}")')
+        return e2e.Pnm(self.paths["before"]), e2e.Pnm(self.paths["after"]), e2e.Pnm(self.paths["selection"])
+
+    # -- the dialog
+
+    def open(self, call, kind="edit"):
+        """Sends the interactive call; returns its Script-Fu number once the dialog shows."""
+        t0 = time.monotonic()
+        n = self.gimp.send(call)
+        self.dialog = self.wait_dialog(MAIN_TITLES[kind], n)
+        took = time.monotonic() - t0
+        self.notes.append(f"{kind} dialog on AT-SPI {took:.2f} s after the call was sent")
+        return n
+
+    def wait_dialog(self, title, call=None, timeout=60):
+        def shown():
+            if call is not None:
+                self.gimp.result(call)  # fails early when the call ended in an error
+            return a11y.find_window(title)
+        return a11y.poll(f'the window "{title}"', shown, timeout)
+
+    def c(self, role, name, root=None, timeout=10):
+        return a11y.control(root or self.dialog, role, name, timeout=timeout)
+
+    def button(self, name, root=None):
+        return self.c("push button", name, root)
+
+    def press(self, name, root=None):
+        b = self.button(name, root)
+        a11y.wait_sensitive(b, timeout=30)
+        a11y.press(b)
+
+    def set_prompt(self, text):
+        prompt = self.c("text", "Prompt")
+        a11y.set_text(prompt, text)
+        a11y.poll("the prompt to hold the text", lambda: a11y.text_of(prompt) == text, 5)
+
+    def set_spin(self, name, value):
+        spin = self.c("spin button", name)
+        spin.queryValue().currentValue = float(value)
+        a11y.poll(f'"{name}" to be {value}', lambda: abs(spin.queryValue().currentValue - value) < 1e-6, 5)
+
+    def status(self):
+        return a11y.text_of(self.c("label", "Status"))
+
+    def wait_status(self, pred, what, timeout=60):
+        label = self.c("label", "Status")
+        return a11y.poll(f"the Status label to {what}", lambda: pred(a11y.text_of(label)) and a11y.text_of(label),
+                         timeout)
+
+    def results_box(self):
+        """The "Results" list. GTK 3's GtkFlowBox says it is a table (ATK_ROLE_TABLE) unless the
+        dialog sets the role; either is accepted, and a table is noted."""
+        box = a11y.poll('the "Results" list', lambda: a11y.find(self.dialog, "list box", "Results", True)
+                        or a11y.find(self.dialog, "table", "Results", True), 10)
+        if a11y.role(box) != "list box":
+            note = f'contract: "Results" has the role {a11y.role(box)!r}, not "list box"'
+            if note not in self.notes:
+                self.notes.append(note)
+        return box
+
+    def results(self):
+        return [c.name for c in self.results_box() if c is not None]
+
+    def wait_results(self, count, timeout=60):
+        return a11y.poll(f"{count} result(s) in the Results list",
+                         lambda: len(self.results()) >= count and self.results(), timeout)
+
+    def info_messages(self):
+        bars = a11y.find_all(self.dialog, "info bar")
+        out = []
+        for bar in bars:
+            if a11y.is_showing(bar):
+                out += [l.name or a11y.text_of(l) for l in a11y.find_all(bar, "label") if a11y.is_showing(l)]
+        return [m for m in out if m]
+
+    def close(self, call):
+        """The dialog's Close button; waits for the window to go and the call to return."""
+        title = self.dialog.name
+        self.press("Close")
+        a11y.poll(f'"{title}" to close', lambda: a11y.find_window(title) is None, 30)
+        return self.gimp.wait(call, timeout=30, what="the interactive call to return after the dialog closed")
+
+    def shot(self, title, name):
+        if not self.shots:
+            return
+        os.makedirs(self.shots, exist_ok=True)
+        ids = self.s.xdotool("search", "--name", "Imagegen").stdout.split()
+        for xid in ids:
+            if self.s.xdotool("getwindowname", xid).stdout.strip() == title:
+                path = os.path.join(self.shots, name)
+                w, h = screenshot.window_png(int(xid), path)
+                self.notes.append(f"screenshot {path} ({w}x{h})")
+                return
+        raise Failure(f'no X window titled "{title}" for the screenshot')
+
+    # -- undo through GIMP's own Edit menu
+
+    def undo_item(self):
+        edit = a11y.control(self.image_window(), "menu", "Edit", timeout=10)
+        items = [c for c in edit if c is not None and a11y.role(c) == "menu item"]
+        undo = [c for c in items if (c.name or "").startswith("Undo") and c.name != "Undo History"]
+        check(undo, f"no Undo item in GIMP's Edit menu: {[c.name for c in items]}")
+        return undo[0]
+
+    def undo_once(self):
+        item = self.undo_item()
+        name = item.name
+        a11y.wait_sensitive(item, timeout=10)
+        a11y.press(item)
+        return name
+
+    def requests(self):
+        return self.emu.requests()
+
+
+def track_description(acc, until, timeout=60):
+    """Every distinct value the accessible description takes, with the time it was first seen,
+    until `until(values)` holds."""
+    seen = []
+
+    def step():
+        d = acc.description
+        if not seen or seen[-1][0] != d:
+            seen.append((d, time.monotonic()))
+        return until([v for v, _ in seen])
+    try:
+        a11y.poll("the Preview's description to go through the partial images to a result", step, timeout)
+    except Failure as e:
+        raise Failure(f"{e}; descriptions seen: {[v for v, _ in seen]}") from None
+    return seen
+
+
+# ---------------------------------------------------------------- cases
+
+def case_open(t):
+    """The interactive edit call opens the dialog; so do GIMP's menus (run-mode, image, drawable
+    only), for Edit Selection… and File ▸ Create ▸ Generate Image…; and the generate call."""
+    t.setup_image()
+    n = t.open(edit_call(), "edit")
+    for role, name in (("push button", "Generate"), ("text", "Prompt"), ("combo box", "Model"),
+                       ("push button", "Close"), ("label", "Status")):
+        t.c(role, name)
+    preview = t.c("image", "Preview")
+    check(preview.description == "No result yet", f'the Preview says {preview.description!r}, not "No result yet"')
+    bars = [b for b in a11y.find_all(t.dialog, "info bar") if a11y.is_showing(b)]
+    check(not bars, "an info bar shows with no message")
+    t.shot(MAIN_TITLES["edit"], "dialog-open.png")
+    t.close(n)
+
+    # The menu call: Filters ▸ Generative ▸ Edit Selection… in the image window.
+    menus = a11y.control(t.image_window(), "menu", "Filters")
+    generative = a11y.control(menus, "menu", "Generative", showing=False)
+    item = a11y.control(generative, "menu item", "Edit Selection…", showing=False)
+    t0 = time.monotonic()
+    a11y.press(item)
+    t.dialog = t.wait_dialog(MAIN_TITLES["edit"])
+    t.notes.append(f"edit dialog from the menu on AT-SPI {time.monotonic() - t0:.2f} s after the click")
+    t.button("Generate")
+    t.press("Close")
+    a11y.poll("the menu's dialog to close", lambda: a11y.find_window(MAIN_TITLES["edit"]) is None, 30)
+
+    n = t.open(generate_call(), "generate")
+    t.close(n)
+
+    create = a11y.control(a11y.control(t.image_window(), "menu", "File"), "menu", "Create", showing=False)
+    a11y.press(a11y.control(create, "menu item", "Generate Image…", showing=False))
+    t.dialog = t.wait_dialog(MAIN_TITLES["new-image"])
+    t.press("Close")
+    a11y.poll("the Generate Image dialog to close", lambda: a11y.find_window(MAIN_TITLES["new-image"]) is None, 30)
+    layers, _ = t.layers()
+    check(len(layers) == 1, f"opening and closing dialogs changed the layers: {layers}")
+
+
+def case_stream(t):
+    """Stream previews: the Preview's description follows each partial image, then the result;
+    the Results list and the Status's token usage."""
+    t.setup_image()
+    t.emu.control("latency", {"ms": 0, "stream_delay_ms": 600})
+    n = t.open(edit_call())
+    t.set_prompt("a glass of water")
+    a11y.set_checked(t.c("check box", "Stream previews"), True)
+    preview = t.c("image", "Preview")
+    t.press("Generate")
+    seen = track_description(preview, lambda vs: "Result 1" in vs, timeout=60)
+    values = [v for v, _ in seen]
+    partials = [v for v in values if v.startswith("Partial image")]
+    check(len(partials) >= 2 and partials[0].startswith("Partial image 1 of ")
+          and partials[1].startswith("Partial image 2 of "),
+          f"the Preview did not show the partial images in turn: {values}")
+    check(values.index(partials[-1]) < values.index("Result 1"), f"the result came before a partial: {values}")
+    t.wait_results(1)
+    check(t.results() == ["Result 1"], f"Results holds {t.results()}")
+    status = t.wait_status(lambda s: "token" in s, "show the token usage")
+    t.notes.append(f"status after the run: {status!r}")
+    reqs = t.requests()
+    check(len(reqs) == 1, f"{len(reqs)} requests")
+    fields = reqs[0]["fields"]
+    check(fields.get("stream") == "true" and fields.get("partial_images") == "2",
+          f"not a streamed request with partial_images 2: {fields}")
+    # From a partial leaving the emulator to the description saying so (polled every 50 ms).
+    chunks = reqs[0]["chunks_written_at_us"]
+    delays = []
+    for k, part in enumerate(partials[:2]):
+        if k < len(chunks):
+            seen_at = next(ts for v, ts in seen if v == part)
+            delays.append(seen_at - chunks[k] / 1e6)
+    if delays:
+        t.notes.append("partial image written by the emulator → Preview description: "
+                       + ", ".join(f"{d * 1000:.0f} ms" for d in delays))
+    t.shot(MAIN_TITLES["edit"], "dialog-stream.png")
+    t.close(n)
+    layers, _ = t.layers()
+    check(len(layers) == 1, "closing without Insert added layers")
+
+
+def case_insert(t):
+    """Insert puts the selected result into the image as a masked layer over the selection, in
+    one undo step; Insert all with two results puts both, in one step."""
+    t.setup_image()
+    prompt = "a red boat"
+    n = t.open(edit_call())
+    t.set_prompt(prompt)
+    t.press("Generate")
+    t.wait_results(1)
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    t.close(n)
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 1, f"Insert made {len(added)} layers: {lines}")
+    check(added[0]["mask"] > 0, "the inserted layer has no layer mask")
+    before, after, sel = t.export_after()
+    e2e.compare_outside_and_inside(before, after, sel, e2e.prompt_colour(prompt), margin=6, gray=False)
+
+    step = t.undo_once()
+    t.notes.append(f"GIMP's Edit menu offered {step!r}")
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"one undo left {lines}")
+    check(t.gimp.run("(e2e \"sel \" (num (car (gimp-selection-is-empty img))))") == ["sel 0"],
+          "one undo also undid the selection made before the dialog")
+    _, after2, _ = t.export_after()
+    check(after2.raw == before.raw, "after one undo the image differs from before the Insert")
+
+    # Insert all, n = 2
+    prompt2 = "two green apples"
+    n = t.open(edit_call())
+    t.set_prompt(prompt2)
+    t.set_spin("Images", 2)
+    t.press("Generate")
+    t.wait_results(2)
+    t.press("Insert all")
+    t.close(n)
+    layers, lines = t.layers()
+    groups = [l for l in layers if l["group"] == 1]
+    results = [l for l in layers if l["depth"] == 1]
+    check(len(groups) == 1 and len(results) == 2, f"Insert all of two results made: {lines}")
+    step = t.undo_once()
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"one undo ({step!r}) after Insert all left {lines}")
+    check(t.requests()[-1]["fields"].get("n") == "2", f"the second request asked n={t.requests()[-1]['fields'].get('n')}")
+
+
+def case_cancel(t):
+    """Cancel during a slow answer: the request is closed, no layer is added."""
+    t.setup_image()
+    t.emu.control("latency", {"ms": 20000})
+    n = t.open(edit_call())
+    t.set_prompt("a slow horse")
+    t.press("Generate")
+    cancel = t.button("Cancel")
+    a11y.wait_sensitive(cancel, timeout=20)
+    a11y.poll("the request to reach the emulator", lambda: len(t.requests()) == 1, 30)
+    a11y.press(cancel)
+    t.wait_status(lambda s: "Cancel" in s, 'say "Cancelled"', timeout=15)
+    a11y.wait_sensitive(cancel, timeout=10, sensitive=False)
+    ended = a11y.poll("the emulator to see the request closed",
+                      lambda: t.requests()[0]["ended"] == "client_closed" and t.requests()[0]["ended"], 10)
+    check(ended == "client_closed", f"request ended: {ended}")
+    check(not t.results(), f"a cancelled run left results: {t.results()}")
+    t.close(n)
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"a cancelled run added layers: {lines}")
+    check("dirty 0" in lines, "a cancelled run left the image dirty")
+
+
+def case_content_filter(t):
+    """The service refuses the prompt: its message shows in the info bar, once."""
+    t.setup_image()
+    t.emu.faults({"kind": "content_filter", "stage": "input"})
+    n = t.open(edit_call())
+    t.set_prompt("something the filter refuses")
+    t.press("Generate")
+    msgs = a11y.poll("a message in the info bar", t.info_messages, 30)
+    refused = [m for m in msgs if re.search(r"refused the prompt", m, re.I)]
+    check(refused, f"the info bar says {msgs}, not that the prompt was refused")
+    check(len(refused) == 1 and refused[0].lower().count("refused the prompt") == 1,
+          f"the refusal shows more than once: {msgs}")
+    t.notes.append(f"info bar: {refused[0]!r}")
+    check(not t.results(), "a refused run left results")
+    t.close(n)
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"a refused run added layers: {lines}")
+
+
+def case_connection(t):
+    """A connection saved from the Connections dialog: its key in the keyring only, and Test
+    connection reports a wrong key as such."""
+    t.setup_image()
+    n = t.open(edit_call())
+    main = t.dialog
+    t.press("Connections…")
+    conn = t.wait_dialog(CONNECTIONS_TITLE)
+    t.dialog = conn
+    name = "gui emulator"
+    t.press("Add")
+    a11y.set_text(t.c("text", "Name"), name)
+    a11y.select_item(t.c("combo box", "Kind"), "OpenAI")
+    a11y.set_text(t.c("text", "Endpoint"), t.emu.base + "/v1")
+    key_field = t.c("password text", "API key")
+    a11y.set_text(key_field, WRONG_KEY)
+    t.press("Save")
+    a11y.poll(f'"{name}" in the Saved connections list',
+              lambda: name in [c.name for c in t.c("list box", "Saved connections") if c is not None], 15)
+    found = a11y.poll("the key in the keyring",
+                      lambda: (lambda r: r.returncode == 0 and WRONG_KEY in r.stdout and r.stdout)(
+                          t.s.secret_tool("search", "--all", "connection", name)), 15)
+    check(f"secret = {WRONG_KEY}" in found, f"secret-tool found: {found.replace(WRONG_KEY, '<KEY>')}")
+    ini = os.path.join(t.s.home, ".config", "GIMP", "2.10", "imagegen", "connections.ini")
+    check(os.path.exists(ini), f"no {ini} after Save")
+    with open(ini, encoding="utf-8") as f:
+        text = f.read()
+    check(f"[connection {name}]" in text, f"connections.ini has no [connection {name}]:\n{text}")
+    check(WRONG_KEY not in text, "the key is in connections.ini")
+    storage = t.c("label", "Key storage")
+    t.notes.append(f"Key storage: {a11y.text_of(storage)!r}")
+    t.press("Test connection")
+    result = t.c("label", "Test result")
+    said = a11y.poll("the Test result label to report the refused key",
+                     lambda: (lambda s: ("401" in s or "key" in s.lower()) and s)(a11y.text_of(result)), 30)
+    t.notes.append(f"Test result: {said!r}")
+    reqs = t.requests()
+    check(reqs and all(r["status"] == 401 for r in reqs), f"the test sent {[(r['path'], r['status']) for r in reqs]}")
+    t.shot(CONNECTIONS_TITLE, "connections.png")
+    t.press("Close")
+    a11y.poll("the Connections dialog to close", lambda: a11y.find_window(CONNECTIONS_TITLE) is None, 15)
+    t.dialog = main
+    # The main dialog offers the new connection.
+    items = a11y.items_of(t.c("combo box", "Connection"))
+    check(any(name in i for i in items), f'the Connection combo box offers {items}, not "{name}"')
+    t.close(n)
+
+
+def case_close_mid_run(t):
+    """Closing the dialog while a request is in flight: by its Close button, then by the window
+    manager's close (Alt+F4): the call returns, the request is closed, no layer, GIMP lives."""
+    t.setup_image()
+    t.emu.control("latency", {"ms": 20000})
+    for way in ("Close button", "Alt+F4"):
+        count = len(t.requests())
+        n = t.open(edit_call())
+        t.set_prompt(f"closed during the run ({way})")
+        t.press("Generate")
+        a11y.poll("the request to reach the emulator", lambda: len(t.requests()) == count + 1, 30)
+        if way == "Close button":
+            t.press("Close")
+        else:
+            ids = [x for x in t.s.xdotool("search", "--name", "Imagegen").stdout.split()
+                   if t.s.xdotool("getwindowname", x).stdout.strip() == MAIN_TITLES["edit"]]
+            check(ids, "no X window for the dialog")
+            r = t.s.xdotool("windowactivate", "--sync", ids[0], "key", "--clearmodifiers", "alt+F4")
+            check(r.returncode == 0, f"xdotool: {r.stderr}")
+        a11y.poll("the dialog to close", lambda: a11y.find_window(MAIN_TITLES["edit"]) is None, 30)
+        t.gimp.wait(n, timeout=30, what=f"the interactive call to return after the {way} mid-run")
+        ended = a11y.poll("the emulator to see the request closed",
+                          lambda: t.requests()[-1]["ended"] == "client_closed", 10)
+        check(ended, "the request was not closed")
+        check(t.s.gimp.proc.poll() is None, "GIMP died")
+        layers, lines = t.layers()
+        check(len(layers) == 1, f"closing mid-run ({way}) added layers: {lines}")
+        check("dirty 0" in lines, f"closing mid-run ({way}) left the image dirty")
+    crashes = [l for l in t.gimp.errors().splitlines() if re.search(r"crash|segmentation|terminated|abort", l, re.I)]
+    check(not crashes, f"GIMP reported: {crashes}")
+
+
+CASES = {
+    "open": case_open,
+    "stream": case_stream,
+    "insert": case_insert,
+    "cancel": case_cancel,
+    "content-filter": case_content_filter,
+    "connection": case_connection,
+    "close-mid-run": case_close_mid_run,
+}
+
+# ---------------------------------------------------------------- running a case
+
+
+def diagnostics(session):
+    out = []
+    if a11y is not None:
+        try:
+            out.append("AT-SPI tree of the open windows (GIMP's own only by title):")
+            out.append(a11y.dump_all_windows())
+        except Exception as e:  # noqa: BLE001
+            out.append(f"(the AT-SPI tree could not be read: {e!r})")
+    if session.gimp:
+        err = session.gimp.errors()
+        noise = re.compile(r'Unable to locate theme engine|^\s*$')
+        lines = [l for l in err.splitlines() if not noise.search(l)]
+        out.append("GIMP's stderr (last 60 lines, theme warnings left out):")
+        out += lines[-60:]
+        out.append("GIMP's Script-Fu console (last 30 lines):")
+        out += session.gimp.output().splitlines()[-30:]
+    if session.emulator:
+        try:
+            reqs = session.emulator.requests()
+            out.append("emulator requests: " + json.dumps(
+                [{k: r[k] for k in ("path", "status", "fault", "ended")} | {"fields": r["fields"]} for r in reqs]))
+        except Exception as e:  # noqa: BLE001
+            out.append(f"(the emulator's log could not be read: {e!r})")
+    return out
+
+
+def run_case(name, build, source, shots):
+    global a11y, screenshot
+    print("1..1", flush=True)
+    notes, error, session = [], None, None
+    t0 = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit("SIGTERM (timeout?)")))
+    session = Session(build, source, name)
+    seen = {}
+    try:
+        try:
+            session.start()
+            notes.append(f"GIMP answered Script-Fu {session.timings['gimp']:.1f} s after it started")
+            import a11y as a11y_module
+            import screenshot as screenshot_module
+            a11y, screenshot = a11y_module, screenshot_module
+            CASES[name](Case(session, shots, notes))
+        except (Failure, OSError, ValueError, KeyError, IndexError, AttributeError, NotImplementedError,
+                SystemExit) as e:
+            error = f"{type(e).__name__ if not isinstance(e, Failure) else ''} {e}".strip()
+            tb = traceback.format_exc().splitlines()
+            notes.append("where: " + " / ".join(l.strip() for l in tb if l.strip().startswith("File") and "gui" in l)[-600:])
+        except Exception as e:  # noqa: BLE001  (GLib errors from AT-SPI, whatever else)
+            error = f"{type(e).__name__}: {e}"
+            notes += traceback.format_exc().splitlines()
+        if error:
+            notes += diagnostics(session)
+        if session.emulator:
+            try:
+                seen["the emulator's request log"] = session.emulator.control_text("requests")
+            except OSError:
+                pass
+    finally:
+        problems = session.stop(graceful=error is None)
+    if problems:
+        error = (error + "; " if error else "") + "; ".join(problems)
+    leaks = e2e.key_leaks(session.root, seen)
+    if leaks:
+        error = (error + "; " if error else "") + "the key leaked: " + "; ".join(leaks)
+    took = time.monotonic() - t0
+    for line in notes:
+        for l in str(line).splitlines():
+            print(f"# {l}")
+    if error is None:
+        print(f"ok 1 - {name} ({took:.1f} s)")
+        session.cleanup()
+        return 0
+    print(f"not ok 1 - {name}: {error}")
+    print(f"# logs kept in {session.root}")
+    return 1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build")
+    parser.add_argument("--source")
+    parser.add_argument("--shots", help="where the screenshots go")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("case", nargs="?")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return 0
+    if args.case not in CASES:
+        parser.error(f"no case {args.case}; cases: {', '.join(CASES)}")
+    return run_case(args.case, os.path.abspath(args.build), os.path.abspath(args.source),
+                    os.path.abspath(args.shots) if args.shots else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
