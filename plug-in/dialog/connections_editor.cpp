@@ -319,9 +319,15 @@ void ConnectionsEditor::test() {
         model = "gpt-image-1";
     }
     say("test_result", _("Testing…"));
-    http_ = std::make_unique<HttpClient>(setup_->http); // drops an earlier test still in flight
-    testConnection(*http_, c, credential, model, nullptr,
-                   [this](ConnectionTestResult result) { say("test_result", result.message); });
+    // A test answers at once: no retries of a 429 or 5xx, and a short wait for the connection.
+    HttpOptions options = setup_->http;
+    options.maxRetries = 0;
+    options.connectTimeoutMs = 5'000;
+    options.totalTimeoutMs = 30'000;
+    http_ = std::make_unique<HttpClient>(options); // drops an earlier test still in flight
+    testConnection(
+        *http_, c, credential, model, nullptr,
+        [this](const ConnectionTestResult& result) { say("test_result", result.message); });
 }
 
 void ConnectionsEditor::checkKeyStorage() {

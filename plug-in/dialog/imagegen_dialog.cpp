@@ -98,6 +98,7 @@ class ImagegenDialog {
     void onConnectionChanged();
     void onModelChanged();
     void onPresetChosen();
+    void selectPlaceholder();
     void schedulePlan();
     void updatePlan();
     void refreshThumbnail();
@@ -482,8 +483,29 @@ void ImagegenDialog::onPresetChosen() {
         p.context = preset.context;
         p.feather = preset.feather;
         setText(prompt_, preset.prompt);
+        selectPlaceholder();
         options_->show(p, Options{}, true);
         schedulePlan();
+    }
+}
+
+// A preset's "[the product]" is for the user to replace: it is selected, so typing replaces it.
+void ImagegenDialog::selectPlaceholder() {
+    GtkTextBuffer* buffer = gtk_text_view_get_buffer(prompt_);
+    GtkTextIter start;
+    gtk_text_buffer_get_start_iter(buffer, &start);
+    GtkTextIter open;
+    GtkTextIter afterOpen;
+    if (gtk_text_iter_forward_search(&start, "[", GTK_TEXT_SEARCH_TEXT_ONLY, &open, &afterOpen,
+                                     nullptr) == FALSE) {
+        return;
+    }
+    GtkTextIter close;
+    GtkTextIter afterClose;
+    if (gtk_text_iter_forward_search(&afterOpen, "]", GTK_TEXT_SEARCH_TEXT_ONLY, &close,
+                                     &afterClose, nullptr) != FALSE) {
+        gtk_text_buffer_select_range(buffer, &open, &afterClose);
+        gtk_widget_grab_focus(GTK_WIDGET(prompt_));
     }
 }
 
@@ -553,13 +575,19 @@ void ImagegenDialog::updatePlan() {
     const auto estimate =
         drawn ? estimateOutputTokens(caps, *drawn, p.quality, p.n, streaming ? 2 : 0)
               : std::nullopt;
-    const std::string text =
-        estimate
-            ? std::string(_("Estimated cost: about ")) + withThousands(estimate->total) + " " +
-                  _("output tokens") +
-                  (p.n > 1 ? " (" + withThousands(estimate->perImage) + " " + _("per image") + ")"
-                           : "")
-            : std::string(_("No estimate of the tokens for this model, size and quality."));
+    std::string text;
+    if (estimate) {
+        text = std::string(_("Estimated cost: about ")) + withThousands(estimate->total) + " " +
+               _("output tokens");
+        if (p.n > 1) {
+            text += " (" + withThousands(estimate->perImage) + " " + _("per image") + ")";
+        }
+    } else if (p.quality.empty() || p.quality == "auto") {
+        text = _("Choose a quality (low, medium or high) to see the estimated tokens: with "
+                 "automatic quality the service decides the cost.");
+    } else {
+        text = _("The model's table gives no token estimate for this size and quality.");
+    }
     gtk_label_set_text(usage, text.c_str());
     gtk_widget_queue_draw(regionView_);
 }

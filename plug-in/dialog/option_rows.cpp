@@ -257,7 +257,7 @@ void OptionRows::show(const RunParameters& p, const Options& o, bool onlySet) {
 }
 
 std::string OptionRows::size() const {
-    const std::string chosen = comboValue(combo(size_.widget));
+    std::string chosen = comboValue(combo(size_.widget));
     if (chosen != kCustomSize) {
         return chosen;
     }
