@@ -290,7 +290,7 @@ def case_stream(t):
     if delays:
         t.notes.append("partial image written by the emulator → Preview description: "
                        + ", ".join(f"{d * 1000:.0f} ms" for d in delays))
-    t.shot(MAIN_TITLES["edit"], "dialog-stream.png")
+    t.shot(MAIN_TITLES["edit"], "dialog.png")
     t.close(n)
     layers, _ = t.layers()
     check(len(layers) == 1, "closing without Insert added layers")
