@@ -84,7 +84,9 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     context.setup = &setup;
     const int image = ctx.image;
     context.makeHost = [image] {
-        return std::make_unique<host::GimpHost>(image, host::activeDrawable(image), true);
+        // A new image has no image to read (and asking GIMP about image -1 would warn).
+        const int drawable = image >= 0 ? host::activeDrawable(image) : -1;
+        return std::make_unique<host::GimpHost>(image, drawable, true);
     };
     context.connectionsPath = folder + "/connections.ini";
     context.historyPath = folder + "/prompt-history.json";

@@ -38,7 +38,7 @@ static std::optional<double> parseNumber(const std::string& text) {
 }
 
 // The delay the server asks for, in seconds, in the SDKs' order of preference.
-static std::optional<double> serverDelay(const HttpResponse& r, int64_t nowUnix) {
+std::optional<double> serverDelaySeconds(const HttpResponse& r, int64_t nowUnix) {
     if (auto ms = parseNumber(r.header("retry-after-ms"))) {
         return *ms / 1000.0;
     }
@@ -79,7 +79,7 @@ std::optional<double> retryDelaySeconds(const HttpResponse& response, int retrie
     if (!retry) {
         return std::nullopt;
     }
-    auto delay = serverDelay(response, nowUnix);
+    auto delay = serverDelaySeconds(response, nowUnix);
     if (delay && *delay >= 0.0 && *delay <= options.maxServerDelaySeconds) {
         return *delay;
     }

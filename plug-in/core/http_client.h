@@ -48,6 +48,10 @@ struct HttpResponse {
     [[nodiscard]] std::string requestId() const; // apim-request-id or x-request-id
 };
 
+// The delay the server asks for before a retry, in seconds (retry-after-ms, x-ms-retry-after-ms,
+// Retry-After as seconds or an HTTP date), when it gives one.
+std::optional<double> serverDelaySeconds(const HttpResponse& response, int64_t nowUnix);
+
 // The delay before the next try, or nullopt when the answer is not to be retried: 408, 409, 429
 // and 5xx are (x-should-retry overrides); the server's delay from retry-after-ms,
 // x-ms-retry-after-ms or Retry-After (seconds or an HTTP date) is honoured up to

@@ -197,7 +197,8 @@ class Batch : public std::enable_shared_from_this<Batch> {
         }
         HttpResponse& response = *r;
         if (response.status < 200 || response.status >= 300) {
-            fail(classifyHttpError(response.status, response.body, response.requestId()));
+            fail(classifyHttpError(response.status, response.body, response.requestId(),
+                                   serverDelaySeconds(response, g_get_real_time() / 1'000'000)));
             pump();
             return;
         }

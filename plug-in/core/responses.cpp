@@ -1,6 +1,7 @@
 #include "core/responses.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/json_util.h"
 
@@ -214,7 +215,31 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
     return e;
 }
 
-Error classifyHttpError(int status, std::string_view body, const std::string& requestId) {
+// "Wait 20 s and try again." for what the service asked, rounded up.
+static void sayHowLongToWait(Error& e, double seconds) {
+    const std::string vague = ". Wait a moment and try again.";
+    const auto at = e.message.find(vague);
+    if (at == std::string::npos || seconds <= 0) {
+        return;
+    }
+    const auto whole = static_cast<long long>(std::ceil(seconds));
+    e.message.replace(at, vague.size(),
+                      ". The service asks to wait " + std::to_string(whole) +
+                          (whole == 1 ? " second" : " seconds") + " before trying again.");
+}
+
+static Error classifyWithoutWait(int status, std::string_view body, const std::string& requestId);
+
+Error classifyHttpError(int status, std::string_view body, const std::string& requestId,
+                        std::optional<double> retryAfterSeconds) {
+    Error e = classifyWithoutWait(status, body, requestId);
+    if (e.kind == ErrorKind::RateLimited && retryAfterSeconds) {
+        sayHowLongToWait(e, *retryAfterSeconds);
+    }
+    return e;
+}
+
+static Error classifyWithoutWait(int status, std::string_view body, const std::string& requestId) {
     auto document = json::parseObject(body);
     JsonObject* root = document ? document->root() : nullptr;
     JsonObject* err = document ? json::object(root, "error") : nullptr;

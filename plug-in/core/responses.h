@@ -44,7 +44,9 @@ Result<ImagesResponse> parseImagesResponse(std::string_view body);
 
 // Turns a non-2xx answer into an Error: authentication, not found, bad request (with message
 // and param), content filter (prompt or output), rate limited, server error.
-Error classifyHttpError(int status, std::string_view body, const std::string& requestId);
+// A rate limit's message says how long to wait when the service said (`retryAfterSeconds`).
+Error classifyHttpError(int status, std::string_view body, const std::string& requestId,
+                        std::optional<double> retryAfterSeconds = std::nullopt);
 
 // True for every content-filter shape of PROTOCOL.md §8.2.
 bool isContentFilterCode(const std::string& code);

@@ -295,6 +295,19 @@ static void testDeepJsonIsRefusedBeforeParsing() {
     assertFails(parseStreamEvent(event), ErrorKind::MalformedResponse);
 }
 
+// A rate limit says how long the service asks to wait, when it says; otherwise "a moment".
+static void testRateLimitSaysTheWait() {
+    const std::string body = R"({"error":{"message":"Too many requests","code":"429"}})";
+    const Error told = classifyHttpError(429, body, "", 19.2);
+    g_assert_true(told.kind == ErrorKind::RateLimited);
+    assertContains(told.message, "wait 20 seconds before trying again");
+    const Error untold = classifyHttpError(429, body, "");
+    assertContains(untold.message, "Wait a moment and try again");
+    // Only a rate limit speaks of waiting.
+    const Error server = classifyHttpError(500, body, "", 5.0);
+    g_assert_true(server.message.find("wait") == std::string::npos);
+}
+
 // Lines end with CRLF, LF or a lone CR (the event-stream format), however the chunks fall.
 static void testSseLineEnds() {
     const std::string stream = "event: a\rdata: 1\r\rdata: 2\r\n\r\ndata: 3\n\n";
@@ -376,6 +389,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/responses/sse/errors", testStreamErrors);
     g_test_add_func("/responses/sse/bounded", testSseLineAndEventAreBounded);
     g_test_add_func("/responses/sse/line-ends", testSseLineEnds);
+    g_test_add_func("/responses/rate-limit-says-the-wait", testRateLimitSaysTheWait);
     g_test_add_func("/responses/invalid-utf-8-becomes-valid", testInvalidUtf8BecomesValidText);
     g_test_add_func("/responses/json-depth", testDeepJsonIsRefusedBeforeParsing);
     return g_test_run();
