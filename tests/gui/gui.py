@@ -226,6 +226,9 @@ def case_open(t):
         t.c(role, name)
     preview = t.c("image", "Preview")
     check(preview.description == "No result yet", f'the Preview says {preview.description!r}, not "No result yet"')
+    for name in ("Cancel", "Insert", "Insert all"):
+        check(not a11y.states(t.button(name)).contains(a11y.SENSITIVE), f'"{name}" is sensitive before any run')
+    check(a11y.states(t.button("Generate")).contains(a11y.SENSITIVE), '"Generate" is not sensitive')
     bars = [b for b in a11y.find_all(t.dialog, "info bar") if a11y.is_showing(b)]
     check(not bars, "an info bar shows with no message")
     t.shot(MAIN_TITLES["edit"], "dialog-open.png")
