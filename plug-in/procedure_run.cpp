@@ -32,6 +32,34 @@ Result<ModelCatalog> loadCatalog(const RunContext& ctx) {
     return beside.empty() ? ModelCatalog::loadDefault() : ModelCatalog::fromFile(beside);
 }
 
+std::string imagegenFolder() {
+    return host::userDirectory() + "/imagegen";
+}
+
+// What every run from GIMP's side starts from: the model table, the saved connections and the
+// environment.
+struct GimpSetup {
+    std::unique_ptr<ModelCatalog> catalog; // held apart, so that `run` may point into it
+    RunSetup run;
+};
+
+Result<GimpSetup> gimpSetup(const RunContext& ctx) {
+    auto catalog = loadCatalog(ctx);
+    if (!catalog) {
+        return catalog.error();
+    }
+    auto connections = ConnectionStore::load(imagegenFolder() + "/connections.ini");
+    if (!connections) {
+        return connections.error();
+    }
+    GimpSetup setup;
+    setup.catalog = std::make_unique<ModelCatalog>(std::move(*catalog));
+    setup.run.catalog = setup.catalog.get();
+    setup.run.connections = std::move(*connections);
+    setup.run.env = processEnvironment();
+    return setup;
+}
+
 // SIGINT or SIGTERM while waiting cancels every request, and the run ends as cancelled with the
 // image untouched (GIMP's own handlers would end the process without a word).
 class CancelOnSignals {
@@ -65,23 +93,15 @@ CancelCheck signalledOrCancelled(GCancellable* cancellable) {
 
 Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
                                               const RunParameters& initial, const RunContext& ctx) {
-    auto catalog = loadCatalog(ctx);
-    if (!catalog) {
-        return catalog.error();
+    auto setup = gimpSetup(ctx);
+    if (!setup) {
+        return setup.error();
     }
-    const std::string folder = host::userDirectory() + "/imagegen";
-    auto connections = ConnectionStore::load(folder + "/connections.ini");
-    if (!connections) {
-        return connections.error();
-    }
-    RunSetup setup;
-    setup.catalog = &*catalog;
-    setup.connections = std::move(*connections);
-    setup.env = processEnvironment();
+    const std::string folder = imagegenFolder();
     dialog::DialogContext context;
     context.spec = &spec;
     context.initial = initial;
-    context.setup = &setup;
+    context.setup = &setup->run;
     const int image = ctx.image;
     context.makeHost = [image] {
         // A new image has no image to read (and asking GIMP about image -1 would warn).
@@ -103,22 +123,14 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
 
 Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
                            const RunContext& ctx) {
-    auto catalog = loadCatalog(ctx);
-    if (!catalog) {
-        return catalog.error();
+    auto setup = gimpSetup(ctx);
+    if (!setup) {
+        return setup.error();
     }
-    auto connections = ConnectionStore::load(host::userDirectory() + "/imagegen/connections.ini");
-    if (!connections) {
-        return connections.error();
-    }
-    RunSetup setup;
-    setup.catalog = &*catalog;
-    setup.connections = std::move(*connections);
-    setup.env = processEnvironment();
     host::GimpHost host(ctx.image, ctx.drawable, ctx.interactive);
     const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
     const CancelOnSignals signals(cancellable.get());
-    return runProcedure(procedure, parameters, setup, host, cancellable.get(),
+    return runProcedure(procedure, parameters, setup->run, host, cancellable.get(),
                         signalledOrCancelled(cancellable.get()));
 }
 

@@ -93,14 +93,7 @@ void ConnectionsEditor::buildFields() {
     GtkGrid* grid = part<GtkGrid>(builder_, "fields_grid");
     int row = 0;
     auto add = [&](const char* label, const char* name, GtkWidget* widget) {
-        GtkWidget* caption = gtk_label_new_with_mnemonic(label);
-        gtk_label_set_mnemonic_widget(GTK_LABEL(caption), widget);
-        gtk_label_set_xalign(GTK_LABEL(caption), 1.0F);
-        gtk_widget_set_hexpand(widget, TRUE);
-        setAccessibleName(widget, name);
-        gtk_grid_attach(grid, caption, 0, row, 1, 1);
-        gtk_grid_attach(grid, widget, 1, row++, 1, 1);
-        gtk_widget_show(caption);
+        gtk_widget_show(attachRow(grid, row++, label, name, widget));
         gtk_widget_show(widget);
         return widget;
     };
@@ -132,18 +125,11 @@ void ConnectionsEditor::buildFields() {
 }
 
 void ConnectionsEditor::connectSignals() {
-#define IMAGEGEN_ON(widget, signal, body)                                                          \
-    g_signal_connect_swapped(                                                                      \
-        widget, signal, G_CALLBACK(+[](ConnectionsEditor* self) {                                  \
-            guarded([self] { body; },                                                              \
-                    [self](const std::string& m) { self->say("test_result", m); });                \
-        }),                                                                                        \
-        this)
-    IMAGEGEN_ON(part(builder_, "add_button"), "clicked", self->showConnection(nullptr));
-    IMAGEGEN_ON(part(builder_, "remove_button"), "clicked", self->remove());
-    IMAGEGEN_ON(part(builder_, "save_button"), "clicked", self->save());
-    IMAGEGEN_ON(part(builder_, "test_button"), "clicked", self->test());
-#undef IMAGEGEN_ON
+    using E = ConnectionsEditor;
+    connectTo<&E::addNew, &E::reportError>(part(builder_, "add_button"), "clicked", this);
+    connectTo<&E::remove, &E::reportError>(part(builder_, "remove_button"), "clicked", this);
+    connectTo<&E::save, &E::reportError>(part(builder_, "save_button"), "clicked", this);
+    connectTo<&E::test, &E::reportError>(part(builder_, "test_button"), "clicked", this);
     g_signal_connect(part(builder_, "connection_list"), "row-selected",
                      G_CALLBACK(+[](GtkListBox*, GtkListBoxRow* row, ConnectionsEditor* self) {
                          if (row == nullptr) {
@@ -339,6 +325,14 @@ void ConnectionsEditor::checkKeyStorage() {
             : _("No keyring (Secret Service) is running, so a key cannot be saved here. Set "
                 "OPENAI_API_KEY, or AZURE_OPENAI_API_KEY for Azure, in GIMP's environment, or "
                 "start a keyring such as GNOME Keyring and open this dialog again."));
+}
+
+void ConnectionsEditor::addNew() {
+    showConnection(nullptr);
+}
+
+void ConnectionsEditor::reportError(const std::string& message) {
+    say("test_result", message);
 }
 
 void ConnectionsEditor::say(const char* label, const std::string& text) {

@@ -38,6 +38,8 @@ class ConnectionsEditor {
     void showConnection(const Connection* c);
     [[nodiscard]] Connection fromFields() const;
     [[nodiscard]] std::string typedKey() const;
+    void addNew();
+    void reportError(const std::string& message);
     void save();
     void remove();
     void test();

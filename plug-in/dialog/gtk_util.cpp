@@ -37,6 +37,18 @@ void setText(GtkTextView* view, const std::string& text) {
                              static_cast<gint>(text.size()));
 }
 
+GtkWidget* attachRow(GtkGrid* grid, int row, const char* caption, const char* accessibleName,
+                     GtkWidget* control) {
+    GtkWidget* label = gtk_label_new_with_mnemonic(caption);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), control);
+    gtk_label_set_xalign(GTK_LABEL(label), 1.0F);
+    gtk_widget_set_hexpand(control, TRUE);
+    setAccessibleName(control, accessibleName);
+    gtk_grid_attach(grid, label, 0, row, 1, 1);
+    gtk_grid_attach(grid, control, 1, row, 1, 1);
+    return label;
+}
+
 GRef<GdkPixbuf> pixbufOf(const RgbaImage& image) {
     if (image.width <= 0 || image.height <= 0) {
         return {};

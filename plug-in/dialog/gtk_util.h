@@ -61,4 +61,21 @@ template <typename Body, typename OnError> void guarded(Body&& body, OnError&& o
     }
 }
 
+// Connects a widget's signal to `Method` of `self` (which needs none of the signal's arguments),
+// through guarded(): an exception ends at `OnError` with its message instead of crossing into
+// GTK. `self` must outlive the widget or disconnect first.
+template <auto Method, auto OnError, typename Self>
+void connectTo(gpointer widget, const char* signal, Self* self) {
+    g_signal_connect_swapped(widget, signal, G_CALLBACK(+[](Self* s) {
+                                 guarded([s] { (s->*Method)(); },
+                                         [s](const std::string& m) { (s->*OnError)(m); });
+                             }),
+                             self);
+}
+
+// Puts a captioned control in the next row of a grid: the caption's mnemonic focuses the
+// control, and the control gets the accessible name a screen reader speaks. Returns the caption.
+GtkWidget* attachRow(GtkGrid* grid, int row, const char* caption, const char* accessibleName,
+                     GtkWidget* control);
+
 } // namespace imagegen::dialog

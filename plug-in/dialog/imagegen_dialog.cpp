@@ -113,6 +113,7 @@ class ImagegenDialog {
     void setRunning(bool running);
     void tick();
     void addResults(const std::shared_ptr<const Batch>& batch, const Usage& usage);
+    void onResultsChosen();
     void showResult(size_t item);
     void insert(bool all);
     void openConnections();
@@ -246,29 +247,14 @@ void ImagegenDialog::nameControls() {
 
 void ImagegenDialog::connectSignals() {
     GtkBuilder* b = builder_.get();
-    // Each callback goes through guarded(): no exception crosses into GTK.
-#define IMAGEGEN_ON(widget, signal, body)                                                          \
-    g_signal_connect_swapped(widget, signal, G_CALLBACK(+[](ImagegenDialog* self) {                \
-                                 guarded([self] { body; },                                         \
-                                         [self](const std::string& m) { self->showError(m); });    \
-                             }),                                                                   \
-                             this)
-    IMAGEGEN_ON(connectionCombo_, "changed", self->onConnectionChanged());
-    IMAGEGEN_ON(modelCombo_, "changed", self->onModelChanged());
-    IMAGEGEN_ON(presetsCombo_, "changed", self->onPresetChosen());
-    IMAGEGEN_ON(part(b, "connections_button"), "clicked", self->openConnections());
-    IMAGEGEN_ON(part(b, "history_search"), "search-changed", self->fillHistory());
-    IMAGEGEN_ON(results_, "selected-children-changed", {
-        GListPtr chosen(gtk_flow_box_get_selected_children(self->results_));
-        gtk_widget_set_sensitive(part(self->builder_.get(), "insert_button"),
-                                 chosen ? TRUE : FALSE);
-        if (chosen) {
-            const int index = gtk_flow_box_child_get_index(GTK_FLOW_BOX_CHILD(chosen->data));
-            self->showResult(static_cast<size_t>(index));
-        }
-    });
-    IMAGEGEN_ON(part(b, "info_bar"), "response", self->clearError());
-#undef IMAGEGEN_ON
+    using D = ImagegenDialog;
+    connectTo<&D::onConnectionChanged, &D::showError>(connectionCombo_, "changed", this);
+    connectTo<&D::onModelChanged, &D::showError>(modelCombo_, "changed", this);
+    connectTo<&D::onPresetChosen, &D::showError>(presetsCombo_, "changed", this);
+    connectTo<&D::openConnections, &D::showError>(part(b, "connections_button"), "clicked", this);
+    connectTo<&D::fillHistory, &D::showError>(part(b, "history_search"), "search-changed", this);
+    connectTo<&D::onResultsChosen, &D::showError>(results_, "selected-children-changed", this);
+    connectTo<&D::clearError, &D::showError>(part(b, "info_bar"), "response", this);
     g_signal_connect(
         part(b, "history_list"), "row-activated",
         G_CALLBACK(+[](GtkListBox*, GtkListBoxRow* row, ImagegenDialog* self) {
@@ -818,6 +804,16 @@ void ImagegenDialog::addResults(const std::shared_ptr<const Batch>& batch, const
     const GCharPtr text(
         g_strdup_printf(_("Done in %.1f s · %s"), seconds, usageText(usage).c_str()));
     setStatus(text.get());
+}
+
+// The Insert button follows the choice, and the preview shows the result chosen first.
+void ImagegenDialog::onResultsChosen() {
+    const GListPtr chosen(gtk_flow_box_get_selected_children(results_));
+    gtk_widget_set_sensitive(part(builder_.get(), "insert_button"), chosen ? TRUE : FALSE);
+    if (chosen) {
+        showResult(
+            static_cast<size_t>(gtk_flow_box_child_get_index(GTK_FLOW_BOX_CHILD(chosen->data))));
+    }
 }
 
 void ImagegenDialog::showResult(size_t item) {

@@ -113,10 +113,7 @@ OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()>
     stream_ = {gtk_label_new(""), stream};
     gtk_grid_attach(grid_, stream_.label, 0, rows_, 1, 1);
     gtk_grid_attach(grid_, stream, 1, rows_++, 1, 1);
-    g_signal_connect_swapped(stream, "toggled", G_CALLBACK(+[](OptionRows* self) {
-                                 guarded([self] { self->changed(); }, [](const std::string&) {});
-                             }),
-                             this);
+    connectTo<&OptionRows::changed, &OptionRows::ignoreError>(stream, "toggled", this);
     setSpin(images_.widget, 1);
     setSpin(compression_.widget, 100);
     setSpin(context_.widget, kDefaultContext * 100);
@@ -125,18 +122,9 @@ OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()>
 }
 
 OptionRows::Row OptionRows::add(const char* label, const char* accessibleName, GtkWidget* widget) {
-    GtkWidget* caption = gtk_label_new_with_mnemonic(label);
-    gtk_label_set_mnemonic_widget(GTK_LABEL(caption), widget);
-    gtk_label_set_xalign(GTK_LABEL(caption), 1.0F);
-    gtk_widget_set_hexpand(widget, TRUE);
-    setAccessibleName(widget, accessibleName);
-    gtk_grid_attach(grid_, caption, 0, rows_, 1, 1);
-    gtk_grid_attach(grid_, widget, 1, rows_++, 1, 1);
+    GtkWidget* caption = attachRow(grid_, rows_++, label, accessibleName, widget);
     const char* signal = GTK_IS_SPIN_BUTTON(widget) ? "value-changed" : "changed";
-    g_signal_connect_swapped(widget, signal, G_CALLBACK(+[](OptionRows* self) {
-                                 guarded([self] { self->changed(); }, [](const std::string&) {});
-                             }),
-                             this);
+    connectTo<&OptionRows::changed, &OptionRows::ignoreError>(widget, signal, this);
     return {caption, widget};
 }
 
@@ -158,6 +146,9 @@ void OptionRows::changed() {
     showDependentRows();
     onChange_();
 }
+
+// Nothing a row's change runs can fail in a way the user could act on.
+void OptionRows::ignoreError(const std::string& /*message*/) {}
 
 void OptionRows::followModel(const ModelCaps& caps) {
     quiet_ = true;

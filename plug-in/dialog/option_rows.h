@@ -40,6 +40,7 @@ class OptionRows {
     Row addSpin(const char* label, const char* accessibleName, double lower, double upper,
                 double step);
     void changed();
+    void ignoreError(const std::string& message);
     void showDependentRows();
     [[nodiscard]] std::string size() const;
 
