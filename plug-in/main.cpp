@@ -4,6 +4,7 @@
 #include "core/glib_ptr.h"
 #include "core/procedures.h"
 #include "core/run_parameters.h"
+#include "core/timings.h"
 #include "host/gimp_host.h"
 #include "procedure_run.h"
 
@@ -170,8 +171,9 @@ Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode,
 // The dialog: it inserts what the user chooses, one undo step per Insert. Closing it without
 // inserting anything is a cancel.
 void runInteractive(const ProcedureSpec& spec, const RunParameters& initial,
-                    const imagegen::RunContext& ctx, Answer& answer) {
-    auto outcome = imagegen::runDialogInGimp(spec, initial, ctx);
+                    const imagegen::RunContext& ctx, imagegen::PhaseTimer& timings,
+                    Answer& answer) {
+    auto outcome = imagegen::runDialogInGimp(spec, initial, ctx, &timings);
     if (!outcome) {
         answer.fail(GIMP_PDB_EXECUTION_ERROR, outcome.error().message);
         return;
@@ -186,6 +188,7 @@ void runInteractive(const ProcedureSpec& spec, const RunParameters& initial,
 // An error goes back to the caller only: for a call from a menu, GIMP shows the returned
 // message itself, so it is said once.
 void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params, Answer& answer) {
+    imagegen::PhaseTimer timings; // from the call to the dialog on screen
     const auto mode = static_cast<GimpRunMode>(params[0].data.d_int32);
     imagegen::RunContext ctx;
     ctx.image = spec.takesImage() ? params[1].data.d_image : -1;
@@ -209,7 +212,7 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
         }
     }
     if (ctx.interactive) {
-        runInteractive(spec, *p, ctx, answer);
+        runInteractive(spec, *p, ctx, timings, answer);
         return;
     }
     auto inserted = imagegen::runInGimp(spec.procedure, *p, ctx);

@@ -4,6 +4,7 @@
 #include "core/glib_ptr.h"
 #include "core/models.h"
 #include "core/presets.h"
+#include "core/timings.h"
 #include "host/gimp_host.h"
 
 #include <glib-unix.h>
@@ -92,7 +93,8 @@ CancelCheck signalledOrCancelled(GCancellable* cancellable) {
 } // namespace
 
 Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
-                                              const RunParameters& initial, const RunContext& ctx) {
+                                              const RunParameters& initial, const RunContext& ctx,
+                                              PhaseTimer* timings) {
     auto setup = gimpSetup(ctx);
     if (!setup) {
         return setup.error();
@@ -118,6 +120,11 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     }
     context.transientFor = host::imageWindowHandle();
     context.darkTheme = host::themeIsDark();
+    if (timings != nullptr) {
+        context.onShown = [timings] {
+            timings->phase("dialog-shown");
+        };
+    }
     return dialog::runDialog(context);
 }
 

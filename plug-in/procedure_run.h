@@ -12,6 +12,8 @@
 
 namespace imagegen {
 
+class PhaseTimer;
+
 struct RunContext {
     int image = -1;
     int drawable = -1;
@@ -24,7 +26,9 @@ Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
 
 // The dialog of an INTERACTIVE call, opened with `initial`; returns when the user closes it.
 // Refusals before it opens (no model table, an unreadable connections file) are errors.
-Result<dialog::DialogOutcome>
-runDialogInGimp(const ProcedureSpec& spec, const RunParameters& initial, const RunContext& context);
+// `timings` (may be null) ends its phase "dialog-shown" when the dialog is on screen.
+Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
+                                              const RunParameters& initial,
+                                              const RunContext& context, PhaseTimer* timings);
 
 } // namespace imagegen

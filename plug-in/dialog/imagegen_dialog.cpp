@@ -295,9 +295,8 @@ DialogOutcome ImagegenDialog::run() {
     updatePlan();
     gtk_widget_show(dialog_);
     gtk_widget_grab_focus(GTK_WIDGET(prompt_));
-    if (const char* t = g_getenv("IMAGEGEN_TIMINGS"); t != nullptr && g_strcmp0(t, "1") == 0) {
-        std::fprintf(stderr, "imagegen: dialog shown at %.6f\n",
-                     static_cast<double>(g_get_real_time()) / 1e6);
+    if (ctx_.onShown) {
+        ctx_.onShown();
     }
     g_main_loop_run(loop_.get());
     return outcome_;

@@ -30,6 +30,7 @@ struct DialogContext {
     std::vector<Preset> presets;
     unsigned long transientFor = 0; // the image window's X11 ID; 0: none
     bool darkTheme = true;
+    std::function<void()> onShown; // when the dialog is on screen (the timings)
 };
 
 struct DialogOutcome {
