@@ -472,7 +472,8 @@ std::vector<Deployment> parseDeploymentList(const std::string& text) {
     const GStrvPtr entries(g_strsplit_set(text.c_str(), ",;\n", -1));
     for (gchar** e = entries.get(); *e != nullptr; ++e) {
         const GStrvPtr parts(g_strsplit(*e, "=", 2));
-        const std::string name = g_strstrip(parts.get()[0]);
+        // An empty entry splits into no part at all (GLib's special case for "").
+        const std::string name = parts.get()[0] != nullptr ? g_strstrip(parts.get()[0]) : "";
         if (name.empty()) {
             continue;
         }

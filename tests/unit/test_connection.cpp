@@ -319,6 +319,106 @@ static void testStoreFromText() {
                 ErrorKind::Configuration);
 }
 
+static Connection named(const char* name) {
+    Connection c = make(ConnectionKind::OpenAI, "https://api.openai.com/v1");
+    c.name = name;
+    return c;
+}
+
+static std::string names(const ConnectionStore& store) {
+    std::string text;
+    for (const auto& c : store.connections()) {
+        text += (text.empty() ? "" : ",") + c.name;
+    }
+    return text;
+}
+
+// remove() forgets the connection named, and the default when it was the default. (A store of
+// one connection takes it as the default, so these keep two or more.)
+static void testStoreRemove() {
+    ConnectionStore store;
+    for (const char* name : {"a", "b", "c", "d"}) {
+        store.put(named(name));
+    }
+    store.setDefault("b");
+    store.remove("a"); // not the default: the default stays
+    assertEq(names(store), "b,c,d");
+    g_assert_null(store.find("a"));
+    g_assert_nonnull(store.defaultConnection());
+    if (store.defaultConnection() != nullptr) {
+        assertEq(store.defaultConnection()->name, "b");
+    }
+    store.remove("b"); // the default: no default is left, rather than one that is gone
+    assertEq(names(store), "c,d");
+    g_assert_null(store.defaultConnection());
+    store.remove("nope"); // a name never saved changes nothing
+    assertEq(names(store), "c,d");
+    // A connection put again under the removed name is not the default again by itself.
+    store.put(named("b"));
+    assertEq(names(store), "c,d,b");
+    g_assert_null(store.defaultConnection());
+}
+
+// The store saved after a remove no longer holds it, nor names it the default.
+static void testStoreRemoveIsSaved() {
+    auto store = ConnectionStore::fromText("[general]\ndefault=work\n\n"
+                                           "[connection work]\nkind=openai\nauth=bearer\n\n"
+                                           "[connection home]\nkind=openai\nauth=bearer\n\n"
+                                           "[connection spare]\nkind=openai\nauth=bearer\n");
+    if (!assertOk(store)) {
+        return;
+    }
+    store->remove("work");
+    const GCharPtr dir(g_dir_make_tmp("imagegen-remove-XXXXXX", nullptr));
+    const std::string path = std::string(dir.get()) + "/connections.ini";
+    if (assertOk(store->save(path))) {
+        auto loaded = ConnectionStore::load(path);
+        if (assertOk(loaded)) {
+            assertEq(names(*loaded), "home,spare");
+            g_assert_null(loaded->defaultConnection());
+        }
+    }
+    g_unlink(path.c_str());
+    g_rmdir(dir.get());
+}
+
+static std::string deploymentsText(const std::vector<Deployment>& list) {
+    std::string text;
+    for (const auto& d : list) {
+        text += "[" + d.name + "|" + d.model + "]";
+    }
+    return text;
+}
+
+// Deployments as typed: "name=model" or a bare name, separated by commas, semicolons or lines.
+struct DeploymentListCase {
+    const char* name;
+    const char* typed;
+    const char* parsed;    // each as [name|model]
+    const char* formatted; // formatDeploymentList of what was parsed
+};
+
+static const DeploymentListCase kDeploymentLists[] = {
+    {"as-typed", "a=gpt-image-1, b ; c=dall-e-3\n", "[a|gpt-image-1][b|][c|dall-e-3]",
+     "a=gpt-image-1, b, c=dall-e-3"},
+    {"empty", "", "", ""},
+    {"only-separators", " , ;\n\n ; ", "", ""},
+    {"whitespace-trimmed", "  img  =  gpt-image-1  ", "[img|gpt-image-1]", "img=gpt-image-1"},
+    {"one-a-line", "one\ntwo\r\nthree", "[one|][two|][three|]", "one, two, three"},
+    {"blank-names-skipped", "x=, =gpt-image-1, y", "[x|][y|]", "x, y"},
+    {"model-with-equals", "a=b=c", "[a|b=c]", "a=b=c"},
+};
+
+static void testDeploymentList(gconstpointer data) {
+    const auto* c = static_cast<const DeploymentListCase*>(data);
+    const auto parsed = parseDeploymentList(c->typed);
+    assertEq(deploymentsText(parsed), c->parsed);
+    const std::string formatted = formatDeploymentList(parsed);
+    assertEq(formatted, c->formatted);
+    // What is shown reads back as the same list.
+    assertEq(deploymentsText(parseDeploymentList(formatted)), c->parsed);
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/connection/urls", testUrls);
@@ -331,5 +431,11 @@ int main(int argc, char** argv) {
     g_test_add_func("/connection/store/round-trip-holds-no-secret",
                     testStoreRoundTripHoldsNoSecret);
     g_test_add_func("/connection/store/from-text", testStoreFromText);
+    g_test_add_func("/connection/store/remove", testStoreRemove);
+    g_test_add_func("/connection/store/remove-is-saved", testStoreRemoveIsSaved);
+    for (const DeploymentListCase& c : kDeploymentLists) {
+        g_test_add_data_func(("/connection/deployment-list/" + std::string(c.name)).c_str(), &c,
+                             testDeploymentList);
+    }
     return g_test_run();
 }
