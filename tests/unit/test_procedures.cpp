@@ -1,6 +1,7 @@
 // The procedure tables: what GIMP registers, how arguments fill the parameters by position, and
 // the last values saved and read by the same table.
 #include "core/procedures.h"
+#include "core/run_parameters.h"
 #include "test_util.h"
 
 #include <limits>
@@ -187,6 +188,81 @@ void testBadOptionIsNamed(gconstpointer data) {
     assertContains(e.message, bad->says);
 }
 
+// optionsToJson writes what parseOptions reads: one field set at a time, and all of them.
+struct OptionsCase {
+    const char* name;
+    void (*set)(Options&);
+    const char* json; // what optionsToJson writes
+};
+
+const OptionsCase kOptionsCases[] = {
+    {"none", [](Options&) {}, ""},
+    {"background", [](Options& o) { o.background = "transparent"; },
+     R"({"background":"transparent"})"},
+    {"output_format", [](Options& o) { o.outputFormat = "webp"; }, R"({"output_format":"webp"})"},
+    {"output_compression", [](Options& o) { o.outputCompression = 0; },
+     R"({"output_compression":0})"},
+    {"moderation", [](Options& o) { o.moderation = "low"; }, R"({"moderation":"low"})"},
+    {"user", [](Options& o) { o.user = "u-42"; }, R"({"user":"u-42"})"},
+    {"input_fidelity", [](Options& o) { o.inputFidelity = "high"; },
+     R"({"input_fidelity":"high"})"},
+    {"stream", [](Options& o) { o.stream = true; }, R"({"stream":true})"},
+    {"partial_images", [](Options& o) { o.partialImages = 0; }, R"({"partial_images":0})"},
+    {"references",
+     [](Options& o) {
+         o.references = {12, 14, 3};
+     },
+     R"({"references":[12,14,3]})"},
+    {"every-field",
+     [](Options& o) {
+         o.background = "opaque";
+         o.outputFormat = "jpeg";
+         o.outputCompression = 85;
+         o.moderation = "auto";
+         o.user = "someone";
+         o.inputFidelity = "low";
+         o.stream = true;
+         o.partialImages = 3;
+         o.references = {7};
+     },
+     R"({"background":"opaque","output_format":"jpeg","output_compression":85,)"
+     R"("moderation":"auto","user":"someone","input_fidelity":"low","stream":true,)"
+     R"("partial_images":3,"references":[7]})"},
+    // A user string JSON must escape, and one that is not ASCII.
+    {"user-escaped", [](Options& o) { o.user = "a \"quoted\" \\ back\\slash\ttab"; },
+     R"({"user":"a \"quoted\" \\ back\\slash\ttab"})"},
+    {"user-non-ascii", [](Options& o) { o.user = "Jürgen 日本 🎨"; }, nullptr},
+};
+
+void assertSameOptions(const Options& a, const Options& b) {
+    assertEq(a.background, b.background);
+    assertEq(a.outputFormat, b.outputFormat);
+    g_assert_cmpint(a.outputCompression, ==, b.outputCompression);
+    assertEq(a.moderation, b.moderation);
+    assertEq(a.user, b.user);
+    assertEq(a.inputFidelity, b.inputFidelity);
+    g_assert_true(a.stream == b.stream);
+    g_assert_cmpint(a.partialImages, ==, b.partialImages);
+    g_assert_true(a.references == b.references);
+}
+
+void testOptionsToJsonRoundTrip(gconstpointer data) {
+    const auto* c = static_cast<const OptionsCase*>(data);
+    Options options;
+    c->set(options);
+    const std::string json = optionsToJson(options);
+    if (c->json != nullptr) {
+        assertEq(json, c->json);
+    }
+    auto read = parseOptions(json);
+    if (!assertOk(read)) {
+        return;
+    }
+    assertSameOptions(*read, options);
+    // Written again, the same text: nothing is lost or added on the way.
+    assertEq(optionsToJson(*read), json);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -203,6 +279,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/procedures/arguments/refused", testWrongCountOrTypeIsRefused);
     g_test_add_func("/procedures/last-values/unusable", testLastValuesThatCannotBeUsed);
     g_test_add_func("/options/every-known-field", testOptionsReadEveryKnownField);
+    for (const OptionsCase& c : kOptionsCases) {
+        g_test_add_data_func((std::string("/options/to-json/") + c.name).c_str(), &c,
+                             testOptionsToJsonRoundTrip);
+    }
     for (const BadOption& bad : kBadOptions) {
         g_test_add_data_func((std::string("/options/refused/") + bad.json).c_str(), &bad,
                              testBadOptionIsNamed);
