@@ -303,18 +303,22 @@ static Status checkCount(const ModelCaps& caps, const ImageRequest& r) {
     return Ok{};
 }
 
-static Status checkSize(const ModelCaps& caps, const ImageRequest& r) {
-    if (r.size.empty() || caps.offersSize(r.size)) {
+Status validateSize(const ModelCaps& caps, const std::string& size) {
+    if (size.empty() || caps.offersSize(size)) {
         return Ok{};
     }
-    std::string message = "size " + r.size + " is not offered by " + caps.name + ": use " +
+    std::string message = "size " + size + " is not offered by " + caps.name + ": use " +
                           joinAlternatives(caps.sizes);
-    auto parsed = parseSize(r.size);
+    auto parsed = parseSize(size);
     if (caps.freeSizes) {
         message += parsed ? ", or any WxH where " + freeSizeProblem(*caps.freeSizes, *parsed)
                           : ", or a size written as WIDTHxHEIGHT";
     }
     return refuse("size", message);
+}
+
+static Status checkSize(const ModelCaps& caps, const ImageRequest& r) {
+    return validateSize(caps, r.size);
 }
 
 // The values a field takes when the model takes it at all.

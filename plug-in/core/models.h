@@ -85,6 +85,8 @@ Status validateRequest(const ModelCaps& caps, const ImageRequest& request);
 // The same without the input images, so that a bad prompt or size is refused before any pixel
 // is read.
 Status validateFields(const ModelCaps& caps, const ImageRequest& request);
+// The size rule of validateFields alone: "" (the model chooses) or a size the model offers.
+Status validateSize(const ModelCaps& caps, const std::string& size);
 
 // Splits a request into the requests to send: one per image for a model that makes one image
 // per call (dall-e-3), else requests of at most nPerRequest images.

@@ -205,7 +205,7 @@ Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& p
     if (!planned) {
         return planned.error();
     }
-    geometry = std::move(*planned);
+    geometry = *planned;
     run.partialsPerImage = run.request.stream ? std::max(0, run.request.partialImages) : 0;
     return run;
 }
@@ -239,6 +239,10 @@ Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& paramet
 
 Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
                                   const RunParameters& parameters, const ImageGeometry& geometry) {
+    // The size is refused as prepareRun refuses it, whatever the procedure.
+    if (auto offered = validateSize(caps, parameters.size); !offered) {
+        return offered.error();
+    }
     GeometryPlan plan;
     plan.size = parameters.size;
     if (procedure == Procedure::Edit) {

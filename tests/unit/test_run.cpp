@@ -9,9 +9,14 @@
 #include "test_util.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 using namespace imagegen;
 using namespace imagegen::test;
@@ -534,6 +539,672 @@ void testStepsCanBeTakenApart() {
     g_assert_cmpuint(host.undoSteps()[0].size(), ==, 1);
 }
 
+// What the dialog shows before a run: the region or target, the size, and the enlargement.
+struct GeometryCase {
+    const char* name;
+    Procedure procedure;
+    const char* model;
+    const char* size;
+    double context;
+    Size canvas;
+    std::optional<Rect> selection;
+    Rect covered;             // edit: the region sent; generate: the target
+    const char* expectedSize; // the size sent
+    double factor;            // the enlargement, to 0.01
+};
+
+const GeometryCase kGeometryCases[] = {
+    // A 3000x2000 selection sent at 1536x1024 with no context: its own bounds, enlarged 1.95x.
+    {"edit/large-selection",
+     Procedure::Edit,
+     "gpt-image-1",
+     "1536x1024",
+     0,
+     {4000, 3000},
+     Rect{500, 500, 3000, 2000},
+     {500, 500, 3000, 2000},
+     "1536x1024",
+     3000.0 / 1536},
+    // The default context (15 %) grows it to the whole 3300x2200 canvas: about 2.15x.
+    {"edit/large-selection-default-context",
+     Procedure::Edit,
+     "gpt-image-1",
+     "1536x1024",
+     -1,
+     {3300, 2200},
+     Rect{150, 100, 3000, 2000},
+     {0, 0, 3300, 2200},
+     "1536x1024",
+     3300.0 / 1536},
+    // 10 % of the larger side on every side; the model's size nearest 3:2 is 1536x1024.
+    {"edit/small-selection-context",
+     Procedure::Edit,
+     "gpt-image-1",
+     "",
+     0.1,
+     {3000, 2000},
+     Rect{1000, 800, 1000, 600},
+     {900, 700, 1200, 800},
+     "1536x1024",
+     1200.0 / 1536},
+    // No selection: the layer, here the whole canvas; the context stops at its edges.
+    {"edit/no-selection",
+     Procedure::Edit,
+     "gpt-image-1",
+     "",
+     -1,
+     {300, 200},
+     std::nullopt,
+     {0, 0, 300, 200},
+     "1536x1024",
+     300.0 / 1536},
+    // No selection and a fixed square size: the canvas widened to 1:1, past its bottom edge.
+    {"edit/no-selection-square",
+     Procedure::Edit,
+     "gpt-image-1",
+     "1024x1024",
+     0,
+     {300, 200},
+     std::nullopt,
+     {0, -50, 300, 300},
+     "1024x1024",
+     300.0 / 1024},
+    // A generation covers the selection's bounds, at the model's size nearest its shape.
+    {"generate/tall-selection",
+     Procedure::Generate,
+     "gpt-image-1",
+     "",
+     -1,
+     {400, 300},
+     Rect{50, 50, 100, 200},
+     {50, 50, 100, 200},
+     "1024x1536",
+     200.0 / 1536},
+    {"generate/canvas",
+     Procedure::Generate,
+     "gpt-image-1",
+     "",
+     -1,
+     {2048, 2048},
+     std::nullopt,
+     {0, 0, 2048, 2048},
+     "1024x1024",
+     2.0},
+    {"generate/fixed-size",
+     Procedure::Generate,
+     "gpt-image-1",
+     "1536x1024",
+     -1,
+     {3072, 1024},
+     std::nullopt,
+     {0, 0, 3072, 1024},
+     "1536x1024",
+     2.0},
+    // A selection reaching past the canvas: only its part on the canvas is covered.
+    {"generate/selection-past-canvas",
+     Procedure::Generate,
+     "gpt-image-1",
+     "auto",
+     -1,
+     {1000, 1000},
+     Rect{500, 500, 1000, 1000},
+     {500, 500, 500, 500},
+     "auto",
+     1.0},
+    // A new image: the size passes through, and nothing is enlarged.
+    {"new-image/size-passes-through",
+     Procedure::NewImage,
+     "gpt-image-1",
+     "1024x1536",
+     -1,
+     {1, 1},
+     std::nullopt,
+     {0, 0, 0, 0},
+     "1024x1536",
+     1.0},
+    {"new-image/unset-size",
+     Procedure::NewImage,
+     "gpt-image-1",
+     "",
+     -1,
+     {1, 1},
+     std::nullopt,
+     {0, 0, 0, 0},
+     "",
+     1.0},
+};
+
+ImageGeometry geometryOf(Size canvas, std::optional<Rect> selection) {
+    ImageGeometry g;
+    g.canvas = canvas;
+    g.drawable = {0, 0, canvas.width, canvas.height};
+    g.selection = selection;
+    return g;
+}
+
+std::string rectText(Rect r) {
+    return std::to_string(r.x) + "," + std::to_string(r.y) + " " + std::to_string(r.width) + "x" +
+           std::to_string(r.height);
+}
+
+void testPlanGeometry(gconstpointer data) {
+    const auto* c = static_cast<const GeometryCase*>(data);
+    RunParameters p = editParameters();
+    p.model = c->model;
+    p.size = c->size;
+    p.context = c->context;
+    auto plan = planGeometry(c->procedure, model(c->model), p, geometryOf(c->canvas, c->selection));
+    if (!assertOk(plan)) {
+        return;
+    }
+    assertEq(plan->size, c->expectedSize);
+    if (c->procedure == Procedure::Edit) {
+        assertEq(rectText(plan->edit.region), rectText(c->covered));
+        assertEq(formatSize(plan->edit.apiSize), c->expectedSize);
+        const Rect canvas{0, 0, c->canvas.width, c->canvas.height};
+        assertEq(rectText(plan->edit.area), rectText(c->selection.value_or(canvas)));
+    } else if (c->procedure == Procedure::Generate) {
+        assertEq(rectText(plan->target), rectText(c->covered));
+    }
+    const double factor = upscaleFactor(c->procedure, *plan);
+    g_assert_cmpfloat_with_epsilon(factor, c->factor, 0.01);
+    // Enlarged exactly when what is covered is larger than what the model draws.
+    const Rect covered = c->procedure == Procedure::Edit ? plan->edit.region : plan->target;
+    const auto drawn = parseSize(plan->size);
+    if (c->procedure != Procedure::NewImage && drawn) {
+        const bool larger = covered.width > drawn->width || covered.height > drawn->height;
+        g_assert_true(larger == (factor > 1.0));
+    }
+}
+
+struct NamedProcedure {
+    const char* name;
+    Procedure procedure;
+};
+
+const NamedProcedure kProcedures[] = {
+    {"edit", Procedure::Edit},
+    {"generate", Procedure::Generate},
+    {"new-image", Procedure::NewImage},
+};
+
+// A size the model does not offer: planGeometry refuses it as prepareRun does.
+void testPlanGeometryRefusesAnUnofferedSize(gconstpointer data) {
+    const Procedure procedure = static_cast<const NamedProcedure*>(data)->procedure;
+    TestServer server;
+    Setup s(server);
+    FakeHost host(300, 200);
+    host.select({100, 60, 80, 40});
+    RunParameters p = editParameters();
+    p.size = "999x999";
+    const Error viaRun =
+        assertFails(prepareRun(procedure, p, s.setup, host), ErrorKind::InvalidRequest);
+    auto geometry = host.inspect();
+    if (!assertOk(geometry)) {
+        return;
+    }
+    const Error viaPlan = assertFails(planGeometry(procedure, model("gpt-image-1"), p, *geometry),
+                                      ErrorKind::InvalidRequest);
+    assertEq(viaPlan.message, viaRun.message);
+    assertEq(viaPlan.param, viaRun.param);
+    assertContains(viaPlan.message, "999x999");
+}
+
+// planRun reads the image's geometry and no pixel: not the region, nor the selection, nor a
+// reference layer (here one that does not exist, which prepareRun would refuse).
+void testPlanRunReadsNoPixel() {
+    TestServer server;
+    Setup s(server);
+    FakeHost host(300, 200);
+    host.select({100, 60, 80, 40});
+    RunParameters p = editParameters();
+    p.options = R"({"references":[7],"background":"opaque"})";
+    auto planned = planRun(Procedure::Edit, p, s.setup, host);
+    if (!assertOk(planned)) {
+        return;
+    }
+    g_assert_cmpint(host.pixelReads(), ==, 0);
+    g_assert_cmpuint(server.received().size(), ==, 0);
+    // The service is resolved: the model, its capabilities, where it is and the key.
+    assertEq(planned->service.model, "gpt-image-1");
+    g_assert_nonnull(planned->service.caps);
+    assertEq(planned->service.connection.endpoint, server.url("/v1"));
+    assertEq(planned->service.credential.secret, "sk-run-test");
+    g_assert_true(planned->options.references == (std::vector<int>{7}));
+    assertEq(planned->request.background, "opaque");
+    assertEq(planned->request.size, "1536x1024");
+    g_assert_true(planned->coverage.empty());
+    g_assert_true(planned->request.images.empty());
+}
+
+// A refusal that needs no pixel comes from planRun too, before any pixel is read.
+struct PlanRefusal {
+    const char* name;
+    ErrorKind kind;
+    const char* says;
+    void (*change)(RunParameters&);
+};
+
+const PlanRefusal kPlanRefusals[] = {
+    {"empty-prompt", ErrorKind::InvalidRequest, "prompt is empty",
+     [](RunParameters& p) {
+         p.prompt.clear();
+     }},
+    {"prompt-too-long", ErrorKind::InvalidRequest, "4000",
+     [](RunParameters& p) {
+         p.model = "dall-e-3";
+         p.prompt.assign(4001, 'a');
+     }},
+    {"size-not-offered", ErrorKind::InvalidRequest, "999x999",
+     [](RunParameters& p) {
+         p.size = "999x999";
+     }},
+    {"unknown-option", ErrorKind::InvalidRequest, "colour",
+     [](RunParameters& p) {
+         p.options = R"({"colour":"red"})";
+     }},
+    {"unknown-connection", ErrorKind::Configuration, "studio",
+     [](RunParameters& p) {
+         p.connection = "studio";
+     }},
+};
+
+void testPlanRunRefuses(gconstpointer data) {
+    const auto* refusal = static_cast<const PlanRefusal*>(data);
+    TestServer server;
+    Setup s(server);
+    FakeHost host(300, 200);
+    host.select({100, 60, 80, 40});
+    RunParameters p = editParameters();
+    refusal->change(p);
+    for (const Procedure procedure : {Procedure::Edit, Procedure::Generate, Procedure::NewImage}) {
+        const Error e = assertFails(planRun(procedure, p, s.setup, host), refusal->kind);
+        assertContains(e.message, refusal->says);
+        // The same refusal as prepareRun's.
+        const Error prepared = assertFails(prepareRun(procedure, p, s.setup, host), refusal->kind);
+        assertEq(e.message, prepared.message);
+    }
+    g_assert_cmpint(host.pixelReads(), ==, 0);
+}
+
+// planRun plans what prepareRun then sends: the same region, size and target.
+struct SamePlan {
+    const char* name;
+    Procedure procedure;
+    std::optional<Rect> selection;
+    const char* size;
+    double context;
+};
+
+const SamePlan kSamePlans[] = {
+    {"edit/selection", Procedure::Edit, Rect{100, 60, 80, 40}, "", -1},
+    {"edit/selection-context", Procedure::Edit, Rect{20, 30, 200, 60}, "", 0.3},
+    {"edit/selection-square", Procedure::Edit, Rect{100, 60, 80, 40}, "1024x1024", 0},
+    {"edit/no-selection", Procedure::Edit, std::nullopt, "", -1},
+    {"generate/selection", Procedure::Generate, Rect{50, 20, 60, 150}, "", -1},
+    {"generate/canvas", Procedure::Generate, std::nullopt, "1536x1024", -1},
+    {"new-image", Procedure::NewImage, std::nullopt, "1024x1536", -1},
+};
+
+void testPlanRunMatchesPrepareRun(gconstpointer data) {
+    const auto* c = static_cast<const SamePlan*>(data);
+    TestServer server;
+    Setup s(server);
+    FakeHost host(300, 200);
+    if (c->selection) {
+        host.select(*c->selection);
+    }
+    RunParameters p = editParameters();
+    p.size = c->size;
+    p.context = c->context;
+    auto planned = planRun(c->procedure, p, s.setup, host);
+    auto prepared = prepareRun(c->procedure, p, s.setup, host);
+    if (!assertOk(planned) || !assertOk(prepared)) {
+        return;
+    }
+    assertEq(rectText(planned->edit.region), rectText(prepared->edit.region));
+    assertEq(rectText(planned->edit.area), rectText(prepared->edit.area));
+    assertEq(formatSize(planned->edit.apiSize), formatSize(prepared->edit.apiSize));
+    assertEq(rectText(planned->target), rectText(prepared->target));
+    assertEq(planned->request.size, prepared->request.size);
+    g_assert_cmpint(planned->partialsPerImage, ==, prepared->partialsPerImage);
+    // And what planGeometry alone says, from the model and the geometry.
+    auto geometry = host.inspect();
+    if (c->procedure == Procedure::NewImage || !assertOk(geometry)) {
+        return;
+    }
+    auto plan = planGeometry(c->procedure, *prepared->service.caps, p, *geometry);
+    if (assertOk(plan)) {
+        assertEq(plan->size, prepared->request.size);
+        assertEq(rectText(plan->edit.region), rectText(prepared->edit.region));
+        assertEq(rectText(plan->target), rectText(prepared->target));
+    }
+}
+
+// A service that reads each request and never answers, and notes when the client closes the
+// connection (what the peer of a cancelled request sees).
+class HoldingServer {
+  public:
+    HoldingServer() : service_(adoptRef(g_socket_service_new())) {
+        port_ = g_socket_listener_add_any_inet_port(G_SOCKET_LISTENER(service_.get()), nullptr,
+                                                    nullptr);
+        g_signal_connect(service_.get(), "incoming", G_CALLBACK(onIncoming), this);
+        g_socket_service_start(service_.get());
+    }
+    ~HoldingServer() {
+        g_cancellable_cancel(stop_.get());
+        g_socket_service_stop(service_.get());
+        drainMainContext(); // the reads end, cancelled, while the server is still here
+    }
+    HoldingServer(const HoldingServer&) = delete;
+    HoldingServer& operator=(const HoldingServer&) = delete;
+    HoldingServer(HoldingServer&&) = delete;
+    HoldingServer& operator=(HoldingServer&&) = delete;
+
+    [[nodiscard]] std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    // Runs the main context until `what` holds, for at most 5 s.
+    static bool waitFor(const std::function<bool()>& what) {
+        const gint64 until = g_get_monotonic_time() + (5 * G_USEC_PER_SEC);
+        while (!what() && g_get_monotonic_time() < until) {
+            g_main_context_iteration(nullptr, FALSE);
+            g_usleep(1000);
+        }
+        return what();
+    }
+    // Until a whole request head has arrived.
+    bool waitForRequest() const {
+        return waitFor([this] { return received_.find("\r\n\r\n") != std::string::npos; });
+    }
+    // Until every connection made has been closed by the client.
+    bool waitForClose() const {
+        return waitFor([this] { return connections_ > 0 && closed_ == connections_; });
+    }
+
+  private:
+    static gboolean onIncoming(GSocketService* /*service*/, GSocketConnection* connection,
+                               GObject* /*source*/, gpointer data) {
+        auto* self = static_cast<HoldingServer*>(data);
+        ++self->connections_;
+        self->held_.push_back(addRef(connection));
+        self->readMore(connection);
+        return TRUE;
+    }
+    void readMore(GSocketConnection* connection) {
+        GInputStream* in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+        g_input_stream_read_async(in, buffer_.data(), buffer_.size(), G_PRIORITY_DEFAULT,
+                                  stop_.get(), onRead, this);
+    }
+    static void onRead(GObject* source, GAsyncResult* result, gpointer data) {
+        GErrorPtr error;
+        const gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, outPtr(error));
+        if (error && g_error_matches(error.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            return; // the server is going: `data` may be gone
+        }
+        auto* self = static_cast<HoldingServer*>(data);
+        if (n <= 0) {
+            ++self->closed_; // the end of the stream, or a reset
+            return;
+        }
+        self->received_.append(self->buffer_.data(), static_cast<size_t>(n));
+        for (const auto& c : self->held_) {
+            if (g_io_stream_get_input_stream(G_IO_STREAM(c.get())) == G_INPUT_STREAM(source)) {
+                self->readMore(c.get());
+            }
+        }
+    }
+
+    GRef<GSocketService> service_;
+    GRef<GCancellable> stop_ = adoptRef(g_cancellable_new());
+    guint16 port_ = 0;
+    std::vector<GRef<GSocketConnection>> held_;
+    std::array<char, 4096> buffer_{};
+    std::string received_;
+    int connections_ = 0;
+    int closed_ = 0;
+};
+
+// What a PendingSend reported: how often `done` and the progress ran, and the last result.
+struct SendRecord {
+    int done = 0;
+    int progress = 0;
+    bool finished = false;
+    std::optional<Result<ImagesResult>> result;
+
+    ImagesCallbacks callbacks() {
+        ImagesCallbacks c;
+        c.onProgress = [this](size_t, size_t) {
+            ++progress;
+        };
+        return c;
+    }
+    std::function<void(Result<ImagesResult>)> onDone() {
+        return [this](Result<ImagesResult> r) {
+            ++done;
+            finished = true;
+            result = std::move(r);
+        };
+    }
+};
+
+void testPendingSendDoneOnceFromMainLoop() {
+    TestServer server;
+    answerImages(server, 2);
+    Setup s(server);
+    FakeHost host(300, 200);
+    RunParameters p = editParameters();
+    p.n = 2;
+    auto prepared = prepareRun(Procedure::Edit, p, s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    SendRecord record;
+    PendingSend pending(*prepared, s.setup, record.callbacks(), record.onDone());
+    g_assert_cmpint(record.done, ==, 0); // never inside the constructor
+    iterateUntil(record.finished);
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 1);
+    g_assert_cmpint(record.progress, ==, 1);
+    g_assert_cmpuint(server.received().size(), ==, 1);
+    if (assertOk(*record.result)) {
+        g_assert_cmpuint((*record.result)->images.size(), ==, 2);
+        g_assert_cmpint((*record.result)->requestsSent, ==, 1);
+    }
+    // Nothing touched the image: the dialog inserts later.
+    g_assert_cmpuint(host.undoSteps().size(), ==, 0);
+    g_assert_cmpint(host.progressStarts(), ==, 0);
+}
+
+// A run that cannot start (planned, so with no request) still ends from the main loop.
+void testPendingSendWithNothingToSendEndsFromMainLoop() {
+    TestServer server;
+    Setup s(server);
+    FakeHost host(300, 200);
+    auto planned = planRun(Procedure::Edit, editParameters(), s.setup, host);
+    if (!assertOk(planned)) {
+        return;
+    }
+    SendRecord record;
+    PendingSend pending(*planned, s.setup, record.callbacks(), record.onDone());
+    g_assert_cmpint(record.done, ==, 0);
+    iterateUntil(record.finished);
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 1);
+    assertFails(*record.result, ErrorKind::InvalidRequest);
+    g_assert_cmpuint(server.received().size(), ==, 0);
+}
+
+void testPendingSendCancel() {
+    HoldingServer held;
+    TestServer unused;
+    Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
+    FakeHost host(300, 200);
+    auto prepared = prepareRun(Procedure::Edit, editParameters(), s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    SendRecord record;
+    PendingSend pending(*prepared, s.setup, record.callbacks(), record.onDone());
+    g_assert_true(held.waitForRequest());
+    pending.cancel();
+    g_assert_cmpint(record.done, ==, 0); // from the main loop, not inside cancel()
+    if (!HoldingServer::waitFor([&] { return record.finished; })) {
+        fail(IMAGEGEN_TEST_HERE, "the cancelled run did not end");
+        return;
+    }
+    assertFails(*record.result, ErrorKind::Cancelled);
+    g_assert_true(held.waitForClose());
+    pending.cancel(); // a second cancel, after the end, does nothing
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 1);
+    g_assert_cmpint(record.progress, ==, 0);
+}
+
+// A dialog closed mid-run: nothing runs after its PendingSend has gone, and the request ends.
+void testPendingSendDestroyedWhileHeld() {
+    HoldingServer held;
+    TestServer unused;
+    Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
+    FakeHost host(300, 200);
+    RunParameters p = editParameters();
+    p.n = 2;
+    p.model = "dall-e-3"; // one request per image: two requests
+    auto prepared = prepareRun(Procedure::Generate, p, s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    SendRecord record;
+    auto pending =
+        std::make_unique<PendingSend>(*prepared, s.setup, record.callbacks(), record.onDone());
+    g_assert_true(held.waitForRequest());
+    pending.reset();
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 0);
+    g_assert_cmpint(record.progress, ==, 0);
+    g_assert_true(held.waitForClose());
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 0);
+}
+
+// A service that answers with `count` images of the size asked for, each a different gradient, so
+// that resampling and placing the results shows in their pixels.
+void answerGradients(TestServer& server, int count) {
+    server.answerAlways([count](SoupServerMessage* msg, const ReceivedRequest& req) {
+        Size size{1024, 1024};
+        if (req.body.find("1536x1024") != std::string::npos) {
+            size = {1536, 1024};
+        } else if (req.body.find("1024x1536") != std::string::npos) {
+            size = {1024, 1536};
+        }
+        std::string data;
+        for (int i = 0; i < count; ++i) {
+            RgbaImage image(size.width, size.height);
+            for (int y = 0; y < size.height; ++y) {
+                for (int x = 0; x < size.width; ++x) {
+                    uint8_t* px = image.at(x, y);
+                    px[0] = static_cast<uint8_t>(x * 255 / size.width);
+                    px[1] = static_cast<uint8_t>(y * 255 / size.height);
+                    px[2] = static_cast<uint8_t>(60 * i);
+                    px[3] = static_cast<uint8_t>(255 - ((x + y) % 64));
+                }
+            }
+            auto png = encodePng(image);
+            const GCharPtr b64(
+                g_base64_encode(reinterpret_cast<const guchar*>(png->data()), png->size()));
+            data += std::string(i > 0 ? "," : "") + R"({"b64_json":")" + b64.get() +
+                    R"(","revised_prompt":"revised )" + std::to_string(i) + "\"}";
+        }
+        TestServer::respond(msg, 200, "application/json", R"({"created":1,"data":[)" + data + "]}");
+    });
+}
+
+// The dialog's way: plan and read, send without waiting, make the layers, insert them.
+Result<Inserted> runAsTheDialogDoes(Procedure procedure, const RunParameters& p, Setup& s,
+                                    FakeHost& host) {
+    auto prepared = prepareRun(procedure, p, s.setup, host);
+    if (!prepared) {
+        return prepared.error();
+    }
+    SendRecord record;
+    const PendingSend pending(*prepared, s.setup, record.callbacks(), record.onDone());
+    iterateUntil(record.finished);
+    if (!*record.result) {
+        return record.result->error();
+    }
+    auto layers = layersFromAnswers(*prepared, **record.result, s.setup.nowUnix());
+    if (!layers) {
+        return layers.error();
+    }
+    return insertResults(*prepared, *layers, host);
+}
+
+void assertSameLayer(const NewLayer& a, const NewLayer& b) {
+    assertEq(rectText(a.bounds), rectText(b.bounds));
+    g_assert_cmpint(a.pixels.width, ==, b.pixels.width);
+    g_assert_cmpint(a.pixels.height, ==, b.pixels.height);
+    g_assert_true(a.pixels.pixels == b.pixels.pixels);
+    g_assert_true(a.mask == b.mask);
+    assertEq(a.name, b.name);
+    g_assert_true(a.visible == b.visible);
+    assertEq(a.parasite, b.parasite);
+}
+
+// The same parameters, once from Script-Fu and once from the dialog, into two images alike.
+struct SameInsert {
+    const char* name;
+    Procedure procedure;
+    int n;
+    std::optional<Rect> selection;
+    double feather;
+};
+
+const SameInsert kSameInserts[] = {
+    {"edit/selection-feathered", Procedure::Edit, 1, Rect{100, 60, 80, 40}, 6},
+    {"edit/no-selection-two", Procedure::Edit, 2, std::nullopt, -1},
+    {"generate/selection-three", Procedure::Generate, 3, Rect{30, 20, 90, 150}, -1},
+    {"new-image", Procedure::NewImage, 1, std::nullopt, -1},
+};
+
+void testDialogInsertsWhatScriptFuInserts(gconstpointer data) {
+    const auto* c = static_cast<const SameInsert*>(data);
+    TestServer server;
+    answerGradients(server, c->n);
+    Setup s(server);
+    FakeHost script(300, 200);
+    FakeHost dialog(300, 200);
+    for (FakeHost* host : {&script, &dialog}) {
+        host->fillWithNoise();
+        if (c->selection) {
+            host->select(*c->selection);
+        }
+    }
+    RunParameters p = editParameters("a \"quoted\" kite");
+    p.n = c->n;
+    p.feather = c->feather;
+    auto viaScript = runProcedure(c->procedure, p, s.setup, script, nullptr);
+    auto viaDialog = runAsTheDialogDoes(c->procedure, p, s, dialog);
+    if (!assertOk(viaScript) || !assertOk(viaDialog)) {
+        return;
+    }
+    if (assertSize(server.received(), 2)) {
+        assertEq(server.received()[1].path, server.received()[0].path);
+    }
+    g_assert_cmpuint(viaDialog->layers.size(), ==, viaScript->layers.size());
+    g_assert_true(dialog.createdCanvas() == script.createdCanvas());
+    g_assert_true(dialog.groupNames() == script.groupNames());
+    if (!assertSize(dialog.undoSteps(), 1) || !assertSize(script.undoSteps(), 1) ||
+        !assertSize(dialog.undoSteps()[0], static_cast<size_t>(c->n)) ||
+        !assertSize(script.undoSteps()[0], static_cast<size_t>(c->n))) {
+        return;
+    }
+    for (size_t i = 0; i < script.undoSteps()[0].size(); ++i) {
+        assertSameLayer(dialog.undoSteps()[0][i], script.undoSteps()[0][i]);
+    }
+    assertContains(dialog.undoSteps()[0][0].parasite, "\"time\":1800000000");
+    g_assert_true(dialog.layer().pixels == script.layer().pixels);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -557,6 +1228,34 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/cancel/while-waiting", testCancelWhileWaitingInsertsNothing);
     g_test_add_func("/run/result-far-larger-than-asked", testResultFarLargerThanAskedIsRefused);
     g_test_add_func("/run/steps-apart", testStepsCanBeTakenApart);
+    for (const GeometryCase& c : kGeometryCases) {
+        g_test_add_data_func((std::string("/run/plan-geometry/") + c.name).c_str(), &c,
+                             testPlanGeometry);
+    }
+    for (const NamedProcedure& procedure : kProcedures) {
+        g_test_add_data_func(
+            (std::string("/run/plan-geometry/unoffered-size/") + procedure.name).c_str(),
+            &procedure, testPlanGeometryRefusesAnUnofferedSize);
+    }
+    g_test_add_func("/run/plan-run/reads-no-pixel", testPlanRunReadsNoPixel);
+    for (const PlanRefusal& r : kPlanRefusals) {
+        g_test_add_data_func((std::string("/run/plan-run/refused/") + r.name).c_str(), &r,
+                             testPlanRunRefuses);
+    }
+    for (const SamePlan& c : kSamePlans) {
+        g_test_add_data_func((std::string("/run/plan-run/same-as-prepare/") + c.name).c_str(), &c,
+                             testPlanRunMatchesPrepareRun);
+    }
+    g_test_add_func("/run/pending-send/done-once-from-main-loop",
+                    testPendingSendDoneOnceFromMainLoop);
+    g_test_add_func("/run/pending-send/nothing-to-send",
+                    testPendingSendWithNothingToSendEndsFromMainLoop);
+    g_test_add_func("/run/pending-send/cancel", testPendingSendCancel);
+    g_test_add_func("/run/pending-send/destroyed-while-held", testPendingSendDestroyedWhileHeld);
+    for (const SameInsert& c : kSameInserts) {
+        g_test_add_data_func((std::string("/run/dialog-inserts-as-script-fu/") + c.name).c_str(),
+                             &c, testDialogInsertsWhatScriptFuInserts);
+    }
     g_test_add_func("/run/cancel/before-sending", testCancelBeforeSending);
     g_test_add_func("/run/cancel/during-upload", testCancelDuringUpload);
     g_test_add_func("/run/cancel/while-streaming", testCancelWhileStreaming);
