@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace emulator {
@@ -19,6 +20,8 @@ struct Watch {
     Emulator::State* state;
     std::weak_ptr<bool> alive;
     imagegen::GRef<SoupServerMessage> msg;
+    // Referenced from the start, so that it outlives the connection whatever libsoup does.
+    imagegen::GRef<GSocket> socket;
     int serial;
     guint poll = 0;
     gulong handlers[3] = {0, 0, 0};
@@ -36,13 +39,14 @@ struct Watch {
 
     // True while the client's side of the connection is open (or cannot be checked).
     [[nodiscard]] bool clientOpen() const {
-        GSocket* socket = soup_server_message_get_socket(msg.get());
-        if (socket == nullptr) {
+        if (!socket) {
             return true;
         }
+        if (g_socket_is_closed(socket.get()) != FALSE) {
+            return false;
+        }
         char byte = 0;
-        const ssize_t got = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        return got != 0;
+        return recv(g_socket_get_fd(socket.get()), &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 0;
     }
 };
 
@@ -57,23 +61,23 @@ void stopWatch(Watch* w) {
             h = 0;
         }
     }
-    delete w; // NOLINT(cppcoreguidelines-owning-memory): the watch owns itself until the end
+    delete w; // the watch owned itself until its message finished
 }
 
 } // namespace
 
 LogEntry* Emulator::State::entryBySerial(int serial) {
-    for (auto it = log.rbegin(); it != log.rend(); ++it) {
-        if (it->serial == serial) {
-            return &*it;
-        }
-    }
-    return nullptr;
+    const auto it = std::find_if(log.rbegin(), log.rend(),
+                                 [serial](const LogEntry& e) { return e.serial == serial; });
+    return it == log.rend() ? nullptr : &*it;
 }
 
 void Emulator::State::watch(SoupServerMessage* msg, LogEntry& entry) {
     entry.serial = ++serialCounter;
-    auto* w = new Watch{this, alive, imagegen::addRef(msg), entry.serial};
+    GSocket* socket = soup_server_message_get_socket(msg);
+    auto* w = new Watch{this, alive, imagegen::addRef(msg),
+                        socket != nullptr ? imagegen::addRef(socket) : imagegen::GRef<GSocket>(),
+                        entry.serial};
     w->handlers[0] =
         g_signal_connect(msg, "wrote-chunk", G_CALLBACK(+[](SoupServerMessage*, gpointer p) {
                              if (LogEntry* e = static_cast<Watch*>(p)->entry()) {
