@@ -525,8 +525,12 @@ def run_case(name, build, source, shots):
     print("1..1", flush=True)
     notes, error, session = [], None, None
     t0 = time.monotonic()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit("SIGTERM (timeout?)")))
     session = Session(build, source, name, keep=bool(os.environ.get("GUI_KEEP")))
+
+    def on_sigterm(*_):
+        session.kill_now()
+        raise SystemExit("SIGTERM (meson's timeout?)")
+    signal.signal(signal.SIGTERM, on_sigterm)
     seen = {}
     try:
         try:

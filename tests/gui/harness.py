@@ -278,6 +278,19 @@ class Session:
         self.stop_problems = problems
         return problems
 
+    def kill_now(self):
+        """For SIGTERM (meson's timeout, which sends SIGKILL half a second later): every process
+        group started here gets SIGKILL at once, without waiting."""
+        groups = [p for _, p in self.procs] + ([self.gimp.proc] if self.gimp else [])
+        if self.emulator:
+            groups.append(self.emulator.proc)
+        for proc in groups:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
     @staticmethod
     def _end_group(what, proc, problems):
         pgid = proc.pid  # each was started as the leader of a process group of its own
