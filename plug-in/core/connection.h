@@ -117,6 +117,8 @@ class ConnectionStore {
     // Forgets the connection (and the default, when it was the default).
     void remove(const std::string& name);
     void setDefault(const std::string& name) { default_ = name; }
+    // The default as saved ("" when none is named; a lone connection is the default anyway).
+    [[nodiscard]] const std::string& defaultName() const { return default_; }
     [[nodiscard]] const std::vector<Connection>& connections() const { return connections_; }
 
   private:

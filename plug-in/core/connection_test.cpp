@@ -43,17 +43,6 @@ ServiceSaid serviceSaid(const std::string& body) {
     return said;
 }
 
-// The secret is never shown, whatever the service or the connection put around it.
-std::string withoutSecret(std::string text, const std::string& secret) {
-    if (secret.empty()) {
-        return text;
-    }
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-        text.replace(at, secret.size(), "[redacted]");
-    }
-    return text;
-}
-
 std::string quoted(const std::string& name) {
     return "“" + name + "”";
 }

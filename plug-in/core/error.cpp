@@ -4,6 +4,16 @@
 
 namespace imagegen {
 
+std::string withoutSecret(std::string text, const std::string& secret) {
+    if (secret.empty()) {
+        return text;
+    }
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+        text.replace(at, secret.size(), "[redacted]");
+    }
+    return text;
+}
+
 const char* errorKindName(ErrorKind kind) {
     switch (kind) {
     case ErrorKind::InvalidRequest:

@@ -130,6 +130,9 @@ void ConnectionsEditor::connectSignals() {
     connectTo<&E::remove, &E::reportError>(part(builder_, "remove_button"), "clicked", this);
     connectTo<&E::save, &E::reportError>(part(builder_, "save_button"), "clicked", this);
     connectTo<&E::test, &E::reportError>(part(builder_, "test_button"), "clicked", this);
+    connectTo<&E::followKind, &E::reportError>(fields_->kind, "changed", this);
+    // The window's close button hides it; the owner alone destroys it.
+    g_signal_connect(dialog_, "delete-event", G_CALLBACK(gtk_widget_hide_on_delete), nullptr);
     g_signal_connect(part(builder_, "connection_list"), "row-selected",
                      G_CALLBACK(+[](GtkListBox*, GtkListBoxRow* row, ConnectionsEditor* self) {
                          if (row == nullptr) {
@@ -237,6 +240,11 @@ void ConnectionsEditor::save() {
         say("test_result", valid.error().message);
         return;
     }
+    if (c.name != editing_ && setup_->connections.find(c.name) != nullptr) {
+        say("test_result", std::string(_("A connection with this name exists already: choose "
+                                         "another name, or pick it in the list to edit it.")));
+        return;
+    }
     const std::string key = typedKey();
     std::string keyNote;
     if (!key.empty() && c.auth != AuthMethod::EntraId) {
@@ -258,6 +266,8 @@ void ConnectionsEditor::save() {
     setup_->connections.put(c);
     if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(fields_->isDefault)) != FALSE) {
         setup_->connections.setDefault(c.name);
+    } else if (setup_->connections.defaultName() == c.name) {
+        setup_->connections.setDefault("");
     }
     editing_ = c.name;
     if (auto written = setup_->connections.save(path_); !written) {
@@ -325,6 +335,17 @@ void ConnectionsEditor::checkKeyStorage() {
             : _("No keyring (Secret Service) is running, so a key cannot be saved here. Set "
                 "OPENAI_API_KEY, or AZURE_OPENAI_API_KEY for Azure, in GIMP's environment, or "
                 "start a keyring such as GNOME Keyring and open this dialog again."));
+}
+
+// Entra ID and the API version belong to Azure's kinds only.
+void ConnectionsEditor::followKind() {
+    const auto kind = parseConnectionKind(comboValue(GTK_COMBO_BOX_TEXT(fields_->kind)));
+    const gboolean azure = kind && isAzure(*kind) ? TRUE : FALSE;
+    gtk_widget_set_sensitive(fields_->entra, azure);
+    gtk_widget_set_sensitive(fields_->apiVersion, azure);
+    if (azure == FALSE) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(fields_->entra), FALSE);
+    }
 }
 
 void ConnectionsEditor::addNew() {

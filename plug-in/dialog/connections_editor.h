@@ -39,6 +39,7 @@ class ConnectionsEditor {
     [[nodiscard]] Connection fromFields() const;
     [[nodiscard]] std::string typedKey() const;
     void addNew();
+    void followKind();
     void reportError(const std::string& message);
     void save();
     void remove();

@@ -198,6 +198,9 @@ void ImagegenDialog::build() {
                                             [this] { schedulePlan(); });
     auto options = parseOptions(ctx_.initial.options);
     baseOptions_ = options ? *options : Options{};
+    // Reference layers are named by ID, which means nothing in another image or session, and
+    // the dialog has no control to show or change them: it never sends any.
+    baseOptions_.references.clear();
     nameControls();
     fillConnections(ctx_.initial.connection);
     fillModels(ctx_.initial.model);
@@ -269,6 +272,29 @@ void ImagegenDialog::connectSignals() {
                                  [self](const std::string& m) { self->showError(m); });
                      }),
                      this);
+    // Escape stops a run in flight rather than closing the dialog and its results.
+    g_signal_connect(dialog_, "close", G_CALLBACK(+[](GtkDialog* dialog, ImagegenDialog* self) {
+                         if (self->pending_ && self->running_) {
+                             self->pending_->cancel();
+                             g_signal_stop_emission_by_name(dialog, "close");
+                         }
+                     }),
+                     this);
+    // The window's close button ends the dialog through its response; the owner alone destroys
+    // the window.
+    g_signal_connect(dialog_, "delete-event", G_CALLBACK(gtk_widget_hide_on_delete), nullptr);
+    // Back from the image window: the selection or the active layer may have changed.
+    g_signal_connect_swapped(dialog_, "notify::is-active", G_CALLBACK(+[](ImagegenDialog* self) {
+                                 if (gtk_window_is_active(GTK_WINDOW(self->dialog_)) != FALSE) {
+                                     guarded(
+                                         [self] {
+                                             self->refreshThumbnail();
+                                             self->schedulePlan();
+                                         },
+                                         [self](const std::string& m) { self->showError(m); });
+                                 }
+                             }),
+                             this);
     g_signal_connect(prompt_, "key-press-event",
                      G_CALLBACK(+[](GtkWidget*, GdkEventKey* e, ImagegenDialog* self) {
                          return self->onPromptKey(e);
@@ -312,7 +338,8 @@ void ImagegenDialog::makeTransient() {
     GdkWindow* parent = gdk_x11_window_foreign_new_for_display(display, ctx_.transientFor);
     if (parent != nullptr) {
         gdk_window_set_transient_for(gtk_widget_get_window(dialog_), parent);
-        g_object_unref(parent);
+        // GDK keeps a plain pointer to the parent: the dialog holds the reference.
+        g_object_set_data_full(G_OBJECT(dialog_), "imagegen-parent-window", parent, g_object_unref);
     }
 #endif
 }
@@ -471,6 +498,10 @@ void ImagegenDialog::onPresetChosen() {
         selectPlaceholder();
         options_->show(p, Options{}, true);
         schedulePlan();
+        // Back to "Choose a preset…", so the same preset can be chosen again (that choice
+        // matches no preset and changes nothing).
+        gtk_combo_box_set_active(GTK_COMBO_BOX(presetsCombo_), 0);
+        return;
     }
 }
 
@@ -547,13 +578,17 @@ void ImagegenDialog::updatePlan() {
     }
     plan_ = *plan;
     const double factor = upscaleFactor(procedure_, *plan);
-    const GCharPtr note(
-        factor > 1.01
-            ? g_strdup_printf(_("The model draws %s; the result will be enlarged %.1f× to cover "
-                                "the region, so fine detail may be soft."),
-                              plan->size.c_str(), factor)
-            : g_strdup_printf(_("The model draws %s: no enlargement."),
-                              plan->size.empty() ? _("the size it chooses") : plan->size.c_str()));
+    GCharPtr note;
+    if (!parseSize(plan->size)) { // "auto" or unset: the model decides
+        note.reset(g_strdup(_("The model chooses the size it draws at; the result is scaled to "
+                              "cover the region.")));
+    } else if (factor > 1.01) {
+        note.reset(g_strdup_printf(_("The model draws %s; the result will be enlarged %.1f× to "
+                                     "cover the region, so fine detail may be soft."),
+                                   plan->size.c_str(), factor));
+    } else {
+        note.reset(g_strdup_printf(_("The model draws %s: no enlargement."), plan->size.c_str()));
+    }
     gtk_label_set_text(scale, note.get());
     const auto drawn = parseSize(plan->size);
     const bool streaming = p.options.find("\"stream\":true") != std::string::npos;
@@ -668,6 +703,7 @@ void ImagegenDialog::generate() {
     const std::unique_ptr<Host> host = ctx_.makeHost();
     auto prepared = prepareRun(procedure_, p, *ctx_.setup, *host);
     refreshThumbnail();
+    schedulePlan();
     if (!prepared) {
         showError(prepared.error().message);
         return;
@@ -742,6 +778,12 @@ void ImagegenDialog::onDone(Result<ImagesResult> result) {
         return;
     }
     auto batch = std::make_shared<Batch>(Batch{*run, std::move(*layers)});
+    // Inserting needs only the parameters and the layers: the encoded upload goes now, so the
+    // dialog does not grow by an upload at every Generate.
+    batch->run.request.images.clear();
+    batch->run.request.mask.reset();
+    batch->run.requests.clear();
+    batch->run.coverage.clear();
     addResults(batch, result->usage);
 }
 
@@ -870,6 +912,7 @@ void ImagegenDialog::insert(bool all) {
 
 void ImagegenDialog::openConnections() {
     if (editor_) {
+        editorClosed_.reset(); // reopened before its closing went through
         editor_->present();
         return;
     }
@@ -921,6 +964,9 @@ void ImagegenDialog::close() {
 DialogOutcome runDialog(const DialogContext& context) {
     static bool initialised = false;
     if (!initialised) {
+        // GIMP 2.10 draws through X11 (XWayland on a Wayland desktop): the dialog must too, to be
+        // transient for its image window.
+        gdk_set_allowed_backends("x11");
         gtk_init(nullptr, nullptr);
         initialised = true;
     }

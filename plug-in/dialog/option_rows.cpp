@@ -93,8 +93,7 @@ bool OptionRows::Row::shown() const {
 OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()> onChange)
     : grid_(grid), procedure_(procedure), onChange_(std::move(onChange)) {
     size_ = addCombo(_("_Size:"), _("Size"));
-    width_ = addSpin(_("Width:"), _("Width"), 16, 3840, 16);
-    height_ = addSpin(_("Height:"), _("Height"), 16, 3840, 16);
+    customSize_ = addCustomSize();
     quality_ = addCombo(_("_Quality:"), _("Quality"));
     images_ = addSpin(_("Num_ber of images:"), _("Images"), 1, 10, 1);
     style_ = addCombo(_("St_yle:"), _("Style"));
@@ -117,8 +116,8 @@ OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()>
     setSpin(images_.widget, 1);
     setSpin(compression_.widget, 100);
     setSpin(context_.widget, kDefaultContext * 100);
-    setSpin(width_.widget, 1024);
-    setSpin(height_.widget, 1024);
+    setSpin(width_, 1024);
+    setSpin(height_, 1024);
 }
 
 OptionRows::Row OptionRows::add(const char* label, const char* accessibleName, GtkWidget* widget) {
@@ -126,6 +125,29 @@ OptionRows::Row OptionRows::add(const char* label, const char* accessibleName, G
     const char* signal = GTK_IS_SPIN_BUTTON(widget) ? "value-changed" : "changed";
     connectTo<&OptionRows::changed, &OptionRows::ignoreError>(widget, signal, this);
     return {caption, widget};
+}
+
+// A free size: width × height in one row, its caption's mnemonic on the width.
+OptionRows::Row OptionRows::addCustomSize() {
+    auto spin = [this](const char* name) {
+        GtkWidget* s = gtk_spin_button_new_with_range(16, 3840, 16);
+        gtk_spin_button_set_numeric(GTK_SPIN_BUTTON(s), TRUE);
+        gtk_spin_button_set_snap_to_ticks(GTK_SPIN_BUTTON(s), TRUE);
+        gtk_widget_set_hexpand(s, TRUE);
+        setAccessibleName(s, name);
+        connectTo<&OptionRows::changed, &OptionRows::ignoreError>(s, "value-changed", this);
+        return s;
+    };
+    width_ = spin(_("Width"));
+    height_ = spin(_("Height"));
+    GtkWidget* box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    gtk_container_add(GTK_CONTAINER(box), width_);
+    gtk_container_add(GTK_CONTAINER(box), gtk_label_new("×"));
+    gtk_container_add(GTK_CONTAINER(box), height_);
+    gtk_widget_show_all(box);
+    GtkWidget* caption = attachRow(grid_, rows_++, _("Custom si_ze:"), _("Custom size"), box);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(caption), width_);
+    return {caption, box};
 }
 
 OptionRows::Row OptionRows::addCombo(const char* label, const char* accessibleName) {
@@ -176,10 +198,12 @@ void OptionRows::followModel(const ModelCaps& caps) {
               comboValue(combo(moderation_.widget)));
     gtk_spin_button_set_range(GTK_SPIN_BUTTON(images_.widget), 1, std::max(1, caps.maxN));
     if (caps.freeSizes) {
-        gtk_spin_button_set_range(GTK_SPIN_BUTTON(width_.widget), caps.freeSizes->multiple,
-                                  caps.freeSizes->maxEdge);
-        gtk_spin_button_set_range(GTK_SPIN_BUTTON(height_.widget), caps.freeSizes->multiple,
-                                  caps.freeSizes->maxEdge);
+        for (GtkWidget* edge : {width_, height_}) {
+            gtk_spin_button_set_increments(GTK_SPIN_BUTTON(edge), caps.freeSizes->multiple,
+                                           caps.freeSizes->multiple * 16.0);
+            gtk_spin_button_set_range(GTK_SPIN_BUTTON(edge), caps.freeSizes->multiple,
+                                      caps.freeSizes->maxEdge);
+        }
     }
     size_.setShown(true);
     images_.setShown(caps.maxN > 1);
@@ -201,8 +225,7 @@ void OptionRows::followModel(const ModelCaps& caps) {
 // compression of a lossy output format.
 void OptionRows::showDependentRows() {
     const bool custom = comboValue(combo(size_.widget)) == kCustomSize;
-    width_.setShown(custom);
-    height_.setShown(custom);
+    customSize_.setShown(custom);
     const std::string format = comboValue(combo(format_.widget));
     compression_.setShown(format_.shown() && (format == "jpeg" || format == "webp"));
 }
@@ -214,8 +237,8 @@ void OptionRows::show(const RunParameters& p, const Options& o, bool onlySet) {
     if (free && caps_ != nullptr && caps_->freeSizes &&
         std::find(caps_->sizes.begin(), caps_->sizes.end(), p.size) == caps_->sizes.end()) {
         choose(size_.widget, kCustomSize, onlySet);
-        setSpin(width_.widget, free->width);
-        setSpin(height_.widget, free->height);
+        setSpin(width_, free->width);
+        setSpin(height_, free->height);
     } else if (offered) {
         choose(size_.widget, p.size, onlySet);
     }
@@ -252,7 +275,7 @@ std::string OptionRows::size() const {
     if (chosen != kCustomSize) {
         return chosen;
     }
-    return formatSize({spinInt(width_.widget), spinInt(height_.widget)});
+    return formatSize({spinInt(width_), spinInt(height_)});
 }
 
 void OptionRows::collect(RunParameters& p, Options& o) const {

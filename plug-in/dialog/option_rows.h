@@ -36,6 +36,7 @@ class OptionRows {
         [[nodiscard]] bool shown() const;
     };
     Row add(const char* label, const char* accessibleName, GtkWidget* widget);
+    Row addCustomSize();
     Row addCombo(const char* label, const char* accessibleName);
     Row addSpin(const char* label, const char* accessibleName, double lower, double upper,
                 double step);
@@ -52,8 +53,9 @@ class OptionRows {
     bool quiet_ = false; // true while the rows are set from code
 
     Row size_;
-    Row width_;
-    Row height_;
+    Row customSize_;
+    GtkWidget* width_ = nullptr;
+    GtkWidget* height_ = nullptr;
     Row quality_;
     Row images_;
     Row style_;

@@ -141,6 +141,11 @@ void initialise(const std::string& executableDir) {
 }
 
 Status GimpHost::checkImage() const {
+    // The dialog stays open while the user works: the image may have been closed meanwhile.
+    if (gimp_image_is_valid(image_) == FALSE) {
+        return hostError("The image was closed. Close this dialog and open it again from an "
+                         "image window.");
+    }
     return checkIndexed(image_);
 }
 
@@ -149,6 +154,10 @@ Result<ImageGeometry> GimpHost::inspect() {
     const int drawable = drawable_;
     if (auto s = checkImage(); !s) {
         return s.error();
+    }
+    if (drawable < 0 || gimp_item_is_valid(drawable) == FALSE) {
+        return hostError("The image has no active layer. Choose a layer in the Layers dialog, "
+                         "then try again.");
     }
     if (gimp_item_is_layer_mask(drawable)) {
         return hostError("A layer mask is active. Click the layer's own thumbnail in the Layers "
@@ -331,7 +340,7 @@ std::string userDirectory() {
 }
 
 int activeDrawable(int image) {
-    return gimp_image_get_active_drawable(image);
+    return gimp_image_is_valid(image) != FALSE ? gimp_image_get_active_drawable(image) : -1;
 }
 
 unsigned long imageWindowHandle() {
