@@ -200,6 +200,22 @@ static void testClassifiesErrorsAfterRetries() {
     g_assert_cmpuint(server.received().size(), ==, 3);
 }
 
+// A proxy that quotes the key back in its refusal: the message a person reads never shows it.
+static void testAnEchoedKeyIsRedacted() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 401, "application/json",
+                            R"({"error":{"message":"Incorrect API key provided: sk-local. )"
+                            R"(Fix sk-local.","code":"invalid_api_key"}})");
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}),
+                                ErrorKind::Authentication);
+    g_assert_true(e.message.find(kKey.secret) == std::string::npos);
+    assertContains(e.message, "Incorrect API key provided: [redacted]. Fix [redacted].");
+}
+
 static void testPlainResponseWithUsageAndRevisedPrompt() {
     TestServer server;
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
@@ -514,6 +530,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/images-client/parallel-with-a-bound", testParallelOneImageRequestsWithABound);
     g_test_add_func("/images-client/four-in-flight-together", testFourRequestsInFlightTogether);
     g_test_add_func("/images-client/first-failure-stops-the-rest", testFirstFailureStopsTheRest);
+    g_test_add_func("/images-client/an-echoed-key-is-redacted", testAnEchoedKeyIsRedacted);
     g_test_add_func("/images-client/user-cancel-stops-all", testUserCancelStopsAll);
     g_test_add_func("/images-client/classifies-after-retries", testClassifiesErrorsAfterRetries);
     g_test_add_func("/images-client/usage-and-revised-prompt",
