@@ -162,6 +162,12 @@ static std::string withStatus(const std::string& what, int status) {
     return status > 0 ? what + " (HTTP " + std::to_string(status) + ")" : what;
 }
 
+// The service's sentence (": …", or nothing) followed by our advice, with one full stop between.
+static std::string thenSay(const std::string& detail, const std::string& advice) {
+    const bool stopped = !detail.empty() && detail.back() == '.';
+    return detail + (stopped ? " " : ". ") + advice;
+}
+
 static Error errorFromObject(JsonObject* err, int status, const std::string& requestId) {
     Error e;
     e.httpStatus = status;
@@ -184,21 +190,21 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
         e.message =
             e.filterStage == FilterStage::Output
                 ? withStatus("The service's safety system refused the generated image", status) +
-                      detail + ". Try again, or change the prompt."
-                : withStatus("The service's safety system refused the prompt", status) + detail +
-                      ". Rephrase the prompt and try again.";
+                      thenSay(detail, "Try again, or change the prompt.")
+                : withStatus("The service's safety system refused the prompt", status) +
+                      thenSay(detail, "Rephrase the prompt and try again.");
     } else if (status == 401 || status == 403) {
         e.kind = ErrorKind::Authentication;
-        e.message = withStatus("The service refused the credentials", status) + detail +
-                    ". Check the connection's API key or token.";
+        e.message = withStatus("The service refused the credentials", status) +
+                    thenSay(detail, "Check the connection's API key or token.");
     } else if (status == 404) {
         e.kind = ErrorKind::NotFound;
         e.message = withStatus("The service does not know this deployment or model", status) +
-                    detail + ". Check the model or deployment name.";
+                    thenSay(detail, "Check the model or deployment name.");
     } else if (status == 429) {
         e.kind = ErrorKind::RateLimited;
-        e.message = withStatus("The service's rate limit was reached", status) + detail +
-                    ". Wait a moment and try again.";
+        e.message = withStatus("The service's rate limit was reached", status) +
+                    thenSay(detail, "Wait a moment and try again.");
     } else if (status >= 500) {
         e.kind = ErrorKind::Server;
         e.message = withStatus("The service had an internal error", status) + detail;
@@ -217,14 +223,14 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
 
 // "Wait 20 s and try again." for what the service asked, rounded up.
 static void sayHowLongToWait(Error& e, double seconds) {
-    const std::string vague = ". Wait a moment and try again.";
+    const std::string vague = "Wait a moment and try again.";
     const auto at = e.message.find(vague);
     if (at == std::string::npos || seconds <= 0) {
         return;
     }
     const auto whole = static_cast<long long>(std::ceil(seconds));
     e.message.replace(at, vague.size(),
-                      ". The service asks to wait " + std::to_string(whole) +
+                      "The service asks to wait " + std::to_string(whole) +
                           (whole == 1 ? " second" : " seconds") + " before trying again.");
 }
 

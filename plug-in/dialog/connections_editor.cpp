@@ -337,12 +337,13 @@ void ConnectionsEditor::checkKeyStorage() {
                 "start a keyring such as GNOME Keyring and open this dialog again."));
 }
 
-// Entra ID and the API version belong to Azure's kinds only.
+// Entra ID, the API version and deployments belong to Azure's kinds only.
 void ConnectionsEditor::followKind() {
     const auto kind = parseConnectionKind(comboValue(GTK_COMBO_BOX_TEXT(fields_->kind)));
     const gboolean azure = kind && isAzure(*kind) ? TRUE : FALSE;
     gtk_widget_set_sensitive(fields_->entra, azure);
     gtk_widget_set_sensitive(fields_->apiVersion, azure);
+    gtk_widget_set_sensitive(fields_->deployments, azure);
     if (azure == FALSE) {
         gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(fields_->entra), FALSE);
     }

@@ -245,6 +245,7 @@ void ImagegenDialog::nameControls() {
     // Pictures: a screen reader says what they show through their description.
     atk_object_set_role(gtk_widget_get_accessible(preview_), ATK_ROLE_IMAGE);
     atk_object_set_role(gtk_widget_get_accessible(regionView_), ATK_ROLE_IMAGE);
+    atk_object_set_role(gtk_widget_get_accessible(GTK_WIDGET(results_)), ATK_ROLE_LIST_BOX);
     gtk_widget_set_can_focus(preview_, TRUE);
 }
 

@@ -300,9 +300,14 @@ static void testRateLimitSaysTheWait() {
     const std::string body = R"({"error":{"message":"Too many requests","code":"429"}})";
     const Error told = classifyHttpError(429, body, "", 19.2);
     g_assert_true(told.kind == ErrorKind::RateLimited);
-    assertContains(told.message, "wait 20 seconds before trying again");
+    assertContains(told.message, "Too many requests. The service asks to wait 20 seconds before trying again.");
     const Error untold = classifyHttpError(429, body, "");
     assertContains(untold.message, "Wait a moment and try again");
+    // The service's own full stop is not doubled by ours.
+    const Error stopped =
+        classifyHttpError(429, R"({"error":{"message":"Slow down.","code":"429"}})", "");
+    assertContains(stopped.message, "Slow down. Wait a moment");
+    g_assert_true(stopped.message.find("..") == std::string::npos);
     // Only a rate limit speaks of waiting.
     const Error server = classifyHttpError(500, body, "", 5.0);
     g_assert_true(server.message.find("wait") == std::string::npos);
