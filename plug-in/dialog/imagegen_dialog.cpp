@@ -85,6 +85,8 @@ class ImagegenDialog {
     void build();
     void nameControls();
     void connectSignals();
+    void connectWindowSignals();
+    void onActivated();
     void makeTransient();
     void fillConnections(const std::string& keep);
     void fillModels(const std::string& keep);
@@ -268,6 +270,25 @@ void ImagegenDialog::connectSignals() {
             gtk_popover_popdown(part<GtkPopover>(self->builder_.get(), "history_popover"));
         }),
         this);
+    connectTo<&D::onActivated, &D::showError>(dialog_, "notify::is-active", this);
+    connectWindowSignals();
+    g_signal_connect(prompt_, "key-press-event",
+                     G_CALLBACK(+[](GtkWidget*, GdkEventKey* e, ImagegenDialog* self) {
+                         return self->onPromptKey(e);
+                     }),
+                     this);
+    g_signal_connect(regionView_, "draw", G_CALLBACK(+[](GtkWidget*, cairo_t* cr, gpointer s) {
+                         return static_cast<ImagegenDialog*>(s)->drawRegion(cr);
+                     }),
+                     this);
+    g_signal_connect(preview_, "draw", G_CALLBACK(+[](GtkWidget*, cairo_t* cr, gpointer s) {
+                         return static_cast<ImagegenDialog*>(s)->drawPreview(cr);
+                     }),
+                     this);
+}
+
+// The window's own signals: its buttons' responses, Escape, and the close button.
+void ImagegenDialog::connectWindowSignals() {
     g_signal_connect(dialog_, "response", G_CALLBACK(+[](GtkDialog*, int r, ImagegenDialog* self) {
                          guarded([self, r] { self->onResponse(r); },
                                  [self](const std::string& m) { self->showError(m); });
@@ -284,31 +305,14 @@ void ImagegenDialog::connectSignals() {
     // The window's close button ends the dialog through its response; the owner alone destroys
     // the window.
     g_signal_connect(dialog_, "delete-event", G_CALLBACK(gtk_widget_hide_on_delete), nullptr);
-    // Back from the image window: the selection or the active layer may have changed.
-    g_signal_connect_swapped(dialog_, "notify::is-active", G_CALLBACK(+[](ImagegenDialog* self) {
-                                 if (gtk_window_is_active(GTK_WINDOW(self->dialog_)) != FALSE) {
-                                     guarded(
-                                         [self] {
-                                             self->refreshThumbnail();
-                                             self->schedulePlan();
-                                         },
-                                         [self](const std::string& m) { self->showError(m); });
-                                 }
-                             }),
-                             this);
-    g_signal_connect(prompt_, "key-press-event",
-                     G_CALLBACK(+[](GtkWidget*, GdkEventKey* e, ImagegenDialog* self) {
-                         return self->onPromptKey(e);
-                     }),
-                     this);
-    g_signal_connect(regionView_, "draw", G_CALLBACK(+[](GtkWidget*, cairo_t* cr, gpointer s) {
-                         return static_cast<ImagegenDialog*>(s)->drawRegion(cr);
-                     }),
-                     this);
-    g_signal_connect(preview_, "draw", G_CALLBACK(+[](GtkWidget*, cairo_t* cr, gpointer s) {
-                         return static_cast<ImagegenDialog*>(s)->drawPreview(cr);
-                     }),
-                     this);
+}
+
+// Back from the image window: the selection or the active layer may have changed.
+void ImagegenDialog::onActivated() {
+    if (gtk_window_is_active(GTK_WINDOW(dialog_)) != FALSE) {
+        refreshThumbnail();
+        schedulePlan();
+    }
 }
 
 DialogOutcome ImagegenDialog::run() {
