@@ -294,18 +294,38 @@ void ConnectionsEditor::remove() {
 
 // Proves routing and credentials with a request the service refuses without making an image:
 // the key typed in the field, else the saved one (or the environment's).
+// The credential a test uses, and where it came from, so that "it works" is never about a key
+// other than the one the user thinks of: the key typed, else an Entra ID token, else the saved
+// key, else the environment's.
+Result<std::pair<Credential, std::string>>
+ConnectionsEditor::testCredential(const Connection& c) const {
+    if (const std::string typed = typedKey(); !typed.empty()) {
+        return std::make_pair(Credential{c.auth, typed}, std::string(_("the key typed above")));
+    }
+    Connection saved = c;
+    saved.name = editing_.empty() ? c.name : editing_;
+    auto found = credentialFor(saved, setup_->env, setup_->tokens, setup_->nowUnix());
+    if (!found) {
+        return found.error();
+    }
+    std::string source;
+    if (c.auth == AuthMethod::EntraId) {
+        source = _("an Entra ID token");
+    } else if (auto kept = lookupSecret(saved.name); kept && *kept == found->secret) {
+        source = _("the key saved in the keyring");
+    } else {
+        source = isAzure(c.kind) ? _("AZURE_OPENAI_API_KEY from the environment")
+                                 : _("OPENAI_API_KEY from the environment");
+    }
+    return std::make_pair(*found, source);
+}
+
 void ConnectionsEditor::test() {
     const Connection c = fromFields();
-    Credential credential{c.auth, typedKey()};
-    if (credential.secret.empty()) {
-        Connection saved = c;
-        saved.name = editing_.empty() ? c.name : editing_;
-        auto found = credentialFor(saved, setup_->env, setup_->tokens, setup_->nowUnix());
-        if (!found) {
-            say("test_result", found.error().message);
-            return;
-        }
-        credential = *found;
+    auto credential = testCredential(c);
+    if (!credential) {
+        say("test_result", credential.error().message);
+        return;
     }
     std::string model = c.defaultModel;
     if (model.empty() && !c.deployments.empty()) {
@@ -321,9 +341,10 @@ void ConnectionsEditor::test() {
     options.connectTimeoutMs = 5'000;
     options.totalTimeoutMs = 30'000;
     http_ = std::make_unique<HttpClient>(options); // drops an earlier test still in flight
-    testConnection(
-        *http_, c, credential, model, nullptr,
-        [this](const ConnectionTestResult& result) { say("test_result", result.message); });
+    testConnection(*http_, c, credential->first, model, nullptr,
+                   [this, source = credential->second](const ConnectionTestResult& result) {
+                       say("test_result", result.message + " (" + _("with") + " " + source + ")");
+                   });
 }
 
 void ConnectionsEditor::checkKeyStorage() {

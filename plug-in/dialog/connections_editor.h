@@ -38,6 +38,8 @@ class ConnectionsEditor {
     void showConnection(const Connection* c);
     [[nodiscard]] Connection fromFields() const;
     [[nodiscard]] std::string typedKey() const;
+    [[nodiscard]] Result<std::pair<Credential, std::string>>
+    testCredential(const Connection& c) const;
     void addNew();
     void followKind();
     void reportError(const std::string& message);
