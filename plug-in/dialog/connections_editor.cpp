@@ -343,7 +343,8 @@ void ConnectionsEditor::test() {
     http_ = std::make_unique<HttpClient>(options); // drops an earlier test still in flight
     testConnection(*http_, c, credential->first, model, nullptr,
                    [this, source = credential->second](const ConnectionTestResult& result) {
-                       say("test_result", result.message + " (" + _("with") + " " + source + ")");
+                       say("test_result",
+                           result.message + " " + _("Tested with") + " " + source + ".");
                    });
 }
 
