@@ -300,7 +300,8 @@ static void testRateLimitSaysTheWait() {
     const std::string body = R"({"error":{"message":"Too many requests","code":"429"}})";
     const Error told = classifyHttpError(429, body, "", 19.2);
     g_assert_true(told.kind == ErrorKind::RateLimited);
-    assertContains(told.message, "Too many requests. The service asks to wait 20 seconds before trying again.");
+    assertContains(told.message,
+                   "Too many requests. The service asks to wait 20 seconds before trying again.");
     const Error untold = classifyHttpError(429, body, "");
     assertContains(untold.message, "Wait a moment and try again");
     // The service's own full stop is not doubled by ours.
