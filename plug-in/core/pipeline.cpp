@@ -55,7 +55,9 @@ Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<
     upload.image.width = apiSize.width;
     upload.image.height = apiSize.height;
     if (sendMask) {
-        auto maskPng = encodePng(buildApiMask(coverage, regionPixels, apiSize));
+        const RgbaImage maskImage = buildApiMask(coverage, regionPixels, apiSize);
+        upload.kept = sampleKeptPixels(scaled, maskImage);
+        auto maskPng = encodePng(maskImage);
         if (!maskPng) {
             return maskPng.error();
         }
@@ -166,9 +168,59 @@ std::string layerNameFor(const std::string& prompt, int index, int count) {
     return name;
 }
 
+namespace {
+
+const char* outcomeName(ColorMatchOutcome outcome) {
+    switch (outcome) {
+    case ColorMatchOutcome::Applied:
+        return "applied";
+    case ColorMatchOutcome::Declined:
+        return "declined";
+    case ColorMatchOutcome::NoKeptPixels:
+        return "no-kept-pixels";
+    case ColorMatchOutcome::TurnedOff:
+        return "off";
+    }
+    return "";
+}
+
+void addTriple(JsonBuilder* b, const char* name, const std::array<double, 3>& v) {
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (const double x : v) {
+        json_builder_add_double_value(b, std::round(x * 10000) / 10000);
+    }
+    json_builder_end_array(b);
+}
+
+// "color_match": what was done, why not, and the fit's figures when there was a fit.
+void addColorMatch(JsonBuilder* b, const ColorFit& fit) {
+    json_builder_set_member_name(b, "color_match");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "outcome");
+    json_builder_add_string_value(b, outcomeName(fit.outcome));
+    if (!fit.reason.empty()) {
+        json_builder_set_member_name(b, "reason");
+        json_builder_add_string_value(b, fit.reason.c_str());
+    }
+    if (fit.samples > 0) {
+        addTriple(b, "gain", fit.gain);
+        addTriple(b, "offset", fit.offset);
+        json_builder_set_member_name(b, "samples");
+        json_builder_add_int_value(b, static_cast<int64_t>(fit.samples));
+        json_builder_set_member_name(b, "inliers");
+        json_builder_add_double_value(b, std::round(fit.inliers * 10000) / 10000);
+        json_builder_set_member_name(b, "residual");
+        json_builder_add_double_value(b, std::round(fit.residual * 100) / 100);
+    }
+    json_builder_end_object(b);
+}
+
+} // namespace
+
 std::string resultParasite(const std::string& prompt, const std::string& revisedPrompt,
                            const std::string& model, const std::string& size,
-                           const std::string& quality, int64_t unixTime) {
+                           const std::string& quality, int64_t unixTime, const ResultNotes& notes) {
     auto b = adoptRef(json_builder_new());
     json_builder_begin_object(b.get());
     for (const auto& [k, v] : std::initializer_list<std::pair<const char*, const std::string*>>{
@@ -182,6 +234,13 @@ std::string resultParasite(const std::string& prompt, const std::string& revised
     }
     json_builder_set_member_name(b.get(), "time");
     json_builder_add_int_value(b.get(), unixTime);
+    if (notes.upscaleFactor) {
+        json_builder_set_member_name(b.get(), "upscale_factor");
+        json_builder_add_double_value(b.get(), std::round(*notes.upscaleFactor * 10000) / 10000);
+    }
+    if (notes.colorMatch) {
+        addColorMatch(b.get(), *notes.colorMatch);
+    }
     json_builder_end_object(b.get());
     return json::builderText(b.get());
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/codec.h"
+#include "core/color_match.h"
 #include "core/error.h"
 #include "core/image_request.h"
 #include "core/models.h"
@@ -39,6 +40,7 @@ std::vector<uint8_t> layerCoverage(Rect region, Rect drawable, Size canvas);
 struct EditUpload {
     InputImage image;
     std::optional<InputImage> mask;
+    KeptSamples kept; // with a mask: the pixels it tells the model to keep, sampled (colour match)
 };
 Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
                                bool sendMask, Size apiSize);
@@ -66,9 +68,16 @@ Result<RgbaImage> coverTarget(const std::string& bytes, Size target,
 // A short layer name from the prompt.
 std::string layerNameFor(const std::string& prompt, int index, int count);
 
+// What the parasite says of how a result was made fit, besides the request.
+struct ResultNotes {
+    std::optional<double> upscaleFactor; // how much it was enlarged to cover its region
+    std::optional<ColorFit> colorMatch;  // edit: the colour match, done or not
+};
+
 // The parasite each result layer carries, as JSON text.
 std::string resultParasite(const std::string& prompt, const std::string& revisedPrompt,
                            const std::string& model, const std::string& size,
-                           const std::string& quality, int64_t unixTime);
+                           const std::string& quality, int64_t unixTime,
+                           const ResultNotes& notes = {});
 
 } // namespace imagegen

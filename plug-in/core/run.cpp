@@ -50,6 +50,7 @@ Status readEditInputs(PreparedRun& run, const ImageGeometry& geometry, Host& hos
     }
     run.request.images.push_back(std::move(upload->image));
     run.request.mask = std::move(upload->mask);
+    run.kept = std::move(upload->kept);
     auto references = addReferences(run.request, run.options.references, host);
     phase(timings, "encode");
     return references;
@@ -87,16 +88,36 @@ Status readImageInputs(PreparedRun& run, const ImageGeometry& geometry, Host& ho
     return Ok{};
 }
 
+// An edit's result at the region's size, brought back to the source's tone unless the options
+// say otherwise; `fit` says what the colour match did.
+Result<RgbaImage> editResult(const PreparedRun& run, const std::string& bytes, int64_t maxPixels,
+                             ColorFit& fit) {
+    auto decoded = decodeResult(bytes, maxPixels);
+    if (!decoded) {
+        return decoded.error();
+    }
+    if (!run.options.matchColors) {
+        fit = colorMatchNotTried(ColorMatchOutcome::TurnedOff, "turned off (match_colors false)");
+    } else {
+        // At the size the model drew: the kept pixels are compared with what it was sent.
+        fit = fitColorDrift(run.kept, *decoded);
+        undoColorDrift(*decoded, fit);
+    }
+    return resize(*decoded, run.edit.region.width, run.edit.region.height);
+}
+
 // One result's pixels, placed as its procedure places them.
 Result<NewLayer> layerFor(const PreparedRun& run, const GeneratedImage& image,
-                          const std::vector<uint8_t>& editMask) {
+                          const std::vector<uint8_t>& editMask, ResultNotes& notes) {
     const int64_t maxPixels = resultPixelLimit(*run.service.caps, run.request.size);
     NewLayer layer;
     if (run.procedure == Procedure::Edit) {
-        auto pixels = resultForRegion(image.bytes, run.edit.region, maxPixels);
+        ColorFit fit;
+        auto pixels = editResult(run, image.bytes, maxPixels, fit);
         if (!pixels) {
             return pixels.error();
         }
+        notes.colorMatch = std::move(fit);
         layer.bounds = run.edit.region;
         layer.pixels = std::move(*pixels);
         layer.mask = editMask;
@@ -343,14 +364,17 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
             return cancelledError();
         }
         const GeneratedImage& image = answer.images[static_cast<size_t>(i)];
-        auto layer = layerFor(run, image, editMask);
+        ResultNotes notes;
+        notes.upscaleFactor =
+            upscaleFactor(run.procedure, {run.edit, run.target, run.request.size});
+        auto layer = layerFor(run, image, editMask, notes);
         if (!layer) {
             return layer.error();
         }
         layer->name = layerNameFor(p.prompt, i, count);
         layer->visible = i == 0;
         layer->parasite = resultParasite(p.prompt, image.revisedPrompt, run.service.model,
-                                         run.request.size, run.request.quality, nowUnix);
+                                         run.request.size, run.request.quality, nowUnix, notes);
         layers.push_back(std::move(*layer));
     }
     return layers;

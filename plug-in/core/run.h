@@ -50,7 +50,11 @@ struct PreparedRun {
     EditPlan edit;                      // edit: the region sent and its API size
     Rect target;                        // generate: what the results cover
     std::vector<uint8_t> coverage;      // the selection over the region or target; may be empty
-    int partialsPerImage = 0;           // streamed partial images expected per result
+    // Edit: a sample of the pixels the mask told the model to keep, as sent, for the colour match.
+    // At most kMaxColorSamples (about 240 KB), where the region's own pixels could take hundreds
+    // of megabytes while the request is in flight.
+    KeptSamples kept;
+    int partialsPerImage = 0; // streamed partial images expected per result
     Options options;
 };
 

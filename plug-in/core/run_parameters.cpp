@@ -25,6 +25,7 @@ const std::pair<const char*, OptionField> kOptionFields[] = {
     {"stream", &Options::stream},
     {"partial_images", &Options::partialImages},
     {"references", &Options::references},
+    {"match_colors", &Options::matchColors},
 };
 
 Error refuseOption(const std::string& key, const std::string& what) {

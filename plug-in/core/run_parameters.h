@@ -42,6 +42,9 @@ struct Options {
     bool stream = false;
     int partialImages = -1;
     std::vector<int> references;
+    // Edit: bring the result back to the source's tone, fitted on the pixels the model was told
+    // to keep (core/color_match.h). On unless `"match_colors": false`.
+    bool matchColors = true;
 };
 
 // Unknown keys and wrong types are refused, naming the key.

@@ -4,6 +4,8 @@
 #include "core/json_util.h"
 #include "support/fixtures.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace emulator {
@@ -52,12 +54,24 @@ ApiError serverError(const Fault& f, Flavour flavour) {
     return e;
 }
 
+// Three numbers of a drift fault, one per channel; absent members leave `out` as it is.
+void readTriple(JsonObject* o, const char* name, std::array<double, 3>& out) {
+    JsonArray* a = imagegen::json::array(o, name);
+    if (a == nullptr || json_array_get_length(a) != 3) {
+        return;
+    }
+    for (guint i = 0; i < 3; ++i) {
+        out[i] = json_node_get_double(json_array_get_element(a, i));
+    }
+}
+
 } // namespace
 
 std::optional<Fault> faultFromJson(JsonObject* o) {
-    static const std::set<std::string> kinds = {
-        "rate_limit",    "server_error", "content_filter", "delay",          "truncated",
-        "broken_base64", "broken_png",   "huge_png",       "too_few_images", "too_many_images"};
+    static const std::set<std::string> kinds = {"rate_limit",      "server_error", "content_filter",
+                                                "delay",           "truncated",    "broken_base64",
+                                                "broken_png",      "huge_png",     "too_few_images",
+                                                "too_many_images", "drift"};
     using imagegen::json::integer;
     using imagegen::json::string;
     Fault fault;
@@ -71,6 +85,9 @@ std::optional<Fault> faultFromJson(JsonObject* o) {
     fault.stage = string(o, "stage").value_or("");
     fault.shape = string(o, "shape").value_or("");
     fault.ms = static_cast<int>(integer(o, "ms").value_or(0));
+    readTriple(o, "gain", fault.gain);
+    readTriple(o, "offset", fault.offset);
+    fault.curve = string(o, "curve").value_or("");
     return fault;
 }
 
@@ -119,6 +136,23 @@ std::optional<std::string> corruptImageBytes(const std::optional<Fault>& f) {
         return imagegen::test::pngHeaderClaiming(100000, 100000) + std::string(64, '\0');
     }
     return std::nullopt;
+}
+
+uint8_t Drift::apply(int c, uint8_t v) const {
+    const auto i = static_cast<size_t>(c);
+    double out = (v * gain[i]) + offset[i];
+    if (wave) {
+        // 24 levels up and down every 64: an affine fit leaves most pixels far from it.
+        out += 24.0 * std::sin(2.0 * G_PI * v / 64.0);
+    }
+    return static_cast<uint8_t>(std::clamp(std::lround(out), 0L, 255L));
+}
+
+std::optional<Drift> driftOf(const std::optional<Fault>& f) {
+    if (!is(f, "drift")) {
+        return std::nullopt;
+    }
+    return Drift{f->gain, f->offset, f->curve == "wave"};
 }
 
 bool breaksBase64(const std::optional<Fault>& f) {

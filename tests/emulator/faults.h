@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,11 @@ struct Fault {
     std::string stage;
     std::string shape;
     int ms = 0; // delay
+    // drift: the whole answer's tone shifted, as a model's sometimes is. Affine per channel
+    // (v * gain + offset), or with curve "wave" a tone curve no gain and offset can follow.
+    std::array<double, 3> gain{1, 1, 1};
+    std::array<double, 3> offset{0, 0, 0};
+    std::string curve;
 };
 
 // The fault a control request describes; nullopt for a kind the emulator does not know.
@@ -44,6 +50,15 @@ int imageCount(const std::optional<Fault>& f, int n);
 std::optional<std::string> corruptImageBytes(const std::optional<Fault>& f);
 
 bool breaksBase64(const std::optional<Fault>& f);
+
+// The drift fault's tone curve for channel `c` (0-2); nullopt when there is no drift fault.
+struct Drift {
+    std::array<double, 3> gain{1, 1, 1};
+    std::array<double, 3> offset{0, 0, 0};
+    bool wave = false;
+    [[nodiscard]] uint8_t apply(int c, uint8_t v) const;
+};
+std::optional<Drift> driftOf(const std::optional<Fault>& f);
 
 // Milliseconds the fault adds to the answer's latency.
 int extraDelayMs(const std::optional<Fault>& f);

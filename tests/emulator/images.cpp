@@ -89,7 +89,8 @@ std::optional<RgbaImage> drawFinal(const ModelRules& m, const Parsed& p, const A
     if (!source) {
         return std::nullopt;
     }
-    return drawEdit(a.prompt, *source, mask ? &*mask : nullptr, m.gpt, a.width, a.height);
+    return drawEdit(a.prompt, *source, mask ? &*mask : nullptr, m.gpt, a.width, a.height,
+                    driftOf(a.fault));
 }
 
 void addUsage(JsonBuilder* b, bool edit, int inputImages, int outputs) {

@@ -31,8 +31,18 @@ Rgb promptColour(const std::string& prompt) {
             static_cast<uint8_t>(64 + ((h >> 16) & 0x7f))};
 }
 
-uint8_t shifted(uint8_t v) {
-    return v < 250 ? static_cast<uint8_t>(v + 5) : static_cast<uint8_t>(v - 5);
+// A redrawn pixel: moved by -4..-1 or 1..4 levels, from its position (never unchanged, so a
+// missing layer mask shows), and kept within 0..255 by moving the other way.
+uint8_t redrawn(uint8_t v, int x, int y, int c) {
+    uint32_t h = (static_cast<uint32_t>(x) * 73856093U) ^ (static_cast<uint32_t>(y) * 19349663U) ^
+                 (static_cast<uint32_t>(c) * 83492791U);
+    h ^= h >> 13;
+    h *= 0x5bd1e995U;
+    h ^= h >> 15;
+    const int k = static_cast<int>(h % 8);
+    const int move = k < 4 ? k - 4 : k - 3;
+    const int out = v + move;
+    return static_cast<uint8_t>(out < 0 || out > 255 ? v - move : out);
 }
 
 RgbaImage nearestResize(const RgbaImage& in, int w, int h) {
@@ -76,7 +86,7 @@ RgbaImage drawGeneration(const std::string& prompt, int w, int h, bool transpare
 }
 
 RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const RgbaImage* mask,
-                   bool gpt, int w, int h) {
+                   bool gpt, int w, int h, const std::optional<Drift>& drift) {
     const Rgb c = promptColour(prompt);
     RgbaImage image = nearestResize(source, w, h);
     std::optional<RgbaImage> m;
@@ -93,14 +103,13 @@ RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const Rgb
             const uint8_t* s = image.at(x, y);
             const bool edit = m ? m->at(x, y)[3] == 0 : (gpt || !anyTransparent || s[3] == 0);
             uint8_t* p = out.at(x, y);
-            if (edit) {
-                p[0] = c.r;
-                p[1] = c.g;
-                p[2] = c.b;
-            } else {
-                p[0] = shifted(s[0]);
-                p[1] = shifted(s[1]);
-                p[2] = shifted(s[2]);
+            const uint8_t drawn[3] = {c.r, c.g, c.b};
+            for (int k = 0; k < 3; ++k) {
+                if (drift) {
+                    p[k] = drift->apply(k, edit ? drawn[k] : s[k]);
+                } else {
+                    p[k] = edit ? drawn[k] : redrawn(s[k], x, y, k);
+                }
             }
             p[3] = 255;
         }

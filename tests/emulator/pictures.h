@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/codec.h"
+#include "emulator/faults.h"
 
 #include <string>
 
@@ -15,10 +16,12 @@ using imagegen::RgbaImage;
 RgbaImage drawGeneration(const std::string& prompt, int w, int h, bool transparent);
 
 // The edit: every pixel the mask leaves transparent gets the prompt's colour, every other pixel
-// is shifted a little, as a model redraws the whole frame. Without a mask a GPT model redraws
-// the whole image; dall-e-2 takes the image's own transparent pixels as the mask.
+// is moved a little (up to 4 levels up or down, by position, never by 0), as a model redraws the
+// whole frame; the moves average out, so they are no drift in tone. With `drift` the whole answer
+// (the prompt's colour too) goes through its tone curve instead, exactly. Without a mask a GPT
+// model redraws the whole image; dall-e-2 takes the image's own transparent pixels as the mask.
 RgbaImage drawEdit(const std::string& prompt, const RgbaImage& source, const RgbaImage* mask,
-                   bool gpt, int w, int h);
+                   bool gpt, int w, int h, const std::optional<Drift>& drift = std::nullopt);
 
 // A partial image, further from the final one the earlier it comes.
 RgbaImage partialOf(const RgbaImage& final, int index, int count);

@@ -146,7 +146,7 @@ void testLastValuesThatCannotBeUsed() {
 void testOptionsReadEveryKnownField() {
     auto o = parseOptions(R"({"background":"opaque","output_format":"webp","output_compression":80,
         "moderation":"low","user":"u1","input_fidelity":"high","stream":true,"partial_images":2,
-        "references":[12,14]})");
+        "references":[12,14],"match_colors":false})");
     if (!assertOk(o)) {
         return;
     }
@@ -159,7 +159,10 @@ void testOptionsReadEveryKnownField() {
     g_assert_true(o->stream);
     g_assert_cmpint(o->partialImages, ==, 2);
     g_assert_true(o->references == (std::vector<int>{12, 14}));
-    g_assert_true(parseOptions("").ok());
+    g_assert_false(o->matchColors);
+    // Colour matching is on unless the options turn it off.
+    g_assert_true(parseOptions("")->matchColors);
+    g_assert_true(parseOptions(R"({"match_colors":true})")->matchColors);
 }
 
 // An option of the wrong type: the text, and what the error says it must be.
@@ -175,6 +178,7 @@ const BadOption kBadOptions[] = {
     {R"({"output_compression":1e12})", "output_compression", "must be a whole number"},
     {R"({"partial_images":99999999999})", "partial_images", "out of range"},
     {R"({"stream":"yes"})", "stream", "must be true or false"},
+    {R"({"match_colors":0})", "match_colors", "must be true or false"},
     {R"({"references":[1,"two"]})", "references", "must be a list of layer IDs"},
     {R"({"references":3})", "references", "must be a list of layer IDs"},
     {R"({"colour":"red"})", "colour", "known: background, output_format"},
@@ -207,6 +211,7 @@ const OptionsCase kOptionsCases[] = {
     {"input_fidelity", [](Options& o) { o.inputFidelity = "high"; },
      R"({"input_fidelity":"high"})"},
     {"stream", [](Options& o) { o.stream = true; }, R"({"stream":true})"},
+    {"match_colors", [](Options& o) { o.matchColors = false; }, R"({"match_colors":false})"},
     {"partial_images", [](Options& o) { o.partialImages = 0; }, R"({"partial_images":0})"},
     {"references",
      [](Options& o) {
@@ -224,10 +229,11 @@ const OptionsCase kOptionsCases[] = {
          o.stream = true;
          o.partialImages = 3;
          o.references = {7};
+         o.matchColors = false;
      },
      R"({"background":"opaque","output_format":"jpeg","output_compression":85,)"
      R"("moderation":"auto","user":"someone","input_fidelity":"low","stream":true,)"
-     R"("partial_images":3,"references":[7]})"},
+     R"("partial_images":3,"references":[7],"match_colors":false})"},
     // A user string JSON must escape, and one that is not ASCII.
     {"user-escaped", [](Options& o) { o.user = "a \"quoted\" \\ back\\slash\ttab"; },
      R"({"user":"a \"quoted\" \\ back\\slash\ttab"})"},
@@ -244,6 +250,7 @@ void assertSameOptions(const Options& a, const Options& b) {
     g_assert_true(a.stream == b.stream);
     g_assert_cmpint(a.partialImages, ==, b.partialImages);
     g_assert_true(a.references == b.references);
+    g_assert_true(a.matchColors == b.matchColors);
 }
 
 void testOptionsToJsonRoundTrip(gconstpointer data) {

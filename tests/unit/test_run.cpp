@@ -2,6 +2,7 @@
 // service on a loopback SoupServer: what is sent, what is inserted and as how many undo steps,
 // every refusal before anything is sent, and service errors that leave the image untouched.
 #include "core/codec.h"
+#include "core/json_util.h"
 #include "core/run.h"
 #include "fake_host.h"
 #include "support/fixtures.h"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -537,6 +539,139 @@ void testStepsCanBeTakenApart() {
     }
     g_assert_cmpuint(host.undoSteps().size(), ==, 1);
     g_assert_cmpuint(host.undoSteps()[0].size(), ==, 1);
+}
+
+// The parts of an edit request the service reads: the image sent and the mask, decoded.
+struct SentEdit {
+    std::optional<RgbaImage> image;
+    std::optional<RgbaImage> mask;
+};
+
+SentEdit readSentEdit(const ReceivedRequest& req) {
+    using MultipartPtr = std::unique_ptr<SoupMultipart, GFreeWith<soup_multipart_free>>;
+    using HeadersPtr = std::unique_ptr<SoupMessageHeaders, GFreeWith<soup_message_headers_unref>>;
+    const HeadersPtr headers(soup_message_headers_new(SOUP_MESSAGE_HEADERS_MULTIPART));
+    soup_message_headers_replace(headers.get(), "Content-Type", req.header("content-type").c_str());
+    const GBytesPtr body(g_bytes_new(req.body.data(), req.body.size()));
+    const MultipartPtr multipart(soup_multipart_new_from_message(headers.get(), body.get()));
+    SentEdit sent;
+    for (int i = 0; multipart && i < soup_multipart_get_length(multipart.get()); ++i) {
+        SoupMessageHeaders* partHeaders = nullptr; // owned by the multipart
+        GBytes* partBody = nullptr;
+        soup_multipart_get_part(multipart.get(), i, &partHeaders, &partBody);
+        const std::string disposition =
+            soup_message_headers_get_one(partHeaders, "Content-Disposition");
+        gsize size = 0;
+        const auto* data = static_cast<const char*>(g_bytes_get_data(partBody, &size));
+        auto decoded = decodeImage(std::string_view(data, size));
+        if (!decoded) {
+            continue;
+        }
+        if (disposition.find("name=\"mask\"") != std::string::npos) {
+            sent.mask = std::move(*decoded);
+        } else if (!sent.image) {
+            sent.image = std::move(*decoded);
+        }
+    }
+    return sent;
+}
+
+constexpr std::array<double, 3> kDriftGain = {1.1, 0.95, 1.05};
+constexpr std::array<double, 3> kDriftOffset = {-8, 5, 3};
+constexpr RgbaPixel kFill = {90, 160, 200, 255};
+
+uint8_t drifted(size_t c, uint8_t v, bool wave) {
+    double out = (v * kDriftGain[c]) + kDriftOffset[c];
+    if (wave) {
+        out += 24.0 * std::sin(2.0 * G_PI * v / 64.0);
+    }
+    return static_cast<uint8_t>(std::clamp(std::lround(out), 0L, 255L));
+}
+
+// A service whose model drifts in tone: the image sent comes back through kDriftGain and
+// kDriftOffset (and a wave no gain and offset can follow, with `wave`), the area the mask frees
+// painted kFill under the same drift.
+void answerDrifted(TestServer& server, bool wave) {
+    server.answerAlways([wave](SoupServerMessage* msg, const ReceivedRequest& req) {
+        const SentEdit sent = readSentEdit(req);
+        if (!sent.image || !sent.mask) {
+            TestServer::respond(msg, 400, "application/json", R"({"error":{"message":"no mask"}})");
+            return;
+        }
+        RgbaImage out = *sent.image;
+        for (size_t i = 0; i < out.pixels.size(); i += 4) {
+            const bool edit = sent.mask->pixels[i + 3] == 0;
+            for (size_t c = 0; c < 3; ++c) {
+                out.pixels[i + c] = drifted(c, edit ? kFill[c] : out.pixels[i + c], wave);
+            }
+            out.pixels[i + 3] = 255;
+        }
+        auto png = encodePng(out);
+        const GCharPtr b64(
+            g_base64_encode(reinterpret_cast<const guchar*>(png->data()), png->size()));
+        TestServer::respond(msg, 200, "application/json",
+                            std::string(R"({"created":1,"data":[{"b64_json":")") + b64.get() +
+                                "\"}]}");
+    });
+}
+
+struct DriftCase {
+    const char* name;
+    bool wave;
+    const char* options;
+    bool matched;         // the fill comes back to kFill
+    const char* parasite; // what the parasite's colour match says
+};
+
+const DriftCase kDriftCases[] = {
+    {"matched", false, "", true, R"("color_match":{"outcome":"applied")"},
+    {"off", false, R"({"match_colors":false})", false,
+     R"x("color_match":{"outcome":"off","reason":"turned off (match_colors false)"})x"},
+    {"wave-declined", true, "", false, R"("outcome":"declined","reason":"poor fit: only )"},
+};
+
+// An edit through a drifting model: the colour match brings the new content back to the tone it
+// was drawn in, unless turned off or the fit is poor; the parasite says which, with its figures.
+void testEditColourMatch(gconstpointer data) {
+    const auto* c = static_cast<const DriftCase*>(data);
+    TestServer server;
+    answerDrifted(server, c->wave);
+    Setup s(server);
+    FakeHost host(300, 200);
+    host.fillWithNoise();
+    host.select({100, 60, 80, 40});
+    RunParameters p = editParameters();
+    p.options = c->options;
+    if (!assertOk(run(Procedure::Edit, p, s, host)) || !assertSize(host.undoSteps(), 1)) {
+        return;
+    }
+    const NewLayer& layer = host.undoSteps()[0][0];
+    const uint8_t* inside = layer.pixels.at(140 - layer.bounds.x, 80 - layer.bounds.y);
+    for (size_t k = 0; k < 3; ++k) {
+        const int expected = c->matched ? kFill[k] : drifted(k, kFill[k], c->wave);
+        g_assert_cmpint(std::abs(inside[k] - expected), <=, 1);
+    }
+    assertContains(layer.parasite, c->parasite);
+    auto parasite = json::parseObject(layer.parasite);
+    if (!assertOk(parasite)) {
+        return;
+    }
+    // The region (the selection and its context, 104x69) from the 1536x1024 the model drew.
+    g_assert_cmpfloat_with_epsilon(json::number(parasite->root(), "upscale_factor").value_or(0),
+                                   104.0 / 1536, 1e-4);
+    JsonObject* match = json::object(parasite->root(), "color_match");
+    JsonArray* gain = json::array(match, "gain");
+    JsonArray* offset = json::array(match, "offset");
+    if (c->matched && gain != nullptr && offset != nullptr) {
+        for (guint k = 0; k < 3; ++k) {
+            g_assert_cmpfloat_with_epsilon(json_array_get_double_element(gain, k), kDriftGain[k],
+                                           0.002);
+            g_assert_cmpfloat_with_epsilon(json_array_get_double_element(offset, k),
+                                           kDriftOffset[k], 0.2);
+        }
+    } else {
+        g_assert_true(!c->matched);
+    }
 }
 
 // What the dialog shows before a run: the region or target, the size, and the enlargement.
@@ -1228,6 +1363,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/cancel/while-waiting", testCancelWhileWaitingInsertsNothing);
     g_test_add_func("/run/result-far-larger-than-asked", testResultFarLargerThanAskedIsRefused);
     g_test_add_func("/run/steps-apart", testStepsCanBeTakenApart);
+    for (const DriftCase& c : kDriftCases) {
+        g_test_add_data_func((std::string("/run/edit/colour-match/") + c.name).c_str(), &c,
+                             testEditColourMatch);
+    }
     for (const GeometryCase& c : kGeometryCases) {
         g_test_add_data_func((std::string("/run/plan-geometry/") + c.name).c_str(), &c,
                              testPlanGeometry);
