@@ -64,7 +64,6 @@ struct Batch {
 struct ResultItem {
     std::shared_ptr<const Batch> batch;
     size_t index = 0;
-    GRef<GdkPixbuf> pixbuf;
     GtkWidget* child = nullptr;
 };
 
@@ -827,9 +826,10 @@ void ImagegenDialog::tick() {
 void ImagegenDialog::addResults(const std::shared_ptr<const Batch>& batch, const Usage& usage) {
     const size_t first = items_.size();
     for (size_t i = 0; i < batch->layers.size(); ++i) {
-        ResultItem item{batch, i, pixbufOf(batch->layers[i].pixels), nullptr};
+        ResultItem item{batch, i, nullptr};
+        const GRef<GdkPixbuf> full = pixbufOf(batch->layers[i].pixels);
         const GRef<GdkPixbuf> small =
-            fitted(item.pixbuf.get(), kResultThumbnailHeight * 3, kResultThumbnailHeight, true);
+            fitted(full.get(), kResultThumbnailHeight * 3, kResultThumbnailHeight, true);
         GtkWidget* image = gtk_image_new_from_pixbuf(small.get());
         item.child = gtk_flow_box_child_new();
         gtk_container_add(GTK_CONTAINER(item.child), image);
@@ -866,7 +866,9 @@ void ImagegenDialog::showResult(size_t item) {
     if (item >= items_.size()) {
         return;
     }
-    previewPixbuf_ = items_[item].pixbuf;
+    // Made when shown, not kept: a result's pixels are already held once, in its layer.
+    const ResultItem& shown = items_[item];
+    previewPixbuf_ = pixbufOf(shown.batch->layers[shown.index].pixels);
     gtk_widget_queue_draw(preview_);
     const std::string description = std::string(_("Result")) + " " + std::to_string(item + 1);
     setAccessibleDescription(preview_, description);
