@@ -9,6 +9,7 @@ pixels, layers and the emulator's request log.
 import argparse
 import fcntl
 import json
+import math
 import os
 import shutil
 import signal
@@ -154,6 +155,14 @@ PRELUDE = r"""
               (loop (vector->list (cadr (gimp-item-get-children id))) (string-append prefix "  ")))
           (loop (cdr ids) prefix))))
   (e2e "dirty " (num (car (gimp-image-is-dirty image)))))
+(define (export-result image path) ; the top layer alone, its layer mask dropped
+  (let* ((dup (car (gimp-image-duplicate image)))
+         (layers (vector->list (cadr (gimp-image-get-layers dup))))
+         (top (car layers)))
+    (if (> (car (gimp-layer-get-mask top)) 0) (gimp-layer-remove-mask top MASK-DISCARD))
+    (for-each (lambda (l) (gimp-image-remove-layer dup l)) (cdr layers))
+    (export dup path)
+    (gimp-image-delete dup)))
 (define (report-parasite layer)
   (e2e "parasite " (caddr (car (gimp-item-get-parasite layer "imagegen-result")))))
 ;; Every parasite GIMP holds (global, image, layer, mask, channel) printed, and every image saved
@@ -468,6 +477,27 @@ case("fail-layer-group", expect="error",
            f"(gimp-image-insert-layer image group 0 0) (gimp-image-set-active-layer image group) {RECT})",
      message="A layer group is active", sent=0)
 
+# Colour matching against a model that drifts in tone (the emulator's drift fault: the whole
+# answer, the prompt's colour too, through a known gain and offset, or a wave no gain and offset
+# can follow). With matching the result next to the selection's edge is the source again and the
+# fill the prompt's colour; without it both show the drift; the wave is declined and changes
+# nothing. At 8 bits, 16 bits and in grayscale.
+DRIFT = {"kind": "drift", "gain": [1.1, 0.95, 1.05], "offset": [-8, 5, 3]}
+# DRIFT's channels nearly cancel in luminance (0.99 v + 2): a grayscale image gets one that shows.
+DRIFT_GRAY = {"kind": "drift", "gain": [1.1, 1.06, 1.04], "offset": [6, 8, 10]}
+WAVE = {"kind": "drift", "curve": "wave"}
+for depth, image_setup, gray, drift in (
+        ("", "RGB PRECISION-U8-GAMMA", False, DRIFT),
+        ("-16-bit", "RGB PRECISION-U16-GAMMA", False, DRIFT),
+        ("-grayscale", "GRAY PRECISION-U8-GAMMA", True, DRIFT_GRAY)):
+    for kind, fault, options, outcome in (
+            ("matched", drift, "", "applied"),
+            ("off", drift, '{"match_colors":false}', "off"),
+            ("wave-declined", WAVE, "", "declined")):
+        case(f"drift-{kind}{depth}", setup=f"(let ((image (new-image 400 300 {image_setup}))) {RECT})",
+             act=f"(report-result {edit_call(options=options)})", faults=[fault], gray=gray,
+             drift={"fault": fault, "outcome": outcome})
+
 # The bad-input matrix (docs/bad-input.md): refusals before anything is sent, each with the
 # image exactly as it was.
 case("fail-prompt-too-long", expect="error",
@@ -569,7 +599,7 @@ def parse_layers(lines):
     return layers
 
 
-def compare_outside_and_inside(before, after, sel, colour, margin, gray, rows_bbox=None):
+def compare_outside_and_inside(before, after, sel, colour, margin, gray, rows_bbox=None, tolerance=2.5):
     """Outside the selection (coverage 0): bit-identical. Deep inside (coverage full, `margin` away
     from any partial pixel): the emulator's colour."""
     check(before.width == after.width and before.height == after.height, "the image size changed")
@@ -596,6 +626,7 @@ def compare_outside_and_inside(before, after, sel, colour, margin, gray, rows_bb
     check(changed_outside == 0, f"{changed_outside} pixels outside the selection changed")
     expected = as_gray(colour) if gray else colour
     inside_checked = 0
+    worst_inside = 0.0
     for y in range(y0 + margin, y1 - margin + 1):
         srow = cov[y]
         for x in range(0, w):
@@ -610,10 +641,12 @@ def compare_outside_and_inside(before, after, sel, colour, margin, gray, rows_bb
                 continue
             got = after.pixel(x, y)
             diff = max(abs(g - e) for g, e in zip(got, expected))
-            if diff > 2.5:
+            worst_inside = max(worst_inside, diff)
+            if diff > tolerance:
                 raise Failure(f"pixel ({x},{y}) inside the selection is {got}, expected the emulator's {expected}")
             inside_checked += 1
     check(inside_checked > 0, "no pixel deep inside the selection was checked")
+    compare_outside_and_inside.worst_inside = worst_inside
     return inside_checked
 
 
@@ -683,14 +716,18 @@ def exercise(name, spec, root, home, emulator):
             keyring = ("local emulator", key)
     env["IMAGEGEN_TIMINGS"] = "1"
     env.update(spec.get("env", {}))
-    paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection")}
+    paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection", "result")}
+    verify_extra = ""
+    if spec.get("drift"):
+        verify_extra = ('(report-parasite (vector-ref (cadr (gimp-image-get-layers (the-image))) 0)) '
+                        f'(export-result (the-image) "{paths["result"]}")')
     saved = os.path.join(root, "saved")
     os.makedirs(saved)
     scheme = PRELUDE + f"""
 (define (setup) {spec['setup']} (gimp-image-clean-all (the-image))
   (export (the-image) "{paths['before']}") (export-selection (the-image) "{paths['selection']}"))
 (define (act) {spec['act']})
-(define (verify) (report-layers (the-image)) (export (the-image) "{paths['after']}"))
+(define (verify) (report-layers (the-image)) (export (the-image) "{paths['after']}") {verify_extra})
 (define (secrets) (dump-secrets "{saved}"))
 """
     scheme_path = os.path.join(root, "case.scm")
@@ -709,8 +746,8 @@ def exercise(name, spec, root, home, emulator):
     check(os.listdir(saved), "GIMP saved no image as XCF (the parasites and files were not searched)")
     requests = emulator.requests()
     check_auth(spec, requests)
-    verify(name, spec, log, lines, requests, paths)
-    timings = "".join(f"\n# {l}" for l in log.splitlines() if l.startswith("imagegen-timing:"))
+    measured = verify(name, spec, log, lines, requests, paths)
+    timings = (f"\n# {measured}" if measured else "") + "".join(f"\n# {l}" for l in log.splitlines() if l.startswith("imagegen-timing:"))
     return f"({seconds:.1f} s in GIMP, {len(requests)} request(s), no key outside the auth header){timings}"
 
 
@@ -866,6 +903,8 @@ def verify(name, spec, log, lines, requests, paths):
             check(req["mask"]["has_alpha"], "mask without alpha")
         scale = max(1.0, result["w"] / image["width"])
         margin = int(spec.get("feather", 0) + 3 + 3 * scale)
+        if spec.get("drift"):
+            return verify_drift(spec, lines, result, before, after, sel, colour, margin, paths)
         if spec.get("no_selection"):
             # the whole layer is repainted
             px = after.pixel(after.width // 2, after.height // 2)
@@ -884,6 +923,74 @@ def verify(name, spec, log, lines, requests, paths):
             for y in range(after.height):
                 if not any(cov[y]):
                     check(before.row(y) == after.row(y), f"row {y} outside the selection changed")
+
+
+def drifted(fault, channel, v):
+    """What the emulator's drift fault makes of an 8-bit level (as faults.cpp computes it)."""
+    out = v * fault.get("gain", [1, 1, 1])[channel] + fault.get("offset", [0, 0, 0])[channel]
+    if fault.get("curve") == "wave":
+        out += 24.0 * math.sin(2.0 * math.pi * v / 64.0)
+    return float(min(255, max(0, math.floor(out + 0.5))))
+
+
+def drifted_pixel(fault, px, gray):
+    """A pixel of the image (0..255 floats) as the drifting model draws it; a grayscale image is
+    sent as R'G'B' and the colour answer comes back through babl's RGB to Y."""
+    levels = [round(px[0])] * 3 if gray else [round(v) for v in px]
+    out = [drifted(fault, c, v) for c, v in enumerate(levels)]
+    return as_gray(out) if gray else out
+
+
+def edge_ring(sel, result, inner=3, outer=8):
+    """Pixels of the result layer's bounds outside the selection, `inner` to `outer` pixels from
+    its bounding box (the drift cases select a rectangle): the context next to the edge."""
+    cov = sel.coverage_rows()
+    rows = [y for y in range(sel.height) if any(cov[y])]
+    cols = [x for x in range(sel.width) if any(cov[y][x] for y in rows)]
+    x0, x1, y0, y1 = cols[0], cols[-1], rows[0], rows[-1]
+    ring = []
+    for y in range(max(result["y"], 0), min(result["y"] + result["h"], sel.height)):
+        for x in range(max(result["x"], 0), min(result["x"] + result["w"], sel.width)):
+            d = max(x0 - x, x - x1, y0 - y, y - y1)
+            if inner <= d <= outer and cov[y][x] == 0:
+                ring.append((x, y))
+    check(len(ring) > 100, f"only {len(ring)} pixels next to the selection's edge")
+    return ring
+
+
+def verify_drift(spec, lines, result, before, after, sel, colour, margin, paths):
+    """A drifting model: the parasite's colour match, the result layer's own pixels next to the
+    selection's edge against the source, and the fill against the prompt's colour."""
+    fault, outcome = spec["drift"]["fault"], spec["drift"]["outcome"]
+    gray = spec.get("gray", False)
+    parasites = [l[len("parasite "):] for l in lines if l.startswith("parasite {")]
+    check(parasites, "the result's parasite was not reported")
+    parasite = json.loads(parasites[-1])
+    match = parasite.get("color_match", {})
+    check(match.get("outcome") == outcome, f"colour match {match}, expected {outcome}")
+    check(parasite.get("upscale_factor", 0) > 0, f"no upscale factor in {parasite}")
+    if outcome == "applied":
+        for c in range(3):
+            check(abs(match["gain"][c] - fault["gain"][c]) < 0.01 and abs(match["offset"][c] - fault["offset"][c]) < 1.5,
+                  f"the fit {match} is not the emulator's drift {fault}")
+    if outcome == "declined":
+        check("poor fit" in match.get("reason", ""), f"the parasite does not say why: {match}")
+    layer = Pnm(paths["result"])
+    ring = edge_ring(sel, result)
+    to_source = max(abs(a - b) for x, y in ring for a, b in zip(layer.pixel(x, y), before.pixel(x, y)))
+    to_drift = max(abs(a - b) for x, y in ring
+                   for a, b in zip(layer.pixel(x, y), drifted_pixel(fault, before.pixel(x, y), gray)))
+    if outcome == "applied":
+        check(to_source <= 2, f"next to the edge the result is {to_source:.1f} levels from the source")
+        fill = colour
+    else:
+        check(to_source >= 5, f"next to the edge the result is only {to_source:.1f} levels from the source")
+        check(to_drift <= 3, f"next to the edge the result is {to_drift:.1f} levels from the drifted source")
+        fill = [drifted(fault, c, v) for c, v in enumerate(colour)]
+    compare_outside_and_inside(before, after, sel, fill, margin, gray, tolerance=2.0)
+    inside = compare_outside_and_inside.worst_inside
+    return (f"colour match {outcome}: next to the edge {to_source:.2f} levels from the source at most, "
+            f"{to_drift:.2f} from the drifted source; the fill {inside:.2f} from {'the prompt colour' if outcome == 'applied' else 'its drifted colour'}")
 
 
 def main():
