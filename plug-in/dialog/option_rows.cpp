@@ -107,12 +107,8 @@ OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()>
                                    _("an ID for your end user (optional)"));
     context_ = addSpin(_("Conte_xt around the selection (%):"), _("Context"), 0, 200, 1);
     feather_ = addSpin(_("Feat_her the edge (px):"), _("Feather"), 0, 256, 1);
-    GtkWidget* stream = gtk_check_button_new_with_mnemonic(_("Stream previe_ws while it draws"));
-    setAccessibleName(stream, _("Stream previews"));
-    stream_ = {gtk_label_new(""), stream};
-    gtk_grid_attach(grid_, stream_.label, 0, rows_, 1, 1);
-    gtk_grid_attach(grid_, stream, 1, rows_++, 1, 1);
-    connectTo<&OptionRows::changed, &OptionRows::ignoreError>(stream, "toggled", this);
+    matchColors_ = addCheck(_("Ad_just colours to match the surroundings"), _("Match colours"));
+    stream_ = addCheck(_("Stream previe_ws while it draws"), _("Stream previews"));
     setSpin(images_.widget, 1);
     setSpin(compression_.widget, 100);
     setSpin(context_.widget, kDefaultContext * 100);
@@ -148,6 +144,17 @@ OptionRows::Row OptionRows::addCustomSize() {
     GtkWidget* caption = attachRow(grid_, rows_++, _("Custom si_ze:"), _("Custom size"), box);
     gtk_label_set_mnemonic_widget(GTK_LABEL(caption), width_);
     return {caption, box};
+}
+
+// A check box in the value column; its label is its own.
+OptionRows::Row OptionRows::addCheck(const char* label, const char* accessibleName) {
+    GtkWidget* check = gtk_check_button_new_with_mnemonic(label);
+    setAccessibleName(check, accessibleName);
+    Row row{gtk_label_new(""), check};
+    gtk_grid_attach(grid_, row.label, 0, rows_, 1, 1);
+    gtk_grid_attach(grid_, check, 1, rows_++, 1, 1);
+    connectTo<&OptionRows::changed, &OptionRows::ignoreError>(check, "toggled", this);
+    return row;
 }
 
 OptionRows::Row OptionRows::addCombo(const char* label, const char* accessibleName) {
@@ -217,6 +224,7 @@ void OptionRows::followModel(const ModelCaps& caps) {
     context_.setShown(edit);
     feather_.setShown(edit);
     stream_.setShown(caps.streaming);
+    matchColors_.setShown(edit);
     showDependentRows();
     quiet_ = false;
 }
@@ -265,6 +273,8 @@ void OptionRows::show(const RunParameters& p, const Options& o, bool onlySet) {
     }
     if (!onlySet) {
         gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(stream_.widget), o.stream ? TRUE : FALSE);
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(matchColors_.widget),
+                                     o.matchColors ? TRUE : FALSE);
     }
     showDependentRows();
     quiet_ = false;
@@ -299,6 +309,8 @@ void OptionRows::collect(RunParameters& p, Options& o) const {
     const bool stream =
         stream_.shown() && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(stream_.widget)) != FALSE;
     o.stream = stream;
+    o.matchColors = !matchColors_.shown() ||
+                    gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(matchColors_.widget)) != FALSE;
     o.partialImages = stream ? kPartialImages : -1;
 }
 

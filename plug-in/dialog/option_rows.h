@@ -38,6 +38,7 @@ class OptionRows {
     Row add(const char* label, const char* accessibleName, GtkWidget* widget);
     Row addCustomSize();
     Row addCombo(const char* label, const char* accessibleName);
+    Row addCheck(const char* label, const char* accessibleName);
     Row addSpin(const char* label, const char* accessibleName, double lower, double upper,
                 double step);
     void changed();
@@ -68,6 +69,7 @@ class OptionRows {
     Row context_;
     Row feather_;
     Row stream_;
+    Row matchColors_;
 };
 
 } // namespace imagegen::dialog
