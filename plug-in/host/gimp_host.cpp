@@ -352,12 +352,13 @@ unsigned long imageWindowHandle() {
 }
 
 bool themeIsDark() {
-    const GCharPtr dir(gimp_get_theme_dir());
-    if (!dir) {
+    // The gimprc's "theme" (quoted, e.g. "\"Dark\""); the default theme is Dark.
+    const GCharPtr theme(gimp_gimprc_query("theme"));
+    if (!theme) {
         return true;
     }
-    const GCharPtr name(g_path_get_basename(dir.get()));
-    return g_strcmp0(name.get(), "Dark") == 0 || g_strcmp0(name.get(), "Gray") == 0;
+    const std::string name = theme.get();
+    return name.find("Dark") != std::string::npos || name.find("Gray") != std::string::npos;
 }
 
 } // namespace imagegen::host
