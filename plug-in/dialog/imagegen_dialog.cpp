@@ -1,6 +1,7 @@
 #include "dialog/imagegen_dialog.h"
 
 #include "core/estimate.h"
+#include "core/json_util.h"
 #include "core/prompt_history.h"
 #include "dialog/connections_editor.h"
 #include "dialog/gtk_util.h"
@@ -116,6 +117,7 @@ class ImagegenDialog {
     void addResults(const std::shared_ptr<const Batch>& batch, const Usage& usage);
     void onResultsChosen();
     void showResult(size_t item);
+    static std::string colorMatchNote(const Batch& batch);
     void insert(bool all);
     void openConnections();
 
@@ -788,6 +790,7 @@ void ImagegenDialog::onDone(Result<ImagesResult> result) {
     batch->run.request.mask.reset();
     batch->run.requests.clear();
     batch->run.coverage.clear();
+    batch->run.kept = {};
     addResults(batch, result->usage);
 }
 
@@ -849,7 +852,7 @@ void ImagegenDialog::addResults(const std::shared_ptr<const Batch>& batch, const
     const auto seconds = static_cast<double>(g_get_monotonic_time() - startedUs_) / 1e6;
     const GCharPtr text(
         g_strdup_printf(_("Done in %.1f s · %s"), seconds, usageText(usage).c_str()));
-    setStatus(text.get());
+    setStatus(text.get() + colorMatchNote(*batch));
 }
 
 // The Insert button follows the choice, and the preview shows the result chosen first.
@@ -860,6 +863,25 @@ void ImagegenDialog::onResultsChosen() {
         showResult(
             static_cast<size_t>(gtk_flow_box_child_get_index(GTK_FLOW_BOX_CHILD(chosen->data))));
     }
+}
+
+// What colour matching did to the first result, from its parasite: the user sees why an edge
+// may still show a step.
+std::string ImagegenDialog::colorMatchNote(const Batch& batch) {
+    if (batch.layers.empty()) {
+        return {};
+    }
+    auto parasite = json::parseObject(batch.layers.front().parasite);
+    JsonObject* match = parasite ? json::object(parasite->root(), "color_match") : nullptr;
+    const std::string outcome = json::string(match, "outcome").value_or("");
+    if (outcome == "applied") {
+        return std::string(" · ") + _("colours matched to the surroundings");
+    }
+    if (outcome == "declined") {
+        return std::string(" · ") + _("colours left as drawn") + ": " +
+               json::string(match, "reason").value_or("");
+    }
+    return {};
 }
 
 void ImagegenDialog::showResult(size_t item) {
