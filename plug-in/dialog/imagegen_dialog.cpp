@@ -583,6 +583,13 @@ void ImagegenDialog::updatePlan() {
         return;
     }
     plan_ = *plan;
+    if (procedure_ != Procedure::NewImage) {
+        // What the thumbnail shows, in words.
+        const Rect r = procedure_ == Procedure::Edit ? plan->edit.region : plan->target;
+        const GCharPtr where(g_strdup_printf(_("The region sent: %d × %d pixels at %d, %d"),
+                                             r.width, r.height, r.x, r.y));
+        setAccessibleDescription(regionView_, where.get());
+    }
     const double factor = upscaleFactor(procedure_, *plan);
     GCharPtr note;
     if (!parseSize(plan->size)) { // "auto" or unset: the model decides
