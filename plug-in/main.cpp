@@ -69,6 +69,12 @@ Result<RunParameters> parametersFromGimp(const ProcedureSpec& spec, const GimpPa
     return imagegen::parametersFromArgs(spec, args);
 }
 
+// Whether INTERACTIVE opens the dialog: Generative Expand has no page in it yet, so its menu
+// entry repeats the last values, as RUN-WITH-LAST-VALS does.
+bool opensDialog(const ProcedureSpec& spec) {
+    return spec.procedure != imagegen::Procedure::Expand;
+}
+
 // The saved last values; an interactive call without them opens the dialog with the defaults,
 // and RUN-WITH-LAST-VALS refuses.
 Result<RunParameters> lastValues(const ProcedureSpec& spec, bool interactive) {
@@ -157,7 +163,7 @@ class Answer {
 Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode, gint nparams,
                                     const GimpParam* params) {
     if (mode != GIMP_RUN_NONINTERACTIVE) {
-        return lastValues(spec, mode == GIMP_RUN_INTERACTIVE);
+        return lastValues(spec, mode == GIMP_RUN_INTERACTIVE && opensDialog(spec));
     }
     if (nparams != static_cast<gint>(spec.params.size())) {
         return imagegen::makeError(imagegen::ErrorKind::InvalidRequest,
@@ -193,7 +199,7 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
     imagegen::RunContext ctx;
     ctx.image = spec.takesImage() ? params[1].data.d_image : -1;
     ctx.drawable = spec.takesImage() ? params[2].data.d_drawable : -1;
-    ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
+    ctx.interactive = mode == GIMP_RUN_INTERACTIVE && opensDialog(spec);
     ctx.executableDir = executableDir();
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");

@@ -7,6 +7,7 @@
 
 #include "core/codec.h"
 #include "core/error.h"
+#include "core/expand.h"
 #include "core/pipeline.h"
 
 #include <functional>
@@ -57,6 +58,15 @@ class Host {
     virtual Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
                                                   const std::string& groupName,
                                                   const CancelCheck& cancelled) = 0;
+    // Generative Expand: enlarges the canvas by `margins` (the layers already there move by left
+    // and top, unchanged) and inserts the layers, whose bounds are in the new canvas's
+    // coordinates, as insertLayers does; canvas and layers are one undo step. Every layer is made
+    // before the canvas changes, so a cancel or an error leaves the image as it was, its size
+    // included.
+    virtual Result<std::vector<int>> insertLayersExpanding(Margins margins,
+                                                           const std::vector<NewLayer>& layers,
+                                                           const std::string& groupName,
+                                                           const CancelCheck& cancelled) = 0;
     // A new image holding the layers; a cancel while it is made leaves no image.
     virtual Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
                                     const std::string& groupName, const CancelCheck& cancelled) = 0;

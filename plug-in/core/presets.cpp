@@ -176,6 +176,8 @@ const char* presetProcedureName(Procedure procedure) {
         return "generate";
     case Procedure::NewImage:
         return "new-image";
+    case Procedure::Expand:
+        return "expand";
     }
     return "edit";
 }

@@ -81,6 +81,23 @@ const ParamSpec kNewImageSize{PdbType::String, "size",
                               "API image size such as 1536x1024; \"\" for the model's default",
                               &P::size};
 
+const ParamSpec kExpandDrawable{
+    PdbType::Drawable,
+    "drawable",
+    "The layer whose picture is continued (it is never changed: results are new layers)",
+    {}};
+const ParamSpec kExpandPromptParam{
+    PdbType::String, "prompt",
+    "What the new border shows, in words; \"\" to continue the picture naturally", &P::prompt};
+const ParamSpec kLeft{PdbType::Int32, "left", "Pixels added on the left, 0 or more", &P::left};
+const ParamSpec kTop{PdbType::Int32, "top", "Pixels added at the top, 0 or more", &P::top};
+const ParamSpec kRight{PdbType::Int32, "right", "Pixels added on the right, 0 or more", &P::right};
+const ParamSpec kBottom{PdbType::Int32, "bottom", "Pixels added at the bottom, 0 or more",
+                        &P::bottom};
+const ParamSpec kExpandSize{PdbType::String, "size",
+                            "API image size of each tile, such as 1536x1024; \"\" for 1024x1024",
+                            &P::size};
+
 const std::vector<ReturnSpec> kLayerReturns = {
     {PdbType::Int32, "n-layers", "Number of layers made"},
     {PdbType::Int32Array, "layers", "The layers made, first the one shown"},
@@ -138,6 +155,26 @@ ProcedureSpec newImageSpec() {
     };
 }
 
+ProcedureSpec expandSpec() {
+    return {
+        Procedure::Expand,
+        "plug-in-imagegen-expand",
+        N_("Enlarge the canvas and paint the new border with an AI image model"),
+        "Enlarges the canvas by the margins given and paints the new border from the picture: "
+        "the border is sent in tiles of one API size, each with the picture next to it and the "
+        "tiles already painted as context, one after another, so that neighbouring tiles "
+        "continue each other. Each result is one new layer over the whole canvas, masked to the "
+        "new border, so the original pixels stay exactly as they were. Canvas and layers are one "
+        "undo step.",
+        N_("Generative E_xpand…"),
+        "<Image>/Image",
+        "RGB*, GRAY*",
+        {kRunMode, kImage, kExpandDrawable, kExpandPromptParam, kLeft, kTop, kRight, kBottom,
+         kModel, kExpandSize, kQuality, kCount, kConnection, kOptions},
+        kLayerReturns,
+    };
+}
+
 // Sets the field if it holds a `Field` member and the argument an `Arg`.
 template <typename Field, typename Arg>
 bool assignAs(RunParameters& p, const ParamField& field, const ArgValue& value) {
@@ -161,8 +198,14 @@ bool assign(RunParameters& p, const ParamField& field, const ArgValue& value) {
 
 // What a saved value may be: anything else (a blob edited by hand, or written by a broken
 // version) reads as the default, -1 or "", instead of reaching a run or the dialog.
-int savedInt(JsonObject* root, const char* name) {
-    const int64_t v = json::integer(root, name).value_or(-1);
+// n-images: 1 to 10, else -1; a margin: 0 to GIMP's largest side, else 0.
+int savedInt(JsonObject* root, const ParamSpec& param) {
+    if (param.field != ParamField(&P::n)) {
+        const int64_t v = json::integer(root, param.name).value_or(0);
+        constexpr int64_t kMaxMargin = 524288;
+        return v >= 0 && v <= kMaxMargin ? static_cast<int>(v) : 0;
+    }
+    const int64_t v = json::integer(root, param.name).value_or(-1);
     constexpr int64_t kMaxImages = 10;
     return v >= 1 && v <= kMaxImages ? static_cast<int>(v) : -1;
 }
@@ -184,7 +227,8 @@ std::string savedText(JsonObject* root, const ParamSpec& param) {
 } // namespace
 
 const std::vector<ProcedureSpec>& procedureSpecs() {
-    static const std::vector<ProcedureSpec> specs = {editSpec(), generateSpec(), newImageSpec()};
+    static const std::vector<ProcedureSpec> specs = {editSpec(), generateSpec(), newImageSpec(),
+                                                     expandSpec()};
     return specs;
 }
 
@@ -263,7 +307,7 @@ Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::s
         if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
             p.*(*text) = savedText(root, param);
         } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
-            p.*(*whole) = savedInt(root, param.name);
+            p.*(*whole) = savedInt(root, param);
         } else if (const auto* real = std::get_if<double RunParameters::*>(&param.field)) {
             p.*(*real) = savedReal(root, param);
         }

@@ -71,6 +71,7 @@ Result<std::optional<ImageGeometry>> planImageSide(PreparedRun& run, Host& host)
     }
     run.edit = planned->edit;
     run.target = planned->target;
+    run.expand = planned->expand;
     run.request.size = planned->size;
     return std::optional<ImageGeometry>(*geometry);
 }
@@ -243,8 +244,8 @@ Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& paramet
                                RunSetup& setup, Host& host, PhaseTimer* timings) {
     std::optional<ImageGeometry> geometry;
     auto run = planWithGeometry(procedure, parameters, setup, host, geometry);
-    if (!run) {
-        return run;
+    if (!run || procedure == Procedure::Expand) {
+        return run; // an expand's requests are built tile by tile, as it runs (runExpand)
     }
     if (geometry) {
         if (auto inputs = readImageInputs(*run, *geometry, host, timings); !inputs) {
@@ -275,6 +276,19 @@ Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
         }
         plan.edit = *edit;
         plan.size = formatSize(edit->apiSize);
+    } else if (procedure == Procedure::Expand) {
+        auto tile = expandTileSize(caps, parameters.size);
+        if (!tile) {
+            return tile.error();
+        }
+        auto expand = planExpand(
+            geometry.canvas, {parameters.left, parameters.top, parameters.right, parameters.bottom},
+            *tile);
+        if (!expand) {
+            return expand.error();
+        }
+        plan.expand = std::move(*expand);
+        plan.size = formatSize(*tile);
     } else if (procedure == Procedure::Generate) {
         // The selection's bounds (or the canvas); an unset size is the model's size nearest that
         // shape.
@@ -292,7 +306,8 @@ Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
 
 double upscaleFactor(Procedure procedure, const GeometryPlan& plan) {
     const auto drawn = parseSize(plan.size);
-    if (procedure == Procedure::NewImage || !drawn || drawn->width <= 0 || drawn->height <= 0) {
+    if (procedure == Procedure::NewImage || procedure == Procedure::Expand || !drawn ||
+        drawn->width <= 0 || drawn->height <= 0) {
         return 1.0;
     }
     const Rect covered = procedure == Procedure::Edit ? plan.edit.region : plan.target;
@@ -366,7 +381,7 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
         const GeneratedImage& image = answer.images[static_cast<size_t>(i)];
         ResultNotes notes;
         notes.upscaleFactor =
-            upscaleFactor(run.procedure, {run.edit, run.target, run.request.size});
+            upscaleFactor(run.procedure, {run.edit, run.target, run.request.size, {}});
         auto layer = layerFor(run, image, editMask, notes);
         if (!layer) {
             return layer.error();
@@ -413,6 +428,9 @@ Result<Inserted> runProcedure(Procedure procedure, const RunParameters& paramete
         cancelled = [cancellable] {
             return g_cancellable_is_cancelled(cancellable) != FALSE;
         };
+    }
+    if (procedure == Procedure::Expand) {
+        return runExpand(parameters, setup, host, cancellable, cancelled);
     }
     PhaseTimer timings;
     auto run = prepareRun(procedure, parameters, setup, host, &timings);

@@ -6,6 +6,7 @@
 
 #include "core/connection.h"
 #include "core/error.h"
+#include "core/expand.h"
 #include "core/glib_ptr.h"
 #include "core/host.h"
 #include "core/http_client.h"
@@ -49,6 +50,7 @@ struct PreparedRun {
     std::vector<ImageRequest> requests; // what goes on the wire
     EditPlan edit;                      // edit: the region sent and its API size
     Rect target;                        // generate: what the results cover
+    ExpandPlan expand;                  // expand: the new canvas and its tiles
     std::vector<uint8_t> coverage;      // the selection over the region or target; may be empty
     // Edit: a sample of the pixels the mask told the model to keep, as sent, for the colour match.
     // At most kMaxColorSamples (about 240 KB), where the region's own pixels could take hundreds
@@ -73,9 +75,10 @@ Result<PreparedRun> planRun(Procedure procedure, const RunParameters& parameters
 // geometry alone: no service, no pixel. prepareRun follows it; the dialog shows it before a
 // Generate (the region outlined on the thumbnail, the enlargement, the estimated tokens).
 struct GeometryPlan {
-    EditPlan edit;    // edit: the region sent and its API size
-    Rect target;      // generate: what the results cover
-    std::string size; // the size sent ("" when the model chooses)
+    EditPlan edit;     // edit: the region sent and its API size
+    Rect target;       // generate: what the results cover
+    std::string size;  // the size sent ("" when the model chooses)
+    ExpandPlan expand; // expand: the new canvas and its tiles
 };
 Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
                                   const RunParameters& parameters, const ImageGeometry& geometry);
@@ -125,6 +128,12 @@ struct Inserted {
 // Puts the layers into the image (edit, generate) or a new image, as one undo step.
 Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLayer>& layers,
                                Host& host, const CancelCheck& cancelled = {});
+
+// Generative Expand, every step: the tiles are sent one after another (each is built from the
+// picture and the tiles done before it, so it needs their results), then the canvas grows and
+// the results go in as one undo step. A cancel or an error leaves the image as it was.
+Result<Inserted> runExpand(const RunParameters& parameters, RunSetup& setup, Host& host,
+                           GCancellable* cancellable, const CancelCheck& cancelled);
 
 // All the steps, as a Script-Fu call takes them. A cancel at any step (a cancelled
 // `cancellable`, or `cancelled` answering true between steps that do not wait on the main loop)

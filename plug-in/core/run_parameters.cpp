@@ -132,12 +132,13 @@ Result<Options> parseOptions(const std::string& text) {
 
 ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o) {
     ImageRequest r;
-    r.operation = procedure == Procedure::Edit ? Operation::Edit : Operation::Generate;
-    r.prompt = p.prompt;
+    const bool edits = procedure == Procedure::Edit || procedure == Procedure::Expand;
+    r.operation = edits ? Operation::Edit : Operation::Generate;
+    r.prompt = procedure == Procedure::Expand && p.prompt.empty() ? kExpandPrompt : p.prompt;
     r.n = p.n;
     r.size = p.size == "auto" ? std::string() : p.size;
     r.quality = p.quality;
-    if (procedure == Procedure::Edit) {
+    if (edits) {
         r.inputFidelity = !p.inputFidelity.empty() ? p.inputFidelity : o.inputFidelity;
     } else {
         r.style = p.style;

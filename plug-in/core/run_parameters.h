@@ -9,7 +9,7 @@
 
 namespace imagegen {
 
-enum class Procedure { Edit, Generate, NewImage };
+enum class Procedure { Edit, Generate, NewImage, Expand };
 
 // Empty strings and -1 mean "the default" (the connection's or the model's).
 struct RunParameters {
@@ -23,12 +23,20 @@ struct RunParameters {
     double feather = -1;       // edit: soft inner edge of the result's mask, in pixels
     std::string style;         // generate, new image
     std::string background;    // generate, new image
+    int left = 0;              // expand: the margins added to the canvas, in pixels
+    int top = 0;
+    int right = 0;
+    int bottom = 0;
     std::string connection;
     std::string options; // a JSON object of further API fields
 };
 
 inline constexpr double kDefaultContext = 0.15;
 inline constexpr double kDefaultFeather = 0.0;
+// Expand: what an empty prompt asks for.
+inline constexpr const char* kExpandPrompt =
+    "Continue the picture naturally into the empty border, matching its content, perspective, "
+    "lighting and style.";
 
 // The `options` parameter: further API fields, and `references` (layer IDs sent as extra input
 // images).

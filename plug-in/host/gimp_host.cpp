@@ -282,6 +282,36 @@ Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& lay
     return std::move(*made);
 }
 
+Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
+                                                         const std::vector<NewLayer>& layers,
+                                                         const std::string& groupName,
+                                                         const CancelCheck& isCancelled) {
+    if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
+        return hostError("The image or the layer was closed while the service was working; "
+                         "the results were not inserted.");
+    }
+    const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
+    // Made before the canvas changes: a cancel here leaves the image as it was.
+    auto made = makeLayers(image_, layers, gray, isCancelled);
+    if (!made) {
+        return cancelled();
+    }
+    {
+        const UndoGroup undo(image_);
+        const gint width = gimp_image_width(image_) + margins.left + margins.right;
+        const gint height = gimp_image_height(image_) + margins.top + margins.bottom;
+        gimp_image_resize(image_, width, height, margins.left, margins.top);
+        const gint32 parent = gimp_item_get_parent(drawable_);
+        const gint position = gimp_image_get_item_position(image_, drawable_);
+        insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
+        if (!made->empty()) {
+            gimp_image_set_active_layer(image_, made->front());
+        }
+    }
+    gimp_displays_flush();
+    return std::move(*made);
+}
+
 Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& layers,
                                   const std::string& groupName, const CancelCheck& isCancelled) {
     const gint32 image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);

@@ -33,6 +33,10 @@ class GimpHost final : public Host {
     Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
                                           const std::string& groupName,
                                           const CancelCheck& cancelled) override;
+    Result<std::vector<int>> insertLayersExpanding(Margins margins,
+                                                   const std::vector<NewLayer>& layers,
+                                                   const std::string& groupName,
+                                                   const CancelCheck& cancelled) override;
     Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
                             const std::string& groupName, const CancelCheck& cancelled) override;
     void progressStart(const std::string& text) override;

@@ -67,6 +67,9 @@ class FakeHost final : public Host {
     [[nodiscard]] int progressStarts() const { return progressStarts_; }
     [[nodiscard]] std::optional<Size> createdCanvas() const { return createdCanvas_; }
     [[nodiscard]] int layersMade() const { return layersMade_; }
+    [[nodiscard]] Size canvas() const { return canvas_; }
+    // The margins of each insertLayersExpanding that went through.
+    [[nodiscard]] const std::vector<Margins>& expansions() const { return expansions_; }
 
     // Runs when the progress bar moves (a request ended, a partial image arrived).
     std::function<void()> onProgress;
@@ -163,6 +166,41 @@ class FakeHost final : public Host {
         return ids;
     }
 
+    // The canvas grows and the layer moves with its pixels, as gimp_image_resize moves it: the
+    // layer here is the canvas's size, so it is padded with transparent pixels.
+    Result<std::vector<int>> insertLayersExpanding(Margins margins,
+                                                   const std::vector<NewLayer>& layers,
+                                                   const std::string& groupName,
+                                                   const CancelCheck& cancelled) override {
+        for (size_t i = 0; i < layers.size(); ++i) {
+            ++layersMade_;
+            if (cancelled()) {
+                return makeError(ErrorKind::Cancelled, "cancelled");
+            }
+        }
+        const Size grown{canvas_.width + margins.left + margins.right,
+                         canvas_.height + margins.top + margins.bottom};
+        RgbaImage moved(grown.width, grown.height);
+        for (int y = 0; y < layer_.height; ++y) {
+            std::copy_n(layer_.at(0, y), static_cast<size_t>(layer_.width) * 4,
+                        moved.at(margins.left, y + margins.top));
+        }
+        layer_ = std::move(moved);
+        canvas_ = grown;
+        layerBounds_ = {0, 0, grown.width, grown.height};
+        selection_.clear();
+        expansions_.push_back(margins);
+        steps_.push_back(layers);
+        if (layers.size() > 1) {
+            groupNames_.push_back(groupName);
+        }
+        std::vector<int> ids;
+        for (size_t i = 0; i < layers.size(); ++i) {
+            ids.push_back(nextId_++);
+        }
+        return ids;
+    }
+
     Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
                             const std::string& groupName, const CancelCheck& cancelled) override {
         auto inserted = insertLayers(layers, groupName, cancelled);
@@ -192,6 +230,7 @@ class FakeHost final : public Host {
     std::map<int, RgbaImage> layers_;
     int pixelReads_ = 0;
     std::vector<std::vector<NewLayer>> steps_;
+    std::vector<Margins> expansions_;
     std::vector<std::string> groupNames_;
     std::optional<Size> createdCanvas_;
     int nextId_ = 100;

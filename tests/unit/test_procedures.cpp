@@ -28,7 +28,9 @@ void testTablesMatchThePublicInterface(gconstpointer data) {
         fields += fixed ? 0 : 1;
     }
     // DESIGN.md's parameter counts: the fixed ones, then the fields.
-    const size_t expected = spec->procedure == Procedure::Edit ? 10 : 9;
+    const size_t expected = spec->procedure == Procedure::Edit     ? 10
+                            : spec->procedure == Procedure::Expand ? 11
+                                                                   : 9;
     g_assert_cmpuint(fields, ==, expected);
     if (spec->takesImage()) {
         g_assert_true(spec->params[1].type == PdbType::Image);
@@ -71,6 +73,47 @@ void testGenerateArgumentsFillStyleAndBackground() {
     g_assert_cmpint(p->n, ==, -1);
 }
 
+// DESIGN's order: prompt, left, top, right, bottom, model, size, quality, n-images,
+// connection, options.
+void testExpandArgumentsFillTheMargins() {
+    const std::vector<ArgValue> args = {std::string("the sea"),
+                                        int32_t{10},
+                                        int32_t{20},
+                                        int32_t{30},
+                                        int32_t{40},
+                                        std::string("gpt-image-1"),
+                                        std::string("1536x1024"),
+                                        std::string("low"),
+                                        int32_t{2},
+                                        std::string("studio"),
+                                        std::string("{}")};
+    const ProcedureSpec& spec = specOf(Procedure::Expand);
+    assertEq(spec.name, "plug-in-imagegen-expand");
+    assertEq(spec.menuPath, "<Image>/Image");
+    assertEq(spec.imageTypes, "RGB*, GRAY*");
+    auto p = parametersFromArgs(spec, args);
+    if (!assertOk(p)) {
+        return;
+    }
+    assertEq(p->prompt, "the sea");
+    g_assert_cmpint(p->left, ==, 10);
+    g_assert_cmpint(p->top, ==, 20);
+    g_assert_cmpint(p->right, ==, 30);
+    g_assert_cmpint(p->bottom, ==, 40);
+    assertEq(p->model, "gpt-image-1");
+    assertEq(p->size, "1536x1024");
+    assertEq(p->quality, "low");
+    g_assert_cmpint(p->n, ==, 2);
+    assertEq(p->connection, "studio");
+    assertEq(p->options, "{}");
+    // A saved margin past GIMP's largest image, or negative, reads as 0.
+    auto odd = lastValuesFromJson(spec, R"({"version":2,"left":-4,"right":99999999})");
+    if (assertOk(odd)) {
+        g_assert_cmpint(odd->left, ==, 0);
+        g_assert_cmpint(odd->right, ==, 0);
+    }
+}
+
 void testWrongCountOrTypeIsRefused() {
     const ProcedureSpec& spec = specOf(Procedure::NewImage);
     const Error count =
@@ -97,6 +140,8 @@ void testLastValuesRoundTrip(gconstpointer data) {
     p.inputFidelity = "high";
     p.context = 0.5;
     p.feather = 3;
+    p.left = 120;
+    p.bottom = 2000;
     auto back = lastValuesFromJson(*spec, lastValuesToJson(*spec, p));
     if (!assertOk(back)) {
         return;
@@ -110,7 +155,11 @@ void testLastValuesRoundTrip(gconstpointer data) {
     // Only the procedure's own parameters are kept.
     const bool edit = spec->procedure == Procedure::Edit;
     assertEq(back->inputFidelity, edit ? "high" : "");
-    assertEq(back->style, edit ? "" : "natural");
+    const bool expand = spec->procedure == Procedure::Expand;
+    assertEq(back->style, edit || expand ? "" : "natural");
+    g_assert_cmpint(back->left, ==, expand ? 120 : 0);
+    g_assert_cmpint(back->bottom, ==, expand ? 2000 : 0);
+    g_assert_cmpint(back->top, ==, 0);
     g_assert_cmpfloat(back->context, ==, edit ? 0.5 : -1);
 }
 
@@ -283,6 +332,7 @@ int main(int argc, char** argv) {
     }
     g_test_add_func("/procedures/arguments/edit", testEditArgumentsFillEveryFieldByPosition);
     g_test_add_func("/procedures/arguments/generate", testGenerateArgumentsFillStyleAndBackground);
+    g_test_add_func("/procedures/arguments/expand", testExpandArgumentsFillTheMargins);
     g_test_add_func("/procedures/arguments/refused", testWrongCountOrTypeIsRefused);
     g_test_add_func("/procedures/last-values/unusable", testLastValuesThatCannotBeUsed);
     g_test_add_func("/options/every-known-field", testOptionsReadEveryKnownField);

@@ -1340,6 +1340,170 @@ void testDialogInsertsWhatScriptFuInserts(gconstpointer data) {
     g_assert_true(dialog.layer().pixels == script.layer().pixels);
 }
 
+// Generative Expand.
+RunParameters expandParameters(Margins m, const char* prompt = "the sea") {
+    RunParameters p = editParameters(prompt);
+    p.left = m.left;
+    p.top = m.top;
+    p.right = m.right;
+    p.bottom = m.bottom;
+    return p;
+}
+
+// The original's pixels, now at (left, top) of the grown layer, exactly as they were.
+bool originalKept(const FakeHost& host, const RgbaImage& before, Margins m) {
+    for (int y = 0; y < before.height; ++y) {
+        if (!std::equal(before.at(0, y), before.at(0, y) + static_cast<ptrdiff_t>(before.width) * 4,
+                        host.layer().at(m.left, y + m.top))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Every border pixel of the layer is shown by its mask and painted (opaque); the original is
+// hidden.
+void assertBorderPainted(const NewLayer& layer, Rect original) {
+    int wrong = 0;
+    for (int y = 0; y < layer.bounds.height; ++y) {
+        for (int x = 0; x < layer.bounds.width; ++x) {
+            const bool inside =
+                x >= original.x && y >= original.y && x < original.right() && y < original.bottom();
+            const uint8_t m = layer.mask[static_cast<size_t>(y) * layer.bounds.width + x];
+            const bool ok = inside ? m == 0 : m == 255 && layer.pixels.at(x, y)[3] == 255;
+            wrong += ok ? 0 : 1;
+        }
+    }
+    g_assert_cmpint(wrong, ==, 0);
+}
+
+struct ExpandCase {
+    const char* name;
+    Size canvas;
+    Margins margins;
+    int n;
+    size_t requests;
+};
+
+const ExpandCase kExpandCases[] = {
+    {"one-side", {300, 200}, {0, 0, 120, 0}, -1, 1},
+    {"four-sides", {300, 200}, {40, 30, 50, 60}, -1, 1},
+    {"wide-border", {200, 100}, {0, 0, 2000, 0}, -1, 3},
+    {"two-alternatives", {300, 200}, {0, 0, 1200, 0}, 2, 4},
+};
+
+void testExpand(gconstpointer data) {
+    const auto* c = static_cast<const ExpandCase*>(data);
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(c->canvas.width, c->canvas.height);
+    host.fillWithNoise();
+    const RgbaImage before = host.layer();
+    RunParameters p = expandParameters(c->margins);
+    p.n = c->n;
+    auto inserted = run(Procedure::Expand, p, s, host);
+    if (!assertOk(inserted)) {
+        return;
+    }
+    const Margins m = c->margins;
+    const Size grown{c->canvas.width + m.left + m.right, c->canvas.height + m.top + m.bottom};
+    g_assert_cmpint(host.canvas().width, ==, grown.width);
+    g_assert_cmpint(host.canvas().height, ==, grown.height);
+    g_assert_true(originalKept(host, before, m));
+    // One undo step: the canvas and every alternative's layer.
+    const size_t count = c->n > 0 ? static_cast<size_t>(c->n) : 1;
+    if (!assertSize(host.undoSteps(), 1) || !assertSize(host.undoSteps()[0], count)) {
+        return;
+    }
+    g_assert_cmpuint(host.expansions().size(), ==, 1);
+    g_assert_cmpuint(inserted->layers.size(), ==, count);
+    g_assert_cmpuint(host.groupNames().size(), ==, count > 1 ? 1 : 0);
+    for (const NewLayer& layer : host.undoSteps()[0]) {
+        g_assert_true(layer.bounds == (Rect{0, 0, grown.width, grown.height}));
+        assertBorderPainted(layer, {m.left, m.top, c->canvas.width, c->canvas.height});
+        assertContains(layer.parasite, "\"prompt\":\"the sea\"");
+    }
+    g_assert_cmpuint(server.received().size(), ==, c->requests);
+    for (const ReceivedRequest& req : server.received()) {
+        assertEq(req.path, "/v1/images/edits");
+        assertContains(req.body, "name=\"mask\"");
+        assertContains(req.body, "1024x1024");
+    }
+    g_assert_cmpint(host.progressOpen(), ==, 0);
+}
+
+// A cancel after the tiles, while the layers are made: canvas and pixels as they were.
+void testExpandCancelLeavesTheCanvas() {
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    const CancelCheck cancelled = [&host] {
+        return host.layersMade() > 0;
+    };
+    auto inserted = runProcedure(Procedure::Expand, expandParameters({0, 0, 100, 0}), s.setup, host,
+                                 nullptr, cancelled);
+    assertFails(inserted, ErrorKind::Cancelled);
+    g_assert_cmpint(host.canvas().width, ==, 300);
+    g_assert_cmpint(host.canvas().height, ==, 200);
+    g_assert_true(host.expansions().empty());
+    assertUntouched(host, before);
+}
+
+// A service error on the second tile: nothing inserted, the canvas as it was.
+void testExpandErrorOnALaterTileLeavesTheCanvas() {
+    TestServer server;
+    server.answer(
+        {[](SoupServerMessage* msg, const ReceivedRequest&) {
+             TestServer::respond(msg, 200, "application/json", imagesAnswer({1024, 1024}, 1));
+         },
+         [](SoupServerMessage* msg, const ReceivedRequest&) {
+             TestServer::respond(msg, 400, "application/json",
+                                 R"({"error":{"message":"bad","type":"invalid_request_error"}})");
+         }});
+    Setup s(server);
+    FakeHost host(200, 100);
+    const RgbaImage before = host.layer();
+    auto inserted = run(Procedure::Expand, expandParameters({0, 0, 2000, 0}), s, host);
+    g_assert_false(inserted.ok());
+    g_assert_cmpuint(server.received().size(), ==, 2);
+    g_assert_cmpint(host.canvas().width, ==, 200);
+    assertUntouched(host, before);
+}
+
+struct ExpandRefusal {
+    const char* name;
+    Margins margins;
+    const char* model;
+    const char* says;
+};
+
+const ExpandRefusal kExpandRefusals[] = {
+    {"no-margin", {}, "gpt-image-1", "every margin is 0"},
+    {"negative-margin", {0, -10, 50, 0}, "gpt-image-1", "cannot be negative"},
+    {"past-gimp-largest", {0, 0, 524288, 0}, "gpt-image-1", "past GIMP's largest image"},
+    {"too-many-tiles", {0, 0, 40000, 40000}, "gpt-image-1", "expand in smaller steps"},
+    {"model-without-edits", {0, 0, 100, 0}, "dall-e-3", "does not edit images"},
+};
+
+void testExpandRefused(gconstpointer data) {
+    const auto* r = static_cast<const ExpandRefusal*>(data);
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    RunParameters p = expandParameters(r->margins);
+    p.model = r->model;
+    const Error e = assertFails(run(Procedure::Expand, p, s, host), ErrorKind::InvalidRequest);
+    assertContains(e.message, r->says);
+    g_assert_cmpuint(server.received().size(), ==, 0);
+    g_assert_cmpint(host.pixelReads(), ==, 0);
+    assertUntouched(host, before);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -1401,6 +1565,16 @@ int main(int argc, char** argv) {
     for (const LateCancel& late : kLateCancels) {
         g_test_add_data_func((std::string("/run/cancel/") + late.name).c_str(), &late,
                              testLateCancel);
+    }
+    for (const ExpandCase& c : kExpandCases) {
+        g_test_add_data_func((std::string("/run/expand/") + c.name).c_str(), &c, testExpand);
+    }
+    g_test_add_func("/run/expand/cancel-leaves-the-canvas", testExpandCancelLeavesTheCanvas);
+    g_test_add_func("/run/expand/error-on-a-later-tile",
+                    testExpandErrorOnALaterTileLeavesTheCanvas);
+    for (const ExpandRefusal& r : kExpandRefusals) {
+        g_test_add_data_func((std::string("/run/expand/refused/") + r.name).c_str(), &r,
+                             testExpandRefused);
     }
     return g_test_run();
 }

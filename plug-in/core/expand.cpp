@@ -1,0 +1,254 @@
+#include "core/expand.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <tuple>
+
+namespace imagegen {
+
+namespace {
+
+// Where tiles start along one axis of `total` pixels, the original lying at [at, at + length):
+// the chains that go outward from the original's edges (each first tile reaching `context`
+// pixels into it), and the tiles across the rest of the original between them; neighbours share
+// `overlap` pixels. Together they cover every pixel of [0, total).
+struct AxisStarts {
+    std::vector<int> outward; // over the border of this axis
+    std::vector<int> middle;  // over the original alone
+};
+
+AxisStarts axisStarts(int total, int at, int length, int tile, int overlap, int context) {
+    AxisStarts a;
+    const bool border = at > 0 || at + length < total;
+    if (total <= tile) {
+        (border ? a.outward : a.middle).push_back(0);
+        return a;
+    }
+    int cursor = 0; // covered up to here from the start, by the leading chain
+    if (at > 0) {
+        int s = std::min(std::max(0, at + context - tile), total - tile);
+        a.outward.push_back(s);
+        cursor = s + tile;
+        while (s > 0) {
+            s = std::max(0, s + overlap - tile);
+            a.outward.push_back(s);
+        }
+    }
+    int trailingStart = total; // from here on, the trailing chain covers
+    if (at + length < total) {
+        int s = std::max(0, std::min(total, at + length - context + tile) - tile);
+        trailingStart = s;
+        a.outward.push_back(s);
+        while (s + tile < total) {
+            s = std::min(total - tile, s + tile - overlap);
+            a.outward.push_back(s);
+        }
+    }
+    while (cursor < trailingStart) {
+        const int s = std::min(total - tile, cursor > 0 ? cursor - overlap : 0);
+        a.middle.push_back(s);
+        cursor = s + tile;
+    }
+    return a;
+}
+
+// How far a tile lies from the original (0 when it overlaps it).
+int gapTo(Rect tile, Rect original) {
+    const int dx = std::max({0, original.x - tile.right(), tile.x - original.right()});
+    const int dy = std::max({0, original.y - tile.bottom(), tile.y - original.bottom()});
+    return dx + dy;
+}
+
+Error expandRefusal(const std::string& message, const char* param) {
+    Error e = makeError(ErrorKind::InvalidRequest, message);
+    e.param = param;
+    return e;
+}
+
+Status checkMargins(Size canvas, Margins m) {
+    if (m.left < 0 || m.top < 0 || m.right < 0 || m.bottom < 0) {
+        return expandRefusal("the margins cannot be negative (left " + std::to_string(m.left) +
+                                 ", top " + std::to_string(m.top) + ", right " +
+                                 std::to_string(m.right) + ", bottom " + std::to_string(m.bottom) +
+                                 ")",
+                             m.left < 0    ? "left"
+                             : m.top < 0   ? "top"
+                             : m.right < 0 ? "right"
+                                           : "bottom");
+    }
+    if (m.none()) {
+        return expandRefusal("every margin is 0: nothing to expand (give left, top, right or "
+                             "bottom in pixels)",
+                             "left");
+    }
+    const int64_t width = int64_t{canvas.width} + m.left + m.right;
+    const int64_t height = int64_t{canvas.height} + m.top + m.bottom;
+    if (width > kMaxCanvasSide || height > kMaxCanvasSide) {
+        return expandRefusal("the expanded canvas would be " + std::to_string(width) + "x" +
+                                 std::to_string(height) + " pixels, past GIMP's largest image (" +
+                                 std::to_string(kMaxCanvasSide) + " pixels a side)",
+                             width > kMaxCanvasSide ? "right" : "bottom");
+    }
+    return Ok{};
+}
+
+} // namespace
+
+Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size) {
+    if (!caps.edits) {
+        return makeError(ErrorKind::InvalidRequest,
+                         caps.name + " cannot edit images, so it cannot expand one: choose "
+                                     "gpt-image-1 or another model that edits");
+    }
+    if (!size.empty() && size != "auto") {
+        auto parsed = parseSize(size);
+        if (!parsed || !caps.offersSize(size)) {
+            Error e = makeError(ErrorKind::InvalidRequest,
+                                "size " + size + " is not one " + caps.name + " offers");
+            e.param = "size";
+            return e;
+        }
+        return *parsed;
+    }
+    if (caps.offersSize("1024x1024") || caps.freeSizes) {
+        return Size{1024, 1024};
+    }
+    Size largest;
+    for (const std::string& s : caps.sizes) {
+        auto parsed = parseSize(s);
+        if (parsed &&
+            int64_t{parsed->width} * parsed->height > int64_t{largest.width} * largest.height) {
+            largest = *parsed;
+        }
+    }
+    if (largest.width <= 0) {
+        return makeError(ErrorKind::InvalidRequest,
+                         caps.name + " offers no fixed size to tile with");
+    }
+    return largest;
+}
+
+Result<ExpandPlan> planExpand(Size canvas, Margins margins, Size apiSize) {
+    if (auto valid = checkMargins(canvas, margins); !valid) {
+        return valid.error();
+    }
+    ExpandPlan plan;
+    plan.canvas = {canvas.width + margins.left + margins.right,
+                   canvas.height + margins.top + margins.bottom};
+    plan.original = {margins.left, margins.top, canvas.width, canvas.height};
+    plan.apiSize = apiSize;
+    plan.overlap = std::min(apiSize.width, apiSize.height) / 8;
+    const int contextX = apiSize.width / 4;
+    const int contextY = apiSize.height / 4;
+    const auto xs = axisStarts(plan.canvas.width, margins.left, canvas.width, apiSize.width,
+                               plan.overlap, contextX);
+    const auto ys = axisStarts(plan.canvas.height, margins.top, canvas.height, apiSize.height,
+                               plan.overlap, contextY);
+    // The columns over the left and right borders take every row; the columns over the original
+    // alone take the rows over the top and bottom borders.
+    std::vector<int> allYs = ys.outward;
+    allYs.insert(allYs.end(), ys.middle.begin(), ys.middle.end());
+    for (const int x : xs.outward) {
+        for (const int y : allYs) {
+            plan.tiles.push_back({x, y, apiSize.width, apiSize.height});
+        }
+    }
+    for (const int x : xs.middle) {
+        for (const int y : ys.outward) {
+            plan.tiles.push_back({x, y, apiSize.width, apiSize.height});
+        }
+    }
+    std::sort(plan.tiles.begin(), plan.tiles.end(), [](const Rect& a, const Rect& b) {
+        return std::tuple(a.y, a.x) < std::tuple(b.y, b.x);
+    });
+    plan.tiles.erase(std::unique(plan.tiles.begin(), plan.tiles.end()), plan.tiles.end());
+    std::stable_sort(plan.tiles.begin(), plan.tiles.end(), [&](const Rect& a, const Rect& b) {
+        return std::tuple(gapTo(a, plan.original), a.y, a.x) <
+               std::tuple(gapTo(b, plan.original), b.y, b.x);
+    });
+    if (static_cast<int>(plan.tiles.size()) > kMaxExpandTiles) {
+        return expandRefusal(
+            "expanding " + std::to_string(canvas.width) + "x" + std::to_string(canvas.height) +
+                " to " + std::to_string(plan.canvas.width) + "x" +
+                std::to_string(plan.canvas.height) + " takes " + std::to_string(plan.tiles.size()) +
+                " tiles of " + formatSize(apiSize) + ", more than the " +
+                std::to_string(kMaxExpandTiles) + " one run may send: expand in smaller steps",
+            "size");
+    }
+    return plan;
+}
+
+bool inBorder(const ExpandPlan& plan, int x, int y) {
+    const Rect& o = plan.original;
+    const bool onCanvas = x >= 0 && y >= 0 && x < plan.canvas.width && y < plan.canvas.height;
+    const bool inOriginal = x >= o.x && y >= o.y && x < o.right() && y < o.bottom();
+    return onCanvas && !inOriginal;
+}
+
+ExpandCanvas::ExpandCanvas(const ExpandPlan& plan, const RgbaImage& original)
+    : plan_(plan), pixels_(plan.canvas.width, plan.canvas.height),
+      filled_(static_cast<size_t>(plan.canvas.width) * plan.canvas.height, 0) {
+    const Rect& o = plan.original;
+    for (int y = 0; y < std::min(o.height, original.height); ++y) {
+        for (int x = 0; x < std::min(o.width, original.width); ++x) {
+            std::copy_n(original.at(x, y), 4, pixels_.at(o.x + x, o.y + y));
+        }
+    }
+}
+
+RgbaImage ExpandCanvas::pixelsUnder(Rect tile) const {
+    RgbaImage out(tile.width, tile.height);
+    const Rect on = intersect(tile, {0, 0, plan_.canvas.width, plan_.canvas.height});
+    for (int y = on.y; y < on.bottom(); ++y) {
+        for (int x = on.x; x < on.right(); ++x) {
+            std::copy_n(pixels_.at(x, y), 4, out.at(x - tile.x, y - tile.y));
+        }
+    }
+    return out;
+}
+
+std::vector<uint8_t> ExpandCanvas::coverageUnder(Rect tile) const {
+    std::vector<uint8_t> out(static_cast<size_t>(tile.width) * tile.height, 0);
+    for (int y = 0; y < tile.height; ++y) {
+        for (int x = 0; x < tile.width; ++x) {
+            const int cx = tile.x + x;
+            const int cy = tile.y + y;
+            const bool onCanvas =
+                cx >= 0 && cy >= 0 && cx < plan_.canvas.width && cy < plan_.canvas.height;
+            const bool empty =
+                !onCanvas || (inBorder(plan_, cx, cy) &&
+                              filled_[static_cast<size_t>(cy) * plan_.canvas.width + cx] == 0);
+            out[static_cast<size_t>(y) * tile.width + x] = empty ? 255 : 0;
+        }
+    }
+    return out;
+}
+
+void ExpandCanvas::fill(Rect tile, const RgbaImage& result) {
+    const Rect on = intersect(tile, {0, 0, plan_.canvas.width, plan_.canvas.height});
+    for (int y = on.y; y < on.bottom(); ++y) {
+        for (int x = on.x; x < on.right(); ++x) {
+            uint8_t& done = filled_[static_cast<size_t>(y) * plan_.canvas.width + x];
+            if (done == 0 && inBorder(plan_, x, y)) {
+                std::copy_n(result.at(x - tile.x, y - tile.y), 4, pixels_.at(x, y));
+                done = 1;
+            }
+        }
+    }
+}
+
+RgbaImage ExpandCanvas::borderLayer() const {
+    return pixels_;
+}
+
+std::vector<uint8_t> ExpandCanvas::borderMask() const {
+    std::vector<uint8_t> mask(filled_.size(), 0);
+    for (int y = 0; y < plan_.canvas.height; ++y) {
+        for (int x = 0; x < plan_.canvas.width; ++x) {
+            mask[static_cast<size_t>(y) * plan_.canvas.width + x] = inBorder(plan_, x, y) ? 255 : 0;
+        }
+    }
+    return mask;
+}
+
+} // namespace imagegen
