@@ -340,6 +340,13 @@ def generate_call(prompt="a starry sky", model="gpt-image-1", n=-1, size="", qua
             f"{q(size)} {q(quality)} {q(style)} {q(background)} {q(connection)} {q(options)})")
 
 
+def expand_call(prompt="a calm sea", margins=(0, 0, 0, 0), model="gpt-image-1", size="", quality="",
+                n=-1, connection="", options="", mode="RUN-NONINTERACTIVE"):
+    left, top, right, bottom = margins
+    return (f"(plug-in-imagegen-expand {mode} (the-image) (the-layer) {q(prompt)} {left} {top} {right} "
+            f"{bottom} {q(model)} {q(size)} {q(quality)} {n} {q(connection)} {q(options)})")
+
+
 RECT = "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 100 80 120 90)"
 
 CASES = {}
@@ -350,6 +357,7 @@ def case(name, **spec):
     spec.setdefault("act", f"(report-result {edit_call()})")
     spec.setdefault("prompt", "a blue ball")
     spec.setdefault("expect", "edit")
+    spec["name"] = name
     CASES[name] = spec
 
 
@@ -540,6 +548,24 @@ case("fail-corrupt-last-values", expect="error",
 case("cancelled-while-decoding", expect="cancel", env={"IMAGEGEN_INTERRUPT_AFTER": "request"})
 case("cancelled-while-inserting", expect="cancel", env={"IMAGEGEN_INTERRUPT_AFTER": "decode"},
      act=f"(report-result {edit_call(n=2)})")
+
+# Generative Expand: the canvas grows, the original's pixels are bit-identical at their new
+# offset, and the border is the prompt's colour, painted in tiles (`tiles` requests, one after
+# another). No selection: an expand ignores it.
+EXPAND_SETUP = "(new-image 400 300 RGB PRECISION-U8-GAMMA)"
+for name, margins, size, tiles in (
+        ("expand-one-side", (0, 0, 250, 0), "", 1),
+        ("expand-four-sides", (400, 100, 400, 100), "", 2),
+        ("expand-wide-border", (0, 0, 1700, 0), "1536x1024", 2)):
+    case(name, setup=EXPAND_SETUP, expect="expand", prompt="a calm sea", margins=margins, tiles=tiles,
+         act=f"(report-result {expand_call(margins=margins, size=size)})")
+case("fail-expand-no-margin", expect="error", setup=EXPAND_SETUP,
+     act=f"(report-result {expand_call()})", message="every margin is 0", sent=0)
+case("fail-expand-negative-margin", expect="error", setup=EXPAND_SETUP,
+     act=f"(report-result {expand_call(margins=(0, -20, 100, 0))})", message="cannot be negative", sent=0)
+case("fail-expand-too-large", expect="error", setup=EXPAND_SETUP,
+     act=f"(report-result {expand_call(margins=(0, 0, 524288, 0))})",
+     message="past GIMP's largest image", sent=0)
 
 
 def interrupt_when_waiting(emulator, home):
@@ -857,6 +883,8 @@ def verify(name, spec, log, lines, requests, paths):
         check(before.raw == after.raw, "the image it was called from changed")
         check(len(requests) == 1 and requests[0]["fields"]["n"] == "2", "one request for n=2")
         return
+    if expect == "expand":
+        return verify_expand(spec, lines, layers, returned, requests, before, after, colour)
     check(returned, "the procedure returned nothing")
     n = spec.get("n", 1)
     ids = [int(i) for i in returned[-1].split(" ids ")[1].split()]
@@ -923,6 +951,59 @@ def verify(name, spec, log, lines, requests, paths):
             for y in range(after.height):
                 if not any(cov[y]):
                     check(before.row(y) == after.row(y), f"row {y} outside the selection changed")
+
+
+def verify_expand(spec, lines, layers, returned, requests, before, after, colour, tolerance=2.5):
+    """The canvas grown by the margins; the original bit-identical at (left, top); every border
+    pixel the prompt's colour; one layer over the new canvas, masked; one request per tile."""
+    left, top, right, bottom = spec["margins"]
+    width, height = before.width + left + right, before.height + top + bottom
+    check((after.width, after.height) == (width, height),
+          f"the canvas is {after.width}x{after.height}, expected {width}x{height}")
+    step = before.channels * before.bytes_per_sample
+    for y in range(before.height):
+        row = after.row(y + top)[left * step:(left + before.width) * step]
+        check(row == before.row(y), f"row {y} of the original changed")
+    worst = 0.0
+    for y in range(height):
+        inside_rows = top <= y < top + before.height
+        for x in range(width):
+            if inside_rows and left <= x < left + before.width:
+                continue
+            worst = max(worst, max(abs(g - e) for g, e in zip(after.pixel(x, y), colour)))
+    check(worst <= tolerance, f"a border pixel is {worst:.1f} levels from the prompt's colour {colour}")
+    check(returned and returned[-1].startswith("returned 1 "), f"returned {returned}")
+    ids = [int(i) for i in returned[-1].split(" ids ")[1].split()]
+    result = [l for l in layers if l["id"] in ids]
+    check(len(result) == 1 and (result[0]["x"], result[0]["y"], result[0]["w"], result[0]["h"]) ==
+          (0, 0, width, height), f"the result layer is {result}")
+    check(result[0]["mask"] > 0 and result[0]["parasite"] == 1, "the result has no mask or no parasite")
+    check(len(layers) == 2, f"{len(layers)} layers, expected the original and the result")
+    check(len(requests) == spec["tiles"], f"{len(requests)} requests, expected {spec['tiles']} tiles")
+    for r in requests:
+        image = r["images"][0]
+        check(f"{image['width']}x{image['height']}" == r["fields"]["size"], "a tile is not at the API size")
+        check(r["mask"] and r["mask"]["has_alpha"], "a tile was sent without its mask")
+    screenshots = os.environ.get("IMAGEGEN_E2E_SCREENSHOTS")
+    if screenshots:
+        write_png(before, os.path.join(screenshots, f"{spec['name']}-before.png"))
+        write_png(after, os.path.join(screenshots, f"{spec['name']}-after.png"))
+    return f"{len(requests)} tile(s), border within {worst:.1f} levels of the prompt's colour"
+
+
+def write_png(pnm, path):
+    """An 8-bit PNM as PNG, for the README's screenshots."""
+    import struct
+    import zlib
+    colour_type = 2 if pnm.channels == 3 else 0
+    raw = b"".join(b"\0" + pnm.row(y) for y in range(pnm.height))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", pnm.width, pnm.height, 8, colour_type, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
+        f.write(chunk(b"IEND", b""))
 
 
 def drifted(fault, channel, v):
