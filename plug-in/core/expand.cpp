@@ -1,6 +1,7 @@
 #include "core/expand.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <tuple>
 
@@ -224,14 +225,78 @@ std::vector<uint8_t> ExpandCanvas::coverageUnder(Rect tile) const {
     return out;
 }
 
-void ExpandCanvas::fill(Rect tile, const RgbaImage& result) {
+std::vector<uint8_t> ExpandCanvas::stateUnder(Rect tile) const {
+    std::vector<uint8_t> state(static_cast<size_t>(tile.width) * tile.height, 0);
     const Rect on = intersect(tile, {0, 0, plan_.canvas.width, plan_.canvas.height});
     for (int y = on.y; y < on.bottom(); ++y) {
         for (int x = on.x; x < on.right(); ++x) {
-            uint8_t& done = filled_[static_cast<size_t>(y) * plan_.canvas.width + x];
-            if (done == 0 && inBorder(plan_, x, y)) {
-                std::copy_n(result.at(x - tile.x, y - tile.y), 4, pixels_.at(x, y));
-                done = 1;
+            if (inBorder(plan_, x, y)) {
+                const bool done = filled_[static_cast<size_t>(y) * plan_.canvas.width + x] != 0;
+                state[static_cast<size_t>(y - tile.y) * tile.width + (x - tile.x)] = done ? 2 : 1;
+            }
+        }
+    }
+    return state;
+}
+
+namespace {
+
+// City-block distance of every pixel to the nearest pixel in `state` 1, up to `limit`.
+std::vector<int> distanceToEmpty(const std::vector<uint8_t>& state, int width, int height,
+                                 int limit) {
+    std::vector<int> d(state.size(), limit);
+    auto at = [&](int x, int y) -> int& {
+        return d[static_cast<size_t>(y) * width + x];
+    };
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            if (state[static_cast<size_t>(y) * width + x] == 1) {
+                at(x, y) = 0;
+                continue;
+            }
+            if (x > 0) {
+                at(x, y) = std::min(at(x, y), at(x - 1, y) + 1);
+            }
+            if (y > 0) {
+                at(x, y) = std::min(at(x, y), at(x, y - 1) + 1);
+            }
+        }
+    }
+    for (int y = height - 1; y >= 0; --y) {
+        for (int x = width - 1; x >= 0; --x) {
+            if (x + 1 < width) {
+                at(x, y) = std::min(at(x, y), at(x + 1, y) + 1);
+            }
+            if (y + 1 < height) {
+                at(x, y) = std::min(at(x, y), at(x, y + 1) + 1);
+            }
+        }
+    }
+    return d;
+}
+
+} // namespace
+
+void ExpandCanvas::fill(Rect tile, const RgbaImage& result) {
+    const std::vector<uint8_t> state = stateUnder(tile);
+    const int feather = std::max(1, plan_.overlap / 2);
+    const std::vector<int> distance = distanceToEmpty(state, tile.width, tile.height, feather);
+    for (int y = 0; y < tile.height; ++y) {
+        for (int x = 0; x < tile.width; ++x) {
+            const size_t i = static_cast<size_t>(y) * tile.width + x;
+            const int cx = tile.x + x;
+            const int cy = tile.y + y;
+            if (state[i] == 1) {
+                std::copy_n(result.at(x, y), 4, pixels_.at(cx, cy));
+                filled_[static_cast<size_t>(cy) * plan_.canvas.width + cx] = 1;
+            } else if (state[i] == 2 && distance[i] < feather) {
+                // Next to the new pixels the result's own redraw, fading to the earlier tile's.
+                const double w = 1.0 - static_cast<double>(distance[i]) / feather;
+                uint8_t* px = pixels_.at(cx, cy);
+                const uint8_t* from = result.at(x, y);
+                for (int c = 0; c < 4; ++c) {
+                    px[c] = static_cast<uint8_t>(std::lround(px[c] + w * (from[c] - px[c])));
+                }
             }
         }
     }

@@ -57,7 +57,9 @@ class ExpandCanvas {
     [[nodiscard]] RgbaImage pixelsUnder(Rect tile) const;
     [[nodiscard]] std::vector<uint8_t> coverageUnder(Rect tile) const;
 
-    // Takes a tile's result (tile-sized) where its coverage was 255 and on the canvas.
+    // Takes a tile's result (tile-sized) where its coverage was 255 and on the canvas, and
+    // cross-fades it into the border earlier tiles painted over the feather's width (half the
+    // overlap) next to that, so no seam shows between tiles. The original is never touched.
     void fill(Rect tile, const RgbaImage& result);
 
     // The border as one layer: the new canvas's size, masked to the border (255 on it, 0 on the
@@ -66,6 +68,10 @@ class ExpandCanvas {
     [[nodiscard]] std::vector<uint8_t> borderMask() const;
 
   private:
+    // Over the tile: 1 where the border is still empty, 2 where an earlier tile painted it, 0
+    // elsewhere (the original, past the canvas).
+    [[nodiscard]] std::vector<uint8_t> stateUnder(Rect tile) const;
+
     const ExpandPlan& plan_;
     RgbaImage pixels_;
     std::vector<uint8_t> filled_;

@@ -953,9 +953,11 @@ def verify(name, spec, log, lines, requests, paths):
                     check(before.row(y) == after.row(y), f"row {y} outside the selection changed")
 
 
-def verify_expand(spec, lines, layers, returned, requests, before, after, colour, tolerance=2.5):
+def verify_expand(spec, lines, layers, returned, requests, before, after, colour, tolerance=4.5):
     """The canvas grown by the margins; the original bit-identical at (left, top); every border
-    pixel the prompt's colour; one layer over the new canvas, masked; one request per tile."""
+    pixel the prompt's colour; one layer over the new canvas, masked; one request per tile. The
+    tolerance: a later tile cross-fades into an earlier one with its redraw of it, which the
+    emulator moves by up to 4 levels."""
     left, top, right, bottom = spec["margins"]
     width, height = before.width + left + right, before.height + top + bottom
     check((after.width, after.height) == (width, height),

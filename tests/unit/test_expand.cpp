@@ -166,6 +166,32 @@ void testCanvas() {
     g_assert_cmpint(mask[static_cast<size_t>(3) * 6 + 2], ==, 255); // bottom border
 }
 
+// A later tile cross-fades into the earlier one over half the overlap, next to what it paints,
+// and takes the empty border as it is; the original is never touched.
+void testTilesFeather() {
+    auto plan = planExpand({10, 8}, {0, 0, 150, 0}, {64, 64});
+    if (!assertOk(plan) || !assertSize(plan->tiles, 3)) {
+        return;
+    }
+    g_assert_cmpint(plan->overlap, ==, 8);
+    RgbaImage original(10, 8);
+    std::fill(original.pixels.begin(), original.pixels.end(), 30);
+    ExpandCanvas canvas(*plan, original);
+    auto flat = [](uint8_t v) {
+        RgbaImage image(64, 64);
+        std::fill(image.pixels.begin(), image.pixels.end(), v);
+        return image;
+    };
+    canvas.fill(plan->tiles[0], flat(90));  // x 10..63
+    canvas.fill(plan->tiles[1], flat(200)); // x 56..119, new from 64
+    const RgbaImage layer = canvas.borderLayer();
+    g_assert_cmpint(layer.at(5, 3)[0], ==, 30);   // the original
+    g_assert_cmpint(layer.at(59, 3)[0], ==, 90);  // 5 px from the new pixels: past the feather
+    g_assert_cmpint(layer.at(63, 3)[0], ==, 173); // 1 px: 3/4 of the way to the later tile
+    g_assert_cmpint(layer.at(62, 3)[0], ==, 145); // 2 px: half
+    g_assert_cmpint(layer.at(64, 3)[0], ==, 200); // the later tile's own
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -178,5 +204,6 @@ int main(int argc, char** argv) {
     g_test_add_func("/expand/refusals", testRefusals);
     g_test_add_func("/expand/tile-size", testTileSize);
     g_test_add_func("/expand/canvas", testCanvas);
+    g_test_add_func("/expand/tiles-feather", testTilesFeather);
     return g_test_run();
 }
