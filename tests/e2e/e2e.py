@@ -559,6 +559,12 @@ for name, margins, size, tiles in (
         ("expand-wide-border", (0, 0, 1700, 0), "1536x1024", 2)):
     case(name, setup=EXPAND_SETUP, expect="expand", prompt="a calm sea", margins=margins, tiles=tiles,
          act=f"(report-result {expand_call(margins=margins, size=size)})")
+# The menu entry (INTERACTIVE) has no dialog page yet: it repeats the last values, so a second
+# call grows the canvas by the same margins again.
+case("expand-repeated-from-menu", setup=EXPAND_SETUP, expect="expand", prompt="a calm sea",
+     margins=(0, 0, 250, 0), tiles=2, times=2,
+     act=f"(begin (report-result {expand_call(margins=(0, 0, 250, 0))}) "
+         f"(report-result {expand_call(prompt='ignored', mode='RUN-INTERACTIVE')}))")
 case("fail-expand-no-margin", expect="error", setup=EXPAND_SETUP,
      act=f"(report-result {expand_call()})", message="every margin is 0", sent=0)
 case("fail-expand-negative-margin", expect="error", setup=EXPAND_SETUP,
@@ -958,7 +964,8 @@ def verify_expand(spec, lines, layers, returned, requests, before, after, colour
     pixel the prompt's colour; one layer over the new canvas, masked; one request per tile. The
     tolerance: a later tile cross-fades into an earlier one with its redraw of it, which the
     emulator moves by up to 4 levels."""
-    left, top, right, bottom = spec["margins"]
+    times = spec.get("times", 1)
+    left, top, right, bottom = (m * times for m in spec["margins"])
     width, height = before.width + left + right, before.height + top + bottom
     check((after.width, after.height) == (width, height),
           f"the canvas is {after.width}x{after.height}, expected {width}x{height}")
@@ -980,7 +987,8 @@ def verify_expand(spec, lines, layers, returned, requests, before, after, colour
     check(len(result) == 1 and (result[0]["x"], result[0]["y"], result[0]["w"], result[0]["h"]) ==
           (0, 0, width, height), f"the result layer is {result}")
     check(result[0]["mask"] > 0 and result[0]["parasite"] == 1, "the result has no mask or no parasite")
-    check(len(layers) == 2, f"{len(layers)} layers, expected the original and the result")
+    check(len(layers) == 1 + times, f"{len(layers)} layers, expected the original and {times} result(s)")
+    check(len(returned) == times, f"{len(returned)} calls returned, expected {times}")
     check(len(requests) == spec["tiles"], f"{len(requests)} requests, expected {spec['tiles']} tiles")
     for r in requests:
         image = r["images"][0]
