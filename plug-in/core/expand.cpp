@@ -303,7 +303,13 @@ void ExpandCanvas::fill(Rect tile, const RgbaImage& result) {
 }
 
 RgbaImage ExpandCanvas::borderLayer() const {
-    return pixels_;
+    RgbaImage layer = pixels_;
+    // Under the mask's 0 the original would only be a second copy in the saved file.
+    const Rect& o = plan_.original;
+    for (int y = o.y; y < o.bottom(); ++y) {
+        std::fill_n(layer.at(o.x, y), static_cast<size_t>(o.width) * 4, 0);
+    }
+    return layer;
 }
 
 std::vector<uint8_t> ExpandCanvas::borderMask() const {

@@ -62,8 +62,8 @@ class ExpandCanvas {
     // overlap) next to that, so no seam shows between tiles. The original is never touched.
     void fill(Rect tile, const RgbaImage& result);
 
-    // The border as one layer: the new canvas's size, masked to the border (255 on it, 0 on the
-    // original).
+    // The border as one layer: the new canvas's size, transparent over the original, and its
+    // mask (255 on the border, 0 on the original).
     [[nodiscard]] RgbaImage borderLayer() const;
     [[nodiscard]] std::vector<uint8_t> borderMask() const;
 
