@@ -73,7 +73,12 @@ test('openai: edit with one image and a mask', async () => {
   const out = readPng(Buffer.from(res.data[0].b64_json, 'base64'));
   assert.deepEqual(out.pixel(100, 100).slice(0, 3), promptColour('a sailing boat')); // masked: painted
   const src = [(700 >> 2) & 0xff, (300 >> 2) & 0xff, 90];
-  assert.deepEqual(out.pixel(700, 300).slice(0, 3), src.map((v) => (v < 250 ? v + 5 : v - 5))); // kept: shifted
+  // Kept: redrawn as a model redraws, each channel moved by 1 to 4 levels, never left unchanged.
+  const kept = out.pixel(700, 300).slice(0, 3);
+  kept.forEach((v, i) => {
+    const moved = Math.abs(v - src[i]);
+    assert.ok(moved >= 1 && moved <= 4, `channel ${i}: ${v} against ${src[i]}`);
+  });
   const [logged] = await emu.requests();
   assert.equal(logged.images.length, 1);
   assert.equal(logged.images[0].part, 'image');
