@@ -93,9 +93,15 @@ Result<RunParameters> lastValues(const ProcedureSpec& spec, bool interactive) {
     if (interactive) {
         return RunParameters{};
     }
+    // Expand's menu entry has no dialog yet: only Script-Fu or the Procedure Browser can give
+    // it its first parameters.
     const imagegen::GCharPtr text(g_strdup_printf(
-        _("There is no earlier run of %s to repeat: run it once from its menu entry (or with "
-          "its parameters from Script-Fu) first."),
+        opensDialog(spec)
+            ? _("There is no earlier run of %s to repeat: run it once from its menu entry (or "
+                "with its parameters from Script-Fu) first.")
+            : _("There is no earlier run of %s to repeat: run it once with its margins from "
+                "Script-Fu or the Procedure Browser (Help ▸ Procedure Browser) first; its menu "
+                "entry then repeats that run."),
         spec.name));
     return imagegen::makeError(imagegen::ErrorKind::InvalidRequest, text.get() + reset);
 }

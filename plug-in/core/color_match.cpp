@@ -230,8 +230,11 @@ ColorFit fitColorDrift(const KeptSamples& kept, const RgbaImage& result) {
     std::array<std::vector<double>, 3> s;
     std::array<std::vector<double>, 3> r;
     for (const KeptSample& k : kept.samples) {
-        const int x = std::min(result.width - 1, k.x * result.width / kept.width);
-        const int y = std::min(result.height - 1, k.y * result.height / kept.height);
+        // In 64 bits: an answer may be far wider than what was sent (up to the decode limit).
+        const auto x = static_cast<int>(
+            std::clamp<int64_t>(int64_t{k.x} * result.width / kept.width, 0, result.width - 1));
+        const auto y = static_cast<int>(
+            std::clamp<int64_t>(int64_t{k.y} * result.height / kept.height, 0, result.height - 1));
         const uint8_t* p = result.at(x, y);
         if (p[3] != 255) {
             continue; // a transparent answer says nothing of its colour there

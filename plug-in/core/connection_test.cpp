@@ -23,7 +23,8 @@ struct ServiceSaid {
 
 constexpr glong kMaxQuotedChars = 300;
 
-ServiceSaid serviceSaid(const std::string& body) {
+// The secret is taken out before the message is cut, so no part of it survives the cut.
+ServiceSaid serviceSaid(const std::string& body, const std::string& secret) {
     ServiceSaid said;
     auto document = json::parseObject(body);
     if (!document) {
@@ -33,7 +34,7 @@ ServiceSaid serviceSaid(const std::string& body) {
     if (error == nullptr) {
         error = document->root(); // some gateways put the message at the top level
     }
-    said.message = json::string(error, "message").value_or("");
+    said.message = withoutSecret(json::string(error, "message").value_or(""), secret);
     said.param = json::string(error, "param").value_or("");
     said.code = json::string(error, "code").value_or("");
     if (g_utf8_strlen(said.message.c_str(), -1) > kMaxQuotedChars) {
@@ -125,7 +126,7 @@ ConnectionTestResult unexpected(int status, const ServiceSaid& said) {
 ConnectionTestResult classifyStatus(const Connection& c, const Credential& credential,
                                     const std::string& model, const HttpResponse& response) {
     const int status = response.status;
-    const ServiceSaid said = serviceSaid(response.body);
+    const ServiceSaid said = serviceSaid(response.body, credential.secret);
     switch (status) {
     case 400:
         if (said.param == "model") {

@@ -103,9 +103,12 @@ Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size) {
     }
     if (!size.empty() && size != "auto") {
         auto parsed = parseSize(size);
-        if (!parsed || !caps.offersSize(size)) {
+        if (!parsed || !caps.offersSize(size) || parsed->width < kMinExpandTileSide ||
+            parsed->height < kMinExpandTileSide) {
             Error e = makeError(ErrorKind::InvalidRequest,
-                                "size " + size + " is not one " + caps.name + " offers");
+                                "size " + size + " is not one " + caps.name +
+                                    " offers for expanding (tiles are at least " +
+                                    std::to_string(kMinExpandTileSide) + " pixels a side)");
             e.param = "size";
             return e;
         }
@@ -129,6 +132,20 @@ Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size) {
     return largest;
 }
 
+namespace {
+
+Error tooManyTiles(Size canvas, const ExpandPlan& plan, int64_t tiles) {
+    return expandRefusal(
+        "expanding " + std::to_string(canvas.width) + "x" + std::to_string(canvas.height) + " to " +
+            std::to_string(plan.canvas.width) + "x" + std::to_string(plan.canvas.height) +
+            " takes " + std::to_string(tiles) + " tiles of " + formatSize(plan.apiSize) +
+            ", more than the " + std::to_string(kMaxExpandTiles) +
+            " one run may send: expand in smaller steps",
+        "size");
+}
+
+} // namespace
+
 Result<ExpandPlan> planExpand(Size canvas, Margins margins, Size apiSize) {
     if (auto valid = checkMargins(canvas, margins); !valid) {
         return valid.error();
@@ -149,6 +166,13 @@ Result<ExpandPlan> planExpand(Size canvas, Margins margins, Size apiSize) {
     // alone take the rows over the top and bottom borders.
     std::vector<int> allYs = ys.outward;
     allYs.insert(allYs.end(), ys.middle.begin(), ys.middle.end());
+    // Counted before any tile is made: a small tile size on a wide border would otherwise fill
+    // memory with tiles before the limit refuses them.
+    const int64_t planned = static_cast<int64_t>(xs.outward.size()) * allYs.size() +
+                            static_cast<int64_t>(xs.middle.size()) * ys.outward.size();
+    if (planned > kMaxExpandTiles) {
+        return tooManyTiles(canvas, plan, planned);
+    }
     for (const int x : xs.outward) {
         for (const int y : allYs) {
             plan.tiles.push_back({x, y, apiSize.width, apiSize.height});
@@ -167,15 +191,6 @@ Result<ExpandPlan> planExpand(Size canvas, Margins margins, Size apiSize) {
         return std::tuple(gapTo(a, plan.original), a.y, a.x) <
                std::tuple(gapTo(b, plan.original), b.y, b.x);
     });
-    if (static_cast<int>(plan.tiles.size()) > kMaxExpandTiles) {
-        return expandRefusal(
-            "expanding " + std::to_string(canvas.width) + "x" + std::to_string(canvas.height) +
-                " to " + std::to_string(plan.canvas.width) + "x" +
-                std::to_string(plan.canvas.height) + " takes " + std::to_string(plan.tiles.size()) +
-                " tiles of " + formatSize(apiSize) + ", more than the " +
-                std::to_string(kMaxExpandTiles) + " one run may send: expand in smaller steps",
-            "size");
-    }
     return plan;
 }
 

@@ -9,6 +9,7 @@
 #include "core/models.h"
 #include "core/region.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ struct Margins {
 inline constexpr int kMaxCanvasSide = 524288;
 // The most tiles one expand may send (each is one request, done one after another).
 inline constexpr int kMaxExpandTiles = 64;
+// The smallest tile side: smaller tiles give the model too little to continue, and many of them.
+inline constexpr int kMinExpandTileSide = 256;
+// The most pixels a run may hold in canvas copies (one per alternative, with its result layer
+// and mask): about 2 GB at 4 bytes a pixel.
+inline constexpr int64_t kMaxExpandHeldPixels = int64_t{512} * 1024 * 1024;
 
 struct ExpandPlan {
     Size canvas;             // the new canvas

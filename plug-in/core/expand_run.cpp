@@ -119,6 +119,31 @@ Error cancelled() {
     return makeError(ErrorKind::Cancelled, "cancelled");
 }
 
+// Refused before any pixel is read: reference layers (an expand sends none, and dropping them
+// without a word would hide it), and a run that would hold more canvas copies (one per
+// alternative, and its result layer and mask) than memory allows.
+Status checkExpandFits(const PreparedRun& run) {
+    if (!run.options.references.empty()) {
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            "options: references are not used by Generative Expand: remove them");
+        e.param = "references";
+        return e;
+    }
+    const int64_t area = int64_t{run.expand.canvas.width} * run.expand.canvas.height;
+    const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
+    if (area * copies > kMaxExpandHeldPixels) {
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            "expanding to " + std::to_string(run.expand.canvas.width) + "x" +
+                                std::to_string(run.expand.canvas.height) + " with " +
+                                std::to_string(std::max(1, run.request.n)) +
+                                " alternatives needs more memory than one run may take: ask for "
+                                "fewer images, or expand a smaller image");
+        e.param = "n-images";
+        return e;
+    }
+    return Ok{};
+}
+
 } // namespace
 
 Result<Inserted> runExpand(const RunParameters& parameters, RunSetup& setup, Host& host,
@@ -129,6 +154,9 @@ Result<Inserted> runExpand(const RunParameters& parameters, RunSetup& setup, Hos
         return run.error();
     }
     const ExpandPlan& plan = run->expand;
+    if (auto held = checkExpandFits(*run); !held) {
+        return held.error();
+    }
     const RgbaImage original = host.readRegion({0, 0, plan.original.width, plan.original.height});
     timings.phase("read");
     const auto count = static_cast<size_t>(std::max(1, run->request.n));

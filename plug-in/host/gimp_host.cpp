@@ -290,6 +290,17 @@ Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
         return hostError("The image or the layer was closed while the service was working; "
                          "the results were not inserted.");
     }
+    // The layers were planned for the canvas as it was when the run began; the user may have
+    // cropped or scaled it meanwhile, and a border would then cover part of the picture.
+    const gint width = gimp_image_width(image_) + margins.left + margins.right;
+    const gint height = gimp_image_height(image_) + margins.top + margins.bottom;
+    for (const NewLayer& l : layers) {
+        if (l.bounds.x != 0 || l.bounds.y != 0 || l.bounds.width != width ||
+            l.bounds.height != height) {
+            return hostError("The image's size changed while the service was working; the "
+                             "results were not inserted. Run Generative Expand again.");
+        }
+    }
     const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
     // Made before the canvas changes: a cancel here leaves the image as it was.
     auto made = makeLayers(image_, layers, gray, isCancelled);
@@ -298,9 +309,12 @@ Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
     }
     {
         const UndoGroup undo(image_);
-        const gint width = gimp_image_width(image_) + margins.left + margins.right;
-        const gint height = gimp_image_height(image_) + margins.top + margins.bottom;
-        gimp_image_resize(image_, width, height, margins.left, margins.top);
+        if (gimp_image_resize(image_, width, height, margins.left, margins.top) == FALSE) {
+            for (const int layer : *made) {
+                gimp_item_delete(layer);
+            }
+            return hostError("GIMP could not enlarge the canvas; the image is as it was.");
+        }
         const gint32 parent = gimp_item_get_parent(drawable_);
         const gint position = gimp_image_get_item_position(image_, drawable_);
         insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);

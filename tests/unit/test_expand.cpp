@@ -120,6 +120,12 @@ void testRefusals() {
     assertFails(planExpand(canvas, {0, 0, kMaxCanvasSide, 0}, tile), ErrorKind::InvalidRequest);
     // Too many tiles for one run.
     assertFails(planExpand(canvas, {0, 0, 60000, 60000}, tile), ErrorKind::InvalidRequest);
+    // Millions of small tiles are refused by their count, before any is made (this would take
+    // gigabytes if they were made first).
+    const Error many = assertFails(planExpand({100, 100}, {262000, 262000, 262000, 262000},
+                                              {kMinExpandTileSide, kMinExpandTileSide}),
+                                   ErrorKind::InvalidRequest);
+    assertContains(many.message, "more than the 64 one run may send");
 }
 
 void testTileSize() {
@@ -133,6 +139,11 @@ void testTileSize() {
     }
     assertFails(expandTileSize(model("gpt-image-1"), "333x333"), ErrorKind::InvalidRequest);
     assertFails(expandTileSize(model("dall-e-3"), ""), ErrorKind::InvalidRequest);
+    // A free size too small to tile with (gpt-image-2 takes 16x16).
+    assertFails(expandTileSize(model("gpt-image-2"), "16x16"), ErrorKind::InvalidRequest);
+    if (auto free = expandTileSize(model("gpt-image-2"), "512x512"); assertOk(free)) {
+        assertEq(formatSize(*free), "512x512");
+    }
 }
 
 // The canvas: the original at its offset; the first tile repaints only the empty border; once

@@ -1478,6 +1478,9 @@ struct ExpandRefusal {
     Margins margins;
     const char* model;
     const char* says;
+    const char* options = "";
+    int n = -1;
+    Size canvas{300, 200};
 };
 
 const ExpandRefusal kExpandRefusals[] = {
@@ -1486,6 +1489,13 @@ const ExpandRefusal kExpandRefusals[] = {
     {"past-gimp-largest", {0, 0, 524288, 0}, "gpt-image-1", "past GIMP's largest image"},
     {"too-many-tiles", {0, 0, 40000, 40000}, "gpt-image-1", "expand in smaller steps"},
     {"model-without-edits", {0, 0, 100, 0}, "dall-e-3", "does not edit images"},
+    {"references",
+     {0, 0, 100, 0},
+     "gpt-image-1",
+     "references are not used",
+     R"({"references":[5]})"},
+    // Ten alternatives of a 4216x4200 canvas would hold more canvas copies than a run may.
+    {"too-much-memory", {0, 0, 16, 0}, "gpt-image-1", "needs more memory", "", 10, {4200, 4200}},
 };
 
 void testExpandRefused(gconstpointer data) {
@@ -1493,10 +1503,12 @@ void testExpandRefused(gconstpointer data) {
     TestServer server;
     answerImages(server, 1);
     Setup s(server);
-    FakeHost host(300, 200);
+    FakeHost host(r->canvas.width, r->canvas.height);
     const RgbaImage before = host.layer();
     RunParameters p = expandParameters(r->margins);
     p.model = r->model;
+    p.options = r->options;
+    p.n = r->n;
     const Error e = assertFails(run(Procedure::Expand, p, s, host), ErrorKind::InvalidRequest);
     assertContains(e.message, r->says);
     g_assert_cmpuint(server.received().size(), ==, 0);
