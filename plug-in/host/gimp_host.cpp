@@ -120,6 +120,11 @@ Error cancelled() {
     return makeError(ErrorKind::Cancelled, "cancelled");
 }
 
+Error closedMeanwhile() {
+    return hostError("The image or the layer was closed while the service was working; the "
+                     "results were not inserted.");
+}
+
 Status checkIndexed(int image) {
     if (gimp_image_base_type(image) == GIMP_INDEXED) {
         return hostError("This image is indexed (a palette of colours); the plug-in needs RGB or "
@@ -259,57 +264,51 @@ RgbaImage GimpHost::thumbnail(int maxSide) {
 Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
                                                 const std::string& groupName,
                                                 const CancelCheck& isCancelled) {
-    // The user may close the image or delete the layer while the run waits for the service.
-    if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
-        return hostError("The image or the layer was closed while the service was working; "
-                         "the results were not inserted.");
-    }
-    const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
-    auto made = makeLayers(image_, layers, gray, isCancelled);
-    if (!made) {
-        return cancelled();
-    }
-    {
-        const UndoGroup undo(image_);
-        const gint32 parent = gimp_item_get_parent(drawable_);
-        const gint position = gimp_image_get_item_position(image_, drawable_);
-        insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
-        if (!made->empty()) {
-            gimp_image_set_active_layer(image_, made->front());
-        }
-    }
-    gimp_displays_flush();
-    return std::move(*made);
+    return insertAboveActive(layers, groupName, isCancelled, std::nullopt);
 }
 
 Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
                                                          const std::vector<NewLayer>& layers,
                                                          const std::string& groupName,
                                                          const CancelCheck& isCancelled) {
-    if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
-        return hostError("The image or the layer was closed while the service was working; "
-                         "the results were not inserted.");
+    if (gimp_image_is_valid(image_) == FALSE) {
+        return closedMeanwhile();
     }
     // The layers were planned for the canvas as it was when the run began; the user may have
     // cropped or scaled it meanwhile, and a border would then cover part of the picture.
-    const gint width = gimp_image_width(image_) + margins.left + margins.right;
-    const gint height = gimp_image_height(image_) + margins.top + margins.bottom;
+    const Rect grown{margins.left, margins.top,
+                     gimp_image_width(image_) + margins.left + margins.right,
+                     gimp_image_height(image_) + margins.top + margins.bottom};
     for (const NewLayer& l : layers) {
-        if (l.bounds.x != 0 || l.bounds.y != 0 || l.bounds.width != width ||
-            l.bounds.height != height) {
+        if (l.bounds.x != 0 || l.bounds.y != 0 || l.bounds.width != grown.width ||
+            l.bounds.height != grown.height) {
             return hostError("The image's size changed while the service was working; the "
                              "results were not inserted. Run Generative Expand again.");
         }
     }
+    return insertAboveActive(layers, groupName, isCancelled, grown);
+}
+
+// Both inserts: every layer is made outside the image first (a cancel there leaves the image as
+// it was), then, as one undo step, the canvas grows when `canvas` is given (its x and y are where
+// the old canvas goes) and the layers go above the active layer.
+Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>& layers,
+                                                     const std::string& groupName,
+                                                     const CancelCheck& isCancelled,
+                                                     std::optional<Rect> canvas) {
+    // The user may close the image or delete the layer while the run waits for the service.
+    if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
+        return closedMeanwhile();
+    }
     const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
-    // Made before the canvas changes: a cancel here leaves the image as it was.
     auto made = makeLayers(image_, layers, gray, isCancelled);
     if (!made) {
         return cancelled();
     }
     {
         const UndoGroup undo(image_);
-        if (gimp_image_resize(image_, width, height, margins.left, margins.top) == FALSE) {
+        if (canvas && gimp_image_resize(image_, canvas->width, canvas->height, canvas->x,
+                                        canvas->y) == FALSE) {
             for (const int layer : *made) {
                 gimp_item_delete(layer);
             }

@@ -45,6 +45,11 @@ class GimpHost final : public Host {
     void progressEnd() override;
 
   private:
+    Result<std::vector<int>> insertAboveActive(const std::vector<NewLayer>& layers,
+                                               const std::string& groupName,
+                                               const CancelCheck& isCancelled,
+                                               std::optional<Rect> canvas);
+
     int image_;
     int drawable_;
     bool display_;

@@ -149,21 +149,10 @@ class FakeHost final : public Host {
                                           const std::string& groupName,
                                           const CancelCheck& cancelled) override {
         // As GIMP's host does: every layer is made before any goes into the image.
-        for (size_t i = 0; i < layers.size(); ++i) {
-            ++layersMade_;
-            if (cancelled()) {
-                return makeError(ErrorKind::Cancelled, "cancelled");
-            }
+        if (!makeAll(layers, cancelled)) {
+            return makeError(ErrorKind::Cancelled, "cancelled");
         }
-        steps_.push_back(layers);
-        if (layers.size() > 1) {
-            groupNames_.push_back(groupName);
-        }
-        std::vector<int> ids;
-        for (size_t i = 0; i < layers.size(); ++i) {
-            ids.push_back(nextId_++);
-        }
-        return ids;
+        return recordStep(layers, groupName);
     }
 
     // The canvas grows and the layer moves with its pixels, as gimp_image_resize moves it: the
@@ -172,11 +161,8 @@ class FakeHost final : public Host {
                                                    const std::vector<NewLayer>& layers,
                                                    const std::string& groupName,
                                                    const CancelCheck& cancelled) override {
-        for (size_t i = 0; i < layers.size(); ++i) {
-            ++layersMade_;
-            if (cancelled()) {
-                return makeError(ErrorKind::Cancelled, "cancelled");
-            }
+        if (!makeAll(layers, cancelled)) {
+            return makeError(ErrorKind::Cancelled, "cancelled");
         }
         const Size grown{canvas_.width + margins.left + margins.right,
                          canvas_.height + margins.top + margins.bottom};
@@ -190,15 +176,7 @@ class FakeHost final : public Host {
         layerBounds_ = {0, 0, grown.width, grown.height};
         selection_.clear();
         expansions_.push_back(margins);
-        steps_.push_back(layers);
-        if (layers.size() > 1) {
-            groupNames_.push_back(groupName);
-        }
-        std::vector<int> ids;
-        for (size_t i = 0; i < layers.size(); ++i) {
-            ids.push_back(nextId_++);
-        }
-        return ids;
+        return recordStep(layers, groupName);
     }
 
     Result<int> createImage(Size canvas, const std::vector<NewLayer>& layers,
@@ -221,6 +199,30 @@ class FakeHost final : public Host {
     void progressEnd() override { ++progressEnds_; }
 
   private:
+    // Counts each layer made; false when a cancel came while they were made.
+    bool makeAll(const std::vector<NewLayer>& layers, const CancelCheck& cancelled) {
+        for (size_t i = 0; i < layers.size(); ++i) {
+            ++layersMade_;
+            if (cancelled()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // One undo step with its layers (in a named group when several), and their new IDs.
+    std::vector<int> recordStep(const std::vector<NewLayer>& layers, const std::string& groupName) {
+        steps_.push_back(layers);
+        if (layers.size() > 1) {
+            groupNames_.push_back(groupName);
+        }
+        std::vector<int> ids;
+        for (size_t i = 0; i < layers.size(); ++i) {
+            ids.push_back(nextId_++);
+        }
+        return ids;
+    }
+
     Size canvas_;
     Rect layerBounds_;
     RgbaImage layer_;
