@@ -337,4 +337,33 @@ std::vector<uint8_t> ExpandCanvas::borderMask() const {
     return mask;
 }
 
+Margins marginsForAspect(Size canvas, int ratioWidth, int ratioHeight, ExpandAnchor anchor) {
+    Margins m;
+    if (canvas.width <= 0 || canvas.height <= 0 || ratioWidth <= 0 || ratioHeight <= 0) {
+        return m;
+    }
+    // The side that grows, rounded up so the ratio is reached, in 64 bits (a 524288-pixel side
+    // times a ratio term overflows 32).
+    const auto grownTo = [](int64_t side, int64_t numerator, int64_t denominator) {
+        return (side * numerator + denominator - 1) / denominator;
+    };
+    const auto split = [anchor](int64_t total, int& before, int& after) {
+        const int grow = static_cast<int>(total);
+        before = anchor == ExpandAnchor::Centre  ? grow / 2
+                 : anchor == ExpandAnchor::Start ? 0
+                                                 : grow;
+        after = grow - before;
+    };
+    const int64_t width = grownTo(canvas.height, ratioWidth, ratioHeight);
+    if (width > canvas.width) {
+        split(width - canvas.width, m.left, m.right);
+        return m;
+    }
+    const int64_t height = grownTo(canvas.width, ratioHeight, ratioWidth);
+    if (height > canvas.height) {
+        split(height - canvas.height, m.top, m.bottom);
+    }
+    return m;
+}
+
 } // namespace imagegen

@@ -49,6 +49,14 @@ Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size);
 // kMaxExpandTiles tiles; otherwise the tiles, which cover every border pixel.
 Result<ExpandPlan> planExpand(Size canvas, Margins margins, Size apiSize);
 
+// Where the picture stays when the canvas grows to an aspect ratio: centred, at the left or top
+// (the border grows right or down), at the right or bottom.
+enum class ExpandAnchor { Centre, Start, End };
+
+// The margins that grow `canvas` to the aspect ratio ratioWidth:ratioHeight by widening it or
+// by making it taller, never both; none when it has that ratio already.
+Margins marginsForAspect(Size canvas, int ratioWidth, int ratioHeight, ExpandAnchor anchor);
+
 // Whether a pixel of the new canvas belongs to the border (not the original).
 bool inBorder(const ExpandPlan& plan, int x, int y);
 

@@ -1,5 +1,7 @@
-// Generative Expand as a run: the plan from planRun, the tiles sent one after another through
-// the same path as every other run (sendAndWait), and the results inserted with the canvas grown.
+// Generative Expand as a run: the plan from prepareRun, the tiles sent one after another through
+// the same path as every other run, and the results inserted with the canvas grown. A Script-Fu
+// call waits for each tile (runExpand); the dialog does not wait (PendingExpand). Both take the
+// tiles through ExpandTiles, so they send the same requests and make the same layers.
 #include "core/glib_ptr.h"
 #include "core/run.h"
 #include "core/timings.h"
@@ -8,184 +10,271 @@
 
 namespace imagegen {
 
-namespace {
+// The tiles of one expand, as a sequence of steps: the next tile's requests into the run, then
+// its answer painted into every alternative's canvas, and at the end the layers. It holds a
+// reference to the run, whose plan the canvases read.
+class ExpandTiles {
+  public:
+    ExpandTiles(PreparedRun& run, const RgbaImage& original)
+        : run_(run), canvases_(std::max<size_t>(1, static_cast<size_t>(std::max(1, run.request.n))),
+                               ExpandCanvas(run.expand, original)),
+          fits_(canvases_.size()) {}
 
-// What every alternative has painted so far, and its last colour match.
-struct Alternatives {
-    std::vector<ExpandCanvas> canvases;
-    std::vector<ColorFit> fits;
+    // The next tile with border left to paint gets its requests in run.requests (one per
+    // alternative, each continuing its own earlier tiles); false when every tile is done.
+    Result<bool> prepareNext() {
+        const std::vector<Rect>& tiles = run_.expand.tiles;
+        for (; next_ < tiles.size(); ++next_) {
+            const std::vector<uint8_t> coverage = canvases_.front().coverageUnder(tiles[next_]);
+            if (std::any_of(coverage.begin(), coverage.end(), [](uint8_t c) { return c != 0; })) {
+                if (auto requests = tileRequests(tiles[next_], coverage); !requests) {
+                    return requests.error();
+                }
+                return true;
+            }
+            // The tiles before it painted all of its border.
+        }
+        return false;
+    }
+
+    // The answer to the tile prepareNext gave: each image, colour-matched, into its canvas.
+    Status take(const ImagesResult& answer) {
+        if (answer.images.size() != run_.requests.size()) {
+            return makeError(ErrorKind::MalformedResponse,
+                             "the service sent " + std::to_string(answer.images.size()) +
+                                 " images for " + std::to_string(run_.requests.size()) +
+                                 " requests");
+        }
+        const Rect tile = run_.expand.tiles.at(next_);
+        for (size_t i = 0; i < answer.images.size(); ++i) {
+            auto result = tileResult(answer.images[i].bytes, kept_[i], fits_[i]);
+            if (!result) {
+                return result.error();
+            }
+            canvases_[i].fill(tile, *result);
+        }
+        run_.requests.clear(); // the uploads are no longer needed
+        ++next_;
+        return Ok{};
+    }
+
+    // Each alternative as one layer over the new canvas, masked to the border.
+    [[nodiscard]] std::vector<NewLayer> layers(int64_t nowUnix) const {
+        const std::vector<uint8_t> mask = canvases_.front().borderMask();
+        const Size canvas = run_.expand.canvas;
+        const int count = static_cast<int>(canvases_.size());
+        std::vector<NewLayer> layers;
+        for (int i = 0; i < count; ++i) {
+            const auto index = static_cast<size_t>(i);
+            NewLayer layer;
+            layer.name = layerNameFor(run_.request.prompt, i, count);
+            layer.bounds = {0, 0, canvas.width, canvas.height};
+            layer.pixels = canvases_[index].borderLayer();
+            layer.mask = mask;
+            layer.visible = i == 0;
+            ResultNotes notes;
+            notes.colorMatch = fits_[index];
+            layer.parasite =
+                resultParasite(run_.parameters.prompt, "", run_.service.model, run_.request.size,
+                               run_.request.quality, nowUnix, notes);
+            layers.push_back(std::move(layer));
+        }
+        return layers;
+    }
+
+    // Tiles done (or skipped), and all of them.
+    [[nodiscard]] size_t done() const { return next_; }
+    [[nodiscard]] size_t count() const { return run_.expand.tiles.size(); }
+
+  private:
+    Status tileRequests(Rect tile, const std::vector<uint8_t>& coverage) {
+        kept_.clear();
+        run_.requests.clear();
+        for (const ExpandCanvas& canvas : canvases_) {
+            auto upload =
+                prepareEdit(canvas.pixelsUnder(tile), coverage, true, run_.expand.apiSize);
+            if (!upload) {
+                return upload.error();
+            }
+            ImageRequest request = run_.request;
+            request.n = 1;
+            request.images = {std::move(upload->image)};
+            request.mask = std::move(upload->mask);
+            if (auto valid = validateRequest(*run_.service.caps, request); !valid) {
+                return withGuessNote(valid.error(), run_.service);
+            }
+            kept_.push_back(std::move(upload->kept));
+            run_.requests.push_back(std::move(request));
+        }
+        return Ok{};
+    }
+
+    // A tile's result, at the tile's size and (unless turned off) in the picture's tone.
+    Result<RgbaImage> tileResult(const std::string& bytes, const KeptSamples& kept,
+                                 ColorFit& fit) const {
+        auto decoded = decodeResult(bytes, resultPixelLimit(*run_.service.caps, run_.request.size));
+        if (!decoded) {
+            return decoded.error();
+        }
+        if (run_.options.matchColors) {
+            fit = fitColorDrift(kept, *decoded);
+            undoColorDrift(*decoded, fit);
+        } else {
+            fit =
+                colorMatchNotTried(ColorMatchOutcome::TurnedOff, "turned off (match_colors false)");
+        }
+        const Size api = run_.expand.apiSize;
+        if (decoded->width != api.width || decoded->height != api.height) {
+            return resize(*decoded, api.width, api.height);
+        }
+        return decoded;
+    }
+
+    PreparedRun& run_;
+    std::vector<ExpandCanvas> canvases_; // one per alternative
+    std::vector<ColorFit> fits_;         // each alternative's last colour match
+    std::vector<KeptSamples> kept_;      // the current tile's, one per alternative
+    size_t next_ = 0;                    // the tile being sent, or the next to look at
 };
 
-// One tile's requests, one per alternative (each continues its own earlier tiles), with the
-// pixels each mask tells the model to keep, sampled for the colour match.
-Result<std::vector<KeptSamples>> tileRequests(PreparedRun& run, Rect tile,
-                                              const std::vector<uint8_t>& coverage,
-                                              const Alternatives& alternatives) {
-    std::vector<KeptSamples> kept;
-    run.requests.clear();
-    for (const ExpandCanvas& canvas : alternatives.canvases) {
-        auto upload = prepareEdit(canvas.pixelsUnder(tile), coverage, true, run.expand.apiSize);
-        if (!upload) {
-            return upload.error();
-        }
-        ImageRequest request = run.request;
-        request.n = 1;
-        request.images = {std::move(upload->image)};
-        request.mask = std::move(upload->mask);
-        if (auto valid = validateRequest(*run.service.caps, request); !valid) {
-            return withGuessNote(valid.error(), run.service);
-        }
-        kept.push_back(std::move(upload->kept));
-        run.requests.push_back(std::move(request));
-    }
-    return kept;
+RgbaImage readExpandOriginal(const PreparedRun& run, Host& host) {
+    return host.readRegion({0, 0, run.expand.original.width, run.expand.original.height});
 }
-
-// A tile's result, at the tile's size and (unless turned off) in the picture's tone.
-Result<RgbaImage> tileResult(const PreparedRun& run, const std::string& bytes,
-                             const KeptSamples& kept, ColorFit& fit) {
-    auto decoded = decodeResult(bytes, resultPixelLimit(*run.service.caps, run.request.size));
-    if (!decoded) {
-        return decoded.error();
-    }
-    if (run.options.matchColors) {
-        fit = fitColorDrift(kept, *decoded);
-        undoColorDrift(*decoded, fit);
-    } else {
-        fit = colorMatchNotTried(ColorMatchOutcome::TurnedOff, "turned off (match_colors false)");
-    }
-    const Size api = run.expand.apiSize;
-    if (decoded->width != api.width || decoded->height != api.height) {
-        return resize(*decoded, api.width, api.height);
-    }
-    return decoded;
-}
-
-// One tile for every alternative: sent, then painted into each alternative's canvas.
-Status expandTile(PreparedRun& run, const RunSetup& setup, Host& host, GCancellable* cancellable,
-                  Rect tile, Alternatives& alternatives) {
-    const std::vector<uint8_t> coverage = alternatives.canvases.front().coverageUnder(tile);
-    if (std::none_of(coverage.begin(), coverage.end(), [](uint8_t c) { return c != 0; })) {
-        return Ok{}; // the tiles before it painted all of its border
-    }
-    auto kept = tileRequests(run, tile, coverage, alternatives);
-    if (!kept) {
-        return kept.error();
-    }
-    auto answer = sendAndWait(run, setup, cancellable, host);
-    if (!answer) {
-        return answer.error();
-    }
-    if (answer->images.size() != run.requests.size()) {
-        return makeError(ErrorKind::MalformedResponse,
-                         "the service sent " + std::to_string(answer->images.size()) +
-                             " images for " + std::to_string(run.requests.size()) + " requests");
-    }
-    for (size_t i = 0; i < answer->images.size(); ++i) {
-        auto result = tileResult(run, answer->images[i].bytes, (*kept)[i], alternatives.fits[i]);
-        if (!result) {
-            return result.error();
-        }
-        alternatives.canvases[i].fill(tile, *result);
-    }
-    return Ok{};
-}
-
-// Each alternative as one layer over the new canvas, masked to the border.
-std::vector<NewLayer> expandLayers(const PreparedRun& run, const Alternatives& alternatives,
-                                   int64_t nowUnix) {
-    const std::vector<uint8_t> mask = alternatives.canvases.front().borderMask();
-    const Size canvas = run.expand.canvas;
-    const int count = static_cast<int>(alternatives.canvases.size());
-    std::vector<NewLayer> layers;
-    for (int i = 0; i < count; ++i) {
-        const auto index = static_cast<size_t>(i);
-        NewLayer layer;
-        layer.name = layerNameFor(run.request.prompt, i, count);
-        layer.bounds = {0, 0, canvas.width, canvas.height};
-        layer.pixels = alternatives.canvases[index].borderLayer();
-        layer.mask = mask;
-        layer.visible = i == 0;
-        ResultNotes notes;
-        notes.colorMatch = alternatives.fits[index];
-        layer.parasite = resultParasite(run.parameters.prompt, "", run.service.model,
-                                        run.request.size, run.request.quality, nowUnix, notes);
-        layers.push_back(std::move(layer));
-    }
-    return layers;
-}
-
-Error cancelled() {
-    return makeError(ErrorKind::Cancelled, "cancelled");
-}
-
-// Refused before any pixel is read: reference layers (an expand sends none, and dropping them
-// without a word would hide it), and a run that would hold more canvas copies (one per
-// alternative, and its result layer and mask) than memory allows.
-Status checkExpandFits(const PreparedRun& run) {
-    if (!run.options.references.empty()) {
-        Error e = makeError(ErrorKind::InvalidRequest,
-                            "options: references are not used by Generative Expand: remove them");
-        e.param = "references";
-        return e;
-    }
-    const int64_t area = int64_t{run.expand.canvas.width} * run.expand.canvas.height;
-    const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
-    if (area * copies > kMaxExpandHeldPixels) {
-        Error e = makeError(ErrorKind::InvalidRequest,
-                            "expanding to " + std::to_string(run.expand.canvas.width) + "x" +
-                                std::to_string(run.expand.canvas.height) + " with " +
-                                std::to_string(std::max(1, run.request.n)) +
-                                " alternatives needs more memory than one run may take: ask for "
-                                "fewer images, or expand a smaller image");
-        e.param = "n-images";
-        return e;
-    }
-    return Ok{};
-}
-
-} // namespace
 
 Result<Inserted> runExpand(const RunParameters& parameters, RunSetup& setup, Host& host,
                            GCancellable* cancellable, const CancelCheck& isCancelled) {
     PhaseTimer timings;
-    auto run = planRun(Procedure::Expand, parameters, setup, host);
+    auto run = prepareRun(Procedure::Expand, parameters, setup, host);
     if (!run) {
         return run.error();
     }
-    const ExpandPlan& plan = run->expand;
-    if (auto held = checkExpandFits(*run); !held) {
-        return held.error();
-    }
-    const RgbaImage original = host.readRegion({0, 0, plan.original.width, plan.original.height});
+    ExpandTiles tiles(*run, readExpandOriginal(*run, host));
     timings.phase("read");
-    const auto count = static_cast<size_t>(std::max(1, run->request.n));
-    Alternatives alternatives{std::vector<ExpandCanvas>(count, ExpandCanvas(plan, original)),
-                              std::vector<ColorFit>(count)};
-    for (const Rect& tile : plan.tiles) {
+    while (true) {
         if (isCancelled()) {
-            return cancelled();
+            return cancelledError();
         }
-        if (auto done = expandTile(*run, setup, host, cancellable, tile, alternatives); !done) {
-            return done.error();
+        auto more = tiles.prepareNext();
+        if (!more) {
+            return more.error();
+        }
+        if (!*more) {
+            break;
+        }
+        auto answer = sendAndWait(*run, setup, cancellable, host);
+        if (!answer) {
+            return answer.error();
+        }
+        if (auto taken = tiles.take(*answer); !taken) {
+            return taken.error();
         }
     }
     timings.phase("request");
     if (isCancelled()) {
-        return cancelled();
+        return cancelledError();
     }
-    const std::vector<NewLayer> layers = expandLayers(*run, alternatives, setup.nowUnix());
-    const Margins margins{parameters.left, parameters.top, parameters.right, parameters.bottom};
-    auto ids = host.insertLayersExpanding(margins, layers, layerNameFor(run->request.prompt, 0, 1),
-                                          isCancelled);
+    auto inserted = insertResults(*run, tiles.layers(setup.nowUnix()), host, isCancelled);
     timings.phase("insert");
     timings.total();
-    if (!ids) {
-        return ids.error();
-    }
-    Inserted inserted;
-    inserted.layers = std::move(*ids);
     return inserted;
+}
+
+PendingExpand::PendingExpand(PreparedRun run, const RgbaImage& original, const RunSetup& setup,
+                             ImagesCallbacks callbacks,
+                             std::function<void(Result<std::vector<NewLayer>>)> done)
+    : run_(std::move(run)), setup_(setup), callbacks_(std::move(callbacks)), done_(std::move(done)),
+      tiles_(std::make_unique<ExpandTiles>(run_, original)) {
+    scheduleStep();
+}
+
+PendingExpand::~PendingExpand() = default;
+
+void PendingExpand::cancel() {
+    cancelled_ = true;
+    if (send_) {
+        send_->cancel(); // its answer (Cancelled) ends the run at the next step
+    }
+}
+
+// Every tile's tokens, as the service reported them; absent when no tile's answer had any.
+void PendingExpand::addUsage(const Usage& tile) {
+    if (!tile.present) {
+        return;
+    }
+    usage_.present = true;
+    usage_.totalTokens += tile.totalTokens;
+    usage_.inputTokens += tile.inputTokens;
+    usage_.outputTokens += tile.outputTokens;
+    usage_.textTokens += tile.textTokens;
+    usage_.imageTokens += tile.imageTokens;
+}
+
+size_t PendingExpand::tilesDone() const {
+    return tiles_->done();
+}
+
+size_t PendingExpand::tileCount() const {
+    return tiles_->count();
+}
+
+// Every step runs from its own idle callback, never inside a PendingSend's callback, so the
+// finished tile's PendingSend can go and `done` may destroy this object.
+void PendingExpand::scheduleStep() {
+    step_.reset(g_idle_add(
+        +[](gpointer self) -> gboolean {
+            auto* pending = static_cast<PendingExpand*>(self);
+            pending->step_.forget();
+            pending->step();
+            return G_SOURCE_REMOVE;
+        },
+        this));
+}
+
+void PendingExpand::step() {
+    send_.reset();
+    if (answer_) {
+        Result<ImagesResult> answer = std::move(*answer_);
+        answer_.reset();
+        if (!answer) {
+            finish(answer.error());
+            return;
+        }
+        if (auto taken = tiles_->take(*answer); !taken) {
+            finish(taken.error());
+            return;
+        }
+        addUsage(answer->usage);
+    }
+    if (cancelled_) {
+        finish(cancelledError());
+        return;
+    }
+    auto more = tiles_->prepareNext();
+    if (!more) {
+        finish(more.error());
+        return;
+    }
+    if (callbacks_.onProgress) {
+        callbacks_.onProgress(tiles_->done(), tiles_->count());
+    }
+    if (!*more) {
+        finish(tiles_->layers(setup_.nowUnix()));
+        return;
+    }
+    ImagesCallbacks tileCallbacks;
+    tileCallbacks.onPartial = callbacks_.onPartial;
+    send_ = std::make_unique<PendingSend>(run_, setup_, std::move(tileCallbacks),
+                                          [this](Result<ImagesResult> answer) {
+                                              answer_ = std::move(answer);
+                                              scheduleStep();
+                                          });
+}
+
+void PendingExpand::finish(Result<std::vector<NewLayer>> result) {
+    run_.requests.clear();
+    // `done` may destroy this object: nothing of it is touched afterwards.
+    const std::function<void(Result<std::vector<NewLayer>>)> done = std::move(done_);
+    done(std::move(result));
 }
 
 } // namespace imagegen

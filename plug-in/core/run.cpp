@@ -152,8 +152,29 @@ Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
                          " where " + std::to_string(expected) + " were asked for");
 }
 
-Error cancelledError() {
-    return makeError(ErrorKind::Cancelled, "cancelled");
+// Refused before any pixel is read: reference layers (an expand sends none, and dropping them
+// without a word would hide it), and a run that would hold more canvas copies (one per
+// alternative, and its result layer and mask) than memory allows.
+Status checkExpandFits(const PreparedRun& run) {
+    if (!run.options.references.empty()) {
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            "options: references are not used by Generative Expand: remove them");
+        e.param = "references";
+        return e;
+    }
+    const int64_t area = int64_t{run.expand.canvas.width} * run.expand.canvas.height;
+    const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
+    if (area * copies > kMaxExpandHeldPixels) {
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            "expanding to " + std::to_string(run.expand.canvas.width) + "x" +
+                                std::to_string(run.expand.canvas.height) + " with " +
+                                std::to_string(std::max(1, run.request.n)) +
+                                " alternatives needs more memory than one run may take: ask for "
+                                "fewer images, or expand a smaller image");
+        e.param = "n-images";
+        return e;
+    }
+    return Ok{};
 }
 
 // Progress while the requests run: GIMP's bar pulses until something is known.
@@ -234,6 +255,10 @@ Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& p
 
 } // namespace
 
+Error cancelledError() {
+    return makeError(ErrorKind::Cancelled, "cancelled");
+}
+
 Result<PreparedRun> planRun(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
                             Host& host) {
     std::optional<ImageGeometry> geometry;
@@ -244,8 +269,15 @@ Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& paramet
                                RunSetup& setup, Host& host, PhaseTimer* timings) {
     std::optional<ImageGeometry> geometry;
     auto run = planWithGeometry(procedure, parameters, setup, host, geometry);
-    if (!run || procedure == Procedure::Expand) {
-        return run; // an expand's requests are built tile by tile, as it runs (runExpand)
+    if (!run) {
+        return run;
+    }
+    if (procedure == Procedure::Expand) {
+        // Its requests are built tile by tile, as it runs (runExpand, PendingExpand).
+        if (auto fits = checkExpandFits(*run); !fits) {
+            return fits.error();
+        }
+        return run;
     }
     if (geometry) {
         if (auto inputs = readImageInputs(*run, *geometry, host, timings); !inputs) {
@@ -395,6 +427,28 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
     return layers;
 }
 
+namespace {
+
+// An expand's layers cover the new canvas. The first insert grows the canvas; the dialog may
+// insert more of the same run's results afterwards, into the canvas already grown.
+Result<std::vector<int>> insertExpanded(const PreparedRun& run, const std::vector<NewLayer>& layers,
+                                        const std::string& groupName, Host& host,
+                                        const CancelCheck& cancelled) {
+    auto geometry = host.inspect();
+    if (!geometry) {
+        return geometry.error();
+    }
+    const Size grown = run.expand.canvas;
+    if (geometry->canvas.width == grown.width && geometry->canvas.height == grown.height) {
+        return host.insertLayers(layers, groupName, cancelled);
+    }
+    const RunParameters& p = run.parameters;
+    return host.insertLayersExpanding({p.left, p.top, p.right, p.bottom}, layers, groupName,
+                                      cancelled);
+}
+
+} // namespace
+
 Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLayer>& layers,
                                Host& host, const CancelCheck& cancelled) {
     const CancelCheck never = [] {
@@ -414,7 +468,9 @@ Result<Inserted> insertResults(const PreparedRun& run, const std::vector<NewLaye
         inserted.image = *image;
         return inserted;
     }
-    auto ids = host.insertLayers(layers, groupName, check);
+    auto ids = run.procedure == Procedure::Expand
+                   ? insertExpanded(run, layers, groupName, host, check)
+                   : host.insertLayers(layers, groupName, check);
     if (!ids) {
         return ids.error();
     }

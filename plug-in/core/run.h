@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,57 @@ class PendingSend {
     HttpClient http_;
     ImagesClient client_;
 };
+
+class ExpandTiles;
+
+// Generative Expand's tiles in flight on the thread-default main context, one after another,
+// for a caller that does not wait (the dialog): PendingSend's contract, a tile at a time. `run`
+// comes from prepareRun(Procedure::Expand, …), `original` is the picture it grows
+// (readExpandOriginal). `done` runs once, from the main loop, with the layers insertResults puts
+// in; it may destroy this object. onProgress counts tiles (done, all); onPartial shows a tile as
+// it is drawn. Destroying the object drops the tile in flight and every callback.
+class PendingExpand {
+  public:
+    PendingExpand(PreparedRun run, const RgbaImage& original, const RunSetup& setup,
+                  ImagesCallbacks callbacks,
+                  std::function<void(Result<std::vector<NewLayer>>)> done);
+    ~PendingExpand();
+    PendingExpand(const PendingExpand&) = delete;
+    PendingExpand& operator=(const PendingExpand&) = delete;
+    PendingExpand(PendingExpand&&) = delete;
+    PendingExpand& operator=(PendingExpand&&) = delete;
+
+    // Ends the run as ErrorKind::Cancelled (through `done`).
+    void cancel();
+    [[nodiscard]] size_t tilesDone() const;
+    [[nodiscard]] size_t tileCount() const;
+    // The tokens of the tiles answered so far, summed.
+    [[nodiscard]] const Usage& usage() const { return usage_; }
+
+  private:
+    void scheduleStep();
+    void addUsage(const Usage& tile);
+    void step();
+    void finish(Result<std::vector<NewLayer>> result);
+
+    PreparedRun run_;
+    const RunSetup& setup_;
+    ImagesCallbacks callbacks_;
+    std::function<void(Result<std::vector<NewLayer>>)> done_;
+    std::unique_ptr<ExpandTiles> tiles_;         // reads run_'s plan
+    std::optional<Result<ImagesResult>> answer_; // the tile just answered, for the next step
+    Usage usage_;
+    bool cancelled_ = false;
+    SourceId step_;
+    // Last, so that it goes first: its callback points at everything above.
+    std::unique_ptr<PendingSend> send_;
+};
+
+// The picture an expand grows: the whole old canvas of the active layer.
+RgbaImage readExpandOriginal(const PreparedRun& run, Host& host);
+
+// ErrorKind::Cancelled, as every step of a run reports a cancel.
+Error cancelledError();
 
 // Sends the planned requests on the thread-default main context and waits for them, showing
 // progress through the host. A cancel of `cancellable` ends it as ErrorKind::Cancelled.

@@ -204,6 +204,39 @@ void testTilesFeather() {
     g_assert_cmpint(layer.at(64, 3)[0], ==, 200); // the later tile's own
 }
 
+struct AspectCase {
+    const char* name;
+    Size canvas;
+    int ratioWidth;
+    int ratioHeight;
+    ExpandAnchor anchor;
+    Margins expected;
+};
+
+const AspectCase kAspectCases[] = {
+    // 300 × 16 / 9 = 533.3: 534 wide, 134 more, split in the middle.
+    {"16-9-centred", {400, 300}, 16, 9, ExpandAnchor::Centre, {67, 0, 67, 0}},
+    {"16-9-start", {400, 300}, 16, 9, ExpandAnchor::Start, {0, 0, 134, 0}},
+    {"16-9-end", {400, 300}, 16, 9, ExpandAnchor::End, {134, 0, 0, 0}},
+    // Taller: 400 × 5 / 4 = 500 high.
+    {"4-5-centred", {400, 300}, 4, 5, ExpandAnchor::Centre, {0, 100, 0, 100}},
+    {"odd-split", {401, 300}, 1, 1, ExpandAnchor::Centre, {0, 50, 0, 51}},
+    {"portrait-to-square", {300, 400}, 1, 1, ExpandAnchor::Start, {0, 0, 100, 0}},
+    {"already-16-9", {1920, 1080}, 16, 9, ExpandAnchor::Centre, {}},
+    // GIMP's widest canvas: the arithmetic must not overflow 32 bits.
+    {"widest-canvas", {524288, 2}, 1, 1, ExpandAnchor::Start, {0, 0, 0, 524286}},
+    {"no-ratio", {400, 300}, 0, 9, ExpandAnchor::Centre, {}},
+};
+
+void testMarginsForAspect(gconstpointer data) {
+    const auto* c = static_cast<const AspectCase*>(data);
+    const Margins m = marginsForAspect(c->canvas, c->ratioWidth, c->ratioHeight, c->anchor);
+    g_assert_cmpint(m.left, ==, c->expected.left);
+    g_assert_cmpint(m.top, ==, c->expected.top);
+    g_assert_cmpint(m.right, ==, c->expected.right);
+    g_assert_cmpint(m.bottom, ==, c->expected.bottom);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -213,6 +246,10 @@ int main(int argc, char** argv) {
     }
     g_test_add_func("/expand/plan/one-side-context", testOneSideContext);
     g_test_add_func("/expand/plan/wide-border-overlaps", testWideBorderOverlaps);
+    for (const AspectCase& c : kAspectCases) {
+        g_test_add_data_func((std::string("/expand/margins-for-aspect/") + c.name).c_str(), &c,
+                             testMarginsForAspect);
+    }
     g_test_add_func("/expand/refusals", testRefusals);
     g_test_add_func("/expand/tile-size", testTileSize);
     g_test_add_func("/expand/canvas", testCanvas);

@@ -1516,6 +1516,161 @@ void testExpandRefused(gconstpointer data) {
     assertUntouched(host, before);
 }
 
+// What a PendingExpand reported: `done` and the tile progress.
+struct ExpandRecord {
+    int done = 0;
+    bool finished = false;
+    std::vector<std::pair<size_t, size_t>> progress;
+    std::optional<Result<std::vector<NewLayer>>> result;
+
+    ImagesCallbacks callbacks() {
+        ImagesCallbacks c;
+        c.onProgress = [this](size_t done, size_t all) {
+            progress.emplace_back(done, all);
+        };
+        return c;
+    }
+    std::function<void(Result<std::vector<NewLayer>>)> onDone() {
+        return [this](Result<std::vector<NewLayer>> r) {
+            ++done;
+            finished = true;
+            result = std::move(r);
+        };
+    }
+};
+
+// The dialog's expand (PendingExpand, then insertResults) sends what a Script-Fu call sends and
+// inserts the same pixels: three tiles of a wide border, answered with gradients that differ by
+// position.
+void testPendingExpandMatchesTheScriptRun() {
+    const Margins margins{0, 0, 2000, 0};
+    TestServer scriptServer;
+    answerGradients(scriptServer, 1);
+    Setup scriptSetup(scriptServer);
+    FakeHost script(200, 100);
+    script.fillWithNoise();
+    if (!assertOk(run(Procedure::Expand, expandParameters(margins), scriptSetup, script))) {
+        return;
+    }
+
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server);
+    FakeHost dialog(200, 100);
+    dialog.fillWithNoise();
+    const RgbaImage before = dialog.layer();
+    auto prepared = prepareRun(Procedure::Expand, expandParameters(margins), s.setup, dialog);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    ExpandRecord record;
+    PendingExpand pending(*prepared, readExpandOriginal(*prepared, dialog), s.setup,
+                          record.callbacks(), record.onDone());
+    g_assert_cmpint(record.done, ==, 0); // never inside the constructor
+    g_assert_cmpuint(pending.tileCount(), ==, 3);
+    iterateUntil(record.finished);
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 1);
+    if (!assertOk(*record.result)) {
+        return;
+    }
+    // Nothing touched the image while the tiles ran: the dialog inserts later.
+    g_assert_cmpuint(dialog.undoSteps().size(), ==, 0);
+    g_assert_cmpint(dialog.canvas().width, ==, 200);
+    const std::vector<std::pair<size_t, size_t>> tiles{{0, 3}, {1, 3}, {2, 3}, {3, 3}};
+    g_assert_true(record.progress == tiles);
+    g_assert_cmpuint(server.received().size(), ==, scriptServer.received().size());
+    if (!assertOk(insertResults(*prepared, **record.result, dialog))) {
+        return;
+    }
+    g_assert_cmpint(dialog.canvas().width, ==, 2200);
+    g_assert_true(originalKept(dialog, before, margins));
+    if (!assertSize(dialog.undoSteps(), 1) || !assertSize(script.undoSteps(), 1)) {
+        return;
+    }
+    g_assert_true(dialog.undoSteps()[0][0].pixels.pixels == script.undoSteps()[0][0].pixels.pixels);
+    g_assert_true(dialog.undoSteps()[0][0].mask == script.undoSteps()[0][0].mask);
+}
+
+// The dialog may insert a second result of the same expand after the first: the canvas grows
+// once, and the second layer goes into the canvas already grown.
+void testExpandSecondInsertDoesNotGrowAgain() {
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    RunParameters p = expandParameters({0, 0, 120, 0});
+    p.n = 2;
+    auto prepared = prepareRun(Procedure::Expand, p, s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    ExpandRecord record;
+    PendingExpand pending(*prepared, readExpandOriginal(*prepared, host), s.setup,
+                          record.callbacks(), record.onDone());
+    iterateUntil(record.finished);
+    if (!assertOk(*record.result) || !assertSize(**record.result, 2)) {
+        return;
+    }
+    const std::vector<NewLayer>& layers = **record.result;
+    for (const NewLayer& layer : layers) {
+        if (!assertOk(insertResults(*prepared, {layer}, host))) {
+            return;
+        }
+    }
+    g_assert_cmpint(host.canvas().width, ==, 420);
+    g_assert_cmpuint(host.expansions().size(), ==, 1);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 2);
+}
+
+void testPendingExpandCancel() {
+    HoldingServer held;
+    TestServer unused;
+    Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
+    FakeHost host(300, 200);
+    const RgbaImage before = host.layer();
+    auto prepared = prepareRun(Procedure::Expand, expandParameters({0, 0, 100, 0}), s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    ExpandRecord record;
+    PendingExpand pending(*prepared, readExpandOriginal(*prepared, host), s.setup,
+                          record.callbacks(), record.onDone());
+    g_assert_true(held.waitForRequest());
+    pending.cancel();
+    g_assert_cmpint(record.done, ==, 0); // from the main loop, not inside cancel()
+    if (!HoldingServer::waitFor([&] { return record.finished; })) {
+        fail(IMAGEGEN_TEST_HERE, "the cancelled expand did not end");
+        return;
+    }
+    assertFails(*record.result, ErrorKind::Cancelled);
+    g_assert_true(held.waitForClose());
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 1);
+    assertUntouched(host, before);
+}
+
+// A dialog closed mid-expand: nothing runs after its PendingExpand has gone, and the tile's
+// request ends.
+void testPendingExpandDestroyedWhileHeld() {
+    HoldingServer held;
+    TestServer unused;
+    Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
+    FakeHost host(300, 200);
+    auto prepared = prepareRun(Procedure::Expand, expandParameters({0, 0, 100, 0}), s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    ExpandRecord record;
+    auto pending = std::make_unique<PendingExpand>(*prepared, readExpandOriginal(*prepared, host),
+                                                   s.setup, record.callbacks(), record.onDone());
+    g_assert_true(held.waitForRequest());
+    pending.reset();
+    g_assert_true(held.waitForClose());
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 0);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -1584,6 +1739,13 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/expand/cancel-leaves-the-canvas", testExpandCancelLeavesTheCanvas);
     g_test_add_func("/run/expand/error-on-a-later-tile",
                     testExpandErrorOnALaterTileLeavesTheCanvas);
+    g_test_add_func("/run/expand/pending-matches-the-script-run",
+                    testPendingExpandMatchesTheScriptRun);
+    g_test_add_func("/run/expand/second-insert-does-not-grow-again",
+                    testExpandSecondInsertDoesNotGrowAgain);
+    g_test_add_func("/run/expand/pending-cancel", testPendingExpandCancel);
+    g_test_add_func("/run/expand/pending-destroyed-while-held",
+                    testPendingExpandDestroyedWhileHeld);
     for (const ExpandRefusal& r : kExpandRefusals) {
         g_test_add_data_func((std::string("/run/expand/refused/") + r.name).c_str(), &r,
                              testExpandRefused);
