@@ -69,12 +69,6 @@ Result<RunParameters> parametersFromGimp(const ProcedureSpec& spec, const GimpPa
     return imagegen::parametersFromArgs(spec, args);
 }
 
-// Whether INTERACTIVE opens the dialog: Generative Expand has no page in it yet, so its menu
-// entry repeats the last values, as RUN-WITH-LAST-VALS does.
-bool opensDialog(const ProcedureSpec& spec) {
-    return spec.procedure != imagegen::Procedure::Expand;
-}
-
 // The saved last values; an interactive call without them opens the dialog with the defaults,
 // and RUN-WITH-LAST-VALS refuses.
 Result<RunParameters> lastValues(const ProcedureSpec& spec, bool interactive) {
@@ -93,16 +87,10 @@ Result<RunParameters> lastValues(const ProcedureSpec& spec, bool interactive) {
     if (interactive) {
         return RunParameters{};
     }
-    // Expand's menu entry has no dialog yet: only Script-Fu or the Procedure Browser can give
-    // it its first parameters.
-    const imagegen::GCharPtr text(g_strdup_printf(
-        opensDialog(spec)
-            ? _("There is no earlier run of %s to repeat: run it once from its menu entry (or "
-                "with its parameters from Script-Fu) first.")
-            : _("There is no earlier run of %s to repeat: run it once with its margins from "
-                "Script-Fu or the Procedure Browser (Help ▸ Procedure Browser) first; its menu "
-                "entry then repeats that run."),
-        spec.name));
+    const imagegen::GCharPtr text(
+        g_strdup_printf(_("There is no earlier run of %s to repeat: run it once from its menu "
+                          "entry (or with its parameters from Script-Fu) first."),
+                        spec.name));
     return imagegen::makeError(imagegen::ErrorKind::InvalidRequest, text.get() + reset);
 }
 
@@ -169,7 +157,7 @@ class Answer {
 Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode, gint nparams,
                                     const GimpParam* params) {
     if (mode != GIMP_RUN_NONINTERACTIVE) {
-        return lastValues(spec, mode == GIMP_RUN_INTERACTIVE && opensDialog(spec));
+        return lastValues(spec, mode == GIMP_RUN_INTERACTIVE);
     }
     if (nparams != static_cast<gint>(spec.params.size())) {
         return imagegen::makeError(imagegen::ErrorKind::InvalidRequest,
@@ -205,7 +193,7 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
     imagegen::RunContext ctx;
     ctx.image = spec.takesImage() ? params[1].data.d_image : -1;
     ctx.drawable = spec.takesImage() ? params[2].data.d_drawable : -1;
-    ctx.interactive = mode == GIMP_RUN_INTERACTIVE && opensDialog(spec);
+    ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
     ctx.executableDir = executableDir();
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");

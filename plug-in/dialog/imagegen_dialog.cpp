@@ -4,6 +4,7 @@
 #include "core/json_util.h"
 #include "core/prompt_history.h"
 #include "dialog/connections_editor.h"
+#include "dialog/expand_rows.h"
 #include "dialog/gtk_util.h"
 #include "dialog/option_rows.h"
 
@@ -24,6 +25,7 @@ namespace {
 
 constexpr int kThumbnailSide = 360;
 constexpr int kResultThumbnailHeight = 96;
+constexpr int kPreviewSide = 1024; // a result shown in the preview, at most
 constexpr guint kTickMs = 100;
 constexpr guint kPlanDelayMs = 120;
 enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
@@ -60,7 +62,35 @@ std::string usageText(const Usage& usage) {
 struct Batch {
     PreparedRun run;
     std::vector<NewLayer> layers;
+    // Expand: the picture as it was, shown under each result (whose layer is transparent there).
+    GRef<GdkPixbuf> underlay;
 };
+
+// A result as the user will see it once inserted, at most `width` x `height`: an expand's
+// border with the picture it surrounds.
+GRef<GdkPixbuf> resultPicture(const Batch& batch, size_t index, int width, int height) {
+    const GRef<GdkPixbuf> full = pixbufOf(batch.layers.at(index).pixels);
+    GRef<GdkPixbuf> shown = fitted(full.get(), width, height, false);
+    if (!shown || !batch.underlay || batch.run.procedure != Procedure::Expand) {
+        return shown;
+    }
+    const double scale = static_cast<double>(gdk_pixbuf_get_width(shown.get())) /
+                         std::max(1, batch.run.expand.canvas.width);
+    const Rect o = batch.run.expand.original;
+    const int x = static_cast<int>(std::lround(o.x * scale));
+    const int y = static_cast<int>(std::lround(o.y * scale));
+    const int w = std::min(static_cast<int>(std::lround(o.width * scale)),
+                           gdk_pixbuf_get_width(shown.get()) - x);
+    const int h = std::min(static_cast<int>(std::lround(o.height * scale)),
+                           gdk_pixbuf_get_height(shown.get()) - y);
+    if (w > 0 && h > 0) {
+        gdk_pixbuf_composite(batch.underlay.get(), shown.get(), x, y, w, h, x, y,
+                             static_cast<double>(w) / gdk_pixbuf_get_width(batch.underlay.get()),
+                             static_cast<double>(h) / gdk_pixbuf_get_height(batch.underlay.get()),
+                             GDK_INTERP_BILINEAR, 255);
+    }
+    return shown;
+}
 
 struct ResultItem {
     std::shared_ptr<const Batch> batch;
@@ -105,13 +135,20 @@ class ImagegenDialog {
     void updatePlan();
     void refreshThumbnail();
     gboolean drawRegion(cairo_t* cr);
+    void drawExpand(cairo_t* cr);
     gboolean drawPreview(cairo_t* cr);
     gboolean onPromptKey(const GdkEventKey* event);
     void onResponse(int response);
 
     void generate();
+    void startExpand(Host& host, const PreparedRun& prepared, ImagesCallbacks callbacks);
     void onPartial(size_t request, int index, const std::string& bytes);
     void onDone(Result<ImagesResult> result);
+    void onExpandDone(Result<std::vector<NewLayer>> result);
+    void onFailed(const Error& error);
+    void cancelRun();
+    [[nodiscard]] bool runInFlight() const;
+    void describePlan(const GeometryPlan& plan, const RunParameters& p, const ModelCaps& caps);
     void setRunning(bool running);
     void tick();
     void addResults(const std::shared_ptr<const Batch>& batch, const Usage& usage);
@@ -138,6 +175,7 @@ class ImagegenDialog {
     GtkWidget* preview_ = nullptr;
     GtkFlowBox* results_ = nullptr;
     std::unique_ptr<OptionRows> options_;
+    std::unique_ptr<ExpandRows> expandRows_; // Expand only
     Options baseOptions_; // the options given at open, kept for the keys the dialog has no row for
 
     PromptHistory history_;
@@ -158,8 +196,10 @@ class ImagegenDialog {
     SourceId planUpdate_;
     std::unique_ptr<ConnectionsEditor> editor_;
     SourceId editorClosed_;
-    // Last, so that it goes first: its callbacks point at everything above.
+    GRef<GdkPixbuf> expandUnderlay_; // the picture an expand in flight grows
+    // Last, so that they go first: their callbacks point at everything above.
     std::unique_ptr<PendingSend> pending_;
+    std::unique_ptr<PendingExpand> pendingExpand_;
 };
 
 ImagegenDialog::ImagegenDialog(const DialogContext& context)
@@ -169,6 +209,7 @@ ImagegenDialog::ImagegenDialog(const DialogContext& context)
 }
 
 ImagegenDialog::~ImagegenDialog() {
+    pendingExpand_.reset();
     pending_.reset();
     editor_.reset();
     tick_.reset();
@@ -199,6 +240,11 @@ void ImagegenDialog::build() {
     gtk_window_set_title(GTK_WINDOW(dialog_), title.c_str());
     options_ = std::make_unique<OptionRows>(part<GtkGrid>(b, "options_grid"), procedure_,
                                             [this] { schedulePlan(); });
+    if (procedure_ == Procedure::Expand) {
+        gtk_widget_set_visible(part(b, "expand_frame"), TRUE);
+        expandRows_ = std::make_unique<ExpandRows>(part<GtkGrid>(b, "expand_grid"),
+                                                   [this] { schedulePlan(); });
+    }
     auto options = parseOptions(ctx_.initial.options);
     baseOptions_ = options ? *options : Options{};
     // Reference layers are named by ID, which means nothing in another image or session, and
@@ -297,8 +343,8 @@ void ImagegenDialog::connectWindowSignals() {
                      this);
     // Escape stops a run in flight rather than closing the dialog and its results.
     g_signal_connect(dialog_, "close", G_CALLBACK(+[](GtkDialog* dialog, ImagegenDialog* self) {
-                         if (self->pending_ && self->running_) {
-                             self->pending_->cancel();
+                         if (self->runInFlight()) {
+                             self->cancelRun();
                              g_signal_stop_emission_by_name(dialog, "close");
                          }
                      }),
@@ -461,6 +507,9 @@ void ImagegenDialog::showParameters(const RunParameters& p) {
     setText(prompt_, p.prompt);
     options_->followModel(currentCaps());
     options_->show(p, baseOptions_, false);
+    if (expandRows_) {
+        expandRows_->show(p);
+    }
 }
 
 RunParameters ImagegenDialog::collect() const {
@@ -471,6 +520,9 @@ RunParameters ImagegenDialog::collect() const {
     p.model = model ? g_strstrip(model.get()) : "";
     Options o = baseOptions_;
     options_->collect(p, o);
+    if (expandRows_) {
+        expandRows_->collect(p);
+    }
     p.options = optionsToJson(o);
     return p;
 }
@@ -555,6 +607,9 @@ void ImagegenDialog::refreshThumbnail() {
     if (geometry) {
         canvas_ = geometry->canvas;
         thumbnail_ = pixbufOf(host->thumbnail(kThumbnailSide));
+        if (expandRows_) {
+            expandRows_->setCanvas(canvas_);
+        }
     }
     gtk_widget_queue_draw(regionView_);
 }
@@ -583,37 +638,65 @@ void ImagegenDialog::updatePlan() {
         return;
     }
     plan_ = *plan;
-    if (procedure_ != Procedure::NewImage) {
+    describePlan(*plan, p, caps);
+    gtk_widget_queue_draw(regionView_);
+}
+
+// The plan in words: where the results go, whether they are enlarged, and the estimated tokens.
+void ImagegenDialog::describePlan(const GeometryPlan& plan, const RunParameters& p,
+                                  const ModelCaps& caps) {
+    GtkLabel* scale = part<GtkLabel>(builder_.get(), "scale_note");
+    GtkLabel* usage = part<GtkLabel>(builder_.get(), "usage_estimate");
+    const bool expand = procedure_ == Procedure::Expand;
+    const int tiles = static_cast<int>(plan.expand.tiles.size());
+    if (expand) {
+        const Size c = plan.expand.canvas;
+        const GCharPtr where(g_strdup_printf(
+            _("The new canvas: %d × %d pixels, the picture at %d, %d; the border goes in %d tiles"),
+            c.width, c.height, plan.expand.original.x, plan.expand.original.y, tiles));
+        setAccessibleDescription(regionView_, where.get());
+    } else if (procedure_ != Procedure::NewImage) {
         // What the thumbnail shows, in words.
-        const Rect r = procedure_ == Procedure::Edit ? plan->edit.region : plan->target;
+        const Rect r = procedure_ == Procedure::Edit ? plan.edit.region : plan.target;
         const GCharPtr where(g_strdup_printf(_("The region sent: %d × %d pixels at %d, %d"),
                                              r.width, r.height, r.x, r.y));
         setAccessibleDescription(regionView_, where.get());
     }
-    const double factor = upscaleFactor(procedure_, *plan);
+    const double factor = upscaleFactor(procedure_, plan);
     GCharPtr note;
-    if (!parseSize(plan->size)) { // "auto" or unset: the model decides
+    if (expand) {
+        note.reset(g_strdup_printf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The border goes to the model as %d tile of %s, at full resolution.",
+                        "The border goes to the model as %d tiles of %s, one after another, "
+                        "each at full resolution.",
+                        static_cast<unsigned long>(tiles)),
+            tiles, plan.size.c_str()));
+    } else if (!parseSize(plan.size)) { // "auto" or unset: the model decides
         note.reset(g_strdup(_("The model chooses the size it draws at; the result is scaled to "
                               "cover the region.")));
     } else if (factor > 1.01) {
         note.reset(g_strdup_printf(_("The model draws %s; the result will be enlarged %.1f× to "
                                      "cover the region, so fine detail may be soft."),
-                                   plan->size.c_str(), factor));
+                                   plan.size.c_str(), factor));
     } else {
-        note.reset(g_strdup_printf(_("The model draws %s: no enlargement."), plan->size.c_str()));
+        note.reset(g_strdup_printf(_("The model draws %s: no enlargement."), plan.size.c_str()));
     }
     gtk_label_set_text(scale, note.get());
-    const auto drawn = parseSize(plan->size);
+    const auto drawn = parseSize(plan.size);
     const bool streaming = p.options.find("\"stream\":true") != std::string::npos;
+    // An expand sends one request per tile for each image asked for.
+    const int images = std::max(1, p.n) * (expand ? std::max(1, tiles) : 1);
     const auto estimate =
-        drawn ? estimateOutputTokens(caps, *drawn, p.quality, p.n, streaming ? 2 : 0)
+        drawn ? estimateOutputTokens(caps, *drawn, p.quality, images, streaming ? 2 : 0)
               : std::nullopt;
     std::string text;
     if (estimate) {
         text = std::string(_("Estimated cost: about ")) + withThousands(estimate->total) + " " +
                _("output tokens");
-        if (p.n > 1) {
-            text += " (" + withThousands(estimate->perImage) + " " + _("per image") + ")";
+        if (images > 1) {
+            text += " (" + withThousands(estimate->perImage) + " " +
+                    (expand ? _("per tile") : _("per image")) + ")";
         }
     } else if (p.quality.empty() || p.quality == "auto") {
         text = _("Choose a quality (low, medium or high) to see the estimated tokens: with "
@@ -622,13 +705,16 @@ void ImagegenDialog::updatePlan() {
         text = _("The model's table gives no token estimate for this size and quality.");
     }
     gtk_label_set_text(usage, text.c_str());
-    gtk_widget_queue_draw(regionView_);
 }
 
 // The image's thumbnail with the region an edit sends (or the area a generation covers) outlined,
 // and the selection's bounds inside it.
 gboolean ImagegenDialog::drawRegion(cairo_t* cr) {
     if (!thumbnail_ || canvas_.width <= 0) {
+        return FALSE;
+    }
+    if (procedure_ == Procedure::Expand && plan_) {
+        drawExpand(cr);
         return FALSE;
     }
     const int width = gtk_widget_get_allocated_width(regionView_);
@@ -661,6 +747,48 @@ gboolean ImagegenDialog::drawRegion(cairo_t* cr) {
     return FALSE;
 }
 
+// Expand: the new canvas, its border shaded, the picture where it will stay, and the tiles the
+// border goes in.
+void ImagegenDialog::drawExpand(cairo_t* cr) {
+    const ExpandPlan& e = plan_->expand;
+    const int width = gtk_widget_get_allocated_width(regionView_);
+    const int height = gtk_widget_get_allocated_height(regionView_);
+    if (e.canvas.width <= 0 || e.canvas.height <= 0) {
+        return;
+    }
+    const double scale = std::min(static_cast<double>(width) / e.canvas.width,
+                                  static_cast<double>(height) / e.canvas.height);
+    const double x0 = (width - e.canvas.width * scale) / 2.0;
+    const double y0 = (height - e.canvas.height * scale) / 2.0;
+    cairo_rectangle(cr, x0, y0, e.canvas.width * scale, e.canvas.height * scale);
+    cairo_set_source_rgba(cr, 0.5, 0.5, 0.5, 0.35);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgba(cr, 1.0, 0.75, 0.1, 1.0);
+    cairo_set_line_width(cr, 2.0);
+    cairo_stroke(cr);
+    const int w = std::max(1, static_cast<int>(std::lround(e.original.width * scale)));
+    const int h = std::max(1, static_cast<int>(std::lround(e.original.height * scale)));
+    const GRef<GdkPixbuf> picture =
+        adoptRef(gdk_pixbuf_scale_simple(thumbnail_.get(), w, h, GDK_INTERP_BILINEAR));
+    gdk_cairo_set_source_pixbuf(cr, picture.get(), std::round(x0 + e.original.x * scale),
+                                std::round(y0 + e.original.y * scale));
+    cairo_paint(cr);
+    const double dashes[] = {4.0, 3.0};
+    cairo_set_dash(cr, dashes, 2, 0);
+    cairo_set_source_rgba(cr, 1.0, 1.0, 1.0, 0.8);
+    cairo_set_line_width(cr, 1.0);
+    for (const Rect& t : e.tiles) {
+        // Tiles may reach past the canvas; only the part on it is drawn.
+        const int left = std::max(0, t.x);
+        const int top = std::max(0, t.y);
+        const int right = std::min(e.canvas.width, t.x + t.width);
+        const int bottom = std::min(e.canvas.height, t.y + t.height);
+        cairo_rectangle(cr, x0 + left * scale, y0 + top * scale, (right - left) * scale,
+                        (bottom - top) * scale);
+    }
+    cairo_stroke(cr);
+}
+
 gboolean ImagegenDialog::drawPreview(cairo_t* cr) {
     if (!previewPixbuf_) {
         return FALSE;
@@ -689,9 +817,7 @@ void ImagegenDialog::onResponse(int response) {
         generate();
         break;
     case kCancel:
-        if (pending_) {
-            pending_->cancel();
-        }
+        cancelRun();
         break;
     case kInsert:
         insert(false);
@@ -740,11 +866,42 @@ void ImagegenDialog::generate() {
                                       static_cast<double>(finished) / static_cast<double>(total));
     };
     pending_.reset(); // the last run's, long finished
+    pendingExpand_.reset();
     setRunning(true);
+    if (procedure_ == Procedure::Expand) {
+        startExpand(*host, *running_, std::move(callbacks));
+        return;
+    }
     pending_ = std::make_unique<PendingSend>(
         *running_, *ctx_.setup, std::move(callbacks), [this](Result<ImagesResult> r) {
             guarded([&] { onDone(std::move(r)); }, [this](const std::string& m) { showError(m); });
         });
+}
+
+// The tiles go one after another; the picture they grow is read now, as it is at Generate.
+void ImagegenDialog::startExpand(Host& host, const PreparedRun& prepared,
+                                 ImagesCallbacks callbacks) {
+    expandUnderlay_ = thumbnail_;
+    partialsExpected_ = 0; // a tile's partial images are not the result's
+    pendingExpand_ = std::make_unique<PendingExpand>(
+        prepared, readExpandOriginal(prepared, host), *ctx_.setup, std::move(callbacks),
+        [this](Result<std::vector<NewLayer>> r) {
+            guarded([&] { onExpandDone(std::move(r)); },
+                    [this](const std::string& m) { showError(m); });
+        });
+}
+
+bool ImagegenDialog::runInFlight() const {
+    return running_ && (pending_ || pendingExpand_);
+}
+
+void ImagegenDialog::cancelRun() {
+    if (pending_) {
+        pending_->cancel();
+    }
+    if (pendingExpand_) {
+        pendingExpand_->cancel();
+    }
 }
 
 void ImagegenDialog::onPartial(size_t /*request*/, int /*index*/, const std::string& bytes) {
@@ -771,17 +928,34 @@ void ImagegenDialog::onPartial(size_t /*request*/, int /*index*/, const std::str
     }
 }
 
+// A run that ended without results: cancelled, or failed.
+void ImagegenDialog::onFailed(const Error& error) {
+    if (error.kind == ErrorKind::Cancelled) {
+        setStatus(_("Cancelled: nothing was added to the image."));
+        setAccessibleDescription(preview_, _("No result yet"));
+        return;
+    }
+    setStatus(_("Failed."));
+    showError(error.message);
+}
+
+void ImagegenDialog::onExpandDone(Result<std::vector<NewLayer>> result) {
+    const std::shared_ptr<PreparedRun> run = std::move(running_);
+    setRunning(false);
+    if (!result) {
+        onFailed(result.error());
+        return;
+    }
+    auto batch = std::make_shared<Batch>(Batch{*run, std::move(*result), expandUnderlay_});
+    expandUnderlay_.reset();
+    addResults(batch, pendingExpand_ ? pendingExpand_->usage() : Usage{});
+}
+
 void ImagegenDialog::onDone(Result<ImagesResult> result) {
     const std::shared_ptr<PreparedRun> run = std::move(running_);
     setRunning(false);
     if (!result) {
-        if (result.error().kind == ErrorKind::Cancelled) {
-            setStatus(_("Cancelled: nothing was added to the image."));
-            setAccessibleDescription(preview_, _("No result yet"));
-            return;
-        }
-        setStatus(_("Failed."));
-        showError(result.error().message);
+        onFailed(result.error());
         return;
     }
     auto layers = layersFromAnswers(*run, *result, ctx_.setup->nowUnix());
@@ -790,7 +964,7 @@ void ImagegenDialog::onDone(Result<ImagesResult> result) {
         showError(layers.error().message);
         return;
     }
-    auto batch = std::make_shared<Batch>(Batch{*run, std::move(*layers)});
+    auto batch = std::make_shared<Batch>(Batch{*run, std::move(*layers), {}});
     // Inserting needs only the parameters and the layers: the encoded upload goes now, so the
     // dialog does not grow by an upload at every Generate.
     batch->run.request.images.clear();
@@ -828,8 +1002,14 @@ void ImagegenDialog::tick() {
         gtk_progress_bar_pulse(part<GtkProgressBar>(builder_.get(), "progress"));
     }
     const auto seconds = static_cast<int>((g_get_monotonic_time() - startedUs_) / 1'000'000);
-    const GCharPtr text(g_strdup_printf(_("Waiting for %s… %d s"),
-                                        running_ ? running_->service.model.c_str() : "", seconds));
+    const char* model = running_ ? running_->service.model.c_str() : "";
+    const GCharPtr text(
+        pendingExpand_
+            ? g_strdup_printf(_("Painting tile %d of %d with %s… %d s"),
+                              static_cast<int>(std::min(pendingExpand_->tilesDone() + 1,
+                                                        pendingExpand_->tileCount())),
+                              static_cast<int>(pendingExpand_->tileCount()), model, seconds)
+            : g_strdup_printf(_("Waiting for %s… %d s"), model, seconds));
     setStatus(text.get());
 }
 
@@ -837,9 +1017,8 @@ void ImagegenDialog::addResults(const std::shared_ptr<const Batch>& batch, const
     const size_t first = items_.size();
     for (size_t i = 0; i < batch->layers.size(); ++i) {
         ResultItem item{batch, i, nullptr};
-        const GRef<GdkPixbuf> full = pixbufOf(batch->layers[i].pixels);
         const GRef<GdkPixbuf> small =
-            fitted(full.get(), kResultThumbnailHeight * 3, kResultThumbnailHeight, true);
+            resultPicture(*batch, i, kResultThumbnailHeight * 3, kResultThumbnailHeight);
         GtkWidget* image = gtk_image_new_from_pixbuf(small.get());
         item.child = gtk_flow_box_child_new();
         gtk_container_add(GTK_CONTAINER(item.child), image);
@@ -897,7 +1076,7 @@ void ImagegenDialog::showResult(size_t item) {
     }
     // Made when shown, not kept: a result's pixels are already held once, in its layer.
     const ResultItem& shown = items_[item];
-    previewPixbuf_ = pixbufOf(shown.batch->layers[shown.index].pixels);
+    previewPixbuf_ = resultPicture(*shown.batch, shown.index, kPreviewSide, kPreviewSide);
     gtk_widget_queue_draw(preview_);
     const std::string description = std::string(_("Result")) + " " + std::to_string(item + 1);
     setAccessibleDescription(preview_, description);
@@ -990,6 +1169,8 @@ void ImagegenDialog::setStatus(const std::string& text) {
 
 // Closing cancels a run in flight: its connections close now, and no callback of it runs.
 void ImagegenDialog::close() {
+    pendingExpand_.reset();
+    expandUnderlay_.reset();
     pending_.reset();
     running_.reset();
     tick_.reset();

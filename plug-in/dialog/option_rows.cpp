@@ -224,7 +224,7 @@ void OptionRows::followModel(const ModelCaps& caps) {
     context_.setShown(edit);
     feather_.setShown(edit);
     stream_.setShown(caps.streaming);
-    matchColors_.setShown(edit);
+    matchColors_.setShown(edit || procedure_ == Procedure::Expand); // an expand matches each tile
     showDependentRows();
     quiet_ = false;
 }

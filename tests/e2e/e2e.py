@@ -559,12 +559,12 @@ for name, margins, size, tiles in (
         ("expand-wide-border", (0, 0, 1700, 0), "1536x1024", 2)):
     case(name, setup=EXPAND_SETUP, expect="expand", prompt="a calm sea", margins=margins, tiles=tiles,
          act=f"(report-result {expand_call(margins=margins, size=size)})")
-# The menu entry (INTERACTIVE) has no dialog page yet: it repeats the last values, so a second
-# call grows the canvas by the same margins again.
-case("expand-repeated-from-menu", setup=EXPAND_SETUP, expect="expand", prompt="a calm sea",
+# Filters ▸ Repeat (RUN-WITH-LAST-VALS) repeats the last values, so a second call grows the
+# canvas by the same margins again. (The menu entry opens the dialog: tests/gui, case expand.)
+case("expand-repeated-with-last-values", setup=EXPAND_SETUP, expect="expand", prompt="a calm sea",
      margins=(0, 0, 250, 0), tiles=2, times=2,
      act=f"(begin (report-result {expand_call(margins=(0, 0, 250, 0))}) "
-         f"(report-result {expand_call(prompt='ignored', mode='RUN-INTERACTIVE')}))")
+         f"(report-result {expand_call(prompt='ignored', mode='RUN-WITH-LAST-VALS')}))")
 case("fail-expand-no-margin", expect="error", setup=EXPAND_SETUP,
      act=f"(report-result {expand_call()})", message="every margin is 0", sent=0)
 case("fail-expand-negative-margin", expect="error", setup=EXPAND_SETUP,

@@ -25,7 +25,7 @@ a11y = None  # imported once the session has set DISPLAY and the bus (see harnes
 screenshot = None
 
 MAIN_TITLES = {"edit": "Edit Selection — Imagegen", "generate": "Generate Layer — Imagegen",
-               "new-image": "Generate Image — Imagegen"}
+               "new-image": "Generate Image — Imagegen", "expand": "Generative Expand — Imagegen"}
 CONNECTIONS_TITLE = "Connections — Imagegen"
 
 SETUP = """(begin
@@ -47,6 +47,10 @@ def edit_call(full=True):
 
 def generate_call():
     return ('(report-result (plug-in-imagegen-generate RUN-INTERACTIVE img layer "" "" -1 "" "" "" "" "" ""))')
+
+
+def expand_call():
+    return ('(report-result (plug-in-imagegen-expand RUN-INTERACTIVE img layer "" 0 0 0 0 "" "" "" -1 "" ""))')
 
 
 def check(cond, what):
@@ -473,6 +477,77 @@ def case_close_mid_run(t):
     check(not crashes, f"GIMP reported: {crashes}")
 
 
+def case_expand(t):
+    """Generative Expand from its dialog: the margins follow a chosen aspect ratio and where the
+    picture stays; a cancel between or during tiles adds nothing; Insert grows the canvas with
+    the original bit-identical, in one undo step."""
+    t.setup_image()
+    n = t.open(expand_call(), "expand")
+    canvas = t.c("label", "New canvas")
+    said = a11y.poll("the new canvas's size", lambda: (lambda s: "×" in s and s)(a11y.text_of(canvas)), 10)
+    check("912 × 300" in said, f"with the default margins (256 left and right) the label says {said!r}")
+
+    def margins():
+        return tuple(int(t.c("spin button", f"{side} margin").queryValue().currentValue)
+                     for side in ("Left", "Top", "Right", "Bottom"))
+
+    a11y.select_item(t.c("combo box", "Aspect ratio"), "16:9")
+    # 400x300 to 16:9: 534 pixels wide (300 × 16 / 9, rounded up), the picture in the middle.
+    got = a11y.poll("the margins of 16:9", lambda: margins() == (67, 0, 67, 0) and margins(), 10)
+    check(got == (67, 0, 67, 0), f"16:9 set the margins {margins()}")
+    a11y.select_item(t.c("combo box", "Picture position"), "At the left or top")
+    a11y.poll("the border on the right only", lambda: margins() == (0, 0, 134, 0), 10)
+    a11y.poll("the label to say 534 × 300", lambda: "534 × 300" in a11y.text_of(canvas), 10)
+    region = t.c("image", "Region sent")
+    a11y.poll("the thumbnail to describe the new canvas", lambda: "534 × 300" in (region.description or ""), 10)
+    t.set_prompt("a calm sea")
+
+    # A cancel while the tile is in flight: nothing is added, the canvas keeps its size.
+    t.emu.control("latency", {"ms": 20000})
+    t.press("Generate")
+    cancel = t.button("Cancel")
+    a11y.wait_sensitive(cancel, timeout=20)
+    a11y.poll("the tile's request to reach the emulator", lambda: len(t.requests()) == 1, 30)
+    t.wait_status(lambda s: "tile 1 of 1" in s, 'say "tile 1 of 1"', timeout=10)
+    a11y.press(cancel)
+    t.wait_status(lambda s: "Cancel" in s, 'say "Cancelled"', timeout=15)
+    check(not t.results(), f"a cancelled expand left results: {t.results()}")
+
+    t.emu.control("latency", {"ms": 0})
+    t.press("Generate")
+    t.wait_results(1)
+    status = t.wait_status(lambda s: s.startswith("Done"), "say Done", timeout=60)
+    t.notes.append(f"status after the expand: {status!r}")
+    req = t.requests()[-1]
+    check(req["path"].endswith("/images/edits") and req["fields"].get("size") == "1024x1024",
+          f"the tile went as {req['path']} {req['fields']}")
+    t.shot(MAIN_TITLES["expand"], "expand-dialog.png")
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    t.close(n)
+
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 1 and (added[0]["x"], added[0]["y"], added[0]["w"], added[0]["h"]) == (0, 0, 534, 300)
+          and added[0]["mask"] > 0, f"Insert made: {lines}")
+    before, after, _ = t.export_after()
+    check((after.width, after.height) == (534, 300), f"the canvas is {after.width}x{after.height}")
+    step = before.channels * before.bytes_per_sample
+    for y in range(before.height):
+        check(after.row(y)[:before.width * step] == before.row(y), f"row {y} of the original changed")
+    colour = e2e.prompt_colour("a calm sea")
+    worst = max(max(abs(g - e) for g, e in zip(after.pixel(x, y), colour))
+                for y in range(0, 300, 7) for x in range(400, 534, 3))
+    check(worst <= 4.5, f"a border pixel is {worst} levels from the prompt's colour {colour}")
+
+    undone = t.undo_once()
+    t.notes.append(f"GIMP's Edit menu offered {undone!r}")
+    layers, lines = t.layers()
+    _, after2, _ = t.export_after()
+    check(len(layers) == 1 and (after2.width, after2.height) == (400, 300) and after2.raw == before.raw,
+          f"one undo did not restore the image: {lines}")
+
+
 CASES = {
     "open": case_open,
     "stream": case_stream,
@@ -481,6 +556,7 @@ CASES = {
     "content-filter": case_content_filter,
     "connection": case_connection,
     "close-mid-run": case_close_mid_run,
+    "expand": case_expand,
 }
 
 # ---------------------------------------------------------------- running a case
