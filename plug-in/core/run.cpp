@@ -152,16 +152,9 @@ Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
                          " where " + std::to_string(expected) + " were asked for");
 }
 
-// Refused before any pixel is read: reference layers (an expand sends none, and dropping them
-// without a word would hide it), and a run that would hold more canvas copies (one per
+// Refused before any pixel is read: a run that would hold more canvas copies (one per
 // alternative, and its result layer and mask) than memory allows.
 Status checkExpandFits(const PreparedRun& run) {
-    if (!run.options.references.empty()) {
-        Error e = makeError(ErrorKind::InvalidRequest,
-                            "options: references are not used by Generative Expand: remove them");
-        e.param = "references";
-        return e;
-    }
     const int64_t area = int64_t{run.expand.canvas.width} * run.expand.canvas.height;
     const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
     if (area * copies > kMaxExpandHeldPixels) {
@@ -219,6 +212,20 @@ class SendProgress {
 
 namespace {
 
+const char* procedureTitle(Procedure procedure) {
+    switch (procedure) {
+    case Procedure::Edit:
+        return "Edit Selection";
+    case Procedure::Generate:
+        return "Generate Layer";
+    case Procedure::NewImage:
+        return "Generate Image";
+    case Procedure::Expand:
+        return "Generative Expand";
+    }
+    return "";
+}
+
 // planRun, keeping the geometry it read for the step that reads pixels.
 Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& parameters,
                                      RunSetup& setup, Host& host,
@@ -238,6 +245,15 @@ Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& p
         return options.error();
     }
     run.options = std::move(*options);
+    if (procedure != Procedure::Edit && !run.options.references.empty()) {
+        // Only an edit sends reference layers; dropping them without a word would hide it.
+        Error e =
+            makeError(ErrorKind::InvalidRequest,
+                      std::string("options: references are not used by ") +
+                          procedureTitle(procedure) + ", only by Edit Selection: remove them");
+        e.param = "references";
+        return e;
+    }
     run.request = requestFrom(procedure, parameters, run.options);
     run.request.model = run.service.model;
     // The prompt, the size and the fields are refused before any pixel is read.

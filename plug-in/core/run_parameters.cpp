@@ -138,12 +138,11 @@ ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Opti
     r.n = p.n;
     r.size = p.size == "auto" ? std::string() : p.size;
     r.quality = p.quality;
-    if (edits) {
-        r.inputFidelity = !p.inputFidelity.empty() ? p.inputFidelity : o.inputFidelity;
-    } else {
-        r.style = p.style;
-        r.moderation = o.moderation;
-    }
+    // Every field goes into the request, whatever the procedure, so that one given where it does
+    // not apply is refused by validateFields rather than dropped without a word.
+    r.inputFidelity = !p.inputFidelity.empty() ? p.inputFidelity : o.inputFidelity;
+    r.style = p.style;
+    r.moderation = o.moderation;
     r.background = !p.background.empty() ? p.background : o.background;
     r.outputFormat = o.outputFormat;
     r.outputCompression = o.outputCompression;

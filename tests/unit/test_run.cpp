@@ -222,6 +222,7 @@ struct Refusal {
     const char* says;
     bool readsPixels; // refused after reading pixels (the encoded request), or before
     void (*change)(RunParameters&, Setup&, FakeHost&);
+    Procedure procedure = Procedure::Edit;
 };
 
 const Refusal kRefusals[] = {
@@ -276,6 +277,24 @@ const Refusal kRefusals[] = {
      [](RunParameters& p, Setup&, FakeHost&) {
          p.options = R"({"references":[7]})";
      }},
+    // An option where it does not apply is refused, never dropped without a word.
+    {"moderation-on-an-edit", ErrorKind::InvalidRequest, "moderation applies only to generations",
+     false,
+     [](RunParameters& p, Setup&, FakeHost&) {
+         p.options = R"({"moderation":"low"})";
+     }},
+    {"references-on-a-generation", ErrorKind::InvalidRequest,
+     "references are not used by Generate Layer", false,
+     [](RunParameters& p, Setup&, FakeHost&) { p.options = R"({"references":[7]})"; },
+     Procedure::Generate},
+    {"input-fidelity-on-a-generation", ErrorKind::InvalidRequest,
+     "input_fidelity applies only to edits", false,
+     [](RunParameters& p, Setup&, FakeHost&) { p.options = R"({"input_fidelity":"high"})"; },
+     Procedure::Generate},
+    {"references-on-a-new-image", ErrorKind::InvalidRequest,
+     "references are not used by Generate Image", false,
+     [](RunParameters& p, Setup&, FakeHost&) { p.options = R"({"references":[7]})"; },
+     Procedure::NewImage},
 };
 
 void testRefusedBeforeSending(gconstpointer data) {
@@ -288,7 +307,7 @@ void testRefusedBeforeSending(gconstpointer data) {
     const RgbaImage before = host.layer();
     RunParameters p = editParameters();
     refusal->change(p, s, host);
-    const Error e = assertFails(run(Procedure::Edit, p, s, host), refusal->kind);
+    const Error e = assertFails(run(refusal->procedure, p, s, host), refusal->kind);
     assertContains(e.message, refusal->says);
     g_assert_cmpuint(server.received().size(), ==, 0);
     g_assert_cmpint(host.progressStarts(), ==, 0);
