@@ -220,14 +220,24 @@ size_t PendingExpand::tileCount() const {
 // Every step runs from its own idle callback, never inside a PendingSend's callback, so the
 // finished tile's PendingSend can go and `done` may destroy this object.
 void PendingExpand::scheduleStep() {
-    step_.reset(g_idle_add(
+    // On the thread-default context, as PendingSend's requests are.
+    const GSourcePtr idle(g_idle_source_new());
+    g_source_set_callback(
+        idle.get(),
         +[](gpointer self) -> gboolean {
             auto* pending = static_cast<PendingExpand*>(self);
             pending->step_.forget();
-            pending->step();
+            // A step decodes and allocates whole canvases: no exception may cross into GLib.
+            try {
+                pending->step();
+            } catch (const std::exception& e) {
+                pending->finish(
+                    makeError(ErrorKind::Image, std::string("internal error: ") + e.what()));
+            }
             return G_SOURCE_REMOVE;
         },
-        this));
+        this, nullptr);
+    step_.reset(g_source_attach(idle.get(), g_main_context_get_thread_default()));
 }
 
 void PendingExpand::step() {

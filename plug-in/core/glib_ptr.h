@@ -30,6 +30,7 @@ using GTimeZonePtr = std::unique_ptr<GTimeZone, GFreeWith<g_time_zone_unref>>;
 using JsonNodePtr = std::unique_ptr<JsonNode, GFreeWith<json_node_unref>>;
 using JsonObjectPtr = std::unique_ptr<JsonObject, GFreeWith<json_object_unref>>;
 using GListPtr = std::unique_ptr<GList, GFreeWith<g_list_free>>; // the list, not its data
+using GSourcePtr = std::unique_ptr<GSource, GFreeWith<g_source_unref>>;
 
 // A main-context source that is removed when its owner goes: a timeout, an idle or a Unix signal
 // handler whose callback points at something with a shorter life than the main context.

@@ -446,7 +446,9 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
 namespace {
 
 // An expand's layers cover the new canvas. The first insert grows the canvas; the dialog may
-// insert more of the same run's results afterwards, into the canvas already grown.
+// insert more of the same run's results afterwards, into the canvas that insert grew. A canvas of
+// any other size (or of the grown size, grown by something else: another run with the picture
+// elsewhere) would put the border over the picture.
 Result<std::vector<int>> insertExpanded(const PreparedRun& run, const std::vector<NewLayer>& layers,
                                         const std::string& groupName, Host& host,
                                         const CancelCheck& cancelled) {
@@ -454,9 +456,15 @@ Result<std::vector<int>> insertExpanded(const PreparedRun& run, const std::vecto
     if (!geometry) {
         return geometry.error();
     }
+    const Size now = geometry->canvas;
     const Size grown = run.expand.canvas;
-    if (geometry->canvas.width == grown.width && geometry->canvas.height == grown.height) {
+    if (run.expandCanvasGrown && now.width == grown.width && now.height == grown.height) {
         return host.insertLayers(layers, groupName, cancelled);
+    }
+    if (now.width != run.expand.original.width || now.height != run.expand.original.height) {
+        return makeError(ErrorKind::InvalidRequest,
+                         "The image's size changed since these results were made, so they no "
+                         "longer fit it; nothing was inserted. Run Generative Expand again.");
     }
     const RunParameters& p = run.parameters;
     return host.insertLayersExpanding({p.left, p.top, p.right, p.bottom}, layers, groupName,

@@ -60,6 +60,10 @@ struct PreparedRun {
     KeptSamples kept;
     int partialsPerImage = 0; // streamed partial images expected per result
     Options options;
+    // Expand: an earlier insert of this run's results grew the canvas, and nothing has grown it
+    // since (the dialog, which may insert a run's results one at a time, says so). Only then is
+    // a canvas of the grown size taken as this run's own.
+    bool expandCanvasGrown = false;
 };
 
 // Every refusal that needs no network comes from here: the service, the options, the fields

@@ -156,6 +156,7 @@ class ImagegenDialog {
     void showResult(size_t item);
     static std::string colorMatchNote(const Batch& batch);
     void insert(bool all);
+    bool insertGroup(const std::vector<const ResultItem*>& group);
     void openConnections();
 
     void showError(const std::string& message);
@@ -197,6 +198,8 @@ class ImagegenDialog {
     std::unique_ptr<ConnectionsEditor> editor_;
     SourceId editorClosed_;
     GRef<GdkPixbuf> expandUnderlay_; // the picture an expand in flight grows
+    // The expand whose insert last grew the canvas: more of its results go into that canvas.
+    const Batch* grownBy_ = nullptr;
     // Last, so that they go first: their callbacks point at everything above.
     std::unique_ptr<PendingSend> pending_;
     std::unique_ptr<PendingExpand> pendingExpand_;
@@ -868,20 +871,31 @@ void ImagegenDialog::generate() {
     pending_.reset(); // the last run's, long finished
     pendingExpand_.reset();
     setRunning(true);
-    if (procedure_ == Procedure::Expand) {
-        startExpand(*host, *running_, std::move(callbacks));
-        return;
+    // Starting allocates (an expand holds the picture and a canvas per result): if it throws,
+    // the dialog must not stay "running" with nothing in flight.
+    try {
+        if (procedure_ == Procedure::Expand) {
+            startExpand(*host, *running_, std::move(callbacks));
+            return;
+        }
+        pending_ = std::make_unique<PendingSend>(
+            *running_, *ctx_.setup, std::move(callbacks), [this](Result<ImagesResult> r) {
+                guarded([&] { onDone(std::move(r)); },
+                        [this](const std::string& m) { showError(m); });
+            });
+    } catch (...) {
+        running_.reset();
+        expandUnderlay_.reset();
+        setRunning(false);
+        throw;
     }
-    pending_ = std::make_unique<PendingSend>(
-        *running_, *ctx_.setup, std::move(callbacks), [this](Result<ImagesResult> r) {
-            guarded([&] { onDone(std::move(r)); }, [this](const std::string& m) { showError(m); });
-        });
 }
 
 // The tiles go one after another; the picture they grow is read now, as it is at Generate.
 void ImagegenDialog::startExpand(Host& host, const PreparedRun& prepared,
                                  ImagesCallbacks callbacks) {
-    expandUnderlay_ = thumbnail_;
+    // Sharper than the thumbnail: the results are previewed with it under them.
+    expandUnderlay_ = pixbufOf(host.thumbnail(kPreviewSide));
     partialsExpected_ = 0; // a tile's partial images are not the result's
     pendingExpand_ = std::make_unique<PendingExpand>(
         prepared, readExpandOriginal(prepared, host), *ctx_.setup, std::move(callbacks),
@@ -948,7 +962,10 @@ void ImagegenDialog::onExpandDone(Result<std::vector<NewLayer>> result) {
     }
     auto batch = std::make_shared<Batch>(Batch{*run, std::move(*result), expandUnderlay_});
     expandUnderlay_.reset();
-    addResults(batch, pendingExpand_ ? pendingExpand_->usage() : Usage{});
+    const Usage usage = pendingExpand_ ? pendingExpand_->usage() : Usage{};
+    // Its canvases are copies of the results now held by the batch (done may destroy it).
+    pendingExpand_.reset();
+    addResults(batch, usage);
 }
 
 void ImagegenDialog::onDone(Result<ImagesResult> result) {
@@ -1100,16 +1117,55 @@ void ImagegenDialog::insert(bool all) {
     if (chosen.empty()) {
         return;
     }
-    std::vector<NewLayer> layers;
+    // An expand's results go in with their own run, which knows the canvas they were made for:
+    // the chosen ones of each Generate together. Other results carry their own place.
+    std::vector<std::vector<const ResultItem*>> groups;
     for (const ResultItem* item : chosen) {
+        if (groups.empty() ||
+            (procedure_ == Procedure::Expand && groups.back().front()->batch != item->batch)) {
+            groups.emplace_back();
+        }
+        groups.back().push_back(item);
+    }
+    size_t count = 0;
+    for (const auto& group : groups) {
+        if (!insertGroup(group)) {
+            break;
+        }
+        count += group.size();
+    }
+    if (count > 0) {
+        const GCharPtr text(g_strdup_printf(
+            g_dngettext(GETTEXT_PACKAGE, "Inserted %d layer (one undo step).",
+                        "Inserted %d layers (one undo step).", static_cast<unsigned long>(count)),
+            static_cast<int>(count)));
+        const GCharPtr steps(g_strdup_printf(_("Inserted %d layers in %d undo steps."),
+                                             static_cast<int>(count),
+                                             static_cast<int>(groups.size())));
+        setStatus(groups.size() > 1 ? steps.get() : text.get());
+    }
+    refreshThumbnail();
+    schedulePlan();
+}
+
+// One Generate's chosen results, as one undo step; false (the error shown) when refused.
+bool ImagegenDialog::insertGroup(const std::vector<const ResultItem*>& group) {
+    const Batch* batch = group.front()->batch.get();
+    std::vector<NewLayer> layers;
+    for (const ResultItem* item : group) {
         layers.push_back(item->batch->layers[item->index]);
         layers.back().visible = layers.size() == 1;
     }
+    PreparedRun run = batch->run;
+    run.expandCanvasGrown = grownBy_ == batch;
     const std::unique_ptr<Host> host = ctx_.makeHost();
-    auto inserted = insertResults(chosen.front()->batch->run, layers, *host);
+    auto inserted = insertResults(run, layers, *host);
     if (!inserted) {
         showError(inserted.error().message);
-        return;
+        return false;
+    }
+    if (procedure_ == Procedure::Expand) {
+        grownBy_ = batch;
     }
     outcome_.insertedAny = true;
     outcome_.inserted.layers.insert(outcome_.inserted.layers.end(), inserted->layers.begin(),
@@ -1117,12 +1173,7 @@ void ImagegenDialog::insert(bool all) {
     if (inserted->image >= 0) {
         outcome_.inserted.image = inserted->image;
     }
-    const GCharPtr text(g_strdup_printf(ngettext("Inserted %d layer (one undo step).",
-                                                 "Inserted %d layers (one undo step).",
-                                                 static_cast<unsigned long>(layers.size())),
-                                        static_cast<int>(layers.size())));
-    setStatus(text.get());
-    refreshThumbnail();
+    return true;
 }
 
 void ImagegenDialog::openConnections() {

@@ -183,6 +183,8 @@ void OptionRows::followModel(const ModelCaps& caps) {
     quiet_ = true;
     caps_ = &caps;
     const bool edit = procedure_ == Procedure::Edit;
+    // Edit and Expand go to the edits endpoint, with its fields.
+    const bool edits = edit || procedure_ == Procedure::Expand;
     Choices sizes{{"", edit ? _("Automatic: fits the region") : _("Automatic")}};
     for (const auto& s : caps.sizes) {
         sizes.emplace_back(s, sizeLabel(s));
@@ -215,16 +217,16 @@ void OptionRows::followModel(const ModelCaps& caps) {
     size_.setShown(true);
     images_.setShown(caps.maxN > 1);
     quality_.setShown(!caps.qualities.empty());
-    style_.setShown(caps.style && !edit);
+    style_.setShown(caps.style && !edits);
     background_.setShown(caps.background);
     format_.setShown(!caps.outputFormats.empty());
-    fidelity_.setShown(caps.inputFidelity && edit);
-    moderation_.setShown(caps.moderation && !edit);
+    fidelity_.setShown(caps.inputFidelity && edits);
+    moderation_.setShown(caps.moderation && !edits);
     user_.setShown(true);
     context_.setShown(edit);
     feather_.setShown(edit);
     stream_.setShown(caps.streaming);
-    matchColors_.setShown(edit || procedure_ == Procedure::Expand); // an expand matches each tile
+    matchColors_.setShown(edits); // an expand matches each tile
     showDependentRows();
     quiet_ = false;
 }
@@ -294,12 +296,15 @@ void OptionRows::collect(RunParameters& p, Options& o) const {
     p.quality = quality_.shown() ? comboValue(combo(quality_.widget)) : "";
     p.n = spinInt(images_.widget);
     p.style = style_.shown() ? comboValue(combo(style_.widget)) : "";
+    const bool expand = procedure_ == Procedure::Expand;
     const std::string background = background_.shown() ? comboValue(combo(background_.widget)) : "";
-    // The edit procedure has no background parameter: it goes in the options there.
-    (edit ? o.background : p.background) = background;
+    // Edit and Expand have no background parameter, and Expand no input fidelity: those go in
+    // the options there, so that the last values keep them.
+    (edit || expand ? o.background : p.background) = background;
     o.outputFormat = format_.shown() ? comboValue(combo(format_.widget)) : "";
     o.outputCompression = compression_.shown() ? spinInt(compression_.widget) : -1;
-    p.inputFidelity = fidelity_.shown() ? comboValue(combo(fidelity_.widget)) : "";
+    (expand ? o.inputFidelity : p.inputFidelity) =
+        fidelity_.shown() ? comboValue(combo(fidelity_.widget)) : "";
     o.moderation = moderation_.shown() ? comboValue(combo(moderation_.widget)) : "";
     o.user = gtk_entry_get_text(GTK_ENTRY(user_.widget));
     if (edit) {

@@ -479,7 +479,7 @@ def case_close_mid_run(t):
 
 def case_expand(t):
     """Generative Expand from its dialog: the margins follow a chosen aspect ratio and where the
-    picture stays; a cancel between or during tiles adds nothing; Insert grows the canvas with
+    picture stays; a cancel while a tile is drawn adds nothing; Insert grows the canvas with
     the original bit-identical, in one undo step."""
     t.setup_image()
     n = t.open(expand_call(), "expand")

@@ -1632,14 +1632,90 @@ void testExpandSecondInsertDoesNotGrowAgain() {
         return;
     }
     const std::vector<NewLayer>& layers = **record.result;
-    for (const NewLayer& layer : layers) {
-        if (!assertOk(insertResults(*prepared, {layer}, host))) {
-            return;
-        }
+    if (!assertOk(insertResults(*prepared, {layers[0]}, host))) {
+        return;
+    }
+    // Unless the caller says that this run grew the canvas, a canvas of the grown size is not
+    // taken as its own.
+    const Error e =
+        assertFails(insertResults(*prepared, {layers[1]}, host), ErrorKind::InvalidRequest);
+    assertContains(e.message, "size changed since these results were made");
+    PreparedRun grown = *prepared;
+    grown.expandCanvasGrown = true;
+    if (!assertOk(insertResults(grown, {layers[1]}, host))) {
+        return;
     }
     g_assert_cmpint(host.canvas().width, ==, 420);
     g_assert_cmpuint(host.expansions().size(), ==, 1);
     g_assert_cmpuint(host.undoSteps().size(), ==, 2);
+}
+
+// Two expands to the same size with the picture in different places: the second cannot go into
+// the canvas the first grew, where its border would cover the picture.
+void testExpandOfTheSameSizeElsewhereIsRefused() {
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    std::vector<PreparedRun> runs;
+    std::vector<std::vector<NewLayer>> results;
+    for (const Margins m : {Margins{100, 0, 0, 0}, Margins{0, 0, 100, 0}}) {
+        auto prepared = prepareRun(Procedure::Expand, expandParameters(m), s.setup, host);
+        if (!assertOk(prepared)) {
+            return;
+        }
+        ExpandRecord record;
+        PendingExpand pending(*prepared, readExpandOriginal(*prepared, host), s.setup,
+                              record.callbacks(), record.onDone());
+        iterateUntil(record.finished);
+        if (!assertOk(*record.result)) {
+            return;
+        }
+        runs.push_back(*prepared);
+        results.push_back(std::move(**record.result));
+    }
+    runs[0].expandCanvasGrown = true; // as the dialog marks a run whose insert grew the canvas
+    if (!assertOk(insertResults(runs[0], results[0], host))) {
+        return;
+    }
+    assertFails(insertResults(runs[1], results[1], host), ErrorKind::InvalidRequest);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 1);
+    g_assert_cmpint(host.canvas().width, ==, 400);
+}
+
+// `done` may destroy the PendingExpand; and one destroyed before its first step sends nothing.
+void testPendingExpandDestroyedByDoneOrBeforeItsFirstStep() {
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    auto prepared = prepareRun(Procedure::Expand, expandParameters({0, 0, 100, 0}), s.setup, host);
+    if (!assertOk(prepared)) {
+        return;
+    }
+    const RgbaImage original = readExpandOriginal(*prepared, host);
+    int done = 0;
+    std::unique_ptr<PendingExpand> pending;
+    pending = std::make_unique<PendingExpand>(*prepared, original, s.setup, ImagesCallbacks{},
+                                              [&](const Result<std::vector<NewLayer>>& r) {
+                                                  ++done;
+                                                  g_assert_true(r.ok());
+                                                  pending.reset();
+                                              });
+    while (pending) { // `done` resets it
+        g_main_context_iteration(nullptr, TRUE);
+    }
+    drainMainContext();
+    g_assert_cmpint(done, ==, 1);
+    g_assert_cmpuint(server.received().size(), ==, 1);
+
+    auto early =
+        std::make_unique<PendingExpand>(*prepared, original, s.setup, ImagesCallbacks{},
+                                        [&](const Result<std::vector<NewLayer>>&) { ++done; });
+    early.reset();
+    drainMainContext();
+    g_assert_cmpint(done, ==, 1);
+    g_assert_cmpuint(server.received().size(), ==, 1);
 }
 
 void testPendingExpandCancel() {
@@ -1763,6 +1839,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/expand/second-insert-does-not-grow-again",
                     testExpandSecondInsertDoesNotGrowAgain);
     g_test_add_func("/run/expand/pending-cancel", testPendingExpandCancel);
+    g_test_add_func("/run/expand/same-size-elsewhere-refused",
+                    testExpandOfTheSameSizeElsewhereIsRefused);
+    g_test_add_func("/run/expand/pending-destroyed-by-done-or-before-its-first-step",
+                    testPendingExpandDestroyedByDoneOrBeforeItsFirstStep);
     g_test_add_func("/run/expand/pending-destroyed-while-held",
                     testPendingExpandDestroyedWhileHeld);
     for (const ExpandRefusal& r : kExpandRefusals) {
