@@ -1,6 +1,7 @@
 // Generative Expand as a run: the plan from planRun, the tiles sent one after another through
 // the same path as every other run (sendAndWait), and the results inserted with the canvas grown.
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/run.h"
 #include "core/timings.h"
 
@@ -78,8 +79,8 @@ Status expandTile(PreparedRun& run, const RunSetup& setup, Host& host, GCancella
     }
     if (answer->images.size() != run.requests.size()) {
         return makeError(ErrorKind::MalformedResponse,
-                         "the service sent " + std::to_string(answer->images.size()) +
-                             " images for " + std::to_string(run.requests.size()) + " requests");
+                         textf(_("the service sent %zu images for %zu requests"),
+                               answer->images.size(), run.requests.size()));
     }
     for (size_t i = 0; i < answer->images.size(); ++i) {
         auto result = tileResult(run, answer->images[i].bytes, (*kept)[i], alternatives.fits[i]);
@@ -125,7 +126,8 @@ Error cancelled() {
 Status checkExpandFits(const PreparedRun& run) {
     if (!run.options.references.empty()) {
         Error e = makeError(ErrorKind::InvalidRequest,
-                            "options: references are not used by Generative Expand: remove them");
+                            _("options: references are not used by Generative Expand: remove "
+                              "them"));
         e.param = "references";
         return e;
     }
@@ -133,11 +135,11 @@ Status checkExpandFits(const PreparedRun& run) {
     const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
     if (area * copies > kMaxExpandHeldPixels) {
         Error e = makeError(ErrorKind::InvalidRequest,
-                            "expanding to " + std::to_string(run.expand.canvas.width) + "x" +
-                                std::to_string(run.expand.canvas.height) + " with " +
-                                std::to_string(std::max(1, run.request.n)) +
-                                " alternatives needs more memory than one run may take: ask for "
-                                "fewer images, or expand a smaller image");
+                            textf(_("expanding to %dx%d with %d alternatives needs more memory "
+                                    "than one run may take: ask for fewer images, or expand a "
+                                    "smaller image"),
+                                  run.expand.canvas.width, run.expand.canvas.height,
+                                  std::max(1, run.request.n)));
         e.param = "n-images";
         return e;
     }

@@ -1,6 +1,7 @@
 #include "core/run.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/timings.h"
 
 #include <algorithm>
@@ -147,9 +148,11 @@ Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
     if (got == expected) {
         return Ok{};
     }
-    return makeError(ErrorKind::MalformedResponse,
-                     "the service sent " + std::to_string(got) + " image" + (got == 1 ? "" : "s") +
-                         " where " + std::to_string(expected) + " were asked for");
+    return makeError(
+        ErrorKind::MalformedResponse,
+        textf(g_dngettext(GETTEXT_PACKAGE, "the service sent %zu image where %zu were asked for",
+                          "the service sent %zu images where %zu were asked for", got),
+              got, expected));
 }
 
 Error cancelledError() {
@@ -340,7 +343,7 @@ void PendingSend::cancel() {
 
 Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,
                                  GCancellable* cancellable, Host& host) {
-    HostProgress shown(host, "Imagegen: waiting for " + run.service.model + "…");
+    HostProgress shown(host, textf(_("Imagegen: waiting for %s…"), run.service.model.c_str()));
     SendProgress progress(host, run);
     HttpClient http(setup.http);
     ImagesClient client(http, setup.maxInFlight);
