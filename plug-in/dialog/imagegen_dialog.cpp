@@ -29,12 +29,20 @@ constexpr guint kTickMs = 100;
 constexpr guint kPlanDelayMs = 120;
 enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
 
-// "_Edit Selection…" → "Edit Selection".
+// "_Edit Selection…" → "Edit Selection"; translated, "Auswahl _bearbeiten …" → "Auswahl
+// bearbeiten" and "選択範囲を編集(_E)…" → "選択範囲を編集" (a mnemonic in brackets goes whole).
 std::string plainLabel(const char* menuLabel) {
     std::string text = _(menuLabel);
+    if (const auto at = text.find("(_");
+        at != std::string::npos && at + 3 < text.size() && text[at + 3] == ')') {
+        text.erase(at, 4);
+    }
     std::erase(text, '_');
     if (const auto dots = text.rfind("…"); dots != std::string::npos) {
         text.erase(dots);
+    }
+    while (!text.empty() && text.back() == ' ') {
+        text.pop_back();
     }
     return text;
 }
