@@ -17,6 +17,20 @@ namespace imagegen {
 
 namespace {
 
+// The titles of data/presets.json, for the catalogues: xgettext cannot read JSON, and the dialog
+// shows each title through the plug-in's domain. tests/i18n/check-catalogues fails when a title
+// of the file is missing here. (The prompts stay English: they go to the model, which follows
+// English best, and the user edits them.)
+[[maybe_unused]] constexpr const char* kPresetTitles[] = {
+    // TRANSLATORS: the titles of the dialog's presets.
+    N_("Remove the selected object"),
+    N_("Replace the sky"),
+    N_("Extend the background"),
+    N_("Product on a plain background"),
+    N_("Product on a transparent background"),
+    N_("Change the clothing colour"),
+};
+
 using PresetField = std::variant<std::string Preset::*, int Preset::*, double Preset::*,
                                  std::vector<Procedure> Preset::*>;
 
