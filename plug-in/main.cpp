@@ -1,15 +1,18 @@
 // The GIMP side of the plug-in's entry: the procedures' registration (query) and the choice of
 // procedure and run mode (run), both driven by the core's procedure tables. The work itself is
 // in procedure_run.cpp.
+#include "core/data_files.h"
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/procedures.h"
 #include "core/run_parameters.h"
 #include "core/timings.h"
 #include "host/gimp_host.h"
 #include "procedure_run.h"
 
-#include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
+
+#include <clocale>
 
 #include <exception>
 #include <string>
@@ -26,22 +29,28 @@ constexpr GimpPDBArgType kPdbTypes[] = {GIMP_PDB_INT32, GIMP_PDB_FLOAT,    GIMP_
                                         GIMP_PDB_IMAGE, GIMP_PDB_DRAWABLE, GIMP_PDB_INT32ARRAY};
 
 // GimpParamDef's fields are gchar*, not const; GIMP copies them during the call.
+// The descriptions are translated here, in the language GIMP runs in when it queries the
+// plug-in: GIMP keeps them (and the help text) in pluginrc as they were given, while it
+// translates the menu label, the menu path and the blurb itself whenever it shows them.
 template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<Spec>& specs) {
     std::vector<GimpParamDef> defs;
     defs.reserve(specs.size());
     for (const Spec& s : specs) {
         defs.push_back({kPdbTypes[static_cast<size_t>(s.type)], const_cast<gchar*>(s.name),
-                        const_cast<gchar*>(s.description)});
+                        const_cast<gchar*>(_(s.description))});
     }
     return defs;
 }
 
+// GIMP translates the menu labels, the menu path and the blurbs through the domain registered
+// here, with the catalogues in the folder given; it keeps both in pluginrc until the plug-in
+// changes, so the folder is the one the catalogues are in when GIMP first queries the plug-in.
 void query() {
-    gimp_plugin_domain_register(GETTEXT_PACKAGE, LOCALEDIR);
+    gimp_plugin_domain_register(GETTEXT_PACKAGE, imagegen::localeDirectory().c_str());
     for (const ProcedureSpec& spec : imagegen::procedureSpecs()) {
         const std::vector<GimpParamDef> params = paramDefs(spec.params);
         const std::vector<GimpParamDef> returns = paramDefs(spec.returns);
-        gimp_install_procedure(spec.name, spec.blurb, spec.help, "Imagegen for GIMP developers",
+        gimp_install_procedure(spec.name, spec.blurb, _(spec.help), "Imagegen for GIMP developers",
                                "GPL-3.0-or-later", "2026", spec.menuLabel, spec.imageTypes,
                                GIMP_PLUGIN, static_cast<gint>(params.size()),
                                static_cast<gint>(returns.size()), params.data(), returns.data());
@@ -161,9 +170,9 @@ Result<RunParameters> parametersFor(const ProcedureSpec& spec, GimpRunMode mode,
     }
     if (nparams != static_cast<gint>(spec.params.size())) {
         return imagegen::makeError(imagegen::ErrorKind::InvalidRequest,
-                                   std::string(spec.name) + " takes " +
-                                       std::to_string(spec.params.size()) + " parameters, not " +
-                                       std::to_string(nparams));
+                                   imagegen::textf(_("%s takes %d parameters, not %d"), spec.name,
+                                                   static_cast<int>(spec.params.size()),
+                                                   static_cast<int>(nparams)));
     }
     return parametersFromGimp(spec, params);
 }
@@ -195,8 +204,6 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
     ctx.drawable = spec.takesImage() ? params[2].data.d_drawable : -1;
     ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
     ctx.executableDir = executableDir();
-    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     imagegen::host::initialise(ctx.executableDir);
 
     auto p = parametersFor(spec, mode, nparams, params);
@@ -234,12 +241,12 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
     try {
         const ProcedureSpec* spec = imagegen::findProcedure(name);
         if (spec == nullptr) {
-            answer.fail(GIMP_PDB_CALLING_ERROR, std::string("unknown procedure ") + name);
+            answer.fail(GIMP_PDB_CALLING_ERROR, imagegen::textf(_("unknown procedure %s"), name));
             return;
         }
         runChecked(*spec, nparams, params, answer);
     } catch (const std::exception& e) {
-        answer.fail(GIMP_PDB_EXECUTION_ERROR, std::string("internal error: ") + e.what());
+        answer.fail(GIMP_PDB_EXECUTION_ERROR, imagegen::textf(_("internal error: %s"), e.what()));
     }
 }
 
@@ -247,4 +254,13 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
 
 const GimpPlugInInfo PLUG_IN_INFO = {nullptr, nullptr, query, run};
 
-MAIN()
+// What libgimp's MAIN() does, after the plug-in's catalogues are bound: every message, from
+// query() on, is translated. The user's locale as GIMP's own plug-ins take it, except numbers,
+// which stay in the C locale so that no number the plug-in writes or parses changes with it.
+int main(int argc, char* argv[]) {
+    std::setlocale(LC_ALL, "");
+    std::setlocale(LC_NUMERIC, "C");
+    bindtextdomain(GETTEXT_PACKAGE, imagegen::localeDirectory().c_str());
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    return gimp_main(&PLUG_IN_INFO, argc, argv);
+}

@@ -1,5 +1,7 @@
 #include "core/codec.h"
 
+#include "core/i18n.h"
+
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -54,7 +56,7 @@ static Result<ImageInfo> probeJpeg(std::string_view bytes) {
         }
         i += 2 + length;
     }
-    return makeError(ErrorKind::Image, "the JPEG image has no readable header");
+    return makeError(ErrorKind::Image, _("the JPEG image has no readable header"));
 }
 
 Result<ImageInfo> probeImage(std::string_view bytes) {
@@ -62,14 +64,14 @@ Result<ImageInfo> probeImage(std::string_view bytes) {
     static const unsigned char pngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     if (bytes.size() >= 8 && std::memcmp(p, pngSignature, 8) == 0) {
         if (bytes.size() < 33 || std::memcmp(p + 12, "IHDR", 4) != 0) {
-            return makeError(ErrorKind::Image, "the PNG image has no readable header");
+            return makeError(ErrorKind::Image, _("the PNG image has no readable header"));
         }
         ImageInfo info;
         info.format = ImageFormat::Png;
         const uint32_t w = bigEndian32(p + 16);
         const uint32_t h = bigEndian32(p + 20);
         if (w == 0 || h == 0 || w > 0x7fffffffU || h > 0x7fffffffU) {
-            return makeError(ErrorKind::Image, "the PNG image has impossible dimensions");
+            return makeError(ErrorKind::Image, _("the PNG image has impossible dimensions"));
         }
         info.width = static_cast<int>(w);
         info.height = static_cast<int>(h);
@@ -84,7 +86,7 @@ Result<ImageInfo> probeImage(std::string_view bytes) {
         std::memcmp(p + 8, "WEBP", 4) == 0) {
         WebPBitstreamFeatures features;
         if (WebPGetFeatures(p, bytes.size(), &features) != VP8_STATUS_OK) {
-            return makeError(ErrorKind::Image, "the WebP image has no readable header");
+            return makeError(ErrorKind::Image, _("the WebP image has no readable header"));
         }
         ImageInfo info;
         info.format = ImageFormat::WebP;
@@ -93,7 +95,7 @@ Result<ImageInfo> probeImage(std::string_view bytes) {
         info.hasAlpha = features.has_alpha != 0;
         return info;
     }
-    return makeError(ErrorKind::Image, "the data is not a PNG, JPEG or WebP image");
+    return makeError(ErrorKind::Image, _("the data is not a PNG, JPEG or WebP image"));
 }
 
 // Deflate never packs more than 1032 bytes into one, so a PNG shorter than its rows' bytes over
@@ -110,9 +112,9 @@ static Status checkPngPlausible(std::string_view bytes, const ImageInfo& info) {
     constexpr uint64_t kDeflateMaxRatio = 1032;
     if (uint64_t{bytes.size()} * kDeflateMaxRatio < rawBytes) {
         return makeError(ErrorKind::Image,
-                         "the PNG image is broken: " + std::to_string(bytes.size()) +
-                             " bytes cannot hold the " + std::to_string(info.width) + "x" +
-                             std::to_string(info.height) + " pixels it claims");
+                         textf(_("the PNG image is broken: %zu bytes cannot hold the %dx%d "
+                                 "pixels it claims"),
+                               bytes.size(), info.width, info.height));
     }
     return Ok{};
 }
@@ -122,21 +124,21 @@ static Result<RgbaImage> decodePng(std::string_view bytes, int64_t maxPixels) {
     std::memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
     if (png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()) == 0) {
-        return makeError(ErrorKind::Image,
-                         std::string("the PNG image is broken: ") + image.message);
+        return makeError(ErrorKind::Image, textf(_("the PNG image is broken: %s"), image.message));
     }
     if (static_cast<int64_t>(image.width) * image.height > maxPixels) {
         png_image_free(&image);
-        return makeError(ErrorKind::Image, "the image is " + std::to_string(image.width) + "x" +
-                                               std::to_string(image.height) +
-                                               ", larger than can be opened safely");
+        return makeError(ErrorKind::Image,
+                         textf(_("the image is %ux%u, larger than can be opened safely"),
+                               image.width, image.height));
     }
     image.format = PNG_FORMAT_RGBA;
     RgbaImage out(static_cast<int>(image.width), static_cast<int>(image.height));
     if (png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr) == 0) {
         std::string message = image.message;
         png_image_free(&image);
-        return makeError(ErrorKind::Image, "the PNG image is broken: " + message);
+        return makeError(ErrorKind::Image,
+                         textf(_("the PNG image is broken: %s"), message.c_str()));
     }
     return out;
 }
@@ -175,7 +177,7 @@ static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage*
     manager.base.emit_message = jpegWarning;
     if (setjmp(manager.jump) != 0) { // NOLINT(cert-err52-cpp)
         jpeg_destroy_decompress(&info);
-        *error = std::string("the JPEG image is broken: ") + manager.message;
+        *error = textf(_("the JPEG image is broken: %s"), manager.message);
         return false;
     }
     jpeg_create_decompress(&info);
@@ -183,7 +185,7 @@ static bool decodeJpegInto(std::string_view bytes, int64_t maxPixels, RgbaImage*
     jpeg_read_header(&info, TRUE);
     if (static_cast<int64_t>(info.image_width) * info.image_height > maxPixels) {
         jpeg_destroy_decompress(&info);
-        *error = "the image is larger than can be opened safely";
+        *error = _("the image is larger than can be opened safely");
         return false;
     }
     info.out_color_space = JCS_EXT_RGBA;
@@ -213,9 +215,9 @@ static Status checkWebPPlausible(std::string_view bytes, const ImageInfo& info) 
     if (static_cast<int64_t>(bytes.size()) * kMaxPixelsPerByte <
         int64_t{info.width} * info.height) {
         return makeError(ErrorKind::Image,
-                         "the WebP image is broken: " + std::to_string(bytes.size()) +
-                             " bytes cannot hold the " + std::to_string(info.width) + "x" +
-                             std::to_string(info.height) + " pixels it claims");
+                         textf(_("the WebP image is broken: %zu bytes cannot hold the %dx%d "
+                                 "pixels it claims"),
+                               bytes.size(), info.width, info.height));
     }
     return Ok{};
 }
@@ -228,7 +230,7 @@ static Result<RgbaImage> decodeWebP(std::string_view bytes, const ImageInfo& inf
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
     if (WebPDecodeRGBAInto(data, bytes.size(), out.pixels.data(), out.pixels.size(),
                            info.width * 4) == nullptr) {
-        return makeError(ErrorKind::Image, "the WebP image is broken");
+        return makeError(ErrorKind::Image, _("the WebP image is broken"));
     }
     return out;
 }
@@ -239,9 +241,9 @@ Result<RgbaImage> decodeImage(std::string_view bytes, int64_t maxPixels) {
         return info.error();
     }
     if (static_cast<int64_t>(info->width) * info->height > maxPixels) {
-        return makeError(ErrorKind::Image, "the image claims to be " + std::to_string(info->width) +
-                                               "x" + std::to_string(info->height) +
-                                               ", larger than can be opened safely");
+        return makeError(ErrorKind::Image,
+                         textf(_("the image claims to be %dx%d, larger than can be opened safely"),
+                               info->width, info->height));
     }
     switch (info->format) {
     case ImageFormat::Png:
@@ -262,7 +264,7 @@ Result<RgbaImage> decodeImage(std::string_view bytes, int64_t maxPixels) {
     case ImageFormat::Unknown:
         break;
     }
-    return makeError(ErrorKind::Image, "the data is not a PNG, JPEG or WebP image");
+    return makeError(ErrorKind::Image, _("the data is not a PNG, JPEG or WebP image"));
 }
 
 namespace {
@@ -281,13 +283,13 @@ static bool encodePngInto(const RgbaImage& image, int level, std::string* out, s
     png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
     if (info == nullptr) {
         png_destroy_write_struct(&png, nullptr);
-        *error = "out of memory while encoding a PNG";
+        *error = _("out of memory while encoding a PNG");
         return false;
     }
     PngWriteState state{out};
     if (setjmp(png_jmpbuf(png)) != 0) { // NOLINT(cert-err52-cpp): libpng's error path
         png_destroy_write_struct(&png, &info);
-        *error = "the PNG could not be encoded";
+        *error = _("the PNG could not be encoded");
         return false;
     }
     png_set_write_fn(png, &state, pngWrite, pngFlush);
@@ -308,7 +310,7 @@ static bool encodePngInto(const RgbaImage& image, int level, std::string* out, s
 Result<std::string> encodePng(const RgbaImage& image, int compressionLevel) {
     if (image.width <= 0 || image.height <= 0 ||
         image.pixels.size() != static_cast<size_t>(image.width) * image.height * 4) {
-        return makeError(ErrorKind::Image, "cannot encode an empty image");
+        return makeError(ErrorKind::Image, _("cannot encode an empty image"));
     }
     std::string out;
     out.reserve(image.pixels.size() / 2);

@@ -1,6 +1,7 @@
 #include "core/connection.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <gio/gio.h>
@@ -76,13 +77,15 @@ Status checkEndpoint(const std::string& url) {
     GErrorPtr error;
     const GUriPtr parsed(g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, outPtr(error)));
     if (!parsed) {
-        return makeError(ErrorKind::Configuration, "the endpoint " + url + " is not a valid URL");
+        return makeError(ErrorKind::Configuration,
+                         textf(_("the endpoint %s is not a valid URL"), url.c_str()));
     }
     const std::string scheme = g_uri_get_scheme(parsed.get());
     const char* hostRaw = g_uri_get_host(parsed.get());
     const std::string host = hostRaw != nullptr ? hostRaw : "";
     if (host.empty()) {
-        return makeError(ErrorKind::Configuration, "the endpoint " + url + " names no host");
+        return makeError(ErrorKind::Configuration,
+                         textf(_("the endpoint %s names no host"), url.c_str()));
     }
     if (scheme == "https") {
         return Ok{};
@@ -93,11 +96,13 @@ Status checkEndpoint(const std::string& url) {
     if (scheme == "http") {
         return makeError(
             ErrorKind::Configuration,
-            "the endpoint " + url +
-                " uses plain http, which would send the key unencrypted: use https "
-                "(plain http is allowed only to this computer, 127.0.0.1 or localhost)");
+            textf(_("the endpoint %s uses plain http, which would send the key unencrypted: use "
+                    "https (plain http is allowed only to this computer, 127.0.0.1 or "
+                    "localhost)"),
+                  url.c_str()));
     }
-    return makeError(ErrorKind::Configuration, "the endpoint " + url + " must start with https://");
+    return makeError(ErrorKind::Configuration,
+                     textf(_("the endpoint %s must start with https://"), url.c_str()));
 }
 
 static std::string stripTrailingSlashes(std::string s) {
@@ -124,8 +129,9 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
     }
     if (base.empty()) {
         return makeError(ErrorKind::Configuration,
-                         "the connection " + (c.name.empty() ? std::string("in use") : c.name) +
-                             " has no endpoint");
+                         c.name.empty()
+                             ? std::string(_("the connection in use has no endpoint"))
+                             : textf(_("the connection %s has no endpoint"), c.name.c_str()));
     }
     if (auto s = checkEndpoint(base); !s) {
         return s.error();
@@ -135,8 +141,8 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
     case ConnectionKind::Azure: {
         if (model.empty()) {
             return makeError(ErrorKind::Configuration,
-                             "no deployment was given: name the Azure deployment to use "
-                             "(the model parameter, or AZURE_OPENAI_DEPLOYMENT)");
+                             _("no deployment was given: name the Azure deployment to use "
+                               "(the model parameter, or AZURE_OPENAI_DEPLOYMENT)"));
         }
         if (base.ends_with("/openai")) {
             base.resize(base.size() - std::string("/openai").size());
@@ -159,7 +165,7 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
     case ConnectionKind::Compatible:
         return base + "/" + path;
     }
-    return makeError(ErrorKind::Configuration, "unknown connection kind");
+    return makeError(ErrorKind::Configuration, _("unknown connection kind"));
 }
 
 bool bodyNamesModel(ConnectionKind kind) {
@@ -216,8 +222,8 @@ Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
         if (base.empty() && key.empty()) {
             return makeError(
                 ErrorKind::Configuration,
-                "no connection is configured: save one in the plug-in's dialog, or set "
-                "AZURE_OPENAI_ENDPOINT with AZURE_OPENAI_API_KEY, or OPENAI_API_KEY");
+                _("no connection is configured: save one in the plug-in's dialog, or set "
+                  "AZURE_OPENAI_ENDPOINT with AZURE_OPENAI_API_KEY, or OPENAI_API_KEY"));
         }
         const bool official = base.empty() || stripTrailingSlashes(base) == kOpenAIBaseUrl;
         c.name = official ? "environment (OpenAI)" : "environment (compatible)";
@@ -252,12 +258,12 @@ Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const s
     JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
         return makeError(ErrorKind::Authentication,
-                         "the Azure CLI did not print an access token (" +
-                             document.error().message + ")");
+                         textf(_("the Azure CLI did not print an access token (%s)"),
+                               document.error().message.c_str()));
     }
     auto token = json::string(root, "accessToken");
     if (!token || token->empty()) {
-        return makeError(ErrorKind::Authentication, "the Azure CLI printed no accessToken");
+        return makeError(ErrorKind::Authentication, _("the Azure CLI printed no accessToken"));
     }
     if (auto unix = json::integer(root, "expires_on")) {
         return std::pair{*token, *unix};
@@ -275,7 +281,7 @@ Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const s
             return std::pair{*token, static_cast<int64_t>(g_date_time_to_unix(when.get()))};
         }
     }
-    return makeError(ErrorKind::Authentication, "the Azure CLI's token has no expiry time");
+    return makeError(ErrorKind::Authentication, _("the Azure CLI's token has no expiry time"));
 }
 
 Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
@@ -297,14 +303,14 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
                       nullptr, nullptr, outPtr(out), outPtr(err), &wait, outPtr(error))) {
         return makeError(
             ErrorKind::Authentication,
-            "no API key or token is set, and the Azure CLI could not be run to get an "
-            "Entra ID token (" +
-                std::string(error->message) +
-                "): set AZURE_OPENAI_API_KEY, or install the Azure CLI and run az login");
+            textf(_("no API key or token is set, and the Azure CLI could not be run to get an "
+                    "Entra ID token (%s): set AZURE_OPENAI_API_KEY, or install the Azure CLI and "
+                    "run az login"),
+                  error->message));
     }
     if (!g_spawn_check_wait_status(wait, nullptr)) {
         return makeError(ErrorKind::Authentication,
-                         "the Azure CLI could not get an Entra ID token: run az login");
+                         _("the Azure CLI could not get an Entra ID token: run az login"));
     }
     auto parsed = parseCliOutput(out ? out.get() : "");
     if (!parsed) {
@@ -327,8 +333,9 @@ Result<ConnectionStore> ConnectionStore::load(const std::string& path) {
         if (g_error_matches(error.get(), G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
             return ConnectionStore{};
         }
-        return makeError(ErrorKind::Configuration,
-                         "cannot read the saved connections in " + path + ": " + error->message);
+        return makeError(
+            ErrorKind::Configuration,
+            textf(_("cannot read the saved connections in %s: %s"), path.c_str(), error->message));
     }
     auto store = fromText(std::string_view(contents.get(), length));
     if (!store) {
@@ -346,7 +353,7 @@ Result<ConnectionStore> ConnectionStore::fromText(std::string_view text) {
     if (!g_key_file_load_from_data(file.get(), text.data(), text.size(), G_KEY_FILE_NONE,
                                    outPtr(error))) {
         return makeError(ErrorKind::Configuration,
-                         std::string("the saved connections cannot be read: ") + error->message);
+                         textf(_("the saved connections cannot be read: %s"), error->message));
     }
     auto get = [&](const char* group, const char* key) {
         GCharPtr v(g_key_file_get_string(file.get(), group, key, nullptr));
@@ -365,8 +372,9 @@ Result<ConnectionStore> ConnectionStore::fromText(std::string_view text) {
         auto kind = parseConnectionKind(get(group.c_str(), "kind"));
         auto auth = parseAuthMethod(get(group.c_str(), "auth"));
         if (!kind || !auth) {
-            return makeError(ErrorKind::Configuration,
-                             "the saved connection " + c.name + " has an unknown kind or auth");
+            return makeError(
+                ErrorKind::Configuration,
+                textf(_("the saved connection %s has an unknown kind or auth"), c.name.c_str()));
         }
         c.kind = *kind;
         c.auth = *auth;
@@ -428,8 +436,8 @@ Status ConnectionStore::save(const std::string& path) const {
     g_mkdir_with_parents(dir.get(), 0700);
     GErrorPtr error;
     if (!g_key_file_save_to_file(file.get(), path.c_str(), outPtr(error))) {
-        return makeError(ErrorKind::Configuration,
-                         "cannot save the connections to " + path + ": " + error->message);
+        return makeError(ErrorKind::Configuration, textf(_("cannot save the connections to %s: %s"),
+                                                         path.c_str(), error->message));
     }
     return Ok{};
 }

@@ -1,6 +1,7 @@
 #include "core/connection_test.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <glib.h>
@@ -45,7 +46,8 @@ ServiceSaid serviceSaid(const std::string& body, const std::string& secret) {
 }
 
 std::string quoted(const std::string& name) {
-    return "“" + name + "”";
+    // TRANSLATORS: a name quoted in a message; use your language's quotation marks.
+    return textf(_("“%s”"), name.c_str());
 }
 
 std::string statusText(int status) {
@@ -54,15 +56,14 @@ std::string statusText(int status) {
 
 // `sentence` ends without a full stop; what the service said, if anything, follows it.
 std::string alongWith(const std::string& sentence, const ServiceSaid& said) {
-    return said.message.empty() ? sentence + "." : sentence + ". The service said: " + said.message;
+    // TRANSLATORS: a sentence of the connection test, then what the service said in its words.
+    return said.message.empty()
+               ? textf(_("%s."), sentence.c_str())
+               : textf(_("%s. The service said: %s"), sentence.c_str(), said.message.c_str());
 }
 
 bool isAzure(ConnectionKind kind) {
     return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
-}
-
-const char* secretWord(const Credential& credential) {
-    return credential.method == AuthMethod::EntraId ? "token" : "key";
 }
 
 ConnectionTestResult verdict(ConnectionVerdict v, int status, std::string message) {
@@ -72,14 +73,14 @@ ConnectionTestResult verdict(ConnectionVerdict v, int status, std::string messag
 ConnectionTestResult refusedCredential(const Connection& c, const Credential& credential) {
     std::string message;
     if (credential.secret.empty()) {
-        message = "The service asks for a key and none is set (401): enter the key.";
+        message = _("The service asks for a key and none is set (401): enter the key.");
     } else if (credential.method == AuthMethod::EntraId) {
-        message = "The token was refused (401): sign in again (az login) or check the token.";
+        message = _("The token was refused (401): sign in again (az login) or check the token.");
     } else if (isAzure(c.kind)) {
-        message = "The key was refused (401): check the key, and that it belongs to the resource "
-                  "of this endpoint.";
+        message = _("The key was refused (401): check the key, and that it belongs to the "
+                    "resource of this endpoint.");
     } else {
-        message = "The key was refused (401): check the key.";
+        message = _("The key was refused (401): check the key.");
     }
     return verdict(ConnectionVerdict::BadCredential, 401, std::move(message));
 }
@@ -88,17 +89,20 @@ ConnectionTestResult notFound(const Connection& c, const std::string& model, int
                               const ServiceSaid& said) {
     std::string sentence;
     if (status == 400) {
-        sentence = "The service accepted the key but does not know the model " + quoted(model) +
-                   " (400): check its name";
+        sentence = textf(_("The service accepted the key but does not know the model %s (400): "
+                           "check its name"),
+                         quoted(model).c_str());
     } else if (isAzure(c.kind) && said.code == "DeploymentNotFound") {
-        sentence = "The deployment " + quoted(model) + " was not found (404): check its name";
+        sentence = textf(_("The deployment %s was not found (404): check its name"),
+                         quoted(model).c_str());
     } else if (isAzure(c.kind)) {
-        sentence = "Nothing was found at this address (404): check the endpoint, the API version "
-                   "and the deployment " +
-                   quoted(model);
+        sentence = textf(_("Nothing was found at this address (404): check the endpoint, the API "
+                           "version and the deployment %s"),
+                         quoted(model).c_str());
     } else {
-        sentence = "The service does not know the model " + quoted(model) +
-                   ", or the endpoint is wrong (404): check both";
+        sentence = textf(_("The service does not know the model %s, or the endpoint is wrong "
+                           "(404): check both"),
+                         quoted(model).c_str());
     }
     return verdict(ConnectionVerdict::NotFound, status, alongWith(sentence, said));
 }
@@ -106,19 +110,21 @@ ConnectionTestResult notFound(const Connection& c, const std::string& model, int
 ConnectionTestResult unexpected(int status, const ServiceSaid& said) {
     std::string sentence;
     if (status == 429) {
-        sentence = "The service accepted the key but is limiting requests just now (429): try "
-                   "again in a moment";
+        sentence = _("The service accepted the key but is limiting requests just now (429): try "
+                     "again in a moment");
     } else if (status >= 500) {
-        sentence = "The service had an internal error " + statusText(status) + ": try again later";
+        sentence = textf(_("The service had an internal error %s: try again later"),
+                         statusText(status).c_str());
     } else if (status >= 300 && status < 400) {
-        sentence =
-            "The endpoint redirects elsewhere " + statusText(status) + ": check the endpoint URL";
+        sentence = textf(_("The endpoint redirects elsewhere %s: check the endpoint URL"),
+                         statusText(status).c_str());
     } else if (status >= 200 && status < 300) {
-        sentence = "The service accepted a request with an empty prompt " + statusText(status) +
-                   ", which the Images API refuses: check that the endpoint is an Images API";
+        sentence = textf(_("The service accepted a request with an empty prompt %s, which the "
+                           "Images API refuses: check that the endpoint is an Images API"),
+                         statusText(status).c_str());
     } else {
-        sentence = "The service answered " + statusText(status) +
-                   ", which a connection test does not expect";
+        sentence = textf(_("The service answered %s, which a connection test does not expect"),
+                         statusText(status).c_str());
     }
     return verdict(ConnectionVerdict::Unexpected, status, alongWith(sentence, said));
 }
@@ -128,24 +134,33 @@ ConnectionTestResult classifyStatus(const Connection& c, const Credential& crede
     const int status = response.status;
     const ServiceSaid said = serviceSaid(response.body, credential.secret);
     switch (status) {
-    case 400:
+    case 400: {
         if (said.param == "model") {
             return notFound(c, model, status, said);
         }
-        return verdict(ConnectionVerdict::Works, status,
-                       credential.secret.empty()
-                           ? "Connected: the service answered and asked for no key."
-                           : std::string("Connected: the service answered and accepted the ") +
-                                 secretWord(credential) + ".");
+        const char* message = credential.secret.empty()
+                                  ? _("Connected: the service answered and asked for no key.")
+                              : credential.method == AuthMethod::EntraId
+                                  ? _("Connected: the service answered and accepted the token.")
+                                  : _("Connected: the service answered and accepted the key.");
+        return verdict(ConnectionVerdict::Works, status, message);
+    }
     case 401:
         return refusedCredential(c, credential);
-    case 403:
-        return verdict(ConnectionVerdict::Forbidden, status,
-                       alongWith(std::string("The ") + secretWord(credential) +
-                                     " was accepted but may not use this " +
-                                     (isAzure(c.kind) ? "deployment" : "model") +
-                                     " (403): check its permissions",
-                                 said));
+    case 403: {
+        const bool token = credential.method == AuthMethod::EntraId;
+        const char* sentence =
+            isAzure(c.kind)
+                ? (token ? _("The token was accepted but may not use this deployment (403): "
+                             "check its permissions")
+                         : _("The key was accepted but may not use this deployment (403): check "
+                             "its permissions"))
+                : (token ? _("The token was accepted but may not use this model (403): check "
+                             "its permissions")
+                         : _("The key was accepted but may not use this model (403): check its "
+                             "permissions"));
+        return verdict(ConnectionVerdict::Forbidden, status, alongWith(sentence, said));
+    }
     case 404:
         return notFound(c, model, status, said);
     default:
@@ -156,14 +171,14 @@ ConnectionTestResult classifyStatus(const Connection& c, const Credential& crede
 ConnectionTestResult classifyFailure(const Error& e) {
     switch (e.kind) {
     case ErrorKind::Cancelled:
-        return verdict(ConnectionVerdict::Unexpected, 0, "The test was cancelled.");
+        return verdict(ConnectionVerdict::Unexpected, 0, _("The test was cancelled."));
     case ErrorKind::Network:
     case ErrorKind::Timeout:
     case ErrorKind::Configuration:
         return verdict(ConnectionVerdict::Unreachable, 0, e.message);
     default:
         return verdict(ConnectionVerdict::Unexpected, e.httpStatus,
-                       "The service's answer could not be read: " + e.message);
+                       textf(_("The service's answer could not be read: %s"), e.message.c_str()));
     }
 }
 

@@ -12,6 +12,11 @@ namespace imagegen {
 // and a build tree point it at data/), otherwise the folder they were installed to.
 std::string dataDirectory();
 
+// The folder of the message catalogues (<lang>/LC_MESSAGES/GETTEXT_PACKAGE.mo): IMAGEGEN_LOCALEDIR
+// in the environment when it is set (the tests point it at the build tree's po/), otherwise the
+// one the build was configured with.
+std::string localeDirectory();
+
 // `fileName` (e.g. "models.json") in dataDirectory().
 std::string dataFilePath(const std::string& fileName);
 

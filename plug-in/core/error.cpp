@@ -1,5 +1,10 @@
 #include "core/error.h"
 
+#include "core/glib_ptr.h"
+#include "core/i18n.h"
+
+#include <cstdarg>
+
 #include <glib.h>
 
 namespace imagegen {
@@ -46,9 +51,18 @@ const char* errorKindName(ErrorKind kind) {
     return "unknown";
 }
 
+std::string textf(const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    const GCharPtr text(g_strdup_vprintf(format, args));
+    va_end(args);
+    return text.get();
+}
+
 std::string megabytes(size_t bytes) {
     char text[32];
-    g_snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    // TRANSLATORS: a size in megabytes, e.g. "1.4 MB".
+    g_snprintf(text, sizeof text, _("%.1f MB"), static_cast<double>(bytes) / (1024.0 * 1024.0));
     return text;
 }
 

@@ -1,5 +1,7 @@
 #include "core/expand.h"
 
+#include "core/i18n.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -68,26 +70,26 @@ Error expandRefusal(const std::string& message, const char* param) {
 
 Status checkMargins(Size canvas, Margins m) {
     if (m.left < 0 || m.top < 0 || m.right < 0 || m.bottom < 0) {
-        return expandRefusal("the margins cannot be negative (left " + std::to_string(m.left) +
-                                 ", top " + std::to_string(m.top) + ", right " +
-                                 std::to_string(m.right) + ", bottom " + std::to_string(m.bottom) +
-                                 ")",
+        return expandRefusal(textf(_("the margins cannot be negative (left %d, top %d, right %d, "
+                                     "bottom %d)"),
+                                   m.left, m.top, m.right, m.bottom),
                              m.left < 0    ? "left"
                              : m.top < 0   ? "top"
                              : m.right < 0 ? "right"
                                            : "bottom");
     }
     if (m.none()) {
-        return expandRefusal("every margin is 0: nothing to expand (give left, top, right or "
-                             "bottom in pixels)",
+        return expandRefusal(_("every margin is 0: nothing to expand (give left, top, right or "
+                               "bottom in pixels)"),
                              "left");
     }
     const int64_t width = int64_t{canvas.width} + m.left + m.right;
     const int64_t height = int64_t{canvas.height} + m.top + m.bottom;
     if (width > kMaxCanvasSide || height > kMaxCanvasSide) {
-        return expandRefusal("the expanded canvas would be " + std::to_string(width) + "x" +
-                                 std::to_string(height) + " pixels, past GIMP's largest image (" +
-                                 std::to_string(kMaxCanvasSide) + " pixels a side)",
+        return expandRefusal(textf(_("the expanded canvas would be %lldx%lld pixels, past GIMP's "
+                                     "largest image (%lld pixels a side)"),
+                                   static_cast<long long>(width), static_cast<long long>(height),
+                                   static_cast<long long>(kMaxCanvasSide)),
                              width > kMaxCanvasSide ? "right" : "bottom");
     }
     return Ok{};
@@ -98,17 +100,19 @@ Status checkMargins(Size canvas, Margins m) {
 Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size) {
     if (!caps.edits) {
         return makeError(ErrorKind::InvalidRequest,
-                         caps.name + " cannot edit images, so it cannot expand one: choose "
-                                     "gpt-image-1 or another model that edits");
+                         textf(_("%s cannot edit images, so it cannot expand one: choose "
+                                 "gpt-image-1 or another model that edits"),
+                               caps.name.c_str()));
     }
     if (!size.empty() && size != "auto") {
         auto parsed = parseSize(size);
         if (!parsed || !caps.offersSize(size) || parsed->width < kMinExpandTileSide ||
             parsed->height < kMinExpandTileSide) {
             Error e = makeError(ErrorKind::InvalidRequest,
-                                "size " + size + " is not one " + caps.name +
-                                    " offers for expanding (tiles are at least " +
-                                    std::to_string(kMinExpandTileSide) + " pixels a side)");
+                                textf(_("size %s is not one %s offers for expanding (tiles are "
+                                        "at least %d pixels a side)"),
+                                      size.c_str(), caps.name.c_str(),
+                                      static_cast<int>(kMinExpandTileSide)));
             e.param = "size";
             return e;
         }
@@ -127,7 +131,7 @@ Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size) {
     }
     if (largest.width <= 0) {
         return makeError(ErrorKind::InvalidRequest,
-                         caps.name + " offers no fixed size to tile with");
+                         textf(_("%s offers no fixed size to tile with"), caps.name.c_str()));
     }
     return largest;
 }
@@ -136,11 +140,11 @@ namespace {
 
 Error tooManyTiles(Size canvas, const ExpandPlan& plan, int64_t tiles) {
     return expandRefusal(
-        "expanding " + std::to_string(canvas.width) + "x" + std::to_string(canvas.height) + " to " +
-            std::to_string(plan.canvas.width) + "x" + std::to_string(plan.canvas.height) +
-            " takes " + std::to_string(tiles) + " tiles of " + formatSize(plan.apiSize) +
-            ", more than the " + std::to_string(kMaxExpandTiles) +
-            " one run may send: expand in smaller steps",
+        textf(_("expanding %dx%d to %dx%d takes %lld tiles of %s, more than the %lld one run may "
+                "send: expand in smaller steps"),
+              canvas.width, canvas.height, plan.canvas.width, plan.canvas.height,
+              static_cast<long long>(tiles), formatSize(plan.apiSize).c_str(),
+              static_cast<long long>(kMaxExpandTiles)),
         "size");
 }
 

@@ -3,6 +3,7 @@
 // call waits for each tile (runExpand); the dialog does not wait (PendingExpand). Both take the
 // tiles through ExpandTiles, so they send the same requests and make the same layers.
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/run.h"
 #include "core/timings.h"
 
@@ -41,9 +42,8 @@ class ExpandTiles {
     Status take(const ImagesResult& answer) {
         if (answer.images.size() != run_.requests.size()) {
             return makeError(ErrorKind::MalformedResponse,
-                             "the service sent " + std::to_string(answer.images.size()) +
-                                 " images for " + std::to_string(run_.requests.size()) +
-                                 " requests");
+                             textf(_("the service sent %zu images for %zu requests"),
+                                   answer.images.size(), run_.requests.size()));
         }
         const Rect tile = run_.expand.tiles.at(next_);
         for (size_t i = 0; i < answer.images.size(); ++i) {
@@ -232,7 +232,7 @@ void PendingExpand::scheduleStep() {
                 pending->step();
             } catch (const std::exception& e) {
                 pending->finish(
-                    makeError(ErrorKind::Image, std::string("internal error: ") + e.what()));
+                    makeError(ErrorKind::Image, textf(_("internal error: %s"), e.what())));
             }
             return G_SOURCE_REMOVE;
         },

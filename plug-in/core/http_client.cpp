@@ -1,5 +1,7 @@
 #include "core/http_client.h"
 
+#include "core/i18n.h"
+
 #include <glib.h>
 
 #include <algorithm>
@@ -192,7 +194,8 @@ class HttpOperation {
         connectTimedOut_ = false;
         SoupMessage* msg = soup_message_new(method_.c_str(), url_.c_str());
         if (msg == nullptr) {
-            endFromIdle(makeError(ErrorKind::Configuration, "the URL " + url_ + " is not valid"));
+            endFromIdle(makeError(ErrorKind::Configuration,
+                                  textf(_("the URL %s is not valid"), url_.c_str())));
             return;
         }
         message_ = adoptRef(msg);
@@ -335,8 +338,8 @@ class HttpOperation {
             const auto* p = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
             if (size == 0) {
                 if (self->cutShort()) {
-                    self->attemptFailed(nullptr,
-                                        "the connection closed before the whole answer arrived");
+                    self->attemptFailed(nullptr, _("the connection closed before the whole answer "
+                                                   "arrived"));
                     return;
                 }
                 self->attemptComplete();
@@ -368,8 +371,9 @@ class HttpOperation {
     void refuseLongAnswer() {
         g_cancellable_cancel(attempt_.get());
         finish(makeError(ErrorKind::MalformedResponse,
-                         "the service sent more than " + megabytes(maxBodyBytes_) +
-                             ", more than the images asked for can take"));
+                         textf(_("the service sent more than %s, more than the images asked for "
+                                 "can take"),
+                               megabytes(maxBodyBytes_).c_str())));
     }
 
     // A body shorter than its Content-Length: the connection closed early. (With a
@@ -406,7 +410,7 @@ class HttpOperation {
         const bool timedOut = timedOut_;
         const bool connectTimedOut = connectTimedOut_;
         const std::string detail =
-            error != nullptr ? error->message : (what != nullptr ? what : "unknown error");
+            error != nullptr ? error->message : (what != nullptr ? what : _("unknown error"));
         endAttempt();
         if (outerCancelled) {
             finish(makeError(ErrorKind::Cancelled, "cancelled"));
@@ -415,21 +419,24 @@ class HttpOperation {
         Error e;
         if (timedOut) {
             e.kind = ErrorKind::Timeout;
-            e.message = connectTimedOut
-                            ? "Could not connect to " + host() + " within " +
-                                  std::to_string(client_->options.connectTimeoutMs / 1000) + " s"
-                            : "The service at " + host() + " did not answer within " +
-                                  std::to_string(client_->options.totalTimeoutMs / 1000) + " s";
+            e.message =
+                connectTimedOut
+                    ? textf(_("Could not connect to %s within %d s"), host().c_str(),
+                            static_cast<int>(client_->options.connectTimeoutMs / 1000))
+                    : textf(_("The service at %s did not answer within %d s"), host().c_str(),
+                            static_cast<int>(client_->options.totalTimeoutMs / 1000));
         } else if (error != nullptr && error->domain == G_TLS_ERROR) {
             // The same certificate would come again: no retry.
             finish(makeError(ErrorKind::Network,
-                             "The certificate of " + host() + " is not trusted (" + detail +
-                                 "). If the server uses its own certificate authority, name its "
-                                 "CA file in the connection."));
+                             textf(_("The certificate of %s is not trusted (%s). If the server "
+                                     "uses its own certificate authority, name its CA file in "
+                                     "the connection."),
+                                   host().c_str(), detail.c_str())));
             return;
         } else {
             e.kind = ErrorKind::Network;
-            e.message = "Could not reach the service at " + host() + ": " + detail;
+            e.message =
+                textf(_("Could not reach the service at %s: %s"), host().c_str(), detail.c_str());
         }
         if (chunksDelivered_ || retries_ >= client_->options.maxRetries) {
             finish(std::move(e));

@@ -1,5 +1,6 @@
 #include "core/images_client.h"
 
+#include "core/i18n.h"
 #include "core/models.h"
 #include "core/request_encoding.h"
 
@@ -77,12 +78,15 @@ class Batch : public std::enable_shared_from_this<Batch> {
         auto* self = static_cast<Batch*>(data);
         self->deadline_.forget();
         const guint minutes = self->deadlineMs_ / 60000;
-        const std::string limit = minutes >= 1 ? std::to_string(minutes) + " minutes"
-                                               : std::to_string(self->deadlineMs_) + " ms";
+        const std::string limit =
+            minutes >= 1
+                ? textf(g_dngettext(GETTEXT_PACKAGE, "%u minute", "%u minutes", minutes), minutes)
+                : textf(_("%u ms"), self->deadlineMs_);
         self->fail(makeError(ErrorKind::Timeout,
-                             "The service did not finish within " + limit +
-                                 ", the limit for one run: it may be overloaded. Try again later, "
-                                 "or ask for fewer images."));
+                             textf(_("The service did not finish within %s, the limit for one "
+                                     "run: it may be overloaded. Try again later, or ask for "
+                                     "fewer images."),
+                                   limit.c_str())));
         return G_SOURCE_REMOVE;
     }
 
@@ -205,7 +209,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         if (isHtml(response)) {
             fail(makeError(
                 ErrorKind::MalformedResponse,
-                "the service answered with a web page instead of images: check the endpoint"));
+                _("the service answered with a web page instead of images: check the endpoint")));
             pump();
             return;
         }
@@ -221,7 +225,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
             }
             if (state.completed.empty()) {
                 fail(makeError(ErrorKind::MalformedResponse,
-                               "the service's stream ended before the image was complete"));
+                               _("the service's stream ended before the image was complete")));
                 pump();
                 return;
             }
@@ -232,7 +236,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
             if (!parsed) {
                 Error e = parsed.error();
                 if (!response.requestId().empty()) {
-                    e.message += " [request " + response.requestId() + "]";
+                    e.message += textf(_(" [request %s]"), response.requestId().c_str());
                 }
                 fail(std::move(e));
                 pump();
@@ -264,8 +268,9 @@ class Batch : public std::enable_shared_from_this<Batch> {
         const std::string url = (*images)[k].url;
         if (auto ok = checkEndpoint(url); !ok) {
             --inFlight_;
-            fail(makeError(ErrorKind::MalformedResponse,
-                           "the service gave an image URL that is not https: " + url));
+            fail(makeError(
+                ErrorKind::MalformedResponse,
+                textf(_("the service gave an image URL that is not https: %s"), url.c_str())));
             pump();
             return;
         }
@@ -281,8 +286,9 @@ class Batch : public std::enable_shared_from_this<Batch> {
                 self->fail(
                     !r ? r.error()
                        : makeError(ErrorKind::MalformedResponse,
-                                   "the image could not be downloaded from the service (HTTP " +
-                                       std::to_string(r->status) + ")"));
+                                   textf(_("the image could not be downloaded from the service "
+                                           "(HTTP %d)"),
+                                         r->status)));
                 self->pump();
                 return;
             }

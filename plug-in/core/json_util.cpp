@@ -1,5 +1,7 @@
 #include "core/json_util.h"
 
+#include "core/i18n.h"
+
 #include <algorithm>
 
 namespace imagegen::json {
@@ -36,20 +38,20 @@ int nestingDepth(std::string_view text, int limit) {
 
 Result<Document> parseObject(std::string_view text) {
     if (nestingDepth(text) > kMaxJsonDepth) {
-        return makeError(ErrorKind::MalformedResponse, "the JSON nests more than " +
-                                                           std::to_string(kMaxJsonDepth) +
-                                                           " levels deep");
+        return makeError(
+            ErrorKind::MalformedResponse,
+            textf(_("the JSON nests more than %d levels deep"), static_cast<int>(kMaxJsonDepth)));
     }
     auto parser = adoptRef(json_parser_new());
     GErrorPtr error;
     if (!json_parser_load_from_data(parser.get(), text.data(), static_cast<gssize>(text.size()),
                                     outPtr(error))) {
         return makeError(ErrorKind::MalformedResponse,
-                         std::string("not valid JSON: ") + error->message);
+                         textf(_("not valid JSON: %s"), error->message));
     }
     JsonNode* node = json_parser_get_root(parser.get());
     if (node == nullptr || !JSON_NODE_HOLDS_OBJECT(node)) {
-        return makeError(ErrorKind::MalformedResponse, "the JSON is not an object");
+        return makeError(ErrorKind::MalformedResponse, _("the JSON is not an object"));
     }
     return Document(JsonNodePtr(json_node_ref(node)));
 }

@@ -1,6 +1,7 @@
 #include "core/models.h"
 
 #include "core/data_files.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <glib.h>
@@ -33,7 +34,8 @@ std::string joinAlternatives(const std::vector<std::string>& items) {
     std::string out;
     for (size_t i = 0; i < items.size(); ++i) {
         if (i > 0) {
-            out += (i + 1 == items.size()) ? " or " : ", ";
+            // TRANSLATORS: between the last two of a list of choices: "png, jpeg or webp".
+            out += (i + 1 == items.size()) ? _(" or ") : C_("list", ", ");
         }
         out += items[i];
     }
@@ -47,15 +49,15 @@ static bool contains(const std::vector<std::string>& list, const std::string& va
 // Why a free size is refused, or an empty string when it is fine.
 static std::string freeSizeProblem(const FreeSizeRule& rule, Size s) {
     if (s.width % rule.multiple != 0 || s.height % rule.multiple != 0) {
-        return "both sides must be multiples of " + std::to_string(rule.multiple);
+        return textf(_("both sides must be multiples of %d"), rule.multiple);
     }
     double aspect = static_cast<double>(s.width) / s.height;
     if (aspect < rule.minAspect - 1e-9 || aspect > rule.maxAspect + 1e-9) {
-        return "the aspect ratio must be between 1:3 and 3:1";
+        return _("the aspect ratio must be between 1:3 and 3:1");
     }
     if (std::max(s.width, s.height) > rule.maxEdge ||
         static_cast<int64_t>(s.width) * s.height > rule.maxPixels) {
-        return "the largest size is 3840x2160";
+        return _("the largest size is 3840x2160");
     }
     return {};
 }
@@ -70,9 +72,11 @@ bool ModelCaps::offersSize(const std::string& size) const {
 
 static Error badTokenTable(const std::string& model, const std::string& entry,
                            const char* problem) {
-    std::string message = "the model table's output_tokens of ";
-    message.append(model).append(" has ").append(entry).append(", which is ").append(problem);
-    return makeError(ErrorKind::Configuration, message);
+    // TRANSLATORS: "the model table's output_tokens of gpt-image-1 has "high", which is not an
+    // object under a quality the model offers"; output_tokens is a field name.
+    return makeError(ErrorKind::Configuration,
+                     textf(_("the model table's output_tokens of %s has %s, which is %s"),
+                           model.c_str(), entry.c_str(), problem));
 }
 
 // "output_tokens": {"<quality>": {"<WxH>": <tokens>, …}, …}. Strict, since a typing slip would
@@ -84,7 +88,7 @@ static Status readOutputTokens(JsonObject* m, ModelCaps& caps) {
     }
     JsonObject* table = json::object(m, "output_tokens");
     if (table == nullptr) {
-        return badTokenTable(caps.name, "a value", "not an object of qualities");
+        return badTokenTable(caps.name, _("a value"), _("not an object of qualities"));
     }
     const GListPtr qualities(json_object_get_members(table));
     for (GList* q = qualities.get(); q != nullptr; q = q->next) {
@@ -92,7 +96,7 @@ static Status readOutputTokens(JsonObject* m, ModelCaps& caps) {
         JsonObject* bySize = json::object(table, quality.c_str());
         if (!contains(caps.qualities, quality) || bySize == nullptr) {
             return badTokenTable(caps.name, "\"" + quality + "\"",
-                                 "not an object under a quality the model offers");
+                                 _("not an object under a quality the model offers"));
         }
         const GListPtr sizes(json_object_get_members(bySize));
         for (GList* z = sizes.get(); z != nullptr; z = z->next) {
@@ -101,8 +105,9 @@ static Status readOutputTokens(JsonObject* m, ModelCaps& caps) {
             if (!parseSize(size) || !caps.offersSize(size) || !tokens || *tokens <= 0) {
                 std::string entry = "\"";
                 entry.append(quality).append("\": \"").append(size).append("\"");
-                return badTokenTable(caps.name, entry,
-                                     "not a positive whole number under a size the model offers");
+                return badTokenTable(
+                    caps.name, entry,
+                    _("not a positive whole number under a size the model offers"));
             }
             caps.outputTokens[quality][size] = *tokens;
         }
@@ -114,12 +119,12 @@ Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
     auto document = json::parseObject(text);
     JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
-        return makeError(ErrorKind::Configuration,
-                         "the model table is not valid: " + document.error().message);
+        return makeError(ErrorKind::Configuration, textf(_("the model table is not valid: %s"),
+                                                         document.error().message.c_str()));
     }
     JsonArray* list = json::array(root, "models");
     if (list == nullptr) {
-        return makeError(ErrorKind::Configuration, "the model table has no \"models\" list");
+        return makeError(ErrorKind::Configuration, _("the model table has no \"models\" list"));
     }
     ModelCatalog catalog;
     for (guint i = 0; i < json_array_get_length(list); ++i) {
@@ -127,7 +132,7 @@ Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
         ModelCaps caps;
         caps.name = json::string(m, "name").value_or("");
         if (caps.name.empty()) {
-            return makeError(ErrorKind::Configuration, "a model in the model table has no name");
+            return makeError(ErrorKind::Configuration, _("a model in the model table has no name"));
         }
         caps.sizes = json::stringArray(m, "sizes");
         if (JsonObject* f = json::object(m, "free_sizes")) {
@@ -159,13 +164,13 @@ Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
         catalog.models_.push_back(std::move(caps));
     }
     if (catalog.models_.empty()) {
-        return makeError(ErrorKind::Configuration, "the model table lists no model");
+        return makeError(ErrorKind::Configuration, _("the model table lists no model"));
     }
     return catalog;
 }
 
 Result<ModelCatalog> ModelCatalog::fromFile(const std::string& path) {
-    auto text = readDataFile(path, "the model table");
+    auto text = readDataFile(path, _("the model table"));
     if (!text) {
         return text.error();
     }
@@ -228,54 +233,60 @@ static Status checkChoice(const std::string& field, const std::string& value,
         return Ok{};
     }
     if (allowed.empty()) {
-        return refuse(field, model + " does not take " + field + " (" + value + ")");
+        return refuse(field, textf(_("%s does not take %s (%s)"), model.c_str(), field.c_str(),
+                                   value.c_str()));
     }
-    return refuse(field, field + " " + value + " is not offered by " + model + ": use " +
-                             joinAlternatives(allowed));
+    // TRANSLATORS: "quality ultra is not offered by dall-e-3: use standard or hd".
+    return refuse(field, textf(_("%s %s is not offered by %s: use %s"), field.c_str(),
+                               value.c_str(), model.c_str(), joinAlternatives(allowed).c_str()));
 }
 
 static Status validateInputImages(const ModelCaps& caps, const ImageRequest& r) {
     if (r.images.empty()) {
-        return refuse("image", "an edit needs an image");
+        return refuse("image", _("an edit needs an image"));
     }
     if (static_cast<int>(r.images.size()) > caps.maxInputImages) {
-        return refuse("image", caps.name + " takes at most " + std::to_string(caps.maxInputImages) +
-                                   " input image" + (caps.maxInputImages == 1 ? "" : "s") +
-                                   ", not " + std::to_string(r.images.size()));
+        return refuse(
+            "image",
+            textf(g_dngettext(GETTEXT_PACKAGE, "%s takes at most %d input image, not %zu",
+                              "%s takes at most %d input images, not %zu", caps.maxInputImages),
+                  caps.name.c_str(), caps.maxInputImages, r.images.size()));
     }
     const std::vector<std::string> types =
         caps.isGptImage() ? std::vector<std::string>{"image/png", "image/jpeg", "image/webp"}
                           : std::vector<std::string>{"image/png"};
     for (const auto& image : r.images) {
         if (!contains(types, image.mimeType)) {
-            return refuse("image", "input images for " + caps.name + " must be " +
-                                       joinAlternatives(types) + ", not " + image.mimeType);
+            return refuse("image",
+                          textf(_("input images for %s must be %s, not %s"), caps.name.c_str(),
+                                joinAlternatives(types).c_str(), image.mimeType.c_str()));
         }
         if (static_cast<int64_t>(image.bytes.size()) > caps.maxImageBytes) {
-            return refuse("image", "an input image is " + std::to_string(image.bytes.size()) +
-                                       " bytes; " + caps.name + " takes at most " +
-                                       std::to_string(caps.maxImageBytes));
+            return refuse("image", textf(_("an input image is %zu bytes; %s takes at most %lld"),
+                                         image.bytes.size(), caps.name.c_str(),
+                                         static_cast<long long>(caps.maxImageBytes)));
         }
         if (!caps.isGptImage() && image.width != image.height) {
-            return refuse("image", caps.name + " edits only square images, not " +
-                                       formatSize({image.width, image.height}));
+            return refuse("image",
+                          textf(_("%s edits only square images, not %s"), caps.name.c_str(),
+                                formatSize({image.width, image.height}).c_str()));
         }
     }
     if (r.mask) {
         constexpr int64_t kMaxMaskBytes = 4LL * 1024 * 1024;
         if (r.mask->mimeType != "image/png") {
-            return refuse("mask", "the mask must be a PNG image");
+            return refuse("mask", _("the mask must be a PNG image"));
         }
         if (static_cast<int64_t>(r.mask->bytes.size()) > kMaxMaskBytes) {
-            return refuse("mask", "the mask is " + std::to_string(r.mask->bytes.size()) +
-                                      " bytes; at most 4 MB is allowed");
+            return refuse("mask", textf(_("the mask is %zu bytes; at most 4 MB is allowed"),
+                                        r.mask->bytes.size()));
         }
         const InputImage& first = r.images.front();
         if (r.mask->width != first.width || r.mask->height != first.height) {
-            return refuse("mask", "the mask is " + formatSize({r.mask->width, r.mask->height}) +
-                                      " but the image is " +
-                                      formatSize({first.width, first.height}) +
-                                      ": they must be the same size");
+            return refuse("mask",
+                          textf(_("the mask is %s but the image is %s: they must be the same size"),
+                                formatSize({r.mask->width, r.mask->height}).c_str(),
+                                formatSize({first.width, first.height}).c_str()));
         }
     }
     return Ok{};
@@ -286,19 +297,20 @@ static Status validateInputImages(const ModelCaps& caps, const ImageRequest& r) 
 static Status checkPrompt(const ModelCaps& caps, const ImageRequest& r) {
     const glong length = g_utf8_strlen(r.prompt.c_str(), static_cast<gssize>(r.prompt.size()));
     if (length == 0) {
-        return refuse("prompt", "the prompt is empty: describe what to draw");
+        return refuse("prompt", _("the prompt is empty: describe what to draw"));
     }
     if (length > caps.promptMax) {
-        return refuse("prompt", "the prompt is " + std::to_string(length) + " characters long; " +
-                                    caps.name + " takes at most " + std::to_string(caps.promptMax));
+        return refuse("prompt",
+                      textf(_("the prompt is %ld characters long; %s takes at most %d"),
+                            static_cast<long>(length), caps.name.c_str(), caps.promptMax));
     }
     return Ok{};
 }
 
 static Status checkCount(const ModelCaps& caps, const ImageRequest& r) {
     if (r.n != -1 && (r.n < 1 || r.n > caps.maxN)) {
-        return refuse("n", "n " + std::to_string(r.n) + " is not offered by " + caps.name +
-                               ": use 1 to " + std::to_string(caps.maxN));
+        return refuse("n", textf(_("n %d is not offered by %s: use 1 to %d"), r.n,
+                                 caps.name.c_str(), caps.maxN));
     }
     return Ok{};
 }
@@ -307,12 +319,15 @@ Status validateSize(const ModelCaps& caps, const std::string& size) {
     if (size.empty() || caps.offersSize(size)) {
         return Ok{};
     }
-    std::string message = "size " + size + " is not offered by " + caps.name + ": use " +
-                          joinAlternatives(caps.sizes);
+    std::string message = textf(_("size %s is not offered by %s: use %s"), size.c_str(),
+                                caps.name.c_str(), joinAlternatives(caps.sizes).c_str());
     auto parsed = parseSize(size);
     if (caps.freeSizes) {
-        message += parsed ? ", or any WxH where " + freeSizeProblem(*caps.freeSizes, *parsed)
-                          : ", or a size written as WIDTHxHEIGHT";
+        // TRANSLATORS: follows "size 100x100 is not offered by gpt-image-2: use 1024x1024"; the
+        // placeholder says why, e.g. "both sides must be multiples of 16".
+        message += parsed ? textf(_(", or any WxH where %s"),
+                                  freeSizeProblem(*caps.freeSizes, *parsed).c_str())
+                          : std::string(_(", or a size written as WIDTHxHEIGHT"));
     }
     return refuse("size", message);
 }
@@ -344,19 +359,19 @@ static Status checkCompression(const ModelCaps& caps, const ImageRequest& r) {
     const std::string format = r.outputFormat.empty() ? "png" : r.outputFormat;
     if (r.background == "transparent" && format == "jpeg") {
         return refuse("background",
-                      "a transparent background needs output_format png or webp, not jpeg");
+                      _("a transparent background needs output_format png or webp, not jpeg"));
     }
     if (r.outputCompression == -1) {
         return Ok{};
     }
     if (r.outputCompression < 0 || r.outputCompression > 100) {
-        return refuse("output_compression", "output_compression " +
-                                                std::to_string(r.outputCompression) +
-                                                " is out of range: use 0 to 100");
+        return refuse(
+            "output_compression",
+            textf(_("output_compression %d is out of range: use 0 to 100"), r.outputCompression));
     }
     if (caps.outputFormats.empty() || (format != "jpeg" && format != "webp")) {
         return refuse("output_compression",
-                      "output_compression applies only to output_format jpeg or webp");
+                      _("output_compression applies only to output_format jpeg or webp"));
     }
     return Ok{};
 }
@@ -375,7 +390,7 @@ static Status checkService(const ModelCaps& caps, const ImageRequest& r) {
         return Ok{};
     }
     if (r.operation != Operation::Edit) {
-        return refuse("input_fidelity", "input_fidelity applies only to edits");
+        return refuse("input_fidelity", _("input_fidelity applies only to edits"));
     }
     return checkChoice("input_fidelity", r.inputFidelity,
                        offered(caps.inputFidelity, {"high", "low"}), caps.name);
@@ -383,17 +398,17 @@ static Status checkService(const ModelCaps& caps, const ImageRequest& r) {
 
 static Status checkStreaming(const ModelCaps& caps, const ImageRequest& r) {
     if (r.stream && !caps.streaming) {
-        return refuse("stream", caps.name + " does not stream its images");
+        return refuse("stream", textf(_("%s does not stream its images"), caps.name.c_str()));
     }
     if (r.partialImages == -1) {
         return Ok{};
     }
     if (!r.stream) {
-        return refuse("partial_images", "partial_images needs stream");
+        return refuse("partial_images", _("partial_images needs stream"));
     }
     if (r.partialImages < 0 || r.partialImages > 3) {
-        return refuse("partial_images", "partial_images " + std::to_string(r.partialImages) +
-                                            " is out of range: use 0 to 3");
+        return refuse("partial_images",
+                      textf(_("partial_images %d is out of range: use 0 to 3"), r.partialImages));
     }
     return Ok{};
 }
@@ -403,13 +418,13 @@ static Status checkEdit(const ModelCaps& caps, const ImageRequest& r) {
         return Ok{};
     }
     if (!caps.edits) {
-        return refuse("model", caps.name +
-                                   " does not edit images: choose a GPT image model such as "
-                                   "gpt-image-1 for edits");
+        return refuse("model", textf(_("%s does not edit images: choose a GPT image model such as "
+                                       "gpt-image-1 for edits"),
+                                     caps.name.c_str()));
     }
     if (!r.style.empty() || !r.moderation.empty()) {
         const char* field = r.style.empty() ? "moderation" : "style";
-        return refuse(field, std::string(field) + " applies only to generations, not to edits");
+        return refuse(field, textf(_("%s applies only to generations, not to edits"), field));
     }
     return Ok{};
 }

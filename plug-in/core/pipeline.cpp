@@ -1,6 +1,7 @@
 #include "core/pipeline.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <json-glib/json-glib.h>
@@ -18,8 +19,8 @@ Result<EditPlan> planEdit(const ModelCaps& caps, const std::string& size, double
         g.selection ? intersect(*g.selection, canvasRect) : intersect(g.drawable, canvasRect);
     if (plan.area.empty()) {
         return makeError(ErrorKind::InvalidRequest, g.selection
-                                                        ? "the selection is empty"
-                                                        : "the layer lies outside the canvas");
+                                                        ? _("the selection is empty")
+                                                        : _("the layer lies outside the canvas"));
     }
     const Rect grown = contextRegion(plan.area, context < 0 ? 0.0 : context, g.canvas);
     auto apiSize = chooseApiSize(caps, size, {grown.width, grown.height});
@@ -110,7 +111,8 @@ Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels) {
     if (!decoded) {
         Error e = decoded.error();
         e.kind = ErrorKind::MalformedResponse;
-        e.message = "the service sent an image that cannot be read: " + e.message;
+        e.message =
+            textf(_("the service sent an image that cannot be read: %s"), e.message.c_str());
         return e;
     }
     return decoded;

@@ -1,9 +1,8 @@
 #include "core/procedures.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
-
-#include <glib/gi18n-lib.h>
 
 #include <cmath>
 #include <cstdint>
@@ -20,87 +19,91 @@ using P = RunParameters;
 const ParamSpec kRunMode{
     PdbType::Int32,
     "run-mode",
-    "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }",
+    N_("The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }"),
     {}};
-const ParamSpec kImage{PdbType::Image, "image", "Input image", {}};
+const ParamSpec kImage{PdbType::Image, "image", N_("Input image"), {}};
 const ParamSpec kPrompt{
     PdbType::String, "prompt",
-    "What to draw, in words (required; at most 32000 characters for GPT image models, "
-    "4000 for dall-e-3)",
+    N_("What to draw, in words (required; at most 32000 characters for GPT image models, "
+       "4000 for dall-e-3)"),
     &P::prompt};
 const ParamSpec kModel{
     PdbType::String, "model",
-    "Model name (gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2, dall-e-3, "
-    "dall-e-2) or Azure deployment name; \"\" for the connection's default",
+    N_("Model name (gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2, dall-e-3, "
+       "dall-e-2) or Azure deployment name; \"\" for the connection's default"),
     &P::model};
-const ParamSpec kCount{PdbType::Int32, "n-images", "Number of results, 1 to 10; -1 for 1", &P::n};
+const ParamSpec kCount{PdbType::Int32, "n-images", N_("Number of results, 1 to 10; -1 for 1"),
+                       &P::n};
 const ParamSpec kSize{
     PdbType::String, "size",
-    "API image size such as 1536x1024, or \"auto\"; \"\" to choose the size nearest the "
-    "region's shape",
+    N_("API image size such as 1536x1024, or \"auto\"; \"\" to choose the size nearest the "
+       "region's shape"),
     &P::size};
 const ParamSpec kQuality{
     PdbType::String, "quality",
-    "low, medium, high or auto (GPT image models); standard or hd (dall-e-3); \"\" for the "
-    "model's default",
+    N_("low, medium, high or auto (GPT image models); standard or hd (dall-e-3); \"\" for the "
+       "model's default"),
     &P::quality};
 const ParamSpec kStyle{PdbType::String, "style",
-                       "vivid or natural (dall-e-3); \"\" for the default", &P::style};
-const ParamSpec kBackground{PdbType::String, "background",
-                            "transparent, opaque or auto (GPT image models); \"\" for the default",
-                            &P::background};
-const ParamSpec kConnection{PdbType::String, "connection",
-                            "Name of a saved connection; \"\" for the saved default, or else the "
-                            "AZURE_OPENAI_* / OPENAI_* environment variables",
-                            &P::connection};
+                       N_("vivid or natural (dall-e-3); \"\" for the default"), &P::style};
+const ParamSpec kBackground{
+    PdbType::String, "background",
+    N_("transparent, opaque or auto (GPT image models); \"\" for the default"), &P::background};
+const ParamSpec kConnection{
+    PdbType::String, "connection",
+    N_("Name of a saved connection; \"\" for the saved default, or else the "
+       "AZURE_OPENAI_* / OPENAI_* environment variables"),
+    &P::connection};
 const ParamSpec kOptions{
     PdbType::String, "options",
-    "JSON object of further fields, e.g. {\"background\":\"opaque\",\"output_format\":\"png\","
-    "\"stream\":true,\"partial_images\":2,\"references\":[12,14]} (references: layer IDs sent "
-    "as extra input images); \"\" for none",
+    N_("JSON object of further fields, e.g. {\"background\":\"opaque\",\"output_format\":\"png\","
+       "\"stream\":true,\"partial_images\":2,\"references\":[12,14]} (references: layer IDs sent "
+       "as extra input images); \"\" for none"),
     &P::options};
 
 // Rows of one procedure alone.
 const ParamSpec kEditDrawable{PdbType::Drawable,
                               "drawable",
-                              "The layer to edit (it is never changed: results are new layers)",
+                              N_("The layer to edit (it is never changed: results are new layers)"),
                               {}};
 const ParamSpec kEditFidelity{PdbType::String, "input-fidelity",
-                              "high or low (gpt-image-1, -1.5, -2); \"\" for the default",
+                              N_("high or low (gpt-image-1, -1.5, -2); \"\" for the default"),
                               &P::inputFidelity};
 const ParamSpec kEditContext{PdbType::Float, "context",
-                             "Padding around the selection sent with it, as a fraction of the "
-                             "selection's larger side; -1 for 0.15",
+                             N_("Padding around the selection sent with it, as a fraction of the "
+                                "selection's larger side; -1 for 0.15"),
                              &P::context};
 const ParamSpec kEditFeather{
     PdbType::Float, "feather",
-    "Width in pixels of the soft inner edge of each result's layer mask; -1 for 0", &P::feather};
+    N_("Width in pixels of the soft inner edge of each result's layer mask; -1 for 0"),
+    &P::feather};
 const ParamSpec kGenerateDrawable{
-    PdbType::Drawable, "drawable", "The layer above which the results go", {}};
+    PdbType::Drawable, "drawable", N_("The layer above which the results go"), {}};
 const ParamSpec kNewImageSize{PdbType::String, "size",
-                              "API image size such as 1536x1024; \"\" for the model's default",
+                              N_("API image size such as 1536x1024; \"\" for the model's default"),
                               &P::size};
 
 const ParamSpec kExpandDrawable{
     PdbType::Drawable,
     "drawable",
-    "The layer whose picture is continued (it is never changed: results are new layers)",
+    N_("The layer whose picture is continued (it is never changed: results are new layers)"),
     {}};
 const ParamSpec kExpandPromptParam{
     PdbType::String, "prompt",
-    "What the new border shows, in words; \"\" to continue the picture naturally", &P::prompt};
-const ParamSpec kLeft{PdbType::Int32, "left", "Pixels added on the left, 0 or more", &P::left};
-const ParamSpec kTop{PdbType::Int32, "top", "Pixels added at the top, 0 or more", &P::top};
-const ParamSpec kRight{PdbType::Int32, "right", "Pixels added on the right, 0 or more", &P::right};
-const ParamSpec kBottom{PdbType::Int32, "bottom", "Pixels added at the bottom, 0 or more",
+    N_("What the new border shows, in words; \"\" to continue the picture naturally"), &P::prompt};
+const ParamSpec kLeft{PdbType::Int32, "left", N_("Pixels added on the left, 0 or more"), &P::left};
+const ParamSpec kTop{PdbType::Int32, "top", N_("Pixels added at the top, 0 or more"), &P::top};
+const ParamSpec kRight{PdbType::Int32, "right", N_("Pixels added on the right, 0 or more"),
+                       &P::right};
+const ParamSpec kBottom{PdbType::Int32, "bottom", N_("Pixels added at the bottom, 0 or more"),
                         &P::bottom};
-const ParamSpec kExpandSize{PdbType::String, "size",
-                            "API image size of each tile, such as 1536x1024; \"\" for 1024x1024",
-                            &P::size};
+const ParamSpec kExpandSize{
+    PdbType::String, "size",
+    N_("API image size of each tile, such as 1536x1024; \"\" for 1024x1024"), &P::size};
 
 const std::vector<ReturnSpec> kLayerReturns = {
-    {PdbType::Int32, "n-layers", "Number of layers made"},
-    {PdbType::Int32Array, "layers", "The layers made, first the one shown"},
+    {PdbType::Int32, "n-layers", N_("Number of layers made")},
+    {PdbType::Int32Array, "layers", N_("The layers made, first the one shown")},
 };
 
 ProcedureSpec editSpec() {
@@ -108,14 +111,19 @@ ProcedureSpec editSpec() {
         Procedure::Edit,
         "plug-in-imagegen-edit",
         N_("Repaint the selection from a text prompt with an AI image model"),
-        "Sends the selected part of the layer (with some context around it) and a mask of the "
-        "selection to an OpenAI or Azure OpenAI image model, and adds each result as a new layer "
-        "over the selection, with a layer mask so that nothing outside the selection changes. "
-        "Without a selection the whole layer is repainted. Transparent pixels inside the region "
-        "count as part of the area to paint, so enlarging the canvas and selecting the new border "
-        "extends the picture. The source layer is never written to; all of it is one undo step.",
+        N_("Sends the selected part of the layer (with some context around it) and a mask of the "
+           "selection to an OpenAI or Azure OpenAI image model, and adds each result as a new "
+           "layer "
+           "over the selection, with a layer mask so that nothing outside the selection changes. "
+           "Without a selection the whole layer is repainted. Transparent pixels inside the region "
+           "count as part of the area to paint, so enlarging the canvas and selecting the new "
+           "border "
+           "extends the picture. The source layer is never written to; all of it is one undo "
+           "step."),
         N_("_Edit Selection…"),
-        "<Image>/Filters/Generative",
+        // TRANSLATORS: a menu path: keep "<Image>/Filters/" as it is and translate only
+        // "Generative", the submenu under Filters (GIMP checks that the parts match).
+        N_("<Image>/Filters/Generative"),
         "RGB*, GRAY*",
         {kRunMode, kImage, kEditDrawable, kPrompt, kModel, kCount, kSize, kQuality, kEditFidelity,
          kEditContext, kEditFeather, kConnection, kOptions},
@@ -128,11 +136,14 @@ ProcedureSpec generateSpec() {
         Procedure::Generate,
         "plug-in-imagegen-generate",
         N_("Generate new layers from a text prompt with an AI image model"),
-        "Generates images from a prompt and adds them as new layers covering the selection's "
-        "bounds (or the whole canvas), scaled to cover and centred, masked by the selection when "
-        "there is one.",
+        N_("Generates images from a prompt and adds them as new layers covering the selection's "
+           "bounds (or the whole canvas), scaled to cover and centred, masked by the selection "
+           "when "
+           "there is one."),
         N_("_Generate Layer…"),
-        "<Image>/Filters/Generative",
+        // TRANSLATORS: a menu path: keep "<Image>/Filters/" as it is and translate only
+        // "Generative", the submenu under Filters (GIMP checks that the parts match).
+        N_("<Image>/Filters/Generative"),
         "RGB*, GRAY*",
         {kRunMode, kImage, kGenerateDrawable, kPrompt, kModel, kCount, kSize, kQuality, kStyle,
          kBackground, kConnection, kOptions},
@@ -145,13 +156,13 @@ ProcedureSpec newImageSpec() {
         Procedure::NewImage,
         "plug-in-imagegen-new-image",
         N_("Create a new image from a text prompt with an AI image model"),
-        "Generates images from a prompt and opens them as a new image, one layer per result.",
+        N_("Generates images from a prompt and opens them as a new image, one layer per result."),
         N_("_Generate Image…"),
         "<Image>/File/Create",
         nullptr,
         {kRunMode, kPrompt, kModel, kCount, kNewImageSize, kQuality, kStyle, kBackground,
          kConnection, kOptions},
-        {{PdbType::Image, "image", "The new image"}},
+        {{PdbType::Image, "image", N_("The new image")}},
     };
 }
 
@@ -160,12 +171,13 @@ ProcedureSpec expandSpec() {
         Procedure::Expand,
         "plug-in-imagegen-expand",
         N_("Enlarge the canvas and paint the new border with an AI image model"),
-        "Enlarges the canvas by the margins given and paints the new border from the picture: "
-        "the border is sent in tiles of one API size, each with the picture next to it and the "
-        "tiles already painted as context, one after another, so that neighbouring tiles "
-        "continue each other. Each result is one new layer over the whole canvas, masked to the "
-        "new border, so the original pixels stay exactly as they were. Canvas and layers are one "
-        "undo step.",
+        N_("Enlarges the canvas by the margins given and paints the new border from the picture: "
+           "the border is sent in tiles of one API size, each with the picture next to it and the "
+           "tiles already painted as context, one after another, so that neighbouring tiles "
+           "continue each other. Each result is one new layer over the whole canvas, masked to the "
+           "new border, so the original pixels stay exactly as they were. Canvas and layers are "
+           "one "
+           "undo step."),
         N_("Generative E_xpand…"),
         "<Image>/Image",
         "RGB*, GRAY*",
@@ -255,16 +267,16 @@ Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
     const size_t expected = spec.params.size() - spec.fixedParams();
     if (args.size() != expected) {
         return makeError(ErrorKind::InvalidRequest,
-                         std::string(spec.name) + " takes " + std::to_string(spec.params.size()) +
-                             " parameters, not " +
-                             std::to_string(args.size() + spec.fixedParams()));
+                         textf(_("%s takes %d parameters, not %d"), spec.name,
+                               static_cast<int>(spec.params.size()),
+                               static_cast<int>(args.size() + spec.fixedParams())));
     }
     RunParameters p;
     for (size_t i = 0; i < args.size(); ++i) {
         const ParamSpec& param = spec.params[spec.fixedParams() + i];
         if (!assign(p, param.field, args[i])) {
             Error e = makeError(ErrorKind::InvalidRequest,
-                                std::string("the parameter ") + param.name + " has the wrong type");
+                                textf(_("the parameter %s has the wrong type"), param.name));
             e.param = param.name;
             return e;
         }

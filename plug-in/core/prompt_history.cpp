@@ -1,6 +1,7 @@
 #include "core/prompt_history.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <glib.h>
@@ -58,8 +59,8 @@ std::vector<std::string> words(const std::string& text) {
 }
 
 Error cannotSave(const std::string& path, const std::string& reason) {
-    return makeError(ErrorKind::Configuration,
-                     "cannot save the prompt history to " + path + ": " + reason);
+    return makeError(ErrorKind::Configuration, textf(_("cannot save the prompt history to %s: %s"),
+                                                     path.c_str(), reason.c_str()));
 }
 
 } // namespace

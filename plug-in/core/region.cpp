@@ -1,5 +1,7 @@
 #include "core/region.h"
 
+#include "core/i18n.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -31,13 +33,13 @@ static int roundTo(double v, int multiple) {
 
 Result<Size> chooseApiSize(const ModelCaps& caps, const std::string& requested, Size region) {
     if (region.width <= 0 || region.height <= 0) {
-        return makeError(ErrorKind::InvalidRequest, "the area to edit is empty");
+        return makeError(ErrorKind::InvalidRequest, _("the area to edit is empty"));
     }
     if (!requested.empty() && requested != "auto") {
         if (!caps.offersSize(requested)) {
             return makeError(ErrorKind::InvalidRequest,
-                             "size " + requested + " is not offered by " + caps.name + ": use " +
-                                 joinAlternatives(caps.sizes));
+                             textf(_("size %s is not offered by %s: use %s"), requested.c_str(),
+                                   caps.name.c_str(), joinAlternatives(caps.sizes).c_str()));
         }
         return *parseSize(requested);
     }
@@ -78,7 +80,8 @@ Result<Size> chooseApiSize(const ModelCaps& caps, const std::string& requested, 
         }
     }
     if (best.width == 0) {
-        return makeError(ErrorKind::InvalidRequest, caps.name + " lists no fixed size");
+        return makeError(ErrorKind::InvalidRequest,
+                         textf(_("%s lists no fixed size"), caps.name.c_str()));
     }
     return best;
 }

@@ -1,6 +1,7 @@
 #include "core/request_encoding.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <json-glib/json-glib.h>
@@ -161,8 +162,9 @@ Result<HttpRequest> buildImagesRequest(const Connection& connection, const Crede
         return url.error();
     }
     if (credential.secret.empty()) {
-        return makeError(ErrorKind::Configuration,
-                         "the connection " + connection.name + " has no API key or token");
+        return makeError(
+            ErrorKind::Configuration,
+            textf(_("the connection %s has no API key or token"), connection.name.c_str()));
     }
     HttpRequest http;
     http.url = *url;

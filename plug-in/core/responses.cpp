@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <array>
@@ -71,19 +72,20 @@ static Usage readUsage(JsonObject* o) {
 
 static Result<GeneratedImage> readImage(JsonObject* item, size_t index) {
     GeneratedImage image;
-    const std::string which = "image " + std::to_string(index + 1);
+    const int which = static_cast<int>(index) + 1;
     if (auto b64 = json::string(item, "b64_json")) {
         auto bytes = decodeBase64(*b64);
         if (!bytes || bytes->empty()) {
             return makeError(ErrorKind::MalformedResponse,
-                             "the service sent " + which + " with broken base64 data");
+                             textf(_("the service sent image %d with broken base64 data"), which));
         }
         image.bytes = std::move(*bytes);
     } else if (auto url = json::string(item, "url")) {
         image.url = *url;
     } else {
-        return makeError(ErrorKind::MalformedResponse,
-                         "the service sent " + which + " with neither b64_json nor url");
+        return makeError(
+            ErrorKind::MalformedResponse,
+            textf(_("the service sent image %d with neither b64_json nor url"), which));
     }
     image.revisedPrompt = json::string(item, "revised_prompt").value_or("");
     if (json_object_has_member(item, "content_filter_results")) {
@@ -102,19 +104,20 @@ Result<ImagesResponse> parseImagesResponse(std::string_view body) {
     JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
         return makeError(ErrorKind::MalformedResponse,
-                         "the service's answer could not be read: " + document.error().message);
+                         textf(_("the service's answer could not be read: %s"),
+                               document.error().message.c_str()));
     }
     ImagesResponse r;
     r.created = json::integer(root, "created").value_or(0);
     JsonArray* data = json::array(root, "data");
     if (data == nullptr || json_array_get_length(data) == 0) {
-        return makeError(ErrorKind::MalformedResponse, "the service's answer holds no image");
+        return makeError(ErrorKind::MalformedResponse, _("the service's answer holds no image"));
     }
     for (guint i = 0; i < json_array_get_length(data); ++i) {
         JsonNode* node = json_array_get_element(data, i);
         if (!JSON_NODE_HOLDS_OBJECT(node)) {
             return makeError(ErrorKind::MalformedResponse,
-                             "the service's answer is not an image list");
+                             _("the service's answer is not an image list"));
         }
         auto image = readImage(json_node_get_object(node), i);
         if (!image) {
@@ -159,7 +162,7 @@ static FilterStage filterStageOf(JsonObject* err, const std::string& message) {
 }
 
 static std::string withStatus(const std::string& what, int status) {
-    return status > 0 ? what + " (HTTP " + std::to_string(status) + ")" : what;
+    return status > 0 ? textf(_("%s (HTTP %d)"), what.c_str(), status) : what;
 }
 
 // The service's sentence (": …", or nothing) followed by our advice, with one full stop between.
@@ -189,49 +192,53 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
         e.filterStage = filterStageOf(err, serverMessage);
         e.message =
             e.filterStage == FilterStage::Output
-                ? withStatus("The service's safety system refused the generated image", status) +
-                      thenSay(detail, "Try again, or change the prompt.")
-                : withStatus("The service's safety system refused the prompt", status) +
-                      thenSay(detail, "Rephrase the prompt and try again.");
+                ? withStatus(_("The service's safety system refused the generated image"), status) +
+                      thenSay(detail, _("Try again, or change the prompt."))
+                : withStatus(_("The service's safety system refused the prompt"), status) +
+                      thenSay(detail, _("Rephrase the prompt and try again."));
     } else if (status == 401 || status == 403) {
         e.kind = ErrorKind::Authentication;
-        e.message = withStatus("The service refused the credentials", status) +
-                    thenSay(detail, "Check the connection's API key or token.");
+        e.message = withStatus(_("The service refused the credentials"), status) +
+                    thenSay(detail, _("Check the connection's API key or token."));
     } else if (status == 404) {
         e.kind = ErrorKind::NotFound;
-        e.message = withStatus("The service does not know this deployment or model", status) +
-                    thenSay(detail, "Check the model or deployment name.");
+        e.message = withStatus(_("The service does not know this deployment or model"), status) +
+                    thenSay(detail, _("Check the model or deployment name."));
     } else if (status == 429) {
         e.kind = ErrorKind::RateLimited;
-        e.message = withStatus("The service's rate limit was reached", status) +
-                    thenSay(detail, "Wait a moment and try again.");
+        e.message = withStatus(_("The service's rate limit was reached"), status) +
+                    thenSay(detail, _("Wait a moment and try again."));
     } else if (status >= 500) {
         e.kind = ErrorKind::Server;
-        e.message = withStatus("The service had an internal error", status) + detail;
+        e.message = withStatus(_("The service had an internal error"), status) + detail;
     } else {
         e.kind = ErrorKind::BadRequest;
-        e.message = withStatus("The service refused the request", status) + detail;
+        e.message = withStatus(_("The service refused the request"), status) + detail;
         if (!e.param.empty() && serverMessage.find(e.param) == std::string::npos) {
-            e.message += " (parameter " + e.param + ")";
+            e.message += textf(_(" (parameter %s)"), e.param.c_str());
         }
     }
     if (!requestId.empty()) {
-        e.message += " [request " + requestId + "]";
+        e.message += textf(_(" [request %s]"), requestId.c_str());
     }
     return e;
 }
 
 // "Wait 20 s and try again." for what the service asked, rounded up.
 static void sayHowLongToWait(Error& e, double seconds) {
-    const std::string vague = "Wait a moment and try again.";
+    const std::string vague = _("Wait a moment and try again.");
     const auto at = e.message.find(vague);
     if (at == std::string::npos || seconds <= 0) {
         return;
     }
     const auto whole = static_cast<long long>(std::ceil(seconds));
-    e.message.replace(at, vague.size(),
-                      "The service asks to wait " + std::to_string(whole) +
-                          (whole == 1 ? " second" : " seconds") + " before trying again.");
+    e.message.replace(
+        at, vague.size(),
+        textf(g_dngettext(GETTEXT_PACKAGE,
+                          "The service asks to wait %lld second before trying again.",
+                          "The service asks to wait %lld seconds before trying again.",
+                          static_cast<gulong>(whole)),
+              whole));
 }
 
 static Error classifyWithoutWait(int status, std::string_view body, const std::string& requestId);
@@ -264,13 +271,13 @@ static Error classifyWithoutWait(int status, std::string_view body, const std::s
     Error e = errorFromObject(none.get(), status, requestId);
     if (status >= 300 && status < 400) {
         e.kind = ErrorKind::Configuration;
-        e.message = withStatus("The endpoint redirects elsewhere, and a request that carries the "
-                               "key does not follow redirects: check the endpoint URL",
+        e.message = withStatus(_("The endpoint redirects elsewhere, and a request that carries "
+                                 "the key does not follow redirects: check the endpoint URL"),
                                status);
     } else if (status < 400) {
         e.kind = ErrorKind::MalformedResponse;
-        e.message =
-            withStatus("The service answered with something that is not an image response", status);
+        e.message = withStatus(
+            _("The service answered with something that is not an image response"), status);
     }
     return e;
 }
@@ -312,8 +319,9 @@ void SseParser::takeLine(std::string_view line, std::vector<SseEvent>& out) {
 
 void SseParser::overflow() {
     error_ = makeError(ErrorKind::MalformedResponse,
-                       "the service's stream sent an event larger than " +
-                           megabytes(maxEventBytes_) + ", more than the images asked for can take");
+                       textf(_("the service's stream sent an event larger than %s, more than the "
+                               "images asked for can take"),
+                             megabytes(maxEventBytes_).c_str()));
     current_ = {};
 }
 
@@ -384,8 +392,8 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
     JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
         return makeError(ErrorKind::MalformedResponse,
-                         "the service's stream sent an event that could not be read (" +
-                             document.error().message + ")");
+                         textf(_("the service's stream sent an event that could not be read (%s)"),
+                               document.error().message.c_str()));
     }
     if (JsonObject* err = json::object(root, "error")) {
         return errorFromObject(err, 0, {});

@@ -1,6 +1,7 @@
 #include "core/run.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/timings.h"
 
 #include <algorithm>
@@ -147,9 +148,11 @@ Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
     if (got == expected) {
         return Ok{};
     }
-    return makeError(ErrorKind::MalformedResponse,
-                     "the service sent " + std::to_string(got) + " image" + (got == 1 ? "" : "s") +
-                         " where " + std::to_string(expected) + " were asked for");
+    return makeError(
+        ErrorKind::MalformedResponse,
+        textf(g_dngettext(GETTEXT_PACKAGE, "the service sent %zu image where %zu were asked for",
+                          "the service sent %zu images where %zu were asked for", got),
+              got, expected));
 }
 
 // Refused before any pixel is read: a run that would hold more canvas copies (one per
@@ -159,11 +162,11 @@ Status checkExpandFits(const PreparedRun& run) {
     const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
     if (area * copies > kMaxExpandHeldPixels) {
         Error e = makeError(ErrorKind::InvalidRequest,
-                            "expanding to " + std::to_string(run.expand.canvas.width) + "x" +
-                                std::to_string(run.expand.canvas.height) + " with " +
-                                std::to_string(std::max(1, run.request.n)) +
-                                " alternatives needs more memory than one run may take: ask for "
-                                "fewer images, or expand a smaller image");
+                            textf(_("expanding to %dx%d with %d alternatives needs more memory "
+                                    "than one run may take: ask for fewer images, or expand a "
+                                    "smaller image"),
+                                  run.expand.canvas.width, run.expand.canvas.height,
+                                  std::max(1, run.request.n)));
         e.param = "n-images";
         return e;
     }
@@ -212,16 +215,21 @@ class SendProgress {
 
 namespace {
 
-const char* procedureTitle(Procedure procedure) {
+// Only an edit sends reference layers; the others refuse them (dropping them without a word
+// would hide it).
+const char* referencesRefused(Procedure procedure) {
     switch (procedure) {
-    case Procedure::Edit:
-        return "Edit Selection";
     case Procedure::Generate:
-        return "Generate Layer";
+        return _("options: references are not used by Generate Layer, only by Edit Selection: "
+                 "remove them");
     case Procedure::NewImage:
-        return "Generate Image";
+        return _("options: references are not used by Generate Image, only by Edit Selection: "
+                 "remove them");
     case Procedure::Expand:
-        return "Generative Expand";
+        return _("options: references are not used by Generative Expand, only by Edit "
+                 "Selection: remove them");
+    case Procedure::Edit:
+        break;
     }
     return "";
 }
@@ -246,11 +254,7 @@ Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& p
     }
     run.options = std::move(*options);
     if (procedure != Procedure::Edit && !run.options.references.empty()) {
-        // Only an edit sends reference layers; dropping them without a word would hide it.
-        Error e =
-            makeError(ErrorKind::InvalidRequest,
-                      std::string("options: references are not used by ") +
-                          procedureTitle(procedure) + ", only by Edit Selection: remove them");
+        Error e = makeError(ErrorKind::InvalidRequest, referencesRefused(procedure));
         e.param = "references";
         return e;
     }
@@ -388,7 +392,7 @@ void PendingSend::cancel() {
 
 Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,
                                  GCancellable* cancellable, Host& host) {
-    HostProgress shown(host, "Imagegen: waiting for " + run.service.model + "…");
+    HostProgress shown(host, textf(_("Imagegen: waiting for %s…"), run.service.model.c_str()));
     SendProgress progress(host, run);
     HttpClient http(setup.http);
     ImagesClient client(http, setup.maxInFlight);
@@ -463,8 +467,8 @@ Result<std::vector<int>> insertExpanded(const PreparedRun& run, const std::vecto
     }
     if (now.width != run.expand.original.width || now.height != run.expand.original.height) {
         return makeError(ErrorKind::InvalidRequest,
-                         "The image's size changed since these results were made, so they no "
-                         "longer fit it; nothing was inserted. Run Generative Expand again.");
+                         _("The image's size changed since these results were made, so they no "
+                           "longer fit it; nothing was inserted. Run Generative Expand again."));
     }
     const RunParameters& p = run.parameters;
     return host.insertLayersExpanding({p.left, p.top, p.right, p.bottom}, layers, groupName,

@@ -1,6 +1,7 @@
 #include "core/run_parameters.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 
 #include <cstdint>
@@ -29,7 +30,9 @@ const std::pair<const char*, OptionField> kOptionFields[] = {
 };
 
 Error refuseOption(const std::string& key, const std::string& what) {
-    Error e = makeError(ErrorKind::InvalidRequest, "options: " + key + " " + what);
+    // TRANSLATORS: "options: stream must be true or false".
+    Error e =
+        makeError(ErrorKind::InvalidRequest, textf(_("options: %s %s"), key.c_str(), what.c_str()));
     e.param = key;
     return e;
 }
@@ -55,28 +58,28 @@ Status readOption(JsonObject* root, const char* key, const OptionField& field, O
     if (const auto* text = std::get_if<std::string Options::*>(&field)) {
         auto v = json::string(root, key);
         if (!v) {
-            return refuseOption(key, "must be a string");
+            return refuseOption(key, _("must be a string"));
         }
         o.*(*text) = *v;
     } else if (const auto* whole = std::get_if<int Options::*>(&field)) {
         auto v = json::integer(root, key);
         if (!v) {
-            return refuseOption(key, "must be a whole number");
+            return refuseOption(key, _("must be a whole number"));
         }
         if (*v < INT32_MIN || *v > INT32_MAX) {
-            return refuseOption(key, "is out of range");
+            return refuseOption(key, _("is out of range"));
         }
         o.*(*whole) = static_cast<int>(*v);
     } else if (const auto* flag = std::get_if<bool Options::*>(&field)) {
         auto v = json::boolean(root, key);
         if (!v) {
-            return refuseOption(key, "must be true or false");
+            return refuseOption(key, _("must be true or false"));
         }
         o.*(*flag) = *v;
     } else {
         auto ids = layerIds(root, key);
         if (!ids) {
-            return refuseOption(key, "must be a list of layer IDs");
+            return refuseOption(key, _("must be a list of layer IDs"));
         }
         o.*std::get<std::vector<int> Options::*>(field) = std::move(*ids);
     }
@@ -110,7 +113,7 @@ Result<Options> parseOptions(const std::string& text) {
     auto document = json::parseObject(text);
     if (!document) {
         Error e = makeError(ErrorKind::InvalidRequest,
-                            "options must be a JSON object, e.g. {\"background\":\"opaque\"}");
+                            _("options must be a JSON object, e.g. {\"background\":\"opaque\"}"));
         e.param = "options";
         return e;
     }
@@ -120,8 +123,8 @@ Result<Options> parseOptions(const std::string& text) {
         const std::string key = static_cast<const char*>(m->data);
         const OptionField* field = findOption(key);
         if (field == nullptr) {
-            return refuseOption(
-                key, "is not an option this plug-in knows (known: " + knownOptions() + ")");
+            return refuseOption(key, textf(_("is not an option this plug-in knows (known: %s)"),
+                                           knownOptions().c_str()));
         }
         if (auto read = readOption(root, key.c_str(), *field, o); !read) {
             return read.error();

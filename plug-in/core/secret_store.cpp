@@ -1,6 +1,7 @@
 #include "core/secret_store.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 
 #include <libsecret/secret.h>
 
@@ -19,8 +20,9 @@ static const SecretSchema* schema() {
 
 static Error keyringError(const std::string& what, const GError* error) {
     return makeError(ErrorKind::Configuration,
-                     what + " (" + (error != nullptr ? error->message : "no Secret Service") +
-                         "): is a keyring such as GNOME Keyring running and unlocked?");
+                     textf(_("%s (%s): is a keyring such as GNOME Keyring running and unlocked?"),
+                           what.c_str(),
+                           error != nullptr ? error->message : _("no Secret Service")));
 }
 
 Status storeSecret(const std::string& connectionName, const std::string& secret) {
@@ -29,8 +31,9 @@ Status storeSecret(const std::string& connectionName, const std::string& secret)
     if (!secret_password_store_sync(schema(), SECRET_COLLECTION_DEFAULT, label.c_str(),
                                     secret.c_str(), nullptr, outPtr(error), "connection",
                                     connectionName.c_str(), nullptr)) {
-        return keyringError("the key for " + connectionName + " could not be saved in the keyring",
-                            error.get());
+        return keyringError(
+            textf(_("the key for %s could not be saved in the keyring"), connectionName.c_str()),
+            error.get());
     }
     return Ok{};
 }
@@ -40,8 +43,9 @@ Result<std::string> lookupSecret(const std::string& connectionName) {
     gchar* found = secret_password_lookup_sync(schema(), nullptr, outPtr(error), "connection",
                                                connectionName.c_str(), nullptr);
     if (error) {
-        return keyringError("the key for " + connectionName + " could not be read from the keyring",
-                            error.get());
+        return keyringError(
+            textf(_("the key for %s could not be read from the keyring"), connectionName.c_str()),
+            error.get());
     }
     std::string secret = found != nullptr ? found : "";
     secret_password_free(found);
@@ -53,7 +57,8 @@ Status clearSecret(const std::string& connectionName) {
     secret_password_clear_sync(schema(), nullptr, outPtr(error), "connection",
                                connectionName.c_str(), nullptr);
     if (error) {
-        return keyringError("the key for " + connectionName + " could not be removed", error.get());
+        return keyringError(textf(_("the key for %s could not be removed"), connectionName.c_str()),
+                            error.get());
     }
     return Ok{};
 }
@@ -82,10 +87,11 @@ Result<Credential> credentialFor(const Connection& connection, const EnvLookup& 
     if (key != nullptr && *key != '\0') {
         return Credential{connection.auth, key};
     }
-    std::string message = "no key is saved for the connection " + connection.name +
-                          ": save one in the plug-in's dialog, or set " + variable;
+    std::string message = textf(_("no key is saved for the connection %s: save one in the "
+                                  "plug-in's dialog, or set %s"),
+                                connection.name.c_str(), variable);
     if (!saved) {
-        message += " (" + saved.error().message + ")";
+        message += textf(_(" (%s)"), saved.error().message.c_str());
     }
     return makeError(ErrorKind::Configuration, message);
 }

@@ -1,5 +1,6 @@
 #include "core/service.h"
 
+#include "core/i18n.h"
 #include "core/secret_store.h"
 
 namespace imagegen {
@@ -16,7 +17,8 @@ Result<const Connection*> savedConnection(const std::string& name, const Connect
     }
     const Connection* saved = store.find(name);
     if (saved == nullptr) {
-        return makeError(ErrorKind::Configuration, "there is no saved connection named " + name);
+        return makeError(ErrorKind::Configuration,
+                         textf(_("there is no saved connection named %s"), name.c_str()));
     }
     return saved;
 }
@@ -64,8 +66,9 @@ Result<Service> resolveService(const std::string& connectionName, const std::str
     s.model = !model.empty() ? model : s.connection.defaultModel;
     if (s.model.empty()) {
         if (azure) {
-            return makeError(ErrorKind::Configuration, "no deployment was named: give the model "
-                                                       "parameter, or set AZURE_OPENAI_DEPLOYMENT");
+            return makeError(ErrorKind::Configuration,
+                             _("no deployment was named: give the model parameter, or set "
+                               "AZURE_OPENAI_DEPLOYMENT"));
         }
         s.model = "gpt-image-1";
     }
@@ -82,9 +85,9 @@ Result<Service> resolveService(const std::string& connectionName, const std::str
 Error withGuessNote(Error e, const Service& s) {
     if (s.familyGuessed &&
         (e.kind == ErrorKind::BadRequest || e.kind == ErrorKind::InvalidRequest)) {
-        e.message +=
-            " (The deployment " + s.model + " was taken to be " + s.caps->name +
-            " from its name; if it runs another model, record that model in the connection.)";
+        e.message += textf(_(" (The deployment %s was taken to be %s from its name; if it runs "
+                             "another model, record that model in the connection.)"),
+                           s.model.c_str(), s.caps->name.c_str());
     }
     return e;
 }

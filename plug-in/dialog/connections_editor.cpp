@@ -1,5 +1,6 @@
 #include "dialog/connections_editor.h"
 
+#include "core/i18n.h"
 #include "core/secret_store.h"
 #include "dialog/gtk_util.h"
 
@@ -344,7 +345,7 @@ void ConnectionsEditor::test() {
     testConnection(*http_, c, credential->first, model, nullptr,
                    [this, source = credential->second](const ConnectionTestResult& result) {
                        say("test_result",
-                           result.message + " " + _("Tested with") + " " + source + ".");
+                           textf(_("%s Tested with %s."), result.message.c_str(), source.c_str()));
                    });
 }
 

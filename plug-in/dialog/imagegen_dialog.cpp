@@ -1,6 +1,7 @@
 #include "dialog/imagegen_dialog.h"
 
 #include "core/estimate.h"
+#include "core/i18n.h"
 #include "core/json_util.h"
 #include "core/prompt_history.h"
 #include "dialog/connections_editor.h"
@@ -30,12 +31,20 @@ constexpr guint kTickMs = 100;
 constexpr guint kPlanDelayMs = 120;
 enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
 
-// "_Edit Selection…" → "Edit Selection".
+// "_Edit Selection…" → "Edit Selection"; translated, "Auswahl _bearbeiten …" → "Auswahl
+// bearbeiten" and "選択範囲を編集(_E)…" → "選択範囲を編集" (a mnemonic in brackets goes whole).
 std::string plainLabel(const char* menuLabel) {
     std::string text = _(menuLabel);
+    if (const auto at = text.find("(_");
+        at != std::string::npos && at + 3 < text.size() && text[at + 3] == ')') {
+        text.erase(at, 4);
+    }
     std::erase(text, '_');
     if (const auto dots = text.rfind("…"); dots != std::string::npos) {
         text.erase(dots);
+    }
+    while (!text.empty() && text.back() == ' ') {
+        text.pop_back();
     }
     return text;
 }
@@ -52,9 +61,9 @@ std::string usageText(const Usage& usage) {
     if (!usage.present) {
         return _("the service reported no token usage");
     }
-    return withThousands(usage.totalTokens) + " " + _("tokens") + " (" + _("input") + " " +
-           withThousands(usage.inputTokens) + ", " + _("output") + " " +
-           withThousands(usage.outputTokens) + ")";
+    return textf(_("%s tokens (input %s, output %s)"), withThousands(usage.totalTokens).c_str(),
+                 withThousands(usage.inputTokens).c_str(),
+                 withThousands(usage.outputTokens).c_str());
 }
 
 // The results of one Generate: the run they came from and its layers, kept until the dialog
@@ -239,7 +248,8 @@ void ImagegenDialog::build() {
     regionView_ = part(b, "region_view");
     preview_ = part(b, "preview");
     results_ = part<GtkFlowBox>(b, "results");
-    const std::string title = plainLabel(ctx_.spec->menuLabel) + " — Imagegen";
+    // TRANSLATORS: the dialog's title, e.g. "Edit Selection — Imagegen".
+    const std::string title = textf(_("%s — Imagegen"), plainLabel(ctx_.spec->menuLabel).c_str());
     gtk_window_set_title(GTK_WINDOW(dialog_), title.c_str());
     options_ = std::make_unique<OptionRows>(part<GtkGrid>(b, "options_grid"), procedure_,
                                             [this] { schedulePlan(); });
@@ -435,12 +445,12 @@ void ImagegenDialog::fillConnections(const std::string& keep) {
     const ConnectionStore& store = ctx_.setup->connections;
     std::string automatic;
     if (const Connection* d = store.defaultConnection()) {
-        automatic = std::string(_("Automatic: ")) + d->name;
+        automatic = textf(_("Automatic: %s"), d->name.c_str());
     } else if (auto env = connectionFromEnvironment(ctx_.setup->env)) {
         const GUriPtr uri(g_uri_parse(env->connection.endpoint.c_str(), G_URI_FLAGS_NONE, nullptr));
         const char* host = uri ? g_uri_get_host(uri.get()) : nullptr;
-        automatic = std::string(_("Automatic: the environment's connection")) +
-                    (host != nullptr ? std::string(" (") + host + ")" : "");
+        automatic = host != nullptr ? textf(_("Automatic: the environment's connection (%s)"), host)
+                                    : std::string(_("Automatic: the environment's connection"));
     } else {
         automatic = _("Automatic: none is set up yet (add one with Connections…)");
     }
@@ -471,7 +481,8 @@ void ImagegenDialog::fillModels(const std::string& keep) {
     GtkEntry* entry = GTK_ENTRY(gtk_bin_get_child(GTK_BIN(modelCombo_)));
     gtk_entry_set_text(entry, keep.c_str());
     std::string fallback = saved != nullptr ? saved->defaultModel : "";
-    fallback = std::string(_("default: ")) + (fallback.empty() ? "gpt-image-1" : fallback);
+    // TRANSLATORS: the model entry's placeholder: the model used when none is typed.
+    fallback = textf(_("default: %s"), fallback.empty() ? "gpt-image-1" : fallback.c_str());
     gtk_entry_set_placeholder_text(entry, fallback.c_str());
 }
 
@@ -695,12 +706,13 @@ void ImagegenDialog::describePlan(const GeometryPlan& plan, const RunParameters&
               : std::nullopt;
     std::string text;
     if (estimate) {
-        text = std::string(_("Estimated cost: about ")) + withThousands(estimate->total) + " " +
-               _("output tokens");
-        if (images > 1) {
-            text += " (" + withThousands(estimate->perImage) + " " +
-                    (expand ? _("per tile") : _("per image")) + ")";
-        }
+        const std::string total = withThousands(estimate->total);
+        const std::string each = withThousands(estimate->perImage);
+        text = images <= 1 ? textf(_("Estimated cost: about %s output tokens"), total.c_str())
+               : expand    ? textf(_("Estimated cost: about %s output tokens (%s per tile)"),
+                                   total.c_str(), each.c_str())
+                           : textf(_("Estimated cost: about %s output tokens (%s per image)"),
+                                   total.c_str(), each.c_str());
     } else if (p.quality.empty() || p.quality == "auto") {
         text = _("Choose a quality (low, medium or high) to see the estimated tokens: with "
                  "automatic quality the service decides the cost.");
@@ -1039,7 +1051,7 @@ void ImagegenDialog::addResults(const std::shared_ptr<const Batch>& batch, const
         GtkWidget* image = gtk_image_new_from_pixbuf(small.get());
         item.child = gtk_flow_box_child_new();
         gtk_container_add(GTK_CONTAINER(item.child), image);
-        const std::string name = std::string(_("Result")) + " " + std::to_string(items_.size() + 1);
+        const std::string name = textf(_("Result %zu"), items_.size() + 1);
         setAccessibleName(item.child, name.c_str());
         gtk_widget_set_tooltip_text(item.child, batch->run.parameters.prompt.c_str());
         gtk_widget_show_all(item.child);
@@ -1081,8 +1093,8 @@ std::string ImagegenDialog::colorMatchNote(const Batch& batch) {
         return std::string(" · ") + _("colours matched to the surroundings");
     }
     if (outcome == "declined") {
-        return std::string(" · ") + _("colours left as drawn") + ": " +
-               json::string(match, "reason").value_or("");
+        return std::string(" · ") + textf(_("colours left as drawn: %s"),
+                                          json::string(match, "reason").value_or("").c_str());
     }
     return {};
 }
@@ -1095,7 +1107,7 @@ void ImagegenDialog::showResult(size_t item) {
     const ResultItem& shown = items_[item];
     previewPixbuf_ = resultPicture(*shown.batch, shown.index, kPreviewSide, kPreviewSide);
     gtk_widget_queue_draw(preview_);
-    const std::string description = std::string(_("Result")) + " " + std::to_string(item + 1);
+    const std::string description = textf(_("Result %zu"), item + 1);
     setAccessibleDescription(preview_, description);
 }
 

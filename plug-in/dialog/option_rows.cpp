@@ -1,5 +1,6 @@
 #include "dialog/option_rows.h"
 
+#include "core/i18n.h"
 #include "dialog/gtk_util.h"
 
 #include <glib/gi18n-lib.h>
@@ -25,8 +26,8 @@ std::string sizeLabel(const std::string& size) {
     const char* shape = parsed->width == parsed->height  ? _("square")
                         : parsed->width > parsed->height ? _("landscape")
                                                          : _("portrait");
-    return std::to_string(parsed->width) + " × " + std::to_string(parsed->height) + " (" + shape +
-           ")";
+    // TRANSLATORS: a size and its shape, e.g. "1536 × 1024 (landscape)".
+    return textf(_("%d × %d (%s)"), parsed->width, parsed->height, shape);
 }
 
 std::string valueLabel(const std::string& value) {

@@ -1,6 +1,7 @@
 #include "host/gimp_host.h"
 
 #include "core/glib_ptr.h"
+#include "core/i18n.h"
 
 #include <libgimp/gimp.h>
 
@@ -121,14 +122,14 @@ Error cancelled() {
 }
 
 Error closedMeanwhile() {
-    return hostError("The image or the layer was closed while the service was working; the "
-                     "results were not inserted.");
+    return hostError(_("The image or the layer was closed while the service was working; the "
+                       "results were not inserted."));
 }
 
 Status checkIndexed(int image) {
     if (gimp_image_base_type(image) == GIMP_INDEXED) {
-        return hostError("This image is indexed (a palette of colours); the plug-in needs RGB or "
-                         "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again.");
+        return hostError(_("This image is indexed (a palette of colours); the plug-in needs RGB or "
+                           "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again."));
     }
     return Ok{};
 }
@@ -148,8 +149,8 @@ void initialise(const std::string& executableDir) {
 Status GimpHost::checkImage() const {
     // The dialog stays open while the user works: the image may have been closed meanwhile.
     if (gimp_image_is_valid(image_) == FALSE) {
-        return hostError("The image was closed. Close this dialog and open it again from an "
-                         "image window.");
+        return hostError(_("The image was closed. Close this dialog and open it again from an "
+                           "image window."));
     }
     return checkIndexed(image_);
 }
@@ -161,23 +162,23 @@ Result<ImageGeometry> GimpHost::inspect() {
         return s.error();
     }
     if (drawable < 0 || gimp_item_is_valid(drawable) == FALSE) {
-        return hostError("The image has no active layer. Choose a layer in the Layers dialog, "
-                         "then try again.");
+        return hostError(_("The image has no active layer. Choose a layer in the Layers dialog, "
+                           "then try again."));
     }
     if (gimp_item_is_layer_mask(drawable)) {
-        return hostError("A layer mask is active. Click the layer's own thumbnail in the Layers "
-                         "dialog so the layer is active, then try again.");
+        return hostError(_("A layer mask is active. Click the layer's own thumbnail in the Layers "
+                           "dialog so the layer is active, then try again."));
     }
     if (gimp_item_is_channel(drawable)) {
         return hostError(
-            "A channel is active. Choose a layer in the Layers dialog, then try again.");
+            _("A channel is active. Choose a layer in the Layers dialog, then try again."));
     }
     if (gimp_item_is_group(drawable)) {
         return hostError(
-            "A layer group is active. Choose one of the layers inside it, then try again.");
+            _("A layer group is active. Choose one of the layers inside it, then try again."));
     }
     if (!gimp_item_is_layer(drawable)) {
-        return hostError("The active drawable is not a layer. Choose a layer, then try again.");
+        return hostError(_("The active drawable is not a layer. Choose a layer, then try again."));
     }
     ImageGeometry g;
     g.canvas = {gimp_image_width(image), gimp_image_height(image)};
@@ -222,8 +223,8 @@ std::vector<uint8_t> GimpHost::readSelection(Rect region) {
 
 Result<RgbaImage> GimpHost::readLayer(int layer) {
     if (!gimp_item_is_valid(layer) || !gimp_item_is_layer(layer) || gimp_item_is_group(layer)) {
-        return hostError("options: references names " + std::to_string(layer) +
-                         ", which is not a layer of pixels");
+        return hostError(
+            textf(_("options: references names %d, which is not a layer of pixels"), layer));
     }
     RgbaImage out(gimp_drawable_width(layer), gimp_drawable_height(layer));
     GeglBufferRef buffer = bufferOf(layer);
@@ -282,8 +283,8 @@ Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
     for (const NewLayer& l : layers) {
         if (l.bounds.x != 0 || l.bounds.y != 0 || l.bounds.width != grown.width ||
             l.bounds.height != grown.height) {
-            return hostError("The image's size changed while the service was working; the "
-                             "results were not inserted. Run Generative Expand again.");
+            return hostError(_("The image's size changed while the service was working; the "
+                               "results were not inserted. Run Generative Expand again."));
         }
     }
     return insertAboveActive(layers, groupName, isCancelled, grown);
@@ -312,7 +313,7 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
             for (const int layer : *made) {
                 gimp_item_delete(layer);
             }
-            return hostError("GIMP could not enlarge the canvas; the image is as it was.");
+            return hostError(_("GIMP could not enlarge the canvas; the image is as it was."));
         }
         const gint32 parent = gimp_item_get_parent(drawable_);
         const gint position = gimp_image_get_item_position(image_, drawable_);

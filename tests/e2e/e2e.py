@@ -245,6 +245,8 @@ class Emulator:
 
 # ---------------------------------------------------------------- GIMP
 
+LOCALEDIR = ""  # the build tree's po/, where meson puts <lang>/LC_MESSAGES/imagegen-gimp.mo
+
 def prepare_home(build, source, root):
     """A GIMP home initialised once (first-run setup, plug-in registered), copied per case."""
     template = os.path.join(build, "e2e-home-template")
@@ -256,7 +258,9 @@ def prepare_home(build, source, root):
         if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(plugin):
             shutil.rmtree(template, ignore_errors=True)
             os.makedirs(template)
-            env = dict(os.environ, HOME=template)
+            # GIMP keeps the folder of the plug-in's catalogues that the plug-in registers when
+            # GIMP first queries it: the build tree's, so that GIMP translates the menu labels.
+            env = dict(os.environ, HOME=template, IMAGEGEN_LOCALEDIR=os.path.join(build, "po"))
             subprocess.run(["gimp-console-2.10", "-i", "-d", "-f", "-b", "(gimp-quit 0)"], env=env,
                            capture_output=True, timeout=120, check=False)
             install_plugin(build, source, template)
@@ -293,11 +297,14 @@ def run_gimp(root, home, env_extra, scheme_path, steps, timeout=240, keyring=Non
     """GIMP's stdout and stderr go to files of the case's folder, so that they are searched for
     the key even when GIMP times out. `keyring`: (connection, secret) to save first."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
+           if not k.startswith(("OPENAI_", "AZURE_OPENAI_")) and k not in ("LANGUAGE", "LC_ALL")}
+    # Messages in English whatever the machine's locale (the cases read them), unless a case
+    # asks for a language; the plug-in's catalogues are the build tree's.
+    env["LC_MESSAGES"] = "C"
     # Temporary files the plug-in or GIMP might write land in the case's folder, to be searched.
     tmp = os.path.join(root, "tmp")
     os.makedirs(tmp, exist_ok=True)
-    env.update(HOME=home, TMPDIR=tmp, **env_extra)
+    env.update(HOME=home, TMPDIR=tmp, IMAGEGEN_LOCALEDIR=LOCALEDIR, **env_extra)
     args = ["gimp-console-2.10", "-i", "-d", "-f"]
     for step in steps:
         args += ["-b", f'(begin (load "{scheme_path}") ({step}))']
@@ -450,6 +457,11 @@ case("fail-truncated", expect="error", faults=[{"kind": "truncated"}] * 3,
      message="the connection closed before the whole answer arrived", attempts=3)
 case("fail-empty-prompt", expect="error", act=f"(report-result {edit_call(prompt='')})",
      message="the prompt is empty", sent=0)
+# In German (LANGUAGE=de, with C.UTF-8 since no German locale need be installed): the plug-in's
+# refusal reaches Script-Fu in the German of po/de.po.
+case("fail-empty-prompt-german", expect="error", act=f"(report-result {edit_call(prompt='')})",
+     env={"LANGUAGE": "de", "LC_ALL": "C.UTF-8"},
+     message="der Prompt ist leer: beschreiben Sie, was gezeichnet werden soll", sent=0)
 case("fail-size-for-model", expect="error", act=f"(report-result {edit_call(size='1792x1024')})",
      message="size 1792x1024 is not offered by gpt-image-1: use auto, 1024x1024, 1536x1024 or 1024x1536", sent=0)
 case("fail-indexed", expect="error",
@@ -683,6 +695,8 @@ def compare_outside_and_inside(before, after, sel, colour, margin, gray, rows_bb
 
 
 def run_case(name, build, source):
+    global LOCALEDIR
+    LOCALEDIR = os.path.join(build, "po")
     spec = CASES[name]
     print("1..1", flush=True)
     root = tempfile.mkdtemp(prefix=f"imagegen-e2e-{name}-")

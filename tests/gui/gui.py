@@ -69,15 +69,16 @@ class Case:
         self.notes = notes  # lines for the TAP output (timings, figures)
         self.paths = {k: os.path.join(session.root, f"{k}.pnm") for k in ("before", "after", "selection")}
         self.dialog = None
+        self.image_title = IMAGE_WINDOW
 
     # -- the image
 
     def setup_image(self):
         self.gimp.run(SETUP.format(**self.paths))
-        a11y.wait_window(IMAGE_WINDOW, timeout=60)
+        a11y.wait_window(self.image_title, timeout=60)
 
     def image_window(self):
-        return a11y.wait_window(IMAGE_WINDOW)
+        return a11y.wait_window(self.image_title)
 
     def layers(self):
         lines = self.gimp.run("(report-layers img)")
@@ -548,6 +549,39 @@ def case_expand(t):
           f"one undo did not restore the image: {lines}")
 
 
+
+
+def case_german(t):
+    """In German (LANGUAGE=de, C.UTF-8): GIMP shows the plug-in's menu entries in po/de.po's
+    words, Filter ▸ Generativ ▸ Auswahl bearbeiten … and Ebene generieren …, Datei ▸ Erstellen ▸
+    Bild generieren …, Bild ▸ Generativ erweitern …; the entry opens the dialog, in German."""
+    t.image_title = "[Unbenannt]"
+    t.setup_image()
+    window = t.image_window()
+    generative = a11y.control(a11y.control(window, "menu", "Filter"), "menu", "Generativ",
+                              showing=False)
+    for label in ("Auswahl bearbeiten …", "Ebene generieren …"):
+        a11y.control(generative, "menu item", label, showing=False)
+    create = a11y.control(a11y.control(window, "menu", "Datei"), "menu", "Erstellen", showing=False)
+    a11y.control(create, "menu item", "Bild generieren …", showing=False)
+    a11y.control(a11y.control(window, "menu", "Bild"), "menu item", "Generativ erweitern …",
+                 showing=False)
+    a11y.press(a11y.control(generative, "menu item", "Auswahl bearbeiten …", showing=False))
+    title = "Auswahl bearbeiten — Imagegen"
+    t.dialog = t.wait_dialog(title)
+    for role, name in (("push button", "Generieren"), ("push button", "Einfügen"),
+                       ("push button", "Schließen"), ("text", "Prompt"), ("combo box", "Modell")):
+        t.c(role, name)
+    preview = t.c("image", "Vorschau")
+    check(preview.description == "Noch kein Ergebnis",
+          f'the Preview says {preview.description!r}, not "Noch kein Ergebnis"')
+    t.shot(title, "dialog-german.png")
+    t.press("Schließen")
+    a11y.poll("the dialog to close", lambda: a11y.find_window(title) is None, 30)
+
+
+CASE_ENV = {"german": {"LANGUAGE": "de", "LC_ALL": "C.UTF-8"}}
+
 CASES = {
     "open": case_open,
     "stream": case_stream,
@@ -557,6 +591,7 @@ CASES = {
     "connection": case_connection,
     "close-mid-run": case_close_mid_run,
     "expand": case_expand,
+    "german": case_german,
 }
 
 # ---------------------------------------------------------------- running a case
@@ -564,7 +599,8 @@ CASES = {
 
 # GTK2's pixmap theme engine is missing from Debian's GIMP packages' dependencies: GIMP warns
 # about it at start, every time, and it is no fault of the plug-in.
-STDERR_NOISE = re.compile(r"Unable to locate theme engine")
+# GTK2's warning about GIMP's theme engine, in English and (case german) in German.
+STDERR_NOISE = re.compile(r"Unable to locate theme engine|konnte keine Themen-Engine gefunden werden")
 
 
 def check_stderr(text):
@@ -605,7 +641,8 @@ def run_case(name, build, source, shots):
     print("1..1", flush=True)
     notes, error, session = [], None, None
     t0 = time.monotonic()
-    session = Session(build, source, name, keep=bool(os.environ.get("GUI_KEEP")))
+    session = Session(build, source, name, keep=bool(os.environ.get("GUI_KEEP")),
+                      env_extra=CASE_ENV.get(name))
 
     def on_sigterm(*_):
         session.kill_now()

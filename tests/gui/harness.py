@@ -148,8 +148,9 @@ def _popen_fd(args, env, root, name, **kw):
 class Session:
     """One world for one case. Use as a context manager; `env` is GIMP's environment."""
 
-    def __init__(self, build, source, name, keep=False):
+    def __init__(self, build, source, name, keep=False, env_extra=None):
         self.build, self.source = build, source
+        self.env_extra = env_extra or {}
         self.root = tempfile.mkdtemp(prefix=f"imagegen-gui-{name}-")
         self.procs = []  # (what, process, own process group)
         self.gimp = None
@@ -183,7 +184,12 @@ class Session:
                 "AT_SPI_BUS_ADDRESS", "SESSION_MANAGER", "XAUTHORITY", "GNOME_KEYRING_CONTROL",
                 "SSH_AUTH_SOCK")
         env = {k: v for k, v in os.environ.items()
-               if k not in drop and not k.startswith(("OPENAI_", "AZURE_OPENAI_", "IMAGEGEN_"))}
+               if k not in drop + ("LANGUAGE", "LC_ALL")
+               and not k.startswith(("OPENAI_", "AZURE_OPENAI_", "IMAGEGEN_"))}
+        # English whatever the machine's locale (the cases find controls by name), unless the
+        # case asks for a language; the plug-in's catalogues are the build tree's.
+        env.update(LC_MESSAGES="C", IMAGEGEN_LOCALEDIR=os.path.join(self.build, "po"))
+        env.update(self.env_extra)
         env.update(HOME=self.home, XDG_RUNTIME_DIR=run, TMPDIR=tmp,
                    XDG_DATA_HOME=os.path.join(self.home, ".local", "share"),
                    XDG_CACHE_HOME=os.path.join(self.home, ".cache"),
