@@ -1,6 +1,7 @@
 // The GIMP side of the plug-in's entry: the procedures' registration (query) and the choice of
 // procedure and run mode (run), both driven by the core's procedure tables. The work itself is
 // in procedure_run.cpp.
+#include "core/data_files.h"
 #include "core/glib_ptr.h"
 #include "core/procedures.h"
 #include "core/run_parameters.h"
@@ -38,6 +39,10 @@ template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<S
 
 void query() {
     gimp_plugin_domain_register(GETTEXT_PACKAGE, LOCALEDIR);
+    // The menu entries' icon, from the data folder. GIMP loads it from this path whenever it
+    // starts, so it is registered only where it was installed (GIMP would warn at each start).
+    const std::string icon = imagegen::dataFilePath("imagegen.svg");
+    const bool withIcon = g_file_test(icon.c_str(), G_FILE_TEST_IS_REGULAR) != FALSE;
     for (const ProcedureSpec& spec : imagegen::procedureSpecs()) {
         const std::vector<GimpParamDef> params = paramDefs(spec.params);
         const std::vector<GimpParamDef> returns = paramDefs(spec.returns);
@@ -46,6 +51,10 @@ void query() {
                                GIMP_PLUGIN, static_cast<gint>(params.size()),
                                static_cast<gint>(returns.size()), params.data(), returns.data());
         gimp_plugin_menu_register(spec.name, spec.menuPath);
+        if (withIcon) {
+            gimp_plugin_icon_register(spec.name, GIMP_ICON_TYPE_IMAGE_FILE,
+                                      reinterpret_cast<const guint8*>(icon.c_str()));
+        }
     }
 }
 
