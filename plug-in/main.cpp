@@ -47,6 +47,10 @@ template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<S
 // changes, so the folder is the one the catalogues are in when GIMP first queries the plug-in.
 void query() {
     gimp_plugin_domain_register(GETTEXT_PACKAGE, imagegen::localeDirectory().c_str());
+    // The menu entries' icon, from the data folder. GIMP loads it from this path whenever it
+    // starts, so it is registered only where it was installed (GIMP would warn at each start).
+    const std::string icon = imagegen::dataFilePath("imagegen.svg");
+    const bool withIcon = g_file_test(icon.c_str(), G_FILE_TEST_IS_REGULAR) != FALSE;
     for (const ProcedureSpec& spec : imagegen::procedureSpecs()) {
         const std::vector<GimpParamDef> params = paramDefs(spec.params);
         const std::vector<GimpParamDef> returns = paramDefs(spec.returns);
@@ -55,6 +59,10 @@ void query() {
                                GIMP_PLUGIN, static_cast<gint>(params.size()),
                                static_cast<gint>(returns.size()), params.data(), returns.data());
         gimp_plugin_menu_register(spec.name, spec.menuPath);
+        if (withIcon) {
+            gimp_plugin_icon_register(spec.name, GIMP_ICON_TYPE_IMAGE_FILE,
+                                      reinterpret_cast<const guint8*>(icon.c_str()));
+        }
     }
 }
 

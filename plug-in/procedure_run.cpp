@@ -16,21 +16,9 @@ namespace imagegen {
 
 namespace {
 
-// A data file installed beside the plug-in (a plug-in folder copied by hand), unless
-// IMAGEGEN_DATADIR names the data folder; empty when there is none.
-std::string besidePlugIn(const RunContext& ctx, const char* fileName) {
-    if (g_getenv("IMAGEGEN_DATADIR") == nullptr && !ctx.executableDir.empty()) {
-        std::string beside = ctx.executableDir + "/" + fileName;
-        if (g_file_test(beside.c_str(), G_FILE_TEST_EXISTS)) {
-            return beside;
-        }
-    }
-    return {};
-}
-
-Result<ModelCatalog> loadCatalog(const RunContext& ctx) {
-    const std::string beside = besidePlugIn(ctx, "models.json");
-    return beside.empty() ? ModelCatalog::loadDefault() : ModelCatalog::fromFile(beside);
+Result<ModelCatalog> loadCatalog() {
+    // data_files.cpp finds the table: beside the plug-in, or where a system install put it.
+    return ModelCatalog::loadDefault();
 }
 
 std::string imagegenFolder() {
@@ -44,8 +32,8 @@ struct GimpSetup {
     RunSetup run;
 };
 
-Result<GimpSetup> gimpSetup(const RunContext& ctx) {
-    auto catalog = loadCatalog(ctx);
+Result<GimpSetup> gimpSetup() {
+    auto catalog = loadCatalog();
     if (!catalog) {
         return catalog.error();
     }
@@ -95,7 +83,7 @@ CancelCheck signalledOrCancelled(GCancellable* cancellable) {
 Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
                                               const RunParameters& initial, const RunContext& ctx,
                                               PhaseTimer* timings) {
-    auto setup = gimpSetup(ctx);
+    auto setup = gimpSetup();
     if (!setup) {
         return setup.error();
     }
@@ -113,8 +101,7 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     context.connectionsPath = folder + "/connections.ini";
     context.historyPath = folder + "/prompt-history.json";
     // The presets are a help, not a need: without the file the dialog offers none.
-    const std::string besidePresets = besidePlugIn(ctx, "presets.json");
-    auto presets = besidePresets.empty() ? loadDefaultPresets() : loadPresets(besidePresets);
+    auto presets = loadDefaultPresets();
     if (presets) {
         context.presets = std::move(*presets);
     }
@@ -130,7 +117,7 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
 
 Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
                            const RunContext& ctx) {
-    auto setup = gimpSetup(ctx);
+    auto setup = gimpSetup();
     if (!setup) {
         return setup.error();
     }

@@ -18,7 +18,7 @@ struct RunContext {
     int image = -1;
     int drawable = -1;
     bool interactive = false;
-    std::string executableDir; // where models.json may sit beside the plug-in
+    std::string executableDir; // the plug-in's folder (host::initialise points GEGL there)
 };
 
 Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,

@@ -15,9 +15,34 @@
 
 namespace imagegen {
 
+namespace {
+
+// The folder of the running program; empty when /proc does not say.
+std::string programDirectory() {
+    const GCharPtr program(g_file_read_link("/proc/self/exe", nullptr));
+    if (!program) {
+        return {};
+    }
+    const GCharPtr dir(g_path_get_dirname(program.get()));
+    return dir.get();
+}
+
+} // namespace
+
 std::string dataDirectory() {
     const char* dir = g_getenv("IMAGEGEN_DATADIR");
-    return dir != nullptr && *dir != '\0' ? dir : IMAGEGEN_DATADIR;
+    if (dir != nullptr && *dir != '\0') {
+        return dir;
+    }
+    // A user install keeps its data beside the plug-in, in one folder that may be moved or
+    // copied as a whole (the e2e tests copy it into a private GIMP home); the model table marks
+    // such a folder.
+    std::string beside = programDirectory();
+    if (!beside.empty() &&
+        g_file_test((beside + "/models.json").c_str(), G_FILE_TEST_IS_REGULAR) != FALSE) {
+        return beside;
+    }
+    return IMAGEGEN_DATADIR;
 }
 
 std::string localeDirectory() {

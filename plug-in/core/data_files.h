@@ -9,7 +9,8 @@
 namespace imagegen {
 
 // The folder of the data files: IMAGEGEN_DATADIR in the environment when it is set (the tests
-// and a build tree point it at data/), otherwise the folder they were installed to.
+// and a build tree point it at data/); else the running program's folder when models.json is
+// there (a user install); else the folder a system install puts them in (meson.build).
 std::string dataDirectory();
 
 // The folder of the message catalogues (<lang>/LC_MESSAGES/GETTEXT_PACKAGE.mo): IMAGEGEN_LOCALEDIR
