@@ -2,15 +2,19 @@
 
 #include "core/i18n.h"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include <jpeglib.h>
 // After jpeglib.h, which it needs.
 #include <jerror.h>
 #include <png.h>
 #include <webp/decode.h>
+#include <webp/encode.h>
 
 namespace imagegen {
 
@@ -278,6 +282,14 @@ void pngWrite(png_structp png, png_bytep data, png_size_t length) {
 void pngFlush(png_structp /*png*/) {}
 } // namespace
 
+static Status checkEncodable(const RgbaImage& image) {
+    if (image.width <= 0 || image.height <= 0 ||
+        image.pixels.size() != static_cast<size_t>(image.width) * image.height * 4) {
+        return makeError(ErrorKind::Image, _("cannot encode an empty image"));
+    }
+    return Ok{};
+}
+
 static bool encodePngInto(const RgbaImage& image, int level, std::string* out, std::string* error) {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
     png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
@@ -308,9 +320,8 @@ static bool encodePngInto(const RgbaImage& image, int level, std::string* out, s
 }
 
 Result<std::string> encodePng(const RgbaImage& image, int compressionLevel) {
-    if (image.width <= 0 || image.height <= 0 ||
-        image.pixels.size() != static_cast<size_t>(image.width) * image.height * 4) {
-        return makeError(ErrorKind::Image, _("cannot encode an empty image"));
+    if (auto s = checkEncodable(image); !s) {
+        return s.error();
     }
     std::string out;
     out.reserve(image.pixels.size() / 2);
@@ -319,6 +330,83 @@ Result<std::string> encodePng(const RgbaImage& image, int compressionLevel) {
         return makeError(ErrorKind::Image, error);
     }
     return out;
+}
+
+// Kept free of C++ objects with destructors between setjmp and longjmp. Rows go in as RGBA
+// (libjpeg-turbo's JCS_EXT_RGBX ignores the fourth byte), so no copy without alpha is made.
+static bool encodeJpegInto(const RgbaImage& image, int quality, unsigned char** data,
+                           unsigned long* size, std::string* error) {
+    jpeg_compress_struct info{};
+    JpegErrorManager manager;
+    info.err = jpeg_std_error(&manager.base);
+    manager.base.error_exit = jpegErrorExit;
+    if (setjmp(manager.jump) != 0) { // NOLINT(cert-err52-cpp)
+        jpeg_destroy_compress(&info);
+        *error = std::string("the JPEG could not be encoded: ") + manager.message;
+        return false;
+    }
+    jpeg_create_compress(&info);
+    jpeg_mem_dest(&info, data, size);
+    info.image_width = static_cast<JDIMENSION>(image.width);
+    info.image_height = static_cast<JDIMENSION>(image.height);
+    info.input_components = 4;
+    info.in_color_space = JCS_EXT_RGBX;
+    jpeg_set_defaults(&info);
+    jpeg_set_quality(&info, quality, TRUE);
+    // 4:4:4: chroma subsampling costs most of the loss on edges of colour for little size.
+    for (int c = 0; c < info.num_components; ++c) {
+        info.comp_info[c].h_samp_factor = 1;
+        info.comp_info[c].v_samp_factor = 1;
+    }
+    info.dct_method = JDCT_ISLOW;
+    jpeg_start_compress(&info, TRUE);
+    while (info.next_scanline < info.image_height) {
+        // libjpeg takes rows as non-const; it only reads them.
+        auto* row = const_cast<JSAMPROW>(image.at(0, static_cast<int>(info.next_scanline)));
+        jpeg_write_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_compress(&info);
+    jpeg_destroy_compress(&info);
+    return true;
+}
+
+Result<std::string> encodeJpeg(const RgbaImage& image, int quality) {
+    if (auto s = checkEncodable(image); !s) {
+        return s.error();
+    }
+    unsigned char* data = nullptr;
+    unsigned long size = 0;
+    std::string error;
+    const bool ok = encodeJpegInto(image, std::clamp(quality, 1, 100), &data, &size, &error);
+    // jpeg_mem_dest's buffer is malloc'd by libjpeg and ours to free, on either path.
+    const std::unique_ptr<unsigned char, decltype(&std::free)> owned(data, &std::free);
+    if (!ok) {
+        return makeError(ErrorKind::Image, error);
+    }
+    return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+Result<std::string> encodeWebP(const RgbaImage& image, int quality) {
+    if (auto s = checkEncodable(image); !s) {
+        return s.error();
+    }
+    uint8_t* data = nullptr;
+    const size_t size = WebPEncodeRGBA(image.pixels.data(), image.width, image.height,
+                                       image.width * 4, static_cast<float>(quality), &data);
+    const std::unique_ptr<uint8_t, decltype(&WebPFree)> owned(data, &WebPFree);
+    if (size == 0) {
+        return makeError(ErrorKind::Image, "the WebP could not be encoded");
+    }
+    return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+bool isOpaque(const RgbaImage& image) {
+    for (size_t i = 3; i < image.pixels.size(); i += 4) {
+        if (image.pixels[i] != 255) {
+            return false;
+        }
+    }
+    return true;
 }
 
 } // namespace imagegen

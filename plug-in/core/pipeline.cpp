@@ -45,19 +45,34 @@ std::vector<uint8_t> layerCoverage(Rect region, Rect drawable, Size canvas) {
 }
 
 Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
-                               bool sendMask, Size apiSize) {
+                               bool sendMask, Size apiSize, UploadFormat format) {
     EditUpload upload;
     const RgbaImage scaled = resize(regionPixels, apiSize.width, apiSize.height);
-    auto png = encodePng(scaled);
-    if (!png) {
-        return png.error();
+    const bool jpeg = format == UploadFormat::JpegIfOpaque && isOpaque(scaled);
+    auto encoded = jpeg ? encodeJpeg(scaled) : encodePng(scaled);
+    if (!encoded) {
+        return encoded.error();
     }
-    upload.image.bytes = std::move(*png);
+    upload.image.bytes = std::move(*encoded);
+    if (jpeg) {
+        upload.image.mimeType = mimeTypeOf(ImageFormat::Jpeg);
+        upload.image.filename = "image.jpg";
+    }
     upload.image.width = apiSize.width;
     upload.image.height = apiSize.height;
     if (sendMask) {
         const RgbaImage maskImage = buildApiMask(coverage, regionPixels, apiSize);
-        upload.kept = sampleKeptPixels(scaled, maskImage);
+        // The colour match compares the model's answer with what it was given: after JPEG, the
+        // decoded upload, not the pixels before (their difference would read as a drift).
+        if (jpeg) {
+            auto seen = decodeImage(upload.image.bytes);
+            if (!seen) {
+                return seen.error();
+            }
+            upload.kept = sampleKeptPixels(*seen, maskImage);
+        } else {
+            upload.kept = sampleKeptPixels(scaled, maskImage);
+        }
         auto maskPng = encodePng(maskImage);
         if (!maskPng) {
             return maskPng.error();

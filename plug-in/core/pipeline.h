@@ -36,6 +36,12 @@ Result<EditPlan> planEdit(const ModelCaps& caps, const std::string& size, double
 // The coverage of the edit area over the region when there is no selection: the layer, whole.
 std::vector<uint8_t> layerCoverage(Rect region, Rect drawable, Size canvas);
 
+// How the image to edit may go up. JPEG is an eighth to a tenth of the PNG's bytes for a
+// 1536x1024 picture at 41 dB (tools/benchmark); it is used only where it loses nothing the model
+// must see: every pixel sent is opaque (transparent pixels are part of the area to paint, and JPEG
+// has no alpha) and the model takes JPEG (GPT image models; dall-e-2 takes PNG only).
+enum class UploadFormat { Png, JpegIfOpaque };
+
 // Step 3: the image and (with a selection, or transparent pixels) the mask, at the API size.
 struct EditUpload {
     InputImage image;
@@ -43,7 +49,8 @@ struct EditUpload {
     KeptSamples kept; // with a mask: the pixels it tells the model to keep, sampled (colour match)
 };
 Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
-                               bool sendMask, Size apiSize);
+                               bool sendMask, Size apiSize,
+                               UploadFormat format = UploadFormat::Png);
 
 // A reference layer as an extra input image, no larger than `maxSide` on its longer side.
 Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int index);

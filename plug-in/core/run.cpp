@@ -44,8 +44,10 @@ Status readEditInputs(PreparedRun& run, const ImageGeometry& geometry, Host& hos
     run.coverage = geometry.selection ? host.readSelection(region)
                                       : layerCoverage(region, geometry.drawable, geometry.canvas);
     phase(timings, "read");
+    const bool jpegTaken = run.service.caps->isGptImage() && run.options.uploadFormat != "png";
     auto upload =
-        prepareEdit(pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize);
+        prepareEdit(pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize,
+                    jpegTaken ? UploadFormat::JpegIfOpaque : UploadFormat::Png);
     if (!upload) {
         return upload.error();
     }

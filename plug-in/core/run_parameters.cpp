@@ -27,6 +27,7 @@ const std::pair<const char*, OptionField> kOptionFields[] = {
     {"partial_images", &Options::partialImages},
     {"references", &Options::references},
     {"match_colors", &Options::matchColors},
+    {"upload_format", &Options::uploadFormat},
 };
 
 Error refuseOption(const std::string& key, const std::string& what) {
@@ -129,6 +130,9 @@ Result<Options> parseOptions(const std::string& text) {
         if (auto read = readOption(root, key.c_str(), *field, o); !read) {
             return read.error();
         }
+    }
+    if (!o.uploadFormat.empty() && o.uploadFormat != "auto" && o.uploadFormat != "png") {
+        return refuseOption("upload_format", _("must be \"auto\" or \"png\""));
     }
     return o;
 }

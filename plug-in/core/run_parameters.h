@@ -53,6 +53,9 @@ struct Options {
     // Edit: bring the result back to the source's tone, fitted on the pixels the model was told
     // to keep (core/color_match.h). On unless `"match_colors": false`.
     bool matchColors = true;
+    // Edit: how the image to edit goes up. "" or "auto": JPEG when nothing of it is transparent
+    // and the model takes JPEG (GPT image models), else PNG; "png" forces PNG. The mask is PNG.
+    std::string uploadFormat;
 };
 
 // Unknown keys and wrong types are refused, naming the key.

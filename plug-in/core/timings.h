@@ -1,8 +1,10 @@
 // With IMAGEGEN_TIMINGS=1, one line per phase of a run on stderr
 // ("imagegen-timing: <phase> <milliseconds>"), for the benchmark and for users who want to see
-// where the time goes. With IMAGEGEN_INTERRUPT_AFTER=<phase>, the process sends itself SIGINT as
-// that phase ends, as a user's cancel would arrive: the end-to-end tests cancel a run while it
-// decodes (after "request") or makes layers (after "decode") that way, with no timing guesses.
+// where the time goes; at the end also the process's peak resident memory
+// ("imagegen-timing: peak-rss-kb <VmHWM>", from /proc/self/status, where there is one). With
+// IMAGEGEN_INTERRUPT_AFTER=<phase>, the process sends itself SIGINT as that phase ends, as a user's
+// cancel would arrive: the end-to-end tests cancel a run while it decodes (after "request") or
+// makes layers (after "decode") that way, with no timing guesses.
 #pragma once
 
 #include <glib.h>
@@ -27,7 +29,12 @@ class PhaseTimer {
             std::raise(SIGINT);
         }
     }
-    void total() { print("total", g_get_monotonic_time() - start_); }
+    void total() {
+        print("total", g_get_monotonic_time() - start_);
+        if (enabled_) {
+            printPeakRss();
+        }
+    }
 
   private:
     void print(const char* name, gint64 microseconds) const {
@@ -35,6 +42,21 @@ class PhaseTimer {
             std::fprintf(stderr, "imagegen-timing: %s %.1f\n", name,
                          static_cast<double>(microseconds) / 1000.0);
         }
+    }
+
+    static void printPeakRss() {
+        std::FILE* status = std::fopen("/proc/self/status", "r");
+        if (status == nullptr) {
+            return;
+        }
+        char line[256];
+        while (std::fgets(line, sizeof line, status) != nullptr) {
+            long kb = 0;
+            if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) {
+                std::fprintf(stderr, "imagegen-timing: peak-rss-kb %ld\n", kb);
+            }
+        }
+        std::fclose(status);
     }
 
     bool enabled_;

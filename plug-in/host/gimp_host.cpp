@@ -2,10 +2,12 @@
 
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
+#include "core/srgb.h"
 
 #include <libgimp/gimp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -31,16 +33,160 @@ class UndoGroup {
 using GeglBufferRef = GRef<GeglBuffer>;
 using ParasitePtr = std::unique_ptr<GimpParasite, GFreeWith<gimp_parasite_free>>;
 
+// GEGL (babl above all) costs a quarter of a second of start-up, twice what the rest of an edit
+// of 1536x1024 takes: it starts only when a run needs it (ensureGegl), and 8-bit sRGB images,
+// most of what is edited, never need it (LegacyPixels).
+void ensureGegl() {
+    static bool started = false;
+    if (!started) {
+        gegl_init(nullptr, nullptr);
+        started = true;
+    }
+}
+
 GeglBufferRef bufferOf(int drawable) {
+    ensureGegl();
     return adoptRef(gimp_drawable_get_buffer(drawable));
+}
+
+// libgimp's tile API moves a drawable's own bytes with no conversion when the image is 8-bit
+// gamma RGB(A) in GIMP's built-in sRGB: exactly what gegl_buffer_get/set with R'G'B'A u8 give
+// and take there (an RGB layer gains alpha 255; new layers are RGBA), with no GEGL at all.
+// Anything else (16/32-bit, linear, grayscale, an ICC profile) goes through GEGL, which
+// converts. IMAGEGEN_PIXELS=gegl forces GEGL everywhere, for the test that compares the two.
+bool legacyExact(int image) {
+    if (g_strcmp0(g_getenv("IMAGEGEN_PIXELS"), "gegl") == 0) {
+        return false;
+    }
+    if (gimp_image_base_type(image) != GIMP_RGB ||
+        gimp_image_get_precision(image) != GIMP_PRECISION_U8_GAMMA) {
+        return false;
+    }
+    const ParasitePtr profile(gimp_image_get_parasite(image, "icc-profile"));
+    return profile == nullptr;
+}
+
+// Selection and layer masks are linear "Y u8" in an 8-bit image, and the run reads and writes
+// them as Y' u8 (as GIMP's selection-to-mask does): babl's conversion between the two, the sRGB
+// transfer curve rounded to 8 bits. A unit test checks every entry against babl itself.
+const std::array<uint8_t, 256>& linearToGamma() {
+    static const std::array<uint8_t, 256> table = [] {
+        std::array<uint8_t, 256> t{};
+        for (int i = 0; i < 256; ++i) {
+            t[i] = srgbEncode8(i);
+        }
+        return t;
+    }();
+    return table;
+}
+const std::array<uint8_t, 256>& gammaToLinear() {
+    static const std::array<uint8_t, 256> table = [] {
+        std::array<uint8_t, 256> t{};
+        for (int i = 0; i < 256; ++i) {
+            t[i] = srgbDecode8(i);
+        }
+        return t;
+    }();
+    return table;
+}
+
+// One drawable through the tile API, attached for this object's life; what was written is
+// flushed to GIMP when it ends.
+class LegacyPixels {
+  public:
+    explicit LegacyPixels(int drawable) {
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        drawable_ = gimp_drawable_get(drawable);
+        G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+    ~LegacyPixels() {
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        if (dirty_) {
+            gimp_drawable_flush(drawable_);
+        }
+        gimp_drawable_detach(drawable_);
+        G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+    LegacyPixels(const LegacyPixels&) = delete;
+    LegacyPixels& operator=(const LegacyPixels&) = delete;
+    LegacyPixels(LegacyPixels&&) = delete;
+    LegacyPixels& operator=(LegacyPixels&&) = delete;
+
+    [[nodiscard]] int bpp() const { return static_cast<int>(drawable_->bpp); }
+    [[nodiscard]] int width() const { return static_cast<int>(drawable_->width); }
+    [[nodiscard]] int height() const { return static_cast<int>(drawable_->height); }
+
+    // Rows of `rect` (inside the drawable) in the drawable's own bytes, `bpp()` a pixel.
+    void get(Rect rect, uint8_t* out) {
+        GimpPixelRgn region;
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        gimp_pixel_rgn_init(&region, drawable_, rect.x, rect.y, rect.width, rect.height, FALSE,
+                            FALSE);
+        gimp_pixel_rgn_get_rect(&region, out, rect.x, rect.y, rect.width, rect.height);
+        G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+    void set(Rect rect, const uint8_t* in) {
+        GimpPixelRgn region;
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        gimp_pixel_rgn_init(&region, drawable_, rect.x, rect.y, rect.width, rect.height, TRUE,
+                            FALSE);
+        // libgimp takes the rows as non-const; it only reads them.
+        gimp_pixel_rgn_set_rect(&region, const_cast<guchar*>(in), rect.x, rect.y, rect.width,
+                                rect.height);
+        G_GNUC_END_IGNORE_DEPRECATIONS
+        dirty_ = true;
+    }
+
+  private:
+    GimpDrawable* drawable_ = nullptr;
+    bool dirty_ = false;
+};
+
+// `rect` of an RGB(A) or one-channel drawable, in drawable coordinates, into `out` (RGBA rows
+// of rect.width, or one byte a pixel through `table`); what lies outside the drawable stays as
+// `out` was (zeros, as GEGL_ABYSS_NONE reads it).
+void readLegacy(int drawable, Rect rect, uint8_t* out, const std::array<uint8_t, 256>* table) {
+    LegacyPixels pixels(drawable);
+    const Rect inside = intersect(rect, Rect{0, 0, pixels.width(), pixels.height()});
+    if (inside.empty()) {
+        return;
+    }
+    const int bpp = pixels.bpp();
+    const int outBpp = table != nullptr ? 1 : 4;
+    // Strips of 64 rows: a whole 6000x4000 RGB layer is never held twice.
+    constexpr int kStrip = 64;
+    std::vector<uint8_t> strip(static_cast<size_t>(inside.width) * kStrip * bpp);
+    for (int y = inside.y; y < inside.bottom(); y += kStrip) {
+        const int rows = std::min(kStrip, inside.bottom() - y);
+        pixels.get(Rect{inside.x, y, inside.width, rows}, strip.data());
+        for (int r = 0; r < rows; ++r) {
+            const uint8_t* in = strip.data() + static_cast<size_t>(r) * inside.width * bpp;
+            uint8_t* o =
+                out +
+                ((static_cast<size_t>(y + r - rect.y) * rect.width) + (inside.x - rect.x)) * outBpp;
+            for (int x = 0; x < inside.width; ++x, in += bpp, o += outBpp) {
+                if (table != nullptr) {
+                    o[0] = (*table)[in[0]];
+                } else {
+                    o[0] = in[0];
+                    o[1] = in[1];
+                    o[2] = in[2];
+                    o[3] = bpp == 4 ? in[3] : 255;
+                }
+            }
+        }
+    }
 }
 
 Error hostError(const std::string& message) {
     return makeError(ErrorKind::InvalidRequest, message);
 }
 
-void writeLayer(int layer, const NewLayer& l) {
-    {
+void writeLayer(int layer, const NewLayer& l, bool legacy) {
+    const Rect whole{0, 0, l.bounds.width, l.bounds.height};
+    if (legacy) { // an RGBA u8 layer: R'G'B'A u8 is its own format
+        LegacyPixels(layer).set(whole, l.pixels.pixels.data());
+    } else {
         GeglBufferRef buffer = bufferOf(layer);
         const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
         gegl_buffer_set(buffer.get(), &rect, 0, babl_format("R'G'B'A u8"), l.pixels.pixels.data(),
@@ -52,11 +198,18 @@ void writeLayer(int layer, const NewLayer& l) {
         // Adding a mask makes it the active drawable; the result itself should be, so that the
         // next run starts from it.
         gimp_layer_set_edit_mask(layer, FALSE);
-        GeglBufferRef buffer = bufferOf(mask);
-        const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
         // Y' as GIMP's own selection-to-mask does, so the mask equals the selection read as Y'.
-        gegl_buffer_set(buffer.get(), &rect, 0, babl_format("Y' u8"), l.mask.data(),
-                        GEGL_AUTO_ROWSTRIDE);
+        if (legacy) {
+            std::vector<uint8_t> linear(l.mask.size());
+            std::transform(l.mask.begin(), l.mask.end(), linear.begin(),
+                           [&table = gammaToLinear()](uint8_t v) { return table[v]; });
+            LegacyPixels(mask).set(whole, linear.data());
+        } else {
+            GeglBufferRef buffer = bufferOf(mask);
+            const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
+            gegl_buffer_set(buffer.get(), &rect, 0, babl_format("Y' u8"), l.mask.data(),
+                            GEGL_AUTO_ROWSTRIDE);
+        }
     }
     if (!l.parasite.empty()) {
         const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
@@ -81,10 +234,11 @@ std::optional<std::vector<int>> makeLayers(int image, const std::vector<NewLayer
                                            bool gray, const CancelCheck& cancelled) {
     std::vector<int> made;
     bool stop = false;
+    const bool legacy = legacyExact(image);
     for (const auto& l : layers) {
         const gint32 layer = makeLayer(image, l, gray);
         gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y);
-        writeLayer(layer, l);
+        writeLayer(layer, l, legacy);
         made.push_back(layer);
         if (cancelled()) {
             stop = true;
@@ -138,12 +292,11 @@ Status checkIndexed(int image) {
 
 void initialise(const std::string& executableDir) {
     // The plug-in reads and writes buffers only: pointing GEGL_PATH at a folder without
-    // operation modules saves loading all of them at start-up.
+    // operation modules saves loading all of them when GEGL starts (ensureGegl).
     // IMAGEGEN_LOAD_GEGL_MODULES=1 keeps GEGL's own path, for the benchmark's comparison.
     if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
         g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
     }
-    gegl_init(nullptr, nullptr);
 }
 
 Status GimpHost::checkImage() const {
@@ -204,6 +357,11 @@ RgbaImage GimpHost::readRegion(Rect region) {
     gint oy = 0;
     gimp_drawable_offsets(drawable, &ox, &oy);
     RgbaImage out(region.width, region.height);
+    if (legacyExact(image_)) {
+        readLegacy(drawable, Rect{region.x - ox, region.y - oy, region.width, region.height},
+                   out.pixels.data(), nullptr);
+        return out;
+    }
     GeglBufferRef buffer = bufferOf(drawable);
     const GeglRectangle rect{region.x - ox, region.y - oy, region.width, region.height};
     gegl_buffer_get(buffer.get(), &rect, 1.0, babl_format("R'G'B'A u8"), out.pixels.data(),
@@ -214,6 +372,10 @@ RgbaImage GimpHost::readRegion(Rect region) {
 std::vector<uint8_t> GimpHost::readSelection(Rect region) {
     const int image = image_;
     std::vector<uint8_t> coverage(static_cast<size_t>(region.width) * region.height, 0);
+    if (legacyExact(image)) {
+        readLegacy(gimp_image_get_selection(image), region, coverage.data(), &linearToGamma());
+        return coverage;
+    }
     GeglBufferRef buffer = bufferOf(gimp_image_get_selection(image));
     const GeglRectangle rect{region.x, region.y, region.width, region.height};
     gegl_buffer_get(buffer.get(), &rect, 1.0, babl_format("Y' u8"), coverage.data(),
@@ -227,6 +389,10 @@ Result<RgbaImage> GimpHost::readLayer(int layer) {
             textf(_("options: references names %d, which is not a layer of pixels"), layer));
     }
     RgbaImage out(gimp_drawable_width(layer), gimp_drawable_height(layer));
+    if (legacyExact(gimp_item_get_image(layer))) {
+        readLegacy(layer, Rect{0, 0, out.width, out.height}, out.pixels.data(), nullptr);
+        return out;
+    }
     GeglBufferRef buffer = bufferOf(layer);
     const GeglRectangle rect{0, 0, out.width, out.height};
     gegl_buffer_get(buffer.get(), &rect, 1.0, babl_format("R'G'B'A u8"), out.pixels.data(),

@@ -368,14 +368,18 @@ def case(name, **spec):
     CASES[name] = spec
 
 
-case("rectangle")
+case("rectangle", upload="image/jpeg", compare_gegl=True)
 case("ellipse", setup="(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) "
                       "(gimp-context-set-antialias TRUE) "
                       "(gimp-image-select-ellipse image CHANNEL-OP-REPLACE 80 60 200 150))")
 case("feathered", setup="(let ((image (new-image 400 300 RGB PRECISION-U8-GAMMA))) "
                         "(gimp-context-set-feather TRUE) (gimp-context-set-feather-radius 12 12) "
                         f"{RECT} (gimp-context-set-feather FALSE))",
-     act=f"(report-result {edit_call(feather=6)})", feather=6)
+     act=f"(report-result {edit_call(feather=6)})", feather=6, compare_gegl=True)
+# The bytes on the wire: JPEG by default for an opaque picture (above), PNG when asked, and PNG
+# where transparency is part of what the model must see (outpainting, selection-outside-layer).
+case("upload-png-forced", act="(report-result " + edit_call(options='{"upload_format":"png"}') + ")",
+     upload="image/png")
 case("no-selection", setup="(new-image 400 300 RGB PRECISION-U8-GAMMA)", no_selection=True)
 case("layer-offsets",
      setup="(let* ((image (new-image 500 400 RGB PRECISION-U8-GAMMA)) "
@@ -383,14 +387,16 @@ case("layer-offsets",
            "(gimp-image-insert-layer image small 0 0) (gimp-layer-set-offsets small 150 120) "
            "(gimp-context-set-foreground '(90 200 90)) (gimp-drawable-fill small FILL-FOREGROUND) "
            "(gimp-image-set-active-layer image small) "
-           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 180 150 80 60))")
+           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 180 150 80 60))",
+     compare_gegl=True)
 case("selection-outside-layer",
      setup="(let* ((image (new-image 500 400 RGB PRECISION-U8-GAMMA)) "
            "(small (car (gimp-layer-new image 200 150 RGBA-IMAGE \"small\" 100 LAYER-MODE-NORMAL)))) "
            "(gimp-image-insert-layer image small 0 0) (gimp-layer-set-offsets small 150 120) "
            "(gimp-context-set-foreground '(90 200 90)) (gimp-drawable-fill small FILL-FOREGROUND) "
            "(gimp-image-set-active-layer image small) "
-           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 300 200 120 100))")
+           "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 300 200 120 100))",
+     upload="image/png", compare_gegl=True)
 case("16-bit", setup=f"(let ((image (new-image 400 300 RGB PRECISION-U16-GAMMA))) {RECT})")
 case("32-bit-float", setup=f"(let ((image (new-image 400 300 RGB PRECISION-FLOAT-LINEAR))) {RECT})")
 case("grayscale", setup=f"(let ((image (new-image 400 300 GRAY PRECISION-U8-GAMMA))) {RECT})", gray=True)
@@ -403,7 +409,7 @@ case("outpainting",
            "(gimp-layer-add-alpha (the-layer)) "
            "(gimp-layer-resize-to-image-size (the-layer)) "
            "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 300 0 100 300))",
-     outpainting=True)
+     outpainting=True, upload="image/png")
 case("three-results", act=f"(report-result {edit_call(n=3)})", n=3)
 case("streamed", act="(report-result " + edit_call(options='{"stream":true,"partial_images":2}') + ")",
      streamed=True)
@@ -426,7 +432,7 @@ case("generate-selection", act=f"(report-result {generate_call()})", expect="gen
 case("generate-whole", setup="(new-image 400 300 RGB PRECISION-U8-GAMMA)",
      act=f"(report-result {generate_call()})", expect="generate", prompt="a starry sky", no_selection=True)
 case("dall-e-3-parallel", act=f"(report-result {generate_call(model='dall-e-3', n=3)})", expect="generate",
-     prompt="a starry sky", n=3, dalle=True)
+     prompt="a starry sky", n=3, dalle=True, latency=1500)
 case("new-image", setup="(new-image 64 64 RGB PRECISION-U8-GAMMA)",
      act="(let ((r (plug-in-imagegen-new-image RUN-NONINTERACTIVE \"a lighthouse\" \"gpt-image-1\" 2 "
          "\"1536x1024\" \"\" \"\" \"\" \"\" \"\"))) "
@@ -513,7 +519,9 @@ for depth, image_setup, gray, drift in (
     for kind, fault, options, outcome in (
             ("matched", drift, "", "applied"),
             ("off", drift, '{"match_colors":false}', "off"),
-            ("wave-declined", WAVE, "", "declined")):
+            # PNG: the check holds the result's pixels to the source through the wave, whose
+            # steep parts would magnify JPEG's own few levels of loss past its tolerance
+            ("wave-declined", WAVE, '{"upload_format":"png"}', "declined")):
         case(f"drift-{kind}{depth}", setup=f"(let ((image (new-image 400 300 {image_setup}))) {RECT})",
              act=f"(report-result {edit_call(options=options)})", faults=[fault], gray=gray,
              drift={"fault": fault, "outcome": outcome})
@@ -764,6 +772,8 @@ def exercise(name, spec, root, home, emulator):
     env.update(spec.get("env", {}))
     paths = {k: os.path.join(root, f"{k}.pnm") for k in ("before", "after", "selection", "result")}
     verify_extra = ""
+    if spec.get("compare_gegl"):
+        verify_extra = f'(export-result (the-image) "{paths["result"]}")'
     if spec.get("drift"):
         verify_extra = ('(report-parasite (vector-ref (cadr (gimp-image-get-layers (the-image))) 0)) '
                         f'(export-result (the-image) "{paths["result"]}")')
@@ -793,8 +803,30 @@ def exercise(name, spec, root, home, emulator):
     requests = emulator.requests()
     check_auth(spec, requests)
     measured = verify(name, spec, log, lines, requests, paths)
+    if spec.get("compare_gegl"):
+        measured = (measured or "") + compare_with_gegl(root, home, env, spec, paths)
     timings = (f"\n# {measured}" if measured else "") + "".join(f"\n# {l}" for l in log.splitlines() if l.startswith("imagegen-timing:"))
     return f"({seconds:.1f} s in GIMP, {len(requests)} request(s), no key outside the auth header){timings}"
+
+
+def compare_with_gegl(root, home, env, spec, paths):
+    """The same case again with every pixel through GEGL (IMAGEGEN_PIXELS=gegl): the image after
+    the edit and the result layer must be byte for byte those of the run that moved 8-bit pixels
+    through libgimp's tile API without GEGL."""
+    again = {k: os.path.join(root, f"{k}-gegl.pnm") for k in ("after", "result")}
+    scheme = PRELUDE + f"""
+(define (setup) {spec['setup']})
+(define (act) {spec['act']})
+(define (verify) (export (the-image) "{again['after']}") (export-result (the-image) "{again['result']}"))
+"""
+    scheme_path = os.path.join(root, "case-gegl.scm")
+    with open(scheme_path, "w") as f:
+        f.write(scheme)
+    run_gimp(root, home, dict(env, IMAGEGEN_PIXELS="gegl"), scheme_path, ["setup", "act", "verify"])
+    for k in ("after", "result"):
+        with open(paths[k], "rb") as a, open(again[k], "rb") as b:
+            check(a.read() == b.read(), f"the {k} image differs between the tile API and GEGL")
+    return " bit-identical through GEGL"
 
 
 def check_auth(spec, requests):
@@ -920,6 +952,12 @@ def verify(name, spec, log, lines, requests, paths):
     if spec.get("dalle"):
         check(len(requests) == 3, f"dall-e-3 n=3 sent {len(requests)} requests")
         check(all("n" not in r["fields"] for r in requests), "a dall-e-3 request carried n")
+        # In parallel: every request had reached the emulator before it wrote any answer (each
+        # is held 1.5 s), so none waited for another's answer.
+        check(all(r["answered_at_us"] > 0 for r in requests), "a dall-e-3 request was not answered")
+        first_answer = min(r["answered_at_us"] for r in requests)
+        check(all(r["received_at_us"] < first_answer for r in requests),
+              "a dall-e-3 request was sent only after another's answer came")
     elif spec.get("retried"):
         check([r["status"] for r in requests] == [429, 200], f"statuses {[r['status'] for r in requests]}")
     elif spec.get("last_values"):
@@ -933,6 +971,11 @@ def verify(name, spec, log, lines, requests, paths):
         result = results[0]
         check(result["mask"] > 0, "the result layer has no layer mask")
         check(f"{image['width']}x{image['height']}" == req["fields"]["size"], "the image is not at the API size")
+        if spec.get("upload"):
+            # what went on the wire: the emulator checked the bytes are of the type the part says
+            check(image["content_type"] == spec["upload"],
+                  f"the image went up as {image['content_type']}, expected {spec['upload']}")
+            check(req["mask"] is None or req["mask"]["content_type"] == "image/png", "the mask is not PNG")
         if spec.get("no_selection"):
             check(req["mask"] is None, "a mask was sent without a selection")
         else:

@@ -45,6 +45,12 @@ void addRequestFacts(JsonBuilder* b, const LogEntry& e) {
     json_builder_add_int_value(b, e.status);
     json_builder_set_member_name(b, "auth_present");
     json_builder_add_boolean_value(b, e.authPresent);
+    json_builder_set_member_name(b, "received_at_us");
+    json_builder_add_int_value(b, e.receivedAtUs);
+    json_builder_set_member_name(b, "handled_at_us");
+    json_builder_add_int_value(b, e.handledAtUs);
+    json_builder_set_member_name(b, "answered_at_us");
+    json_builder_add_int_value(b, e.answeredAtUs);
     json_builder_set_member_name(b, "chunks_written_at_us");
     json_builder_begin_array(b);
     for (const gint64 t : e.chunksWrittenAtUs) {

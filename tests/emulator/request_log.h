@@ -31,6 +31,11 @@ struct LogEntry {
     // went away first), and when each chunk of the answer left (g_get_monotonic_time, µs: the
     // clock of Python's time.monotonic), so a test can time the events of a stream.
     int serial = 0;
+    // When the request had arrived and when its whole answer was written (same clock; 0: not
+    // yet), so a test can tell requests that were in flight together from ones in a row.
+    gint64 receivedAtUs = 0;
+    gint64 handledAtUs = 0; // its answer built (and held for the latency, if any)
+    gint64 answeredAtUs = 0;
     std::string ended;
     std::vector<gint64> chunksWrittenAtUs;
 };

@@ -87,7 +87,11 @@ void Emulator::State::watch(SoupServerMessage* msg, LogEntry& entry) {
                          w);
     w->handlers[1] =
         g_signal_connect(msg, "wrote-body", G_CALLBACK(+[](SoupServerMessage*, gpointer p) {
-                             static_cast<Watch*>(p)->end("answered");
+                             auto* self = static_cast<Watch*>(p);
+                             if (LogEntry* e = self->entry()) {
+                                 e->answeredAtUs = g_get_monotonic_time();
+                             }
+                             self->end("answered");
                          }),
                          w);
     w->handlers[2] =

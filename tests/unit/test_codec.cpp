@@ -1,9 +1,12 @@
 // Codecs in memory: PNG round trips, JPEG and WebP decoding, headers that lie.
 #include "core/codec.h"
 #include "core/glib_ptr.h"
+#include "core/pipeline.h"
 #include "support/fixtures.h"
 #include "test_util.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <webp/encode.h>
@@ -53,7 +56,7 @@ static void testJpegDecodes() {
         image.pixels[i + 2] = 90;
         image.pixels[i + 3] = 255;
     }
-    const std::string jpeg = encodeJpeg(image, 95);
+    const std::string jpeg = test::encodeJpeg(image, 95);
     auto info = probeImage(jpeg);
     if (assertOk(info)) {
         g_assert_true(info->format == ImageFormat::Jpeg);
@@ -125,7 +128,7 @@ static void testBrokenData() {
 // Files whose headers claim 8000x8000 (exactly 64 megapixels, under the global limit) with a few
 // bytes behind them: refused for what they hold, before 256 MB of pixels are allocated.
 static std::string jpegClaiming(int width, int height) {
-    std::string jpeg = encodeJpeg(gradient(16, 16), 90);
+    std::string jpeg = test::encodeJpeg(gradient(16, 16), 90);
     for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
         if (static_cast<unsigned char>(jpeg[i]) == 0xFF &&
             static_cast<unsigned char>(jpeg[i + 1]) == 0xC0) {
@@ -184,7 +187,7 @@ static void testTinyFilesClaimingHugeImages() {
 
 // libjpeg fills missing data with grey and only warns: a cut JPEG is broken, not grey.
 static void testTruncatedJpegIsBroken() {
-    const std::string jpeg = encodeJpeg(gradient(64, 64), 90);
+    const std::string jpeg = test::encodeJpeg(gradient(64, 64), 90);
     assertFails(decodeImage(jpeg.substr(0, jpeg.size() * 2 / 3)), ErrorKind::Image);
     g_assert_true(decodeImage(jpeg).ok());
     // Stray bytes before a marker only draw a warning that changes no pixel: still decoded.
@@ -193,6 +196,99 @@ static void testTruncatedJpegIsBroken() {
     if (sos != std::string::npos) {
         stray.insert(sos, "\x00\x00");
         g_assert_true(decodeImage(stray).ok());
+    }
+}
+
+// A photograph's statistics, roughly: smooth shading, edges, and a grain of a few levels.
+static RgbaImage photoLike(int w, int h) {
+    RgbaImage image(w, h);
+    uint32_t seed = 12345;
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            seed = seed * 1664525U + 1013904223U;
+            const int grain = static_cast<int>((seed >> 24) % 7) - 3;
+            uint8_t* p = image.at(x, y);
+            const int edge = (x / 37 + y / 23) % 2 == 0 ? 40 : 0;
+            p[0] = static_cast<uint8_t>(std::clamp(60 + x * 120 / w + edge + grain, 0, 255));
+            p[1] = static_cast<uint8_t>(std::clamp(90 + y * 100 / h + grain, 0, 255));
+            p[2] = static_cast<uint8_t>(std::clamp(150 - edge + grain, 0, 255));
+            p[3] = 255;
+        }
+    }
+    return image;
+}
+
+static double psnr(const RgbaImage& a, const RgbaImage& b) {
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < a.pixels.size(); ++i) {
+        if (i % 4 == 3) {
+            continue;
+        }
+        const double d = double(a.pixels[i]) - double(b.pixels[i]);
+        sum += d * d;
+        ++n;
+    }
+    return 10.0 * std::log10(255.0 * 255.0 / (sum / static_cast<double>(n)));
+}
+
+// The core's JPEG: what it encodes decodes to the same size, opaque, close to the source, and
+// smaller than the PNG of the same pixels.
+static void testJpegEncodes() {
+    const RgbaImage image = photoLike(320, 200);
+    auto jpeg = encodeJpeg(image);
+    if (!assertOk(jpeg)) {
+        return;
+    }
+    auto decoded = decodeImage(*jpeg);
+    if (!assertOk(decoded)) {
+        return;
+    }
+    g_assert_cmpint(decoded->width, ==, 320);
+    g_assert_cmpint(decoded->height, ==, 200);
+    g_assert_true(isOpaque(*decoded));
+    g_assert_cmpfloat(psnr(image, *decoded), >=, 40.0);
+    g_assert_cmpuint(jpeg->size(), <, encodePng(image)->size() / 2);
+    assertFails(encodeJpeg(RgbaImage()), ErrorKind::Image);
+    auto webp = encodeWebP(image, 90);
+    if (assertOk(webp)) {
+        g_assert_true(probeImage(*webp)->format == ImageFormat::WebP);
+    }
+}
+
+static void testOpaque() {
+    RgbaImage image = photoLike(8, 8);
+    g_assert_true(isOpaque(image));
+    image.at(7, 7)[3] = 254;
+    g_assert_false(isOpaque(image));
+}
+
+// The image to edit goes up as JPEG only when asked to allow it and nothing of it is
+// transparent; the mask is always PNG.
+static void testEditUploadFormat() {
+    RgbaImage opaque = photoLike(64, 48);
+    const std::vector<uint8_t> coverage(64 * 48, 255);
+    const Size api{64, 48};
+    auto jpeg = prepareEdit(opaque, coverage, true, api, UploadFormat::JpegIfOpaque);
+    if (assertOk(jpeg)) {
+        assertEq(jpeg->image.mimeType, "image/jpeg");
+        assertEq(jpeg->image.filename, "image.jpg");
+        g_assert_true(probeImage(jpeg->image.bytes)->format == ImageFormat::Jpeg);
+        assertEq(jpeg->mask->mimeType, "image/png");
+        g_assert_true(probeImage(jpeg->mask->bytes)->format == ImageFormat::Png);
+    }
+    auto forced = prepareEdit(opaque, coverage, true, api, UploadFormat::Png);
+    if (assertOk(forced)) {
+        assertEq(forced->image.mimeType, "image/png");
+        g_assert_true(probeImage(forced->image.bytes)->format == ImageFormat::Png);
+    }
+    RgbaImage holed = opaque;
+    holed.at(10, 10)[3] = 0; // a transparent pixel is part of the area to paint
+    auto png = prepareEdit(holed, coverage, true, api, UploadFormat::JpegIfOpaque);
+    if (assertOk(png)) {
+        assertEq(png->image.mimeType, "image/png");
+        assertEq(png->image.filename, "image.png");
+        g_assert_true(decodeImage(png->image.bytes)->pixels == holed.pixels);
     }
 }
 
@@ -206,5 +302,8 @@ int main(int argc, char** argv) {
     g_test_add_func("/codec/broken-data", testBrokenData);
     g_test_add_func("/codec/tiny-files-claiming-huge-images", testTinyFilesClaimingHugeImages);
     g_test_add_func("/codec/jpeg/truncated-is-broken", testTruncatedJpegIsBroken);
+    g_test_add_func("/codec/jpeg/encodes", testJpegEncodes);
+    g_test_add_func("/codec/opaque", testOpaque);
+    g_test_add_func("/pipeline/edit-upload-format", testEditUploadFormat);
     return g_test_run();
 }

@@ -195,7 +195,7 @@ void testLastValuesThatCannotBeUsed() {
 void testOptionsReadEveryKnownField() {
     auto o = parseOptions(R"({"background":"opaque","output_format":"webp","output_compression":80,
         "moderation":"low","user":"u1","input_fidelity":"high","stream":true,"partial_images":2,
-        "references":[12,14],"match_colors":false})");
+        "references":[12,14],"match_colors":false,"upload_format":"png"})");
     if (!assertOk(o)) {
         return;
     }
@@ -209,6 +209,8 @@ void testOptionsReadEveryKnownField() {
     g_assert_cmpint(o->partialImages, ==, 2);
     g_assert_true(o->references == (std::vector<int>{12, 14}));
     g_assert_false(o->matchColors);
+    assertEq(o->uploadFormat, "png");
+    g_assert_true(parseOptions(R"({"upload_format":"auto"})").ok());
     // Colour matching is on unless the options turn it off.
     g_assert_true(parseOptions("")->matchColors);
     g_assert_true(parseOptions(R"({"match_colors":true})")->matchColors);
@@ -230,6 +232,9 @@ const BadOption kBadOptions[] = {
     {R"({"match_colors":0})", "match_colors", "must be true or false"},
     {R"({"references":[1,"two"]})", "references", "must be a list of layer IDs"},
     {R"({"references":3})", "references", "must be a list of layer IDs"},
+    // JPEG cannot be forced: where it would lose alpha the model must see, PNG is the only way.
+    {R"({"upload_format":"jpeg"})", "upload_format", "must be \"auto\" or \"png\""},
+    {R"({"upload_format":1})", "upload_format", "must be a string"},
     {R"({"colour":"red"})", "colour", "known: background, output_format"},
     {R"(["background"])", "options", "must be a JSON object"},
 };
@@ -262,6 +267,7 @@ const OptionsCase kOptionsCases[] = {
     {"stream", [](Options& o) { o.stream = true; }, R"({"stream":true})"},
     {"match_colors", [](Options& o) { o.matchColors = false; }, R"({"match_colors":false})"},
     {"partial_images", [](Options& o) { o.partialImages = 0; }, R"({"partial_images":0})"},
+    {"upload_format", [](Options& o) { o.uploadFormat = "png"; }, R"({"upload_format":"png"})"},
     {"references",
      [](Options& o) {
          o.references = {12, 14, 3};
@@ -279,10 +285,11 @@ const OptionsCase kOptionsCases[] = {
          o.partialImages = 3;
          o.references = {7};
          o.matchColors = false;
+         o.uploadFormat = "png";
      },
      R"({"background":"opaque","output_format":"jpeg","output_compression":85,)"
      R"("moderation":"auto","user":"someone","input_fidelity":"low","stream":true,)"
-     R"("partial_images":3,"references":[7],"match_colors":false})"},
+     R"("partial_images":3,"references":[7],"match_colors":false,"upload_format":"png"})"},
     // A user string JSON must escape, and one that is not ASCII.
     {"user-escaped", [](Options& o) { o.user = "a \"quoted\" \\ back\\slash\ttab"; },
      R"({"user":"a \"quoted\" \\ back\\slash\ttab"})"},
@@ -300,6 +307,7 @@ void assertSameOptions(const Options& a, const Options& b) {
     g_assert_cmpint(a.partialImages, ==, b.partialImages);
     g_assert_true(a.references == b.references);
     g_assert_true(a.matchColors == b.matchColors);
+    assertEq(a.uploadFormat, b.uploadFormat);
 }
 
 void testOptionsToJsonRoundTrip(gconstpointer data) {
