@@ -342,7 +342,11 @@ static bool encodeJpegInto(const RgbaImage& image, int quality, unsigned char** 
     manager.base.error_exit = jpegErrorExit;
     if (setjmp(manager.jump) != 0) { // NOLINT(cert-err52-cpp)
         jpeg_destroy_compress(&info);
-        *error = std::string("the JPEG could not be encoded: ") + manager.message;
+        // jpeg_mem_dest hands its buffer back only when it finishes: once the buffer has grown,
+        // *data points at one already freed. Nothing is freed on this path (it is reached only
+        // when libjpeg itself fails, out of memory); a double free would be worse than that leak.
+        *data = nullptr;
+        *error = textf(_("the JPEG could not be encoded: %s"), manager.message);
         return false;
     }
     jpeg_create_compress(&info);
@@ -378,7 +382,7 @@ Result<std::string> encodeJpeg(const RgbaImage& image, int quality) {
     unsigned long size = 0;
     std::string error;
     const bool ok = encodeJpegInto(image, std::clamp(quality, 1, 100), &data, &size, &error);
-    // jpeg_mem_dest's buffer is malloc'd by libjpeg and ours to free, on either path.
+    // jpeg_mem_dest's buffer is malloc'd by libjpeg and ours to free once it has finished.
     const std::unique_ptr<unsigned char, decltype(&std::free)> owned(data, &std::free);
     if (!ok) {
         return makeError(ErrorKind::Image, error);
@@ -395,7 +399,7 @@ Result<std::string> encodeWebP(const RgbaImage& image, int quality) {
                                        image.width * 4, static_cast<float>(quality), &data);
     const std::unique_ptr<uint8_t, decltype(&WebPFree)> owned(data, &WebPFree);
     if (size == 0) {
-        return makeError(ErrorKind::Image, "the WebP could not be encoded");
+        return makeError(ErrorKind::Image, _("the WebP could not be encoded"));
     }
     return std::string(reinterpret_cast<const char*>(data), size);
 }

@@ -47,7 +47,15 @@ std::string dataDirectory() {
 
 std::string localeDirectory() {
     const char* dir = g_getenv("IMAGEGEN_LOCALEDIR");
-    return dir != nullptr && *dir != '\0' ? dir : LOCALEDIR;
+    if (dir != nullptr && *dir != '\0') {
+        return dir;
+    }
+    // The translations of a user install travel with its folder, as its data do.
+    std::string beside = programDirectory();
+    if (!beside.empty() && g_file_test((beside + "/locale").c_str(), G_FILE_TEST_IS_DIR) != FALSE) {
+        return beside + "/locale";
+    }
+    return LOCALEDIR;
 }
 
 std::string dataFilePath(const std::string& fileName) {

@@ -95,6 +95,12 @@ const std::array<uint8_t, 256>& gammaToLinear() {
 class LegacyPixels {
   public:
     explicit LegacyPixels(int drawable) {
+        // Without it GIMP serves tiles in its 8-bit compatibility format, which is gamma-encoded
+        // for masks and the selection too; with it, each drawable's own format (the tables
+        // above then convert masks exactly as GEGL would). gimp_drawable_get_buffer() turns it
+        // on as well, so a run that had used GEGL first saw the other format before.
+        static const bool precise = gimp_plugin_enable_precision() != FALSE;
+        (void)precise;
         G_GNUC_BEGIN_IGNORE_DEPRECATIONS
         drawable_ = gimp_drawable_get(drawable);
         G_GNUC_END_IGNORE_DEPRECATIONS
