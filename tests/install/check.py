@@ -186,7 +186,10 @@ def deb_install(tap, source, build, root):
         if os.path.lexists(os.path.join(source, name)):  # a deletion not yet committed
             os.makedirs(os.path.dirname(os.path.join(tree, name)), exist_ok=True)
             shutil.copy2(os.path.join(source, name), os.path.join(tree, name), follow_symlinks=False)
-    env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=2")
+    # .ci/run checks the packaging (dependencies, contents, lintian, install) and asks for an
+    # unoptimised build (noopt) to save minutes of compiling; the default is the package's own.
+    env = dict(os.environ,
+               DEB_BUILD_OPTIONS=os.environ.get("IMAGEGEN_DEB_BUILD_OPTIONS", "nocheck parallel=2"))
     env.pop("DESTDIR", None)
     status, out = run(["dpkg-buildpackage", "-us", "-uc", "-b"], env=env, cwd=tree, timeout=900)
     if not tap.ok(status == 0, "dpkg-buildpackage -us -uc -b", out):
