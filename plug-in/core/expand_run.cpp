@@ -196,19 +196,6 @@ void PendingExpand::cancel() {
     }
 }
 
-// Every tile's tokens, as the service reported them; absent when no tile's answer had any.
-void PendingExpand::addUsage(const Usage& tile) {
-    if (!tile.present) {
-        return;
-    }
-    usage_.present = true;
-    usage_.totalTokens += tile.totalTokens;
-    usage_.inputTokens += tile.inputTokens;
-    usage_.outputTokens += tile.outputTokens;
-    usage_.textTokens += tile.textTokens;
-    usage_.imageTokens += tile.imageTokens;
-}
-
 size_t PendingExpand::tilesDone() const {
     return tiles_->done();
 }
@@ -253,7 +240,7 @@ void PendingExpand::step() {
             finish(taken.error());
             return;
         }
-        addUsage(answer->usage);
+        addUsage(usage_, answer->usage); // every tile's tokens, as the service reported them
     }
     if (cancelled_) {
         finish(cancelledError());

@@ -23,18 +23,6 @@ struct RequestState {
     std::optional<Error> streamError;
 };
 
-void addUsage(Usage& total, const Usage& u) {
-    if (!u.present) {
-        return;
-    }
-    total.present = true;
-    total.totalTokens += u.totalTokens;
-    total.inputTokens += u.inputTokens;
-    total.outputTokens += u.outputTokens;
-    total.textTokens += u.textTokens;
-    total.imageTokens += u.imageTokens;
-}
-
 bool isHtml(const HttpResponse& r) {
     return r.header("content-type").find("text/html") != std::string::npos;
 }

@@ -417,4 +417,16 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
     return out;
 }
 
+void addUsage(Usage& total, const Usage& part) {
+    if (!part.present) {
+        return;
+    }
+    total.present = true;
+    total.totalTokens += part.totalTokens;
+    total.inputTokens += part.inputTokens;
+    total.outputTokens += part.outputTokens;
+    total.textTokens += part.textTokens;
+    total.imageTokens += part.imageTokens;
+}
+
 } // namespace imagegen

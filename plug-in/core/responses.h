@@ -22,6 +22,10 @@ struct Usage {
     int64_t imageTokens = 0; // input_tokens_details.image_tokens
 };
 
+// Adds `part` (one answer's, one tile's) to `total`; an absent part changes nothing, so the
+// total is absent when no part had any.
+void addUsage(Usage& total, const Usage& part);
+
 struct GeneratedImage {
     std::string bytes; // decoded from b64_json, or downloaded from url
     std::string url;   // set when the service answered with a URL still to download

@@ -144,7 +144,6 @@ class PendingExpand {
 
   private:
     void scheduleStep();
-    void addUsage(const Usage& tile);
     void step();
     void finish(Result<std::vector<NewLayer>> result);
 
