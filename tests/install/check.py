@@ -236,17 +236,14 @@ def deb_install(tap, source, build, root):
                "the package and its plug-in folder are gone", out)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["user", "deb"])
-    ap.add_argument("--source", required=True)
-    ap.add_argument("--build", required=True)
-    a = ap.parse_args()
+def checks_in_scratch(prefix, body):
+    """Runs body(tap, root) with a fresh folder `root`: a crash is a failed check with its reason,
+    and the folder goes when every check passed (it is kept for a look otherwise). Returns the
+    exit status."""
     tap = Tap()
-    root = tempfile.mkdtemp(prefix=f"imagegen-install-{a.mode}-")
+    root = tempfile.mkdtemp(prefix=prefix)
     try:
-        (user_install if a.mode == "user" else deb_install)(tap, os.path.abspath(a.source),
-                                                           os.path.abspath(a.build), root)
+        body(tap, root)
     except Exception as e:  # a crash is a failed check, with its reason
         tap.ok(False, f"the check ran to its end ({type(e).__name__})", repr(e))
     finally:
@@ -255,6 +252,17 @@ def main():
         else:
             print(f"# kept for a look: {root}", flush=True)
     return tap.end()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["user", "deb"])
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--build", required=True)
+    a = ap.parse_args()
+    install = user_install if a.mode == "user" else deb_install
+    return checks_in_scratch(f"imagegen-install-{a.mode}-", lambda tap, root: install(
+        tap, os.path.abspath(a.source), os.path.abspath(a.build), root))
 
 
 if __name__ == "__main__":

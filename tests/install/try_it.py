@@ -9,17 +9,15 @@ removes an older result and names no file. Prints TAP.
 """
 import argparse
 import os
-import shutil
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import e2e  # noqa: E402
-from check import Tap, clean_env, run  # noqa: E402
+from check import checks_in_scratch, clean_env, run  # noqa: E402
 
 PROMPT = 'a "quoted" kite \\ with ü'
 RESULT = "imagegen-result.png"
@@ -69,55 +67,49 @@ def closed_port():
         return s.getsockname()[1]
 
 
+def check_try_it(tap, root, source, build):
+    home = e2e.prepare_home(build, source, root)  # GIMP set up, the plug-in installed
+    try_it = [os.path.join(source, "tools", "try-it"), "--no-setup", "--build", build]
+
+    work = os.path.join(root, "ok")
+    os.makedirs(work)
+    status, out = run(try_it + [PROMPT], env=clean_env(home), cwd=work, timeout=300)
+    result = os.path.join(work, RESULT)
+    tap.ok(status == 0, "a prompt with quotes, a backslash and ü: try-it succeeds", out)
+    tap.ok(f"imagegen: the edited image is {result}" in out, "it names the result", out)
+    if tap.ok(os.path.isfile(result), "the result is written"):
+        width, height, channels, rows = read_png(result)
+        # The middle of the selected ellipse is the emulator's colour for the prompt's bytes,
+        # within the colour match's few levels; the prompt with its quoting lost would
+        # have another colour.
+        got = list(rows[350][510 * channels:510 * channels + 3])
+        want = e2e.prompt_colour(PROMPT)
+        close = lambda c: max(abs(x - y) for x, y in zip(got, c)) <= 6  # noqa: E731
+        wrong = ['a "quoted" kite \\\\ with ü', "a quoted kite  with ü", 'a "quoted" kite \\ with u']
+        tap.ok((width, height) == (1024, 768) and close(want) and not any(close(e2e.prompt_colour(w)) for w in wrong),
+               f"the model got the prompt as typed: the selection is {want}", f"got {got} in {width}x{height}")
+
+    work = os.path.join(root, "failed")
+    os.makedirs(work)
+    stale = os.path.join(work, RESULT)
+    with open(stale, "wb") as f:
+        f.write(b"an older result")
+    env = clean_env(home)
+    env.update(OPENAI_BASE_URL=f"http://127.0.0.1:{closed_port()}/v1", OPENAI_API_KEY="sk-closed-port")
+    status, out = run(try_it + ["a red kite"], env=env, cwd=work, timeout=300)
+    tap.ok(status != 0, "a run against a closed port exits non-zero", out)
+    tap.ok("failed" in out and RESULT not in out, "it says it failed and names no file", out)
+    tap.ok(not os.path.exists(stale), "the older result is removed, so none is taken for this run's")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--source", required=True)
     ap.add_argument("--build", required=True)
     a = ap.parse_args()
     source, build = os.path.abspath(a.source), os.path.abspath(a.build)
-    tap = Tap()
-    root = tempfile.mkdtemp(prefix="imagegen-try-it-")
-    try:
-        home = e2e.prepare_home(build, source, root)  # GIMP set up, the plug-in installed
-        try_it = [os.path.join(source, "tools", "try-it"), "--no-setup", "--build", build]
-
-        work = os.path.join(root, "ok")
-        os.makedirs(work)
-        status, out = run(try_it + [PROMPT], env=clean_env(home), cwd=work, timeout=300)
-        result = os.path.join(work, RESULT)
-        tap.ok(status == 0, "a prompt with quotes, a backslash and ü: try-it succeeds", out)
-        tap.ok(f"imagegen: the edited image is {result}" in out, "it names the result", out)
-        if tap.ok(os.path.isfile(result), "the result is written"):
-            width, height, channels, rows = read_png(result)
-            # The middle of the selected ellipse is the emulator's colour for the prompt's bytes,
-            # within the colour match's few levels; the prompt with its quoting lost would
-            # have another colour.
-            got = list(rows[350][510 * channels:510 * channels + 3])
-            want = e2e.prompt_colour(PROMPT)
-            close = lambda c: max(abs(x - y) for x, y in zip(got, c)) <= 6  # noqa: E731
-            wrong = ['a "quoted" kite \\\\ with ü', "a quoted kite  with ü", 'a "quoted" kite \\ with u']
-            tap.ok((width, height) == (1024, 768) and close(want) and not any(close(e2e.prompt_colour(w)) for w in wrong),
-                   f"the model got the prompt as typed: the selection is {want}", f"got {got} in {width}x{height}")
-
-        work = os.path.join(root, "failed")
-        os.makedirs(work)
-        stale = os.path.join(work, RESULT)
-        with open(stale, "wb") as f:
-            f.write(b"an older result")
-        env = clean_env(home)
-        env.update(OPENAI_BASE_URL=f"http://127.0.0.1:{closed_port()}/v1", OPENAI_API_KEY="sk-closed-port")
-        status, out = run(try_it + ["a red kite"], env=env, cwd=work, timeout=300)
-        tap.ok(status != 0, "a run against a closed port exits non-zero", out)
-        tap.ok("failed" in out and RESULT not in out, "it says it failed and names no file", out)
-        tap.ok(not os.path.exists(stale), "the older result is removed, so none is taken for this run's")
-    except Exception as e:
-        tap.ok(False, f"the check ran to its end ({type(e).__name__})", repr(e))
-    finally:
-        if tap.failed == 0:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(f"# kept for a look: {root}", flush=True)
-    return tap.end()
+    return checks_in_scratch("imagegen-try-it-",
+                             lambda tap, root: check_try_it(tap, root, source, build))
 
 
 if __name__ == "__main__":
