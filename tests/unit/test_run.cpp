@@ -1558,6 +1558,16 @@ struct ExpandRecord {
     }
 };
 
+// An expand as the dialog runs it: PendingExpand to its end; the layers, not yet inserted.
+Result<std::vector<NewLayer>> expandAsTheDialogDoes(const PreparedRun& run, Setup& s,
+                                                    FakeHost& host) {
+    ExpandRecord record;
+    PendingExpand pending(run, readExpandOriginal(run, host), s.setup, record.callbacks(),
+                          record.onDone());
+    iterateUntil(record.finished);
+    return std::move(*record.result);
+}
+
 // The dialog's expand (PendingExpand, then insertResults) sends what a Script-Fu call sends and
 // inserts the same pixels: three tiles of a wide border, answered with gradients that differ by
 // position.
@@ -1624,14 +1634,11 @@ void testExpandSecondInsertDoesNotGrowAgain() {
     if (!assertOk(prepared)) {
         return;
     }
-    ExpandRecord record;
-    PendingExpand pending(*prepared, readExpandOriginal(*prepared, host), s.setup,
-                          record.callbacks(), record.onDone());
-    iterateUntil(record.finished);
-    if (!assertOk(*record.result) || !assertSize(**record.result, 2)) {
+    auto result = expandAsTheDialogDoes(*prepared, s, host);
+    if (!assertOk(result) || !assertSize(*result, 2)) {
         return;
     }
-    const std::vector<NewLayer>& layers = **record.result;
+    const std::vector<NewLayer>& layers = *result;
     if (!assertOk(insertResults(*prepared, {layers[0]}, host))) {
         return;
     }
@@ -1664,15 +1671,12 @@ void testExpandOfTheSameSizeElsewhereIsRefused() {
         if (!assertOk(prepared)) {
             return;
         }
-        ExpandRecord record;
-        PendingExpand pending(*prepared, readExpandOriginal(*prepared, host), s.setup,
-                              record.callbacks(), record.onDone());
-        iterateUntil(record.finished);
-        if (!assertOk(*record.result)) {
+        auto result = expandAsTheDialogDoes(*prepared, s, host);
+        if (!assertOk(result)) {
             return;
         }
         runs.push_back(*prepared);
-        results.push_back(std::move(**record.result));
+        results.push_back(std::move(*result));
     }
     runs[0].expandCanvasGrown = true; // as the dialog marks a run whose insert grew the canvas
     if (!assertOk(insertResults(runs[0], results[0], host))) {
