@@ -69,24 +69,19 @@ bool legacyExact(int image) {
 // Selection and layer masks are linear "Y u8" in an 8-bit image, and the run reads and writes
 // them as Y' u8 (as GIMP's selection-to-mask does): babl's conversion between the two, the sRGB
 // transfer curve rounded to 8 bits. A unit test checks every entry against babl itself.
+std::array<uint8_t, 256> tableOf(uint8_t (*convert)(int)) {
+    std::array<uint8_t, 256> t{};
+    for (int i = 0; i < 256; ++i) {
+        t[static_cast<size_t>(i)] = convert(i);
+    }
+    return t;
+}
 const std::array<uint8_t, 256>& linearToGamma() {
-    static const std::array<uint8_t, 256> table = [] {
-        std::array<uint8_t, 256> t{};
-        for (int i = 0; i < 256; ++i) {
-            t[i] = srgbEncode8(i);
-        }
-        return t;
-    }();
+    static const std::array<uint8_t, 256> table = tableOf(srgbEncode8);
     return table;
 }
 const std::array<uint8_t, 256>& gammaToLinear() {
-    static const std::array<uint8_t, 256> table = [] {
-        std::array<uint8_t, 256> t{};
-        for (int i = 0; i < 256; ++i) {
-            t[i] = srgbDecode8(i);
-        }
-        return t;
-    }();
+    static const std::array<uint8_t, 256> table = tableOf(srgbDecode8);
     return table;
 }
 
