@@ -29,9 +29,9 @@ inline constexpr int kMaxCanvasSide = 524288;
 inline constexpr int kMaxExpandTiles = 64;
 // The smallest tile side: smaller tiles give the model too little to continue, and many of them.
 inline constexpr int kMinExpandTileSide = 256;
-// The most pixels a run may hold in canvas copies (one per alternative, with its result layer
-// and mask): about 2 GB at 4 bytes a pixel.
-inline constexpr int64_t kMaxExpandHeldPixels = int64_t{512} * 1024 * 1024;
+// The most pixels a run may hold in copies of what it covers (one per alternative, with its
+// result layer and mask; for Expand the whole canvas): about 2 GB at 4 bytes a pixel.
+inline constexpr int64_t kMaxHeldPixels = int64_t{512} * 1024 * 1024;
 
 struct ExpandPlan {
     Size canvas;             // the new canvas

@@ -29,6 +29,7 @@ Result<EditPlan> planEdit(const ModelCaps& caps, const std::string& size, double
     }
     plan.apiSize = *apiSize;
     plan.region = widenToAspect(grown, plan.apiSize, g.canvas);
+    plan.held = intersect(plan.region, canvasRect);
     return plan;
 }
 
@@ -44,10 +45,14 @@ std::vector<uint8_t> layerCoverage(Rect region, Rect drawable, Size canvas) {
     return coverage;
 }
 
-Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
-                               bool sendMask, Size apiSize, UploadFormat format) {
+Result<EditUpload> prepareEdit(const RgbaImage& pixels, const std::vector<uint8_t>& coverage,
+                               bool sendMask, Size apiSize, UploadFormat format, Rect placement) {
     EditUpload upload;
-    const RgbaImage scaled = resize(regionPixels, apiSize.width, apiSize.height);
+    const Rect whole{0, 0, apiSize.width, apiSize.height};
+    const Rect at = placement.empty() ? whole : placement;
+    const RgbaImage scaled = at == whole
+                                 ? resize(pixels, apiSize.width, apiSize.height)
+                                 : placedOn(resize(pixels, at.width, at.height), apiSize, at);
     const bool jpeg = format == UploadFormat::JpegIfOpaque && isOpaque(scaled);
     auto encoded = jpeg ? encodeJpeg(scaled) : encodePng(scaled);
     if (!encoded) {
@@ -61,7 +66,11 @@ Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<
     upload.image.width = apiSize.width;
     upload.image.height = apiSize.height;
     if (sendMask) {
-        const RgbaImage maskImage = buildApiMask(coverage, regionPixels, apiSize);
+        // Past what was read, alpha 0: nothing there to keep.
+        const RgbaImage maskImage =
+            at == whole
+                ? buildApiMask(coverage, pixels, apiSize)
+                : placedOn(buildApiMask(coverage, pixels, {at.width, at.height}), apiSize, at);
         // The colour match compares the model's answer with what it was given: after JPEG, the
         // decoded upload, not the pixels before (their difference would read as a drift).
         if (jpeg) {
@@ -122,6 +131,15 @@ int64_t resultPixelLimit(const ModelCaps& caps, const std::string& size) {
 }
 
 Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels) {
+    // Before any pixel is allocated: a 1x600000 answer is within the pixel limit, but GIMP can
+    // hold no image that tall.
+    if (auto info = probeImage(bytes);
+        info && (info->width > kMaxImageSide || info->height > kMaxImageSide)) {
+        return makeError(ErrorKind::MalformedResponse,
+                         textf(_("the service sent an image of %dx%d pixels, larger than GIMP "
+                                 "can hold (%d pixels a side)"),
+                               info->width, info->height, kMaxImageSide));
+    }
     auto decoded = decodeImage(bytes, maxPixels);
     if (!decoded) {
         Error e = decoded.error();
@@ -131,14 +149,6 @@ Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels) {
         return e;
     }
     return decoded;
-}
-
-Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region, int64_t maxPixels) {
-    auto decoded = decodeResult(bytes, maxPixels);
-    if (!decoded) {
-        return decoded.error();
-    }
-    return resize(*decoded, region.width, region.height);
 }
 
 Rect generationTarget(const ImageGeometry& g) {
@@ -157,18 +167,18 @@ Result<RgbaImage> coverTarget(const std::string& bytes, Size target, int64_t max
     if (!decoded) {
         return decoded.error();
     }
+    // The middle part of the answer with the target's shape, cropped before it is scaled: the
+    // work and the memory follow the target, whatever the answer's shape (scaling a 1x489 answer
+    // whole to cover 1024x1024 would make a 1024x500736 image first).
     const double scale = std::max(static_cast<double>(target.width) / decoded->width,
                                   static_cast<double>(target.height) / decoded->height);
-    const int w = std::max(target.width, static_cast<int>(std::ceil(decoded->width * scale)));
-    const int h = std::max(target.height, static_cast<int>(std::ceil(decoded->height * scale)));
-    const RgbaImage scaled = resize(*decoded, w, h);
-    RgbaImage out(target.width, target.height);
-    const int x0 = (w - target.width) / 2;
-    const int y0 = (h - target.height) / 2;
-    for (int y = 0; y < target.height; ++y) {
-        std::copy_n(scaled.at(x0, y0 + y), static_cast<size_t>(target.width) * 4, out.at(0, y));
-    }
-    return out;
+    const int cropWidth =
+        std::clamp(static_cast<int>(std::lround(target.width / scale)), 1, decoded->width);
+    const int cropHeight =
+        std::clamp(static_cast<int>(std::lround(target.height / scale)), 1, decoded->height);
+    return resize(crop(*decoded, {(decoded->width - cropWidth) / 2,
+                                  (decoded->height - cropHeight) / 2, cropWidth, cropHeight}),
+                  target.width, target.height);
 }
 
 std::string layerNameFor(const std::string& prompt, int index, int count) {

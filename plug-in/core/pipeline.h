@@ -26,6 +26,13 @@ struct EditPlan {
     Rect region;  // the part of the canvas sent (may reach past the canvas edges)
     Rect area;    // what was asked to change: the selection's bounds, or the layer
     Size apiSize; // the size it is sent at
+    // The region's part on the canvas: all that is read, and all a result layer covers. Past the
+    // canvas there is nothing to read (it goes up transparent, to be painted) and nothing to
+    // keep, so a thin layer widened to the API's aspect (20000x100 to 20000x13333) holds only
+    // its own pixels, never the region's.
+    Rect held;
+    // Where `held` lies in the image sent, in its pixels.
+    [[nodiscard]] Rect heldInApi() const { return scaledPart(held, region, apiSize); }
 };
 
 // Step 1-2 of the edit pipeline: the area (selection, or the whole layer), grown by `context`,
@@ -48,9 +55,12 @@ struct EditUpload {
     std::optional<InputImage> mask;
     KeptSamples kept; // with a mask: the pixels it tells the model to keep, sampled (colour match)
 };
-Result<EditUpload> prepareEdit(const RgbaImage& regionPixels, const std::vector<uint8_t>& coverage,
-                               bool sendMask, Size apiSize,
-                               UploadFormat format = UploadFormat::Png);
+// `pixels` and `coverage` are the part of the region that is read (EditPlan::held), which goes at
+// `placement` of the image sent (EditPlan::heldInApi); the rest of it goes up transparent, part
+// of the area to paint. An empty placement: the pixels are the whole region.
+Result<EditUpload> prepareEdit(const RgbaImage& pixels, const std::vector<uint8_t>& coverage,
+                               bool sendMask, Size apiSize, UploadFormat format = UploadFormat::Png,
+                               Rect placement = {});
 
 // A reference layer as an extra input image, no larger than `maxSide` on its longer side.
 Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int index);
@@ -60,12 +70,11 @@ Result<InputImage> prepareReference(const RgbaImage& pixels, int maxSide, int in
 // kMaxDecodePixels. A result past it is refused before its pixels are allocated.
 int64_t resultPixelLimit(const ModelCaps& caps, const std::string& size);
 
+// GIMP's largest image, a side (GIMP_MAX_IMAGE_SIZE): a result past it cannot become an image.
+inline constexpr int kMaxImageSide = 524288;
+
 // A result image from the service; what cannot be read is a malformed response.
 Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels = kMaxDecodePixels);
-
-// Step 5: a result back at the region's size.
-Result<RgbaImage> resultForRegion(const std::string& bytes, Rect region,
-                                  int64_t maxPixels = kMaxDecodePixels);
 
 // Generation: the results cover `target` (the selection's bounds or the canvas), centred.
 Rect generationTarget(const ImageGeometry& geometry);

@@ -20,8 +20,14 @@ Rect intersect(Rect a, Rect b) {
 }
 
 Rect contextRegion(Rect selection, double context, Size canvas) {
-    const int pad = static_cast<int>(
-        std::lround(std::max(0.0, context) * std::max(selection.width, selection.height)));
+    // In doubles, and no wider than the canvas, before any conversion: a context of 1e308 (or
+    // one whose padding passes 2^31 pixels) is the whole canvas, never a wrapped-around integer.
+    // Not a number, or not above 0: no context.
+    const double widest = std::max(canvas.width, canvas.height);
+    const double padding =
+        context > 0.0 ? std::min(context * std::max(selection.width, selection.height), widest)
+                      : 0.0;
+    const int pad = static_cast<int>(std::lround(padding));
     Rect grown{selection.x - pad, selection.y - pad, selection.width + 2 * pad,
                selection.height + 2 * pad};
     return intersect(grown, Rect{0, 0, canvas.width, canvas.height});
@@ -113,6 +119,39 @@ Rect widenToAspect(Rect region, Size target, Size canvas) {
     r.x = std::max(r.x, region.right() - r.width);
     r.y = std::max(r.y, region.bottom() - r.height);
     return r;
+}
+
+RgbaImage crop(const RgbaImage& image, Rect rect) {
+    if (rect == Rect{0, 0, image.width, image.height}) {
+        return image;
+    }
+    RgbaImage out(rect.width, rect.height);
+    for (int y = 0; y < rect.height; ++y) {
+        std::copy_n(image.at(rect.x, rect.y + y), static_cast<size_t>(rect.width) * 4,
+                    out.at(0, y));
+    }
+    return out;
+}
+
+RgbaImage placedOn(const RgbaImage& image, Size canvas, Rect at) {
+    RgbaImage out(canvas.width, canvas.height);
+    for (int y = 0; y < at.height; ++y) {
+        std::copy_n(image.at(0, y), static_cast<size_t>(at.width) * 4, out.at(at.x, at.y + y));
+    }
+    return out;
+}
+
+Rect scaledPart(Rect part, Rect whole, Size scaled) {
+    const double sx = static_cast<double>(scaled.width) / whole.width;
+    const double sy = static_cast<double>(scaled.height) / whole.height;
+    const auto edge = [](int pos, int origin, double scale, int limit) {
+        return std::clamp(static_cast<int>(std::lround((pos - origin) * scale)), 0, limit);
+    };
+    const int x0 = std::min(edge(part.x, whole.x, sx, scaled.width), scaled.width - 1);
+    const int y0 = std::min(edge(part.y, whole.y, sy, scaled.height), scaled.height - 1);
+    const int x1 = std::max(edge(part.right(), whole.x, sx, scaled.width), x0 + 1);
+    const int y1 = std::max(edge(part.bottom(), whole.y, sy, scaled.height), y0 + 1);
+    return {x0, y0, x1 - x0, y1 - y0};
 }
 
 namespace {
@@ -321,7 +360,7 @@ static void distance1d(const std::vector<double>& f, std::vector<double>& d, std
 
 std::vector<uint8_t> featherInward(const std::vector<uint8_t>& coverage, int width, int height,
                                    double feather) {
-    if (feather <= 0.0) {
+    if (!(feather > 0.0)) { // none, or not a number
         return coverage;
     }
     // Distance of every pixel to the nearest pixel outside the selection (coverage 0); the edge

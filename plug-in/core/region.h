@@ -39,6 +39,16 @@ Result<Size> chooseApiSize(const ModelCaps& caps, const std::string& requested, 
 // pixels there are read as transparent and so belong to the edit area.
 Rect widenToAspect(Rect region, Size target, Size canvas);
 
+// The part `rect` of `image` (which must lie inside it), as an image of its own.
+RgbaImage crop(const RgbaImage& image, Rect rect);
+
+// `image` laid over a transparent canvas of `canvas` at `at` (which must hold it).
+RgbaImage placedOn(const RgbaImage& image, Size canvas, Rect at);
+
+// Where `part`, a rectangle inside `whole`, lands when `whole` is scaled to `scaled`: whole
+// pixels, at least one a side, inside `scaled`.
+Rect scaledPart(Rect part, Rect whole, Size scaled);
+
 // High-quality resampling (Catmull-Rom, widened when shrinking; premultiplied alpha).
 RgbaImage resize(const RgbaImage& image, int width, int height);
 // The same for a single 8-bit channel (a coverage mask).

@@ -5,6 +5,7 @@
 #include "core/timings.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 namespace imagegen {
@@ -39,15 +40,15 @@ Status addReferences(ImageRequest& request, const std::vector<int>& references, 
 // Step 3: the region's pixels and mask, and the reference layers.
 Status readEditInputs(PreparedRun& run, const ImageGeometry& geometry, Host& host,
                       PhaseTimer* timings) {
-    const Rect region = run.edit.region;
-    const RgbaImage pixels = host.readRegion(region);
-    run.coverage = geometry.selection ? host.readSelection(region)
-                                      : layerCoverage(region, geometry.drawable, geometry.canvas);
+    const Rect held = run.edit.held;
+    const RgbaImage pixels = host.readRegion(held);
+    run.coverage = geometry.selection ? host.readSelection(held)
+                                      : layerCoverage(held, geometry.drawable, geometry.canvas);
     phase(timings, "read");
     const bool jpegTaken = run.service.caps->isGptImage() && run.options.uploadFormat != "png";
-    auto upload =
-        prepareEdit(pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize,
-                    jpegTaken ? UploadFormat::JpegIfOpaque : UploadFormat::Png);
+    auto upload = prepareEdit(
+        pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize,
+        jpegTaken ? UploadFormat::JpegIfOpaque : UploadFormat::Png, run.edit.heldInApi());
     if (!upload) {
         return upload.error();
     }
@@ -92,8 +93,8 @@ Status readImageInputs(PreparedRun& run, const ImageGeometry& geometry, Host& ho
     return Ok{};
 }
 
-// An edit's result at the region's size, brought back to the source's tone unless the options
-// say otherwise; `fit` says what the colour match did.
+// An edit's result over the part of the region that was read, brought back to the source's tone
+// unless the options say otherwise; `fit` says what the colour match did.
 Result<RgbaImage> editResult(const PreparedRun& run, const std::string& bytes, int64_t maxPixels,
                              ColorFit& fit) {
     auto decoded = decodeResult(bytes, maxPixels);
@@ -107,7 +108,11 @@ Result<RgbaImage> editResult(const PreparedRun& run, const std::string& bytes, i
         fit = fitColorDrift(run.kept, *decoded);
         undoColorDrift(*decoded, fit);
     }
-    return resize(*decoded, run.edit.region.width, run.edit.region.height);
+    // Only what lies over the pixels read becomes the layer: the rest is past the canvas.
+    const Rect held = run.edit.held;
+    const Size drawn{decoded->width, decoded->height};
+    return resize(crop(*decoded, scaledPart(held, run.edit.region, drawn)), held.width,
+                  held.height);
 }
 
 // One result's pixels, placed as its procedure places them.
@@ -122,7 +127,7 @@ Result<NewLayer> layerFor(const PreparedRun& run, const GeneratedImage& image,
             return pixels.error();
         }
         notes.colorMatch = std::move(fit);
-        layer.bounds = run.edit.region;
+        layer.bounds = run.edit.held;
         layer.pixels = std::move(*pixels);
         layer.mask = editMask;
     } else if (run.procedure == Procedure::Generate) {
@@ -162,7 +167,7 @@ Status checkImageCount(const PreparedRun& run, const ImagesResult& answer) {
 Status checkExpandFits(const PreparedRun& run) {
     const int64_t area = int64_t{run.expand.canvas.width} * run.expand.canvas.height;
     const int64_t copies = 3 * int64_t{std::max(1, run.request.n)} + 1;
-    if (area * copies > kMaxExpandHeldPixels) {
+    if (area * copies > kMaxHeldPixels) {
         Error e = makeError(ErrorKind::InvalidRequest,
                             textf(_("expanding to %dx%d with %d alternatives needs more memory "
                                     "than one run may take: ask for fewer images, or expand a "
@@ -173,6 +178,23 @@ Status checkExpandFits(const PreparedRun& run) {
         return e;
     }
     return Ok{};
+}
+
+// Refused before any pixel is read: an edit or a generation whose results (one layer and its
+// mask each, beside what was read) would hold more pixels than one run may. The region is on
+// the canvas, so only a vast canvas or selection with many alternatives comes near it.
+Status checkLayersFit(const PreparedRun& run) {
+    const Rect covered = run.procedure == Procedure::Edit ? run.edit.held : run.target;
+    const int64_t copies = int64_t{std::max(1, run.request.n)} + 1;
+    if (int64_t{covered.width} * covered.height * copies <= kMaxHeldPixels) {
+        return Ok{};
+    }
+    Error e = makeError(ErrorKind::InvalidRequest,
+                        textf(_("%dx%d pixels with %d alternatives needs more memory than one run "
+                                "may take: ask for fewer images, or select a smaller part"),
+                              covered.width, covered.height, std::max(1, run.request.n)));
+    e.param = "n-images";
+    return e;
 }
 
 // Progress while the requests run: GIMP's bar pulses until something is known.
@@ -234,6 +256,29 @@ const char* referencesRefused(Procedure procedure) {
         break;
     }
     return "";
+}
+
+// Context and feather that no edit can use, refused before anything is read. A context larger
+// than the canvas needs is the whole canvas (contextRegion), and a negative value of either is
+// its default, so only what is not a number, infinity, and a feather wider than any picture's
+// soft edge are left to refuse.
+Status checkEditNumbers(const RunParameters& p) {
+    constexpr double kMaxFeather = 10000;
+    if (!std::isfinite(p.context)) {
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            _("context must be a number: the padding around the selection as a "
+                              "fraction of its larger side, such as 0.15 (-1 for the default)"));
+        e.param = "context";
+        return e;
+    }
+    if (!std::isfinite(p.feather) || p.feather > kMaxFeather) {
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            textf(_("feather %g is out of range: use 0 to %g pixels (-1 for none)"),
+                                  p.feather, kMaxFeather));
+        e.param = "feather";
+        return e;
+    }
+    return Ok{};
 }
 
 // planRun, keeping the geometry it read for the step that reads pixels.
@@ -302,6 +347,9 @@ Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& paramet
         return run;
     }
     if (geometry) {
+        if (auto fits = checkLayersFit(*run); !fits) {
+            return fits.error();
+        }
         if (auto inputs = readImageInputs(*run, *geometry, host, timings); !inputs) {
             return inputs.error();
         }
@@ -322,6 +370,9 @@ Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
     GeometryPlan plan;
     plan.size = parameters.size;
     if (procedure == Procedure::Edit) {
+        if (auto numbers = checkEditNumbers(parameters); !numbers) {
+            return numbers.error();
+        }
         // Step 2 of the edit pipeline: the region sent and the size it goes at.
         const double context = parameters.context < 0 ? kDefaultContext : parameters.context;
         auto edit = planEdit(caps, parameters.size, context, geometry);
@@ -423,7 +474,7 @@ Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const Im
     const RunParameters& p = run.parameters;
     const std::vector<uint8_t> editMask =
         run.procedure == Procedure::Edit
-            ? featherInward(run.coverage, run.edit.region.width, run.edit.region.height,
+            ? featherInward(run.coverage, run.edit.held.width, run.edit.held.height,
                             p.feather < 0 ? kDefaultFeather : p.feather)
             : std::vector<uint8_t>();
     std::vector<NewLayer> layers;

@@ -54,6 +54,13 @@ class FakeHost final : public Host {
         }
         selectionBounds_ = r;
     }
+    // A canvas (and layer) this large as inspect() reports it, with no selection; for refusals
+    // made before any pixel is read: its pixels are never allocated.
+    void pretendCanvas(Size canvas) {
+        canvas_ = canvas;
+        layerBounds_ = {0, 0, canvas.width, canvas.height};
+        selection_.clear();
+    }
     // What inspect() says when the active drawable cannot be edited (a mask, a group…).
     void refuseWith(std::string message) { refusal_ = std::move(message); }
     void addLayer(int id, RgbaImage pixels) { layers_[id] = std::move(pixels); }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 using namespace imagegen;
@@ -17,6 +18,47 @@ static void testContextRegion() {
     r = contextRegion({0, 10, 100, 50}, 0.5, {120, 1000});
     g_assert_true(r == (Rect{0, 0, 120, 110}));
     g_assert_true(contextRegion({5, 5, 10, 10}, 0.0, {100, 100}) == (Rect{5, 5, 10, 10}));
+}
+
+// Context at the edges of its range: computed before any conversion to whole pixels, so that a
+// vast context is the whole canvas (1e308 sent none, 21474836.48 "the area to edit is empty",
+// 42949673 a 108x108 region: the padding wrapped around), and no number is no context.
+static void testContextRegionEdges() {
+    const Rect selection{400, 300, 100, 100};
+    const Size canvas{1000, 800};
+    const Rect whole{0, 0, 1000, 800};
+    g_assert_true(contextRegion(selection, 0.0, canvas) == selection);
+    g_assert_true(contextRegion(selection, -0.0, canvas) == selection);
+    g_assert_true(contextRegion(selection, std::nan(""), canvas) == selection);
+    for (const double vast : {1e308, std::numeric_limits<double>::max(), 21474836.48, 42949673.0,
+                              std::numeric_limits<double>::infinity()}) {
+        g_assert_true(contextRegion(selection, vast, canvas) == whole);
+    }
+    // GIMP's largest canvas: a padding of the canvas's side on each side stays within int.
+    g_assert_true(contextRegion({0, 0, 524288, 524288}, 1e308, {524288, 524288}) ==
+                  (Rect{0, 0, 524288, 524288}));
+}
+
+// Where a part of a region lands in the image the region is scaled to: whole pixels, inside it,
+// at least one a side however thin the part.
+static void testScaledPart() {
+    const Rect region{-100, -200, 400, 600};
+    g_assert_true(scaledPart(region, region, {200, 300}) == (Rect{0, 0, 200, 300}));
+    g_assert_true(scaledPart({0, 0, 200, 200}, region, {200, 300}) == (Rect{50, 100, 100, 100}));
+    // A one-pixel strip of a 262144-wide region at 1536 wide: still one pixel tall.
+    const Rect thin = scaledPart({0, 0, 262144, 1}, {0, -87381, 262144, 174763}, {1536, 1024});
+    g_assert_true(thin == (Rect{0, 512, 1536, 1}));
+}
+
+static void testCropAndPlace() {
+    RgbaImage image(4, 3);
+    image.at(2, 1)[0] = 200;
+    const RgbaImage part = crop(image, {1, 1, 2, 2});
+    g_assert_cmpint(part.width, ==, 2);
+    g_assert_cmpint(part.at(1, 0)[0], ==, 200);
+    const RgbaImage placed = placedOn(part, {5, 5}, {3, 2, 2, 2});
+    g_assert_cmpint(placed.at(4, 2)[0], ==, 200);
+    g_assert_cmpint(placed.at(0, 0)[3], ==, 0);
 }
 
 // The size chosen, as "WxH", or the error's kind.
@@ -190,6 +232,9 @@ static void testFeatherInward() {
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/region/context", testContextRegion);
+    g_test_add_func("/region/context/edges", testContextRegionEdges);
+    g_test_add_func("/region/scaled-part", testScaledPart);
+    g_test_add_func("/region/crop-and-place", testCropAndPlace);
     g_test_add_func("/region/choose-api-size", testChooseApiSize);
     for (const auto& region : kFreeSizeRegions) {
         g_test_add_data_func(("/region/choose-api-size/free/" + formatSize(region)).c_str(),

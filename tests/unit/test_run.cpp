@@ -13,12 +13,15 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 using namespace imagegen;
 using namespace imagegen::test;
@@ -226,6 +229,31 @@ struct Refusal {
 };
 
 const Refusal kRefusals[] = {
+    // Context and feather at the edges of their range (issue: numbers that cannot wrap).
+    {"context-nan", ErrorKind::InvalidRequest, "context must be a number", false,
+     [](RunParameters& p, Setup&, FakeHost&) {
+         p.context = std::nan("");
+     }},
+    {"context-infinite", ErrorKind::InvalidRequest, "context must be a number", false,
+     [](RunParameters& p, Setup&, FakeHost&) {
+         p.context = HUGE_VAL;
+     }},
+    {"feather-nan", ErrorKind::InvalidRequest, "feather nan is out of range", false,
+     [](RunParameters& p, Setup&, FakeHost&) {
+         p.feather = std::nan("");
+     }},
+    {"feather-1e308", ErrorKind::InvalidRequest, "use 0 to 10000 pixels", false,
+     [](RunParameters& p, Setup&, FakeHost&) {
+         p.feather = 1e308;
+     }},
+    {"many-alternatives-of-a-vast-canvas", ErrorKind::InvalidRequest,
+     "needs more memory than one run may take", false,
+     [](RunParameters& p, Setup&, FakeHost& host) {
+         // Refused before any pixel is read: the canvas is never allocated.
+         host.pretendCanvas({60000, 40000});
+         p.n = 10;
+     },
+     Procedure::Generate},
     {"empty-prompt", ErrorKind::InvalidRequest, "prompt", false,
      [](RunParameters& p, Setup&, FakeHost&) {
          p.prompt.clear();
@@ -380,6 +408,146 @@ void testResultFarLargerThanAskedIsRefused() {
     g_assert_cmpint(resultPixelLimit(model("gpt-image-1"), ""), ==, 4 * 1536 * 1024);
     g_assert_cmpint(resultPixelLimit(model("gpt-image-2"), "auto"), ==, 4 * 3840 * 2160);
 }
+
+// Memory follows the target, not the answer: the cases of a thin answer, a thin layer and an
+// answer taller than GIMP's images, each run in a subprocess whose address space is limited
+// (RLIMIT_AS: what it had at start, plus 768 MB), so that work bounded by the answer's shape
+// (a 1x4096 answer scaled whole to cover 1024x1024 asks 17 GB; a 262144x1 layer widened to
+// 3:2 asks 183 GB) ends in std::bad_alloc and fails the case. Under the sanitizers ASan's
+// allocator refuses such sizes itself, and the limit is left off (ASan reserves terabytes of
+// shadow memory).
+struct MemoryCase {
+    const char* name;
+    void (*body)();
+};
+
+void limitAddressSpace() {
+#if !defined(__SANITIZE_ADDRESS__)
+    gchar* text = nullptr;
+    g_file_get_contents("/proc/self/status", &text, nullptr, nullptr);
+    const GCharPtr status(text);
+    long sizeKb = 0;
+    if (const char* at = status ? std::strstr(status.get(), "VmSize:") : nullptr) {
+        sizeKb = std::strtol(at + 7, nullptr, 10);
+    }
+    const rlim_t limit = (static_cast<rlim_t>(sizeKb) * 1024) + (rlim_t{768} << 20);
+    const struct rlimit r { limit, limit };
+    g_assert_cmpint(setrlimit(RLIMIT_AS, &r), ==, 0);
+#endif
+}
+
+void testWithinMemory(gconstpointer data) {
+    const auto* c = static_cast<const MemoryCase*>(data);
+    if (!g_test_subprocess()) {
+        g_test_trap_subprocess(nullptr, 0,
+                               static_cast<GTestSubprocessFlags>(G_TEST_SUBPROCESS_INHERIT_STDOUT |
+                                                                 G_TEST_SUBPROCESS_INHERIT_STDERR));
+        g_test_trap_assert_passed();
+        return;
+    }
+    limitAddressSpace();
+    c->body();
+}
+
+// A service that answers every request with one image of `size`, whatever was asked.
+void answerImageOfSize(TestServer& server, Size size) {
+    server.answerAlways([size](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", imagesAnswer(size, 1));
+    });
+}
+
+// A thin answer covers the target from its middle, all of it the answer's colour.
+void generateFromThinAnswer(Size answer) {
+    TestServer server;
+    answerImageOfSize(server, answer);
+    Setup s(server);
+    FakeHost host(1024, 1024);
+    auto inserted = run(Procedure::Generate, editParameters(), s, host);
+    if (!assertOk(inserted)) {
+        return;
+    }
+    const NewLayer& layer = host.undoSteps().at(0).at(0);
+    g_assert_true(layer.bounds == (Rect{0, 0, 1024, 1024}));
+    for (const int at : {0, 511, 1023}) {
+        g_assert_cmpint(layer.pixels.at(at, at)[0], ==, 255);
+        g_assert_cmpint(layer.pixels.at(at, at)[3], ==, 255);
+    }
+}
+
+// A layer far wider than the API's 3:2, with no selection: the region widened to 3:2 reaches far
+// past the canvas, and only its part on the canvas is read, sent at its place in the image, and
+// inserted, as a layer the size of the canvas.
+void editThinLayer(Size canvas) {
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(canvas.width, canvas.height);
+    const RgbaImage before = host.layer();
+    auto inserted = run(Procedure::Edit, editParameters(), s, host);
+    if (!assertOk(inserted)) {
+        return;
+    }
+    g_assert_true(host.layer().pixels == before.pixels);
+    const NewLayer& layer = host.undoSteps().at(0).at(0);
+    g_assert_true(layer.bounds == (Rect{0, 0, canvas.width, canvas.height}));
+    g_assert_cmpint(layer.pixels.at(canvas.width / 2, canvas.height / 2)[0], ==, 255);
+    // What went up: the 1536x1024 image, the strip opaque across its middle, transparent (to
+    // paint) above and below it.
+    const ReceivedRequest& req = server.received().at(0);
+    assertContains(req.body, "1536x1024");
+    const std::string head = "Content-Type: image/png\r\n\r\n";
+    const size_t at = req.body.find(head);
+    if (at == std::string::npos) {
+        fail(IMAGEGEN_TEST_HERE, "the image did not go up as PNG");
+        return;
+    }
+    auto sent = decodeImage(std::string_view(req.body).substr(at + head.size()));
+    if (!assertOk(sent)) {
+        return;
+    }
+    g_assert_cmpint(sent->width, ==, 1536);
+    g_assert_cmpint(sent->at(768, 0)[3], ==, 0);
+    g_assert_cmpint(sent->at(768, 512)[3], ==, 255);
+    g_assert_cmpint(sent->at(768, 1023)[3], ==, 0);
+}
+
+// An answer taller than GIMP's images (524288 pixels a side) but within the pixel limit: refused
+// before it is decoded, and no image is made.
+void newImageTooTall() {
+    TestServer server;
+    answerImageOfSize(server, {1, 600000});
+    Setup s(server);
+    FakeHost host(64, 64);
+    RunParameters p = editParameters();
+    p.size = "1024x1024";
+    const Error e = assertFails(run(Procedure::NewImage, p, s, host), ErrorKind::MalformedResponse);
+    assertContains(e.message, "1x600000 pixels, larger than GIMP can hold (524288 pixels a side)");
+    g_assert_false(host.createdCanvas().has_value());
+}
+
+const MemoryCase kMemoryCases[] = {
+    {"generate/answer-1x489",
+     [] {
+         generateFromThinAnswer({1, 489});
+     }},
+    {"generate/answer-1x4096",
+     [] {
+         generateFromThinAnswer({1, 4096});
+     }},
+    {"generate/answer-4096x1",
+     [] {
+         generateFromThinAnswer({4096, 1});
+     }},
+    {"edit/layer-20000x100",
+     [] {
+         editThinLayer({20000, 100});
+     }},
+    {"edit/layer-262144x1",
+     [] {
+         editThinLayer({262144, 1});
+     }},
+    {"new-image/answer-1x600000", newImageTooTall},
+};
 
 void testCancelWhileWaitingInsertsNothing() {
     TestServer server;
@@ -1792,6 +1960,10 @@ int main(int argc, char** argv) {
     }
     g_test_add_func("/run/cancel/while-waiting", testCancelWhileWaitingInsertsNothing);
     g_test_add_func("/run/result-far-larger-than-asked", testResultFarLargerThanAskedIsRefused);
+    for (const MemoryCase& c : kMemoryCases) {
+        g_test_add_data_func((std::string("/run/within-memory/") + c.name).c_str(), &c,
+                             testWithinMemory);
+    }
     g_test_add_func("/run/steps-apart", testStepsCanBeTakenApart);
     for (const DriftCase& c : kDriftCases) {
         g_test_add_data_func((std::string("/run/edit/colour-match/") + c.name).c_str(), &c,
