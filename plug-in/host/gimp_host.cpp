@@ -183,66 +183,109 @@ Error hostError(const std::string& message) {
     return makeError(ErrorKind::InvalidRequest, message);
 }
 
-void writeLayer(int layer, const NewLayer& l, bool legacy) {
+// What GIMP refused, as the run's error. Each GIMP call that makes or changes something is
+// checked: a layer GIMP could not make (too large for its memory, say) ends the run with this,
+// and what was made is deleted, never left half-made.
+Error gimpRefused(const std::string& what) {
+    return hostError(textf(_("GIMP refused %s; the image is as it was."), what.c_str()));
+}
+
+Status writeMask(int layer, const NewLayer& l, bool legacy) {
+    const Rect whole{0, 0, l.bounds.width, l.bounds.height};
+    const gint32 mask = gimp_layer_create_mask(layer, GIMP_ADD_MASK_WHITE);
+    if (mask <= 0 || gimp_layer_add_mask(layer, mask) == FALSE) {
+        if (mask > 0) {
+            gimp_item_delete(mask);
+        }
+        return gimpRefused(_("to add a layer mask to a result"));
+    }
+    // Adding a mask makes it the active drawable; the result itself should be, so that the
+    // next run starts from it.
+    gimp_layer_set_edit_mask(layer, FALSE);
+    // Y' as GIMP's own selection-to-mask does, so the mask equals the selection read as Y'.
+    if (legacy) {
+        std::vector<uint8_t> linear(l.mask.size());
+        std::transform(l.mask.begin(), l.mask.end(), linear.begin(),
+                       [&table = gammaToLinear()](uint8_t v) { return table[v]; });
+        LegacyPixels(mask).set(whole, linear.data());
+    } else {
+        GeglBufferRef buffer = bufferOf(mask);
+        const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
+        gegl_buffer_set(buffer.get(), &rect, 0, babl_format("Y' u8"), l.mask.data(),
+                        GEGL_AUTO_ROWSTRIDE);
+    }
+    return Ok{};
+}
+
+Status writeLayer(int layer, const NewLayer& l, bool legacy) {
     const Rect whole{0, 0, l.bounds.width, l.bounds.height};
     if (legacy) { // an RGBA u8 layer: R'G'B'A u8 is its own format
         LegacyPixels(layer).set(whole, l.pixels.pixels.data());
     } else {
         GeglBufferRef buffer = bufferOf(layer);
+        if (!buffer) {
+            return gimpRefused(_("the pixels of a result layer"));
+        }
         const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
         gegl_buffer_set(buffer.get(), &rect, 0, babl_format("R'G'B'A u8"), l.pixels.pixels.data(),
                         GEGL_AUTO_ROWSTRIDE);
     }
     if (!l.mask.empty()) {
-        const gint32 mask = gimp_layer_create_mask(layer, GIMP_ADD_MASK_WHITE);
-        gimp_layer_add_mask(layer, mask);
-        // Adding a mask makes it the active drawable; the result itself should be, so that the
-        // next run starts from it.
-        gimp_layer_set_edit_mask(layer, FALSE);
-        // Y' as GIMP's own selection-to-mask does, so the mask equals the selection read as Y'.
-        if (legacy) {
-            std::vector<uint8_t> linear(l.mask.size());
-            std::transform(l.mask.begin(), l.mask.end(), linear.begin(),
-                           [&table = gammaToLinear()](uint8_t v) { return table[v]; });
-            LegacyPixels(mask).set(whole, linear.data());
-        } else {
-            GeglBufferRef buffer = bufferOf(mask);
-            const GeglRectangle rect{0, 0, l.bounds.width, l.bounds.height};
-            gegl_buffer_set(buffer.get(), &rect, 0, babl_format("Y' u8"), l.mask.data(),
-                            GEGL_AUTO_ROWSTRIDE);
+        if (auto masked = writeMask(layer, l, legacy); !masked) {
+            return masked;
         }
     }
     if (!l.parasite.empty()) {
         const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
                                                      static_cast<guint32>(l.parasite.size() + 1),
                                                      l.parasite.c_str()));
-        gimp_item_attach_parasite(layer, parasite.get());
+        if (gimp_item_attach_parasite(layer, parasite.get()) == FALSE) {
+            return gimpRefused(_("the note of how a result was made (its parasite)"));
+        }
     }
-    gimp_item_set_visible(layer, l.visible ? TRUE : FALSE);
-    gimp_drawable_update(layer, 0, 0, l.bounds.width, l.bounds.height);
+    if (gimp_item_set_visible(layer, l.visible ? TRUE : FALSE) == FALSE ||
+        gimp_drawable_update(layer, 0, 0, l.bounds.width, l.bounds.height) == FALSE) {
+        return gimpRefused(_("to show a result layer"));
+    }
+    return Ok{};
 }
 
-gint32 makeLayer(int image, const NewLayer& l, bool gray) {
+// One result layer, outside the image; an error when GIMP refuses any part of it, with nothing
+// of it left.
+Result<int> makeLayer(int image, const NewLayer& l, bool gray, bool legacy) {
     const gint32 layer =
         gimp_layer_new(image, l.name.c_str(), l.bounds.width, l.bounds.height,
                        gray ? GIMP_GRAYA_IMAGE : GIMP_RGBA_IMAGE, 100.0, GIMP_LAYER_MODE_NORMAL);
+    if (layer <= 0) {
+        return gimpRefused(
+            textf(_("a new layer of %dx%d pixels"), l.bounds.width, l.bounds.height));
+    }
+    Status written = gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y) != FALSE
+                         ? writeLayer(layer, l, legacy)
+                         : Status(gimpRefused(_("to place a result layer")));
+    if (!written) {
+        gimp_item_delete(layer);
+        return written.error();
+    }
     return layer;
 }
 
 // Makes the layers with their masks, pixels and parasites outside the image: nothing in the
-// image changes meanwhile, and a cancel only deletes what was made.
-std::optional<std::vector<int>> makeLayers(int image, const std::vector<NewLayer>& layers,
-                                           bool gray, const CancelCheck& cancelled) {
+// image changes meanwhile, and a cancel or a refusal only deletes what was made.
+Result<std::vector<int>> makeLayers(int image, const std::vector<NewLayer>& layers, bool gray,
+                                    const CancelCheck& cancelled) {
     std::vector<int> made;
-    bool stop = false;
+    std::optional<Error> stop;
     const bool legacy = legacyExact(image);
     for (const auto& l : layers) {
-        const gint32 layer = makeLayer(image, l, gray);
-        gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y);
-        writeLayer(layer, l, legacy);
-        made.push_back(layer);
+        auto layer = makeLayer(image, l, gray, legacy);
+        if (!layer) {
+            stop = layer.error();
+            break;
+        }
+        made.push_back(*layer);
         if (cancelled()) {
-            stop = true;
+            stop = makeError(ErrorKind::Cancelled, "cancelled");
             break;
         }
     }
@@ -250,30 +293,50 @@ std::optional<std::vector<int>> makeLayers(int image, const std::vector<NewLayer
         for (const int layer : made) {
             gimp_item_delete(layer);
         }
-        return std::nullopt;
+        return *stop;
     }
     return made;
 }
 
-// Inserts the layers made (in a group when several) under `parent` at `position`.
-void insertUnder(int image, int parent, int position, const std::vector<int>& layers,
-                 const std::string& groupName) {
+// Inserts the layers made (in a group when several) under `parent` at `position`. When GIMP
+// refuses one, what went in comes out again and the rest is deleted, inside the caller's undo
+// group.
+Status insertUnder(int image, int parent, int position, const std::vector<int>& layers,
+                   const std::string& groupName) {
     int container = parent;
     int next = position;
+    gint32 group = -1;
     if (layers.size() > 1) {
-        const gint32 group = gimp_layer_group_new(image);
+        group = gimp_layer_group_new(image);
+        if (group <= 0 || gimp_image_insert_layer(image, group, parent, position) == FALSE) {
+            if (group > 0) {
+                gimp_item_delete(group);
+            }
+            for (const int layer : layers) {
+                gimp_item_delete(layer);
+            }
+            return gimpRefused(_("a new layer group for the results"));
+        }
         gimp_item_set_name(group, groupName.c_str());
-        gimp_image_insert_layer(image, group, parent, position);
         container = group;
         next = 0;
     }
-    for (const int layer : layers) {
-        gimp_image_insert_layer(image, layer, container, next++);
+    for (size_t i = 0; i < layers.size(); ++i) {
+        if (gimp_image_insert_layer(image, layers[i], container, next++) == FALSE) {
+            for (size_t j = 0; j < layers.size(); ++j) {
+                if (j < i) {
+                    gimp_image_remove_layer(image, layers[j]);
+                } else {
+                    gimp_item_delete(layers[j]);
+                }
+            }
+            if (group > 0) {
+                gimp_image_remove_layer(image, group);
+            }
+            return gimpRefused(_("to insert a result layer into the image"));
+        }
     }
-}
-
-Error cancelled() {
-    return makeError(ErrorKind::Cancelled, "cancelled");
+    return Ok{};
 }
 
 Error closedMeanwhile() {
@@ -471,7 +534,7 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
     const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
     auto made = makeLayers(image_, layers, gray, isCancelled);
     if (!made) {
-        return cancelled();
+        return made.error();
     }
     {
         const UndoGroup undo(image_);
@@ -484,7 +547,10 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
         }
         const gint32 parent = gimp_item_get_parent(drawable_);
         const gint position = gimp_image_get_item_position(image_, drawable_);
-        insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
+        if (auto in = insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
+            !in) {
+            return in.error();
+        }
         if (!made->empty()) {
             gimp_image_set_active_layer(image_, made->front());
         }
@@ -496,13 +562,19 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
 Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& layers,
                                   const std::string& groupName, const CancelCheck& isCancelled) {
     const gint32 image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);
+    if (image <= 0) {
+        return gimpRefused(textf(_("a new image of %dx%d pixels"), canvas.width, canvas.height));
+    }
     gimp_image_undo_disable(image);
     auto made = makeLayers(image, layers, false, isCancelled);
     if (!made) {
         gimp_image_delete(image);
-        return cancelled();
+        return made.error();
     }
-    insertUnder(image, 0, 0, *made, groupName);
+    if (auto in = insertUnder(image, 0, 0, *made, groupName); !in) {
+        gimp_image_delete(image);
+        return in.error();
+    }
     gimp_image_undo_enable(image);
     if (display_) {
         gimp_display_new(image);

@@ -441,6 +441,16 @@ case("new-image", setup="(new-image 64 64 RGB PRECISION-U8-GAMMA)",
          "\" h=\" (num (car (gimp-image-height (car r))))) (report-layers (car r)))",
      expect="new-image", prompt="a lighthouse")
 
+# Memory follows the target, not the answer: a thin answer (1x489, which the plug-in once scaled
+# whole to 1024x500736 to cover the canvas: 2 GB) and a thin layer (20000x100, whose region
+# widened to 3:2 was once read, sent and inserted at 20000x13333). The plug-in's peak resident
+# memory (IMAGEGEN_TIMINGS' peak-rss-kb) stays under `max_peak_mb`, and the thin layer's result
+# covers the canvas, not the region widened past it.
+case("generate-thin-answer", setup="(new-image 1024 1024 RGB PRECISION-U8-GAMMA)",
+     act=f"(report-result {generate_call()})", expect="generate", prompt="a starry sky", no_selection=True,
+     faults=[{"kind": "image_size", "width": 1, "height": 489}], max_peak_mb=400)
+case("edit-thin-layer", setup="(new-image 20000 100 RGB PRECISION-U8-GAMMA)", no_selection=True,
+     result_size=(20000, 100), upload="image/png", max_peak_mb=400)
 # Failures: the message reaches Script-Fu and the image is exactly as it was.
 AZURE = {"azure": True}
 case("fail-content-filter-prompt", expect="error", faults=[{"kind": "content_filter", "stage": "input"}],
@@ -462,6 +472,14 @@ case("fail-broken-png", expect="error", faults=[{"kind": "broken_png"}],
 case("fail-huge-png", expect="error", faults=[{"kind": "huge_png"}], message="larger than can be opened safely")
 case("fail-truncated", expect="error", faults=[{"kind": "truncated"}] * 3,
      message="the connection closed before the whole answer arrived", attempts=3)
+# An answer taller than GIMP's images (1x600000: within the pixel limit, past 524288 a side):
+# refused before it is decoded, and no image is made (GIMP once failed to make it, printed 11
+# calling errors, and the call returned success with image -1).
+case("fail-new-image-too-tall", expect="error", setup="(new-image 64 64 RGB PRECISION-U8-GAMMA)",
+     act="(plug-in-imagegen-new-image RUN-NONINTERACTIVE \"a lighthouse\" \"gpt-image-1\" 1 "
+         "\"1024x1024\" \"\" \"\" \"\" \"\" \"\")",
+     faults=[{"kind": "image_size", "width": 1, "height": 600000}],
+     message="the service sent an image of 1x600000 pixels, larger than GIMP can hold", images=1)
 case("fail-empty-prompt", expect="error", act=f"(report-result {edit_call(prompt='')})",
      message="the prompt is empty", sent=0)
 # In German (LANGUAGE=de, with C.UTF-8 since no German locale need be installed): the plug-in's
@@ -780,6 +798,7 @@ def exercise(name, spec, root, home, emulator):
                         f'(export-result (the-image) "{paths["result"]}")')
     saved = os.path.join(root, "saved")
     os.makedirs(saved)
+    paths["saved"] = saved
     scheme = PRELUDE + f"""
 (define (setup) {spec['setup']} (gimp-image-clean-all (the-image))
   (export (the-image) "{paths['before']}") (export-selection (the-image) "{paths['selection']}"))
@@ -917,8 +936,20 @@ def verify(name, spec, log, lines, requests, paths):
             check(len(requests) == spec["attempts"], f"{len(requests)} attempts, expected {spec['attempts']}")
         if "also_says" in spec:
             check(spec["also_says"] in log, f"GIMP was not told {spec['also_says']!r}")
+        if "images" in spec:
+            # every image GIMP holds is saved as XCF by the secrets step
+            saved = os.listdir(paths["saved"])
+            check(len(saved) == spec["images"], f"{len(saved)} images after the failure: {saved}")
+        # the plug-in's own refusal is reported as a calling error of its procedure; one of
+        # GIMP's procedures (gimp-layer-new on image -1, say) would mean it called GIMP wrongly
+        check("Calling error for procedure 'gimp-" not in log, "the plug-in called GIMP wrongly")
         return
 
+    if spec.get("max_peak_mb"):
+        peaks = [int(l.split()[-1]) for l in log.splitlines() if l.startswith("imagegen-timing: peak-rss-kb")]
+        check(peaks, "the plug-in printed no peak memory")
+        check(max(peaks) < spec["max_peak_mb"] * 1024,
+              f"the plug-in's peak memory was {max(peaks) // 1024} MB, over {spec['max_peak_mb']} MB")
     returned = [l for l in lines if l.startswith("returned")]
     colour = prompt_colour(spec["prompt"])
     if expect == "cancel":
@@ -981,6 +1012,9 @@ def verify(name, spec, log, lines, requests, paths):
             check(req["mask"] is None, "a mask was sent without a selection")
         else:
             check(req["mask"] and req["mask"]["width"] == image["width"], "the mask does not match the image")
+        if spec.get("result_size"):
+            check((result["w"], result["h"]) == spec["result_size"],
+                  f"the result layer is {result['w']}x{result['h']}, expected {spec['result_size']}")
         if spec.get("large"):
             check(result["w"] * result["h"] < 800 * 600, f"the region sent is {result['w']}x{result['h']}")
             check(image["bytes"] < 4_000_000, "the upload is larger than the region needs")

@@ -1,5 +1,6 @@
 #include "emulator/faults.h"
 
+#include "core/codec.h"
 #include "core/glib_ptr.h"
 #include "core/json_util.h"
 #include "support/fixtures.h"
@@ -71,7 +72,7 @@ std::optional<Fault> faultFromJson(JsonObject* o) {
     static const std::set<std::string> kinds = {"rate_limit",      "server_error", "content_filter",
                                                 "delay",           "truncated",    "broken_base64",
                                                 "broken_png",      "huge_png",     "too_few_images",
-                                                "too_many_images", "drift"};
+                                                "too_many_images", "drift",        "image_size"};
     using imagegen::json::integer;
     using imagegen::json::string;
     Fault fault;
@@ -88,6 +89,8 @@ std::optional<Fault> faultFromJson(JsonObject* o) {
     readTriple(o, "gain", fault.gain);
     readTriple(o, "offset", fault.offset);
     fault.curve = string(o, "curve").value_or("");
+    fault.width = static_cast<int>(integer(o, "width").value_or(0));
+    fault.height = static_cast<int>(integer(o, "height").value_or(0));
     return fault;
 }
 
@@ -134,6 +137,18 @@ std::optional<std::string> corruptImageBytes(const std::optional<Fault>& f) {
     }
     if (is(f, "huge_png")) {
         return imagegen::test::pngHeaderClaiming(100000, 100000) + std::string(64, '\0');
+    }
+    if (is(f, "image_size") && f->width > 0 && f->height > 0) {
+        // A real picture of any shape (1x489, 1x600000), one flat colour, whatever was asked.
+        imagegen::RgbaImage image(f->width, f->height);
+        for (size_t i = 0; i < image.pixels.size(); i += 4) {
+            image.pixels[i] = kImageSizeColour[0];
+            image.pixels[i + 1] = kImageSizeColour[1];
+            image.pixels[i + 2] = kImageSizeColour[2];
+            image.pixels[i + 3] = 255;
+        }
+        auto png = imagegen::encodePng(image, 9);
+        return png ? *png : std::string();
     }
     return std::nullopt;
 }

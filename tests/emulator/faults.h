@@ -28,7 +28,12 @@ struct Fault {
     std::array<double, 3> gain{1, 1, 1};
     std::array<double, 3> offset{0, 0, 0};
     std::string curve;
+    int width = 0; // image_size: every image of the answer is this size, whatever was asked
+    int height = 0;
 };
+
+// The colour of image_size's pictures.
+inline constexpr std::array<uint8_t, 3> kImageSizeColour = {200, 40, 40};
 
 // The fault a control request describes; nullopt for a kind the emulator does not know.
 std::optional<Fault> faultFromJson(JsonObject* o);
@@ -46,7 +51,7 @@ void sendTruncated(SoupServerMessage* msg);
 // How many images the answer holds when `n` were asked for.
 int imageCount(const std::optional<Fault>& f, int n);
 
-// The bytes of an image the fault corrupts; nullopt when it leaves images alone.
+// The bytes of an image the fault corrupts or replaces; nullopt when it leaves images alone.
 std::optional<std::string> corruptImageBytes(const std::optional<Fault>& f);
 
 bool breaksBase64(const std::optional<Fault>& f);
