@@ -1,6 +1,6 @@
-// The host boundary on GIMP's side: the only file (with main.cpp) that includes libgimp. GimpHost
-// answers the core's Host for one image and layer; the free functions are what the entry point
-// needs of GIMP besides a run.
+// GIMP 2.10 as the core's Host, for one image and layer: reading pixels and the selection,
+// making layers and images, progress. What the entry point needs of GIMP besides a run is in
+// gimp_process.h.
 #pragma once
 
 #include "core/error.h"
@@ -11,9 +11,6 @@
 #include <vector>
 
 namespace imagegen::host {
-
-// Must run first in run(): GEGL, with buffers only (no operation modules are needed).
-void initialise(const std::string& executableDir);
 
 class GimpHost final : public Host {
   public:
@@ -54,21 +51,5 @@ class GimpHost final : public Host {
     int drawable_;
     bool display_;
 };
-
-void message(const std::string& text);
-
-std::optional<std::string> loadLastValues(const char* procedure);
-void saveLastValues(const char* procedure, const std::string& json);
-
-// GIMP's user directory (~/.config/GIMP/2.10).
-std::string userDirectory();
-
-// The image's active layer now (the user may change it while the dialog is open).
-int activeDrawable(int image);
-// The X11 window of the image window the call came from, for the dialog to stay above it; 0
-// when there is none (a call from Script-Fu's batch mode has no default display).
-unsigned long imageWindowHandle();
-// Whether GIMP's theme is a dark one (Dark, the default, or Gray).
-bool themeIsDark();
 
 } // namespace imagegen::host

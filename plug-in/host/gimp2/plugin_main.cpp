@@ -7,8 +7,9 @@
 #include "core/procedures.h"
 #include "core/run_parameters.h"
 #include "core/timings.h"
-#include "host/gimp_host.h"
-#include "procedure_run.h"
+#include "host/gimp2/gimp_host.h"
+#include "host/gimp2/gimp_process.h"
+#include "host/gimp2/procedure_run.h"
 
 #include <libgimp/gimp.h>
 
@@ -219,9 +220,11 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
         answer.fail(GIMP_PDB_CALLING_ERROR, p.error().message);
         return;
     }
+    // The one host of a call (the dialog makes its own for each Generate and Insert, reading
+    // the active layer and the selection as they are then).
+    imagegen::host::GimpHost host(ctx.image, ctx.drawable, ctx.interactive);
     if (spec.takesImage()) {
-        const imagegen::host::GimpHost image(ctx.image, ctx.drawable, false);
-        if (auto s = image.checkImage(); !s) {
+        if (auto s = host.checkImage(); !s) {
             answer.fail(GIMP_PDB_EXECUTION_ERROR, s.error().message);
             return;
         }
@@ -230,7 +233,7 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
         runInteractive(spec, *p, ctx, timings, answer);
         return;
     }
-    auto inserted = imagegen::runInGimp(spec.procedure, *p, ctx);
+    auto inserted = imagegen::runInGimp(spec.procedure, *p, host);
     const bool cancelled = !inserted && inserted.error().kind == imagegen::ErrorKind::Cancelled;
     if (!inserted && !cancelled) {
         answer.fail(GIMP_PDB_EXECUTION_ERROR, inserted.error().message);

@@ -1,11 +1,12 @@
-#include "procedure_run.h"
+#include "host/gimp2/procedure_run.h"
 
 #include "core/connection.h"
 #include "core/glib_ptr.h"
 #include "core/models.h"
 #include "core/presets.h"
 #include "core/timings.h"
-#include "host/gimp_host.h"
+#include "host/gimp2/gimp_host.h"
+#include "host/gimp2/gimp_process.h"
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -115,13 +116,11 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     return dialog::runDialog(context);
 }
 
-Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
-                           const RunContext& ctx) {
+Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters, Host& host) {
     auto setup = gimpSetup();
     if (!setup) {
         return setup.error();
     }
-    host::GimpHost host(ctx.image, ctx.drawable, ctx.interactive);
     const GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
     const CancelOnSignals signals(cancellable.get());
     return runProcedure(procedure, parameters, setup->run, host, cancellable.get(),

@@ -21,8 +21,9 @@ struct RunContext {
     std::string executableDir; // the plug-in's folder (host::initialise points GEGL there)
 };
 
-Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters,
-                           const RunContext& context);
+// A call that is not INTERACTIVE: every step of the run, on `host`, with SIGINT and SIGTERM as
+// a cancel.
+Result<Inserted> runInGimp(Procedure procedure, const RunParameters& parameters, Host& host);
 
 // The dialog of an INTERACTIVE call, opened with `initial`; returns when the user closes it.
 // Refusals before it opens (no model table, an unreadable connections file) are errors.
