@@ -27,13 +27,24 @@ std::string HttpResponse::requestId() const {
     return id.empty() ? header("x-request-id") : id;
 }
 
+// Clamps what a server asks before anything converts it: a negative or NaN delay means nothing
+// (our backoff applies), and no wait is longer than kMaxServerDelaySeconds, so 1e308 or an HTTP
+// date in the year 9999 can wrap no integer further on.
+static std::optional<double> saneDelay(double seconds) {
+    if (std::isnan(seconds) || seconds < 0.0) {
+        return std::nullopt;
+    }
+    return std::min(seconds, kMaxServerDelaySeconds) + 0.0; // + 0.0: -0 becomes 0
+}
+
 static std::optional<double> parseNumber(const std::string& text) {
     if (text.empty()) {
         return std::nullopt;
     }
     char* end = nullptr;
+    // Past the range of a double g_ascii_strtod gives HUGE_VAL (inf), which saneDelay clamps.
     const double v = g_ascii_strtod(text.c_str(), &end);
-    if (end == text.c_str() || *end != '\0' || !std::isfinite(v)) {
+    if (end == text.c_str() || *end != '\0') {
         return std::nullopt;
     }
     return v;
@@ -42,19 +53,20 @@ static std::optional<double> parseNumber(const std::string& text) {
 // The delay the server asks for, in seconds, in the SDKs' order of preference.
 std::optional<double> serverDelaySeconds(const HttpResponse& r, int64_t nowUnix) {
     if (auto ms = parseNumber(r.header("retry-after-ms"))) {
-        return *ms / 1000.0;
+        return saneDelay(*ms / 1000.0);
     }
     if (auto ms = parseNumber(r.header("x-ms-retry-after-ms"))) {
-        return *ms / 1000.0;
+        return saneDelay(*ms / 1000.0);
     }
     const std::string retryAfter = r.header("retry-after");
     if (auto seconds = parseNumber(retryAfter)) {
-        return *seconds;
+        return saneDelay(*seconds);
     }
     if (!retryAfter.empty()) {
         if (GDateTimePtr when{soup_date_time_new_from_http_string(retryAfter.c_str())}) {
             const int64_t at = g_date_time_to_unix(when.get());
-            return std::max<double>(0.0, static_cast<double>(at - nowUnix));
+            // Both within GDateTime's years 1-9999: the difference cannot overflow.
+            return saneDelay(std::max<double>(0.0, static_cast<double>(at - nowUnix)));
         }
     }
     return std::nullopt;

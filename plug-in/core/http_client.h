@@ -48,8 +48,13 @@ struct HttpResponse {
     [[nodiscard]] std::string requestId() const; // apim-request-id or x-request-id
 };
 
+// The longest wait a server's delay is taken as: past it (1e308, a date in the year 9999) the
+// delay is this, so no conversion of it can overflow.
+inline constexpr double kMaxServerDelaySeconds = 7 * 24 * 3600.0;
+
 // The delay the server asks for before a retry, in seconds (retry-after-ms, x-ms-retry-after-ms,
-// Retry-After as seconds or an HTTP date), when it gives one.
+// Retry-After as seconds or an HTTP date), when it gives one: within [0, kMaxServerDelaySeconds],
+// nullopt for a negative or NaN one.
 std::optional<double> serverDelaySeconds(const HttpResponse& response, int64_t nowUnix);
 
 // The delay before the next try, or nullopt when the answer is not to be retried: 408, 409, 429

@@ -224,21 +224,54 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
     return e;
 }
 
-// "Wait 20 s and try again." for what the service asked, rounded up.
+// "The service asks to wait about 2 minutes before trying again." for what the service asked.
+// The number is checked before any conversion (NaN, negative, 1e308), and said in the largest
+// unit that fits, so that no wait reads as a 19-digit count of seconds.
 static void sayHowLongToWait(Error& e, double seconds) {
     const std::string vague = _("Wait a moment and try again.");
     const auto at = e.message.find(vague);
-    if (at == std::string::npos || seconds <= 0) {
+    if (at == std::string::npos || std::isnan(seconds) || seconds <= 0) {
         return;
     }
-    const auto whole = static_cast<long long>(std::ceil(seconds));
-    e.message.replace(
-        at, vague.size(),
-        textf(g_dngettext(GETTEXT_PACKAGE,
-                          "The service asks to wait %lld second before trying again.",
-                          "The service asks to wait %lld seconds before trying again.",
-                          static_cast<gulong>(whole)),
-              whole));
+    constexpr double kMinute = 60;
+    constexpr double kHour = 60 * kMinute;
+    constexpr double kDay = 24 * kHour;
+    constexpr double kWeek =
+        7 * kDay; // the longest delay HttpClient takes (kMaxServerDelaySeconds)
+    std::string sentence;
+    // Each count is at most 60 (or 24, or 7) when it is converted.
+    auto count = [](double value) {
+        return static_cast<gulong>(std::lround(value));
+    };
+    if (seconds >= kWeek) {
+        sentence = _("The service asks to wait a week or more before trying again.");
+    } else if (const gulong days = count(seconds / kDay); seconds >= kDay - kHour / 2) {
+        sentence =
+            textf(g_dngettext(GETTEXT_PACKAGE,
+                              "The service asks to wait about %lu day before trying again.",
+                              "The service asks to wait about %lu days before trying again.", days),
+                  days);
+    } else if (const gulong hours = count(seconds / kHour); seconds >= kHour - kMinute / 2) {
+        sentence = textf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The service asks to wait about %lu hour before trying again.",
+                        "The service asks to wait about %lu hours before trying again.", hours),
+            hours);
+    } else if (const gulong minutes = count(seconds / kMinute); seconds > kMinute) {
+        sentence = textf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The service asks to wait about %lu minute before trying again.",
+                        "The service asks to wait about %lu minutes before trying again.", minutes),
+            minutes);
+    } else {
+        const auto whole = static_cast<gulong>(std::ceil(seconds)); // 1 to 60
+        sentence = textf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The service asks to wait about %lu second before trying again.",
+                        "The service asks to wait about %lu seconds before trying again.", whole),
+            whole);
+    }
+    e.message.replace(at, vague.size(), sentence);
 }
 
 static Error classifyWithoutWait(int status, std::string_view body, const std::string& requestId);

@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include <cmath>
+
 #include <map>
 #include <string>
 
@@ -170,6 +172,39 @@ static void testRetryDelayRules() {
     g_assert_cmpfloat(backoffSeconds(4, 0.0), ==, 8.0);
     g_assert_cmpfloat(backoffSeconds(9, 0.0), ==, 8.0);
     g_assert_cmpfloat(backoffSeconds(0, 1.0), ==, 0.375); // at most 25 % jitter
+}
+
+// Retry-After and its variants are clamped before any conversion: nonsense is no delay (our
+// backoff), a huge or far-off one is at most a week, never a wrapped-around number.
+static void testServerDelayAtTheEdges() {
+    const int64_t now = 1'700'000'000;
+    auto delay = [&](const char* name, const char* value) {
+        return serverDelaySeconds(responseWith(429, {{name, value}}), now);
+    };
+    constexpr double kWeek = 7 * 24 * 3600.0;
+    for (const char* name : {"Retry-After", "retry-after-ms", "x-ms-retry-after-ms"}) {
+        g_test_message("%s", name);
+        g_assert_cmpfloat(delay(name, "0").value_or(-1), ==, 0.0);
+        const auto negativeZero = delay(name, "-0");
+        g_assert_true(negativeZero.has_value());
+        g_assert_cmpfloat(negativeZero.value_or(-1), ==, 0.0);
+        g_assert_false(std::signbit(negativeZero.value_or(-1)));
+        g_assert_false(delay(name, "nan").has_value());
+        g_assert_false(delay(name, "-5").has_value());
+        g_assert_cmpfloat(delay(name, "1e308").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "1e400").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "inf").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "1.7976931348623157e308").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "18446744073709551616").value_or(-1), ==, kWeek);
+    }
+    g_assert_cmpfloat(delay("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT").value_or(-1), ==,
+                      kWeek);
+    // A clamped delay is still past what is honoured: our backoff, not a week's wait.
+    HttpOptions o;
+    g_assert_cmpfloat(
+        retryDelaySeconds(responseWith(429, {{"Retry-After", "1e308"}}), 0, o, 0.0, now)
+            .value_or(-1),
+        ==, 0.5);
 }
 
 static void testNetworkErrorIsRetriedThenReported() {
@@ -413,6 +448,7 @@ int main(int argc, char** argv) {
     }
     g_test_add_func("/http/retry/should-retry-header", testShouldRetryHeaderWins);
     g_test_add_func("/http/retry/delay-rules", testRetryDelayRules);
+    g_test_add_func("/http/retry/delay-at-the-edges", testServerDelayAtTheEdges);
     g_test_add_func("/http/network-error", testNetworkErrorIsRetriedThenReported);
     g_test_add_func("/http/timeout/whole-request", testWholeRequestTimeout);
     g_test_add_func("/http/timeout/connect", testConnectTimeout);

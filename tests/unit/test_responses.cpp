@@ -4,6 +4,8 @@
 #include "core/responses.h"
 #include "test_util.h"
 
+#include <cmath>
+#include <limits>
 #include <string>
 
 using namespace imagegen;
@@ -301,7 +303,8 @@ static void testRateLimitSaysTheWait() {
     const Error told = classifyHttpError(429, body, "", 19.2);
     g_assert_true(told.kind == ErrorKind::RateLimited);
     assertContains(told.message,
-                   "Too many requests. The service asks to wait 20 seconds before trying again.");
+                   "Too many requests. The service asks to wait about 20 seconds before trying "
+                   "again.");
     const Error untold = classifyHttpError(429, body, "");
     assertContains(untold.message, "Wait a moment and try again");
     // The service's own full stop is not doubled by ours.
@@ -312,6 +315,40 @@ static void testRateLimitSaysTheWait() {
     // Only a rate limit speaks of waiting.
     const Error server = classifyHttpError(500, body, "", 5.0);
     g_assert_true(server.message.find("wait") == std::string::npos);
+}
+
+// Whatever number the service gives, the wait is said in words within a sane range: no
+// out-of-range conversion, no 19-digit count of seconds.
+static void testRateLimitWaitAtTheEdges() {
+    const std::string body = R"({"error":{"message":"Too many requests","code":"429"}})";
+    auto says = [&](double seconds) {
+        return classifyHttpError(429, body, "", seconds).message;
+    };
+    const struct {
+        double seconds;
+        const char* said;
+    } cases[] = {
+        {0.0, "Wait a moment and try again."},
+        {-0.0, "Wait a moment and try again."},
+        {std::nan(""), "Wait a moment and try again."},
+        {-5.0, "Wait a moment and try again."},
+        {0.2, "wait about 1 second before"},
+        {59.0, "wait about 59 seconds before"},
+        {100.0, "wait about 2 minutes before"},
+        {3000.0, "wait about 50 minutes before"},
+        {3.0 * 3600 + 100, "wait about 3 hours before"},
+        {2.0 * 86400, "wait about 2 days before"},
+        {1e18, "wait a week or more before"},
+        {1e308, "wait a week or more before"},
+        {std::numeric_limits<double>::max(), "wait a week or more before"},
+        {std::numeric_limits<double>::infinity(), "wait a week or more before"},
+    };
+    for (const auto& c : cases) {
+        const std::string message = says(c.seconds);
+        assertContains(message, c.said);
+        g_assert_true(message.find('-') == std::string::npos);
+        g_assert_true(message.find("000") == std::string::npos);
+    }
 }
 
 // Lines end with CRLF, LF or a lone CR (the event-stream format), however the chunks fall.
@@ -396,6 +433,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/responses/sse/bounded", testSseLineAndEventAreBounded);
     g_test_add_func("/responses/sse/line-ends", testSseLineEnds);
     g_test_add_func("/responses/rate-limit-says-the-wait", testRateLimitSaysTheWait);
+    g_test_add_func("/responses/rate-limit-wait-at-the-edges", testRateLimitWaitAtTheEdges);
     g_test_add_func("/responses/invalid-utf-8-becomes-valid", testInvalidUtf8BecomesValidText);
     g_test_add_func("/responses/json-depth", testDeepJsonIsRefusedBeforeParsing);
     return g_test_run();
