@@ -262,28 +262,77 @@ class Batch : public std::enable_shared_from_this<Batch> {
             pump();
             return;
         }
+        fetch(index, images, k, url, 0);
+    }
+
+    // One GET of a download. Redirects are followed here, not by libsoup, so that each one is
+    // checked as the first URL was: https only (plain http only to this computer). Storage that
+    // sent the image over plain http to another host could have it changed on the way.
+    void fetch(size_t index, const std::shared_ptr<std::vector<GeneratedImage>>& images, size_t k,
+               const std::string& url, int redirects) {
         HttpRequest get;
         get.method = "GET";
         get.url = url;
         get.maxBodyBytes = oneImageLimits_[index];
-        get.followRedirects = true; // storage may redirect; this request carries no credential
+        get.followRedirects = false; // this request carries no credential, but see above
         auto self = shared_from_this();
-        http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
-            if (!r || r->status != 200) {
-                --self->inFlight_;
-                self->fail(
-                    !r ? r.error()
-                       : makeError(ErrorKind::MalformedResponse,
-                                   textf(_("the image could not be downloaded from the service "
-                                           "(HTTP %d)"),
-                                         r->status)));
-                self->pump();
-                return;
-            }
-            (*images)[k].bytes = std::move(r->body);
-            (*images)[k].url.clear();
-            self->download(index, images, k + 1);
-        });
+        http_.send(
+            get, inner_.get(), [self, index, images, k, url, redirects](Result<HttpResponse> r) {
+                if (r && isRedirect(r->status) && !r->header("location").empty()) {
+                    auto next = redirectTarget(url, r->header("location"), redirects);
+                    if (next) {
+                        self->fetch(index, images, k, *next, redirects + 1);
+                        return;
+                    }
+                    r = next.error();
+                }
+                if (!r || r->status != 200) {
+                    --self->inFlight_;
+                    self->fail(
+                        !r ? r.error()
+                           : makeError(ErrorKind::MalformedResponse,
+                                       textf(_("the image could not be downloaded from the service "
+                                               "(HTTP %d)"),
+                                             r->status)));
+                    self->pump();
+                    return;
+                }
+                (*images)[k].bytes = std::move(r->body);
+                (*images)[k].url.clear();
+                self->download(index, images, k + 1);
+            });
+    }
+
+    static bool isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    // As many redirects as a browser follows before it gives up.
+    static constexpr int kMaxRedirects = 10;
+
+    static Result<std::string> redirectTarget(const std::string& from, const std::string& location,
+                                              int redirectsSoFar) {
+        if (redirectsSoFar >= kMaxRedirects) {
+            return makeError(
+                ErrorKind::MalformedResponse,
+                textf(_("the image download was redirected more than %d times"), kMaxRedirects));
+        }
+        GErrorPtr error;
+        const GCharPtr resolved(g_uri_resolve_relative(from.c_str(), location.c_str(),
+                                                       G_URI_FLAGS_NONE, outPtr(error)));
+        if (!resolved) {
+            return makeError(ErrorKind::MalformedResponse,
+                             textf(_("the image download was redirected to an address that is "
+                                     "not valid: %s"),
+                                   location.c_str()));
+        }
+        if (auto ok = checkEndpoint(resolved.get()); !ok) {
+            return makeError(ErrorKind::MalformedResponse,
+                             textf(_("the image download was redirected to an address that is not "
+                                     "https: %s"),
+                                   resolved.get()));
+        }
+        return std::string(resolved.get());
     }
 
     void end() {

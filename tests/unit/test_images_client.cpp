@@ -278,6 +278,70 @@ static void testUrlThatIsNotHttpsIsRefused() {
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
 
+// Every redirect of a download is checked as the first URL is: one to plain http on another
+// host is refused, not followed.
+static void testDownloadRedirectedToPlainHttpIsRefused() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (req.path == "/files/a.png") {
+            TestServer::respond(msg, 302, "text/plain", "",
+                                {{"Location", "http://203.0.113.5:8080/x.png"}});
+            return;
+        }
+        TestServer::respond(msg, 200, "application/json",
+                            R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") +
+                                R"("}]})");
+    });
+    HttpOptions o = quick();
+    o.connectTimeoutMs = 500; // were it followed: fail soon, whatever the network does
+    o.maxRetries = 0;
+    HttpClient http(o);
+    ImagesClient client(http);
+    ImageRequest r = dalle3();
+    r.responseFormat = "url";
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "http://203.0.113.5:8080/x.png");
+    assertContains(e.message, "not https");
+    g_assert_cmpuint(server.received().size(), ==, 2);
+}
+
+// A redirect that passes the check (here to this computer, as a local server's would) is
+// followed, relative or not, a bounded number of times.
+static void testDownloadRedirectsAreFollowedWithinBounds() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (req.path == "/files/a.png") {
+            TestServer::respond(msg, 307, "text/plain", "", {{"Location", "b.png"}});
+        } else if (req.path == "/files/b.png") {
+            TestServer::respond(msg, 301, "text/plain", "",
+                                {{"Location", server.url("/files/c.png")}});
+        } else if (req.path == "/files/c.png") {
+            TestServer::respond(msg, 200, "image/png", "PNGBYTES");
+        } else if (req.path == "/loop") {
+            TestServer::respond(msg, 302, "text/plain", "", {{"Location", "/loop"}});
+        } else {
+            const std::string file = server.received().size() == 1 ? "/files/a.png" : "/loop";
+            TestServer::respond(msg, 200, "application/json",
+                                R"({"created":1,"data":[{"url":")" + server.url(file) + R"("}]})");
+        }
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = dalle3();
+    r.responseFormat = "url";
+    auto result = runAndWait(client, localConnection(server), {r});
+    if (assertOk(result) && assertSize(result->images, 1)) {
+        assertEq(result->images[0].bytes, "PNGBYTES");
+    }
+    g_assert_cmpuint(server.received().size(), ==, 4);
+    const size_t before = server.received().size();
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "redirected more than");
+    g_assert_cmpuint(server.received().size() - before, <=, 1 + 11);
+}
+
 static std::string sse(const char* event, const std::string& json) {
     return std::string("event: ") + event + "\ndata: " + json + "\n\n";
 }
@@ -538,6 +602,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/images-client/url-downloaded-without-credentials",
                     testUrlsAreDownloadedWithoutCredentials);
     g_test_add_func("/images-client/url-not-https-refused", testUrlThatIsNotHttpsIsRefused);
+    g_test_add_func("/images-client/url-redirect-to-plain-http-refused",
+                    testDownloadRedirectedToPlainHttpIsRefused);
+    g_test_add_func("/images-client/url-redirects-followed-within-bounds",
+                    testDownloadRedirectsAreFollowedWithinBounds);
     g_test_add_func("/images-client/stream/partials-then-completed",
                     testStreamingPartialsThenCompleted);
     for (const auto& c : kStreamFailures) {
