@@ -107,6 +107,7 @@ struct HttpClient::Shared {
     GRef<SoupSession> session;
     GRef<GCancellable> closing = adoptRef(g_cancellable_new()); // cancelled by ~HttpClient
     int attemptsStarted = 0;
+    size_t bodyBytesRead = 0;
     int inFlight = 0;
 
     [[nodiscard]] bool closed() const { return g_cancellable_is_cancelled(closing.get()) != FALSE; }
@@ -168,9 +169,12 @@ class HttpOperation {
     SourceId connectTimer_;
     SourceId totalTimer_;
     SourceId retryTimer_;
+    SourceId idleTimer_;
     SourceId cancelIdle_;
     bool timedOut_ = false;
     bool connectTimedOut_ = false;
+    bool idleTimedOut_ = false;
+    int idleTimeoutMs_ = 0; // the one that ran out
     bool chunksDelivered_ = false;
     size_t bytesReceived_ = 0;
     int retries_ = 0;
@@ -190,6 +194,7 @@ class HttpOperation {
     void endAttempt() {
         connectTimer_.reset();
         totalTimer_.reset();
+        idleTimer_.reset();
         if (message_) {
             g_signal_handlers_disconnect_by_data(message_.get(), this);
         }
@@ -204,6 +209,7 @@ class HttpOperation {
         bytesReceived_ = 0;
         timedOut_ = false;
         connectTimedOut_ = false;
+        idleTimedOut_ = false;
         SoupMessage* msg = soup_message_new(method_.c_str(), url_.c_str());
         if (msg == nullptr) {
             endFromIdle(makeError(ErrorKind::Configuration,
@@ -276,6 +282,24 @@ class HttpOperation {
         return G_SOURCE_REMOVE;
     }
 
+    // (Re)starts the idle timer: the answer has begun, or a piece of it came. An event stream may
+    // be quiet for longer than a plain answer: the model is still painting.
+    void armIdleTimer() {
+        const HttpOptions& o = client_->options;
+        const bool eventStream =
+            response_.header("content-type").find("text/event-stream") != std::string::npos;
+        idleTimeoutMs_ = std::max(1, eventStream ? o.streamIdleTimeoutMs : o.idleTimeoutMs);
+        idleTimer_.reset(g_timeout_add(static_cast<guint>(idleTimeoutMs_), onIdleTimeout, this));
+    }
+
+    static gboolean onIdleTimeout(gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        self->idleTimer_.forget();
+        self->idleTimedOut_ = true;
+        g_cancellable_cancel(self->attempt_.get());
+        return G_SOURCE_REMOVE;
+    }
+
     static void onOuterCancelled(GCancellable* /*outer*/, gpointer data) {
         auto* self = static_cast<HttpOperation*>(data);
         if (self->attempt_) {
@@ -325,6 +349,7 @@ class HttpOperation {
                     static_cast<HttpResponse*>(p)->headers.emplace_back(name, value);
                 },
                 &self->response_);
+            self->armIdleTimer();
             self->readNext();
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
@@ -358,6 +383,7 @@ class HttpOperation {
                 return;
             }
             self->bytesReceived_ += size;
+            self->client_->bodyBytesRead += size;
             if (self->bytesReceived_ > self->maxBodyBytes_ && self->response_.status < 300) {
                 self->refuseLongAnswer();
                 return;
@@ -366,17 +392,31 @@ class HttpOperation {
                 self->finish(makeError(ErrorKind::Cancelled, "cancelled"));
                 return;
             }
+            self->armIdleTimer();
             if (self->deliversChunks()) {
                 self->chunksDelivered_ = true;
                 self->chunk_(self->response_, std::string_view(p, size));
-            } else if (self->response_.status < 300 ||
-                       self->response_.body.size() < self->client_->options.maxErrorBodyBytes) {
+            } else if (self->response_.status < 300) {
                 self->response_.body.append(p, size);
+            } else if (self->keepErrorBody(std::string_view(p, size))) {
+                // Enough of an error body to classify it: the rest, however long it decodes
+                // (2 MB of gzip can hold 2 GB), is not read. The connection is closed with the
+                // stream, not drained.
+                self->attemptComplete();
+                return;
             }
             self->readNext();
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
         }
+    }
+
+    // Keeps an error body up to its bound; true once the bound is reached.
+    bool keepErrorBody(std::string_view piece) {
+        const size_t bound = client_->options.maxErrorBodyBytes;
+        std::string& body = response_.body;
+        body.append(piece.substr(0, bound - std::min(bound, body.size())));
+        return body.size() >= bound;
     }
 
     // No retry: the same server would send the same.
@@ -421,6 +461,7 @@ class HttpOperation {
             g_cancellable_is_cancelled(outer_.get()) != FALSE || client_->closed();
         const bool timedOut = timedOut_;
         const bool connectTimedOut = connectTimedOut_;
+        const bool idleTimedOut = idleTimedOut_;
         const std::string detail =
             error != nullptr ? error->message : (what != nullptr ? what : _("unknown error"));
         endAttempt();
@@ -429,7 +470,13 @@ class HttpOperation {
             return;
         }
         Error e;
-        if (timedOut) {
+        if (idleTimedOut) {
+            // A stalled connection: another one may well do better, so it is retried.
+            e.kind = ErrorKind::Network;
+            e.message = textf(_("The service at %s sent nothing for %d s in the middle of its "
+                                "answer: the connection may have stalled"),
+                              host().c_str(), std::max(1, idleTimeoutMs_ / 1000));
+        } else if (timedOut) {
             e.kind = ErrorKind::Timeout;
             e.message =
                 connectTimedOut
@@ -557,6 +604,9 @@ const HttpOptions& HttpClient::options() const {
 }
 int HttpClient::attemptsStarted() const {
     return shared_->attemptsStarted;
+}
+size_t HttpClient::bodyBytesRead() const {
+    return shared_->bodyBytesRead;
 }
 int HttpClient::inFlight() const {
     return shared_->inFlight;
