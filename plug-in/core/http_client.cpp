@@ -350,9 +350,25 @@ class HttpOperation {
                 },
                 &self->response_);
             self->armIdleTimer();
+            self->reserveBody();
             self->readNext();
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
+        }
+    }
+
+    // A body of known length is kept in one allocation of that length, not grown by doubling
+    // (which may hold three times the body for a moment). A gzip body's length says nothing of
+    // what it decodes to: it grows as it comes.
+    void reserveBody() {
+        if (deliversChunks() || response_.status < 200 || response_.status >= 300 ||
+            !response_.header("content-encoding").empty()) {
+            return;
+        }
+        const std::string length = response_.header("content-length");
+        const guint64 bytes = length.empty() ? 0 : g_ascii_strtoull(length.c_str(), nullptr, 10);
+        if (bytes > 0 && bytes <= maxBodyBytes_) {
+            response_.body.reserve(static_cast<size_t>(bytes));
         }
     }
 

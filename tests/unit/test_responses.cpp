@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 using namespace imagegen;
 using namespace imagegen::test;
@@ -317,6 +318,77 @@ static void testRateLimitSaysTheWait() {
     g_assert_true(server.message.find("wait") == std::string::npos);
 }
 
+// The start of a PNG (signature and header) claiming width x height, then `filler` zero bytes.
+static std::string pngStart(uint32_t width, uint32_t height, size_t filler) {
+    std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+    for (const uint32_t v : {width, height}) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            png += static_cast<char>((v >> shift) & 0xff);
+        }
+    }
+    return png + std::string("\x08\x06\0\0\0\0\0\0\0", 9) + std::string(filler, '\0');
+}
+
+static std::string b64(const std::string& bytes) {
+    const GCharPtr text(
+        g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size()));
+    return text.get();
+}
+
+// The count, the declared size and each image's header are checked before any image is
+// decoded: the last image's header refuses the answer as well as the first's.
+static void testBoundsAreCheckedBeforeDecoding() {
+    AnswerBounds bounds;
+    bounds.maxImages = 2;
+    bounds.maxPixels = 1024 * 1024;
+    const std::string small = b64(pngStart(512, 512, 100));
+    auto answer = [](const std::vector<std::string>& images, const std::string& extra = {}) {
+        std::string json = R"({"created":1,)" + extra + R"("data":[)";
+        for (size_t i = 0; i < images.size(); ++i) {
+            json += (i > 0 ? "," : "") + std::string(R"({"b64_json":")") + images[i] + R"("})";
+        }
+        return json + "]}";
+    };
+    auto ok = parseImagesResponse(answer({small, small}), bounds);
+    if (assertOk(ok) && assertSize(ok->images, 2)) {
+        g_assert_cmpuint(ok->images[1].bytes.size(), ==, pngStart(512, 512, 100).size());
+    }
+    assertContains(assertFails(parseImagesResponse(answer({small, small, small}), bounds),
+                               ErrorKind::MalformedResponse)
+                       .message,
+                   "the service sent 3 images where 2 were asked for");
+    assertContains(
+        assertFails(parseImagesResponse(answer({small}, R"("size":"4096x4096",)"), bounds),
+                    ErrorKind::MalformedResponse)
+            .message,
+        "4096x4096");
+    // The second image claims 20000x20000 behind 1 MB of bytes, past the first 64 KB checked.
+    const std::string large = b64(pngStart(20000, 20000, 1U << 20));
+    assertContains(assertFails(parseImagesResponse(answer({small, large}), bounds),
+                               ErrorKind::MalformedResponse)
+                       .message,
+                   "image 2 of 20000x20000 pixels");
+    assertContains(assertFails(parseImagesResponse(answer({b64(std::string(64, 'x'))}), bounds),
+                               ErrorKind::MalformedResponse)
+                       .message,
+                   "not a PNG, JPEG or WebP image");
+    // Broken base64 far into an image is still found, when the whole of it is decoded.
+    std::string broken = b64(pngStart(512, 512, 200'000));
+    broken[broken.size() - 100] = '@';
+    assertContains(
+        assertFails(parseImagesResponse(answer({broken}), bounds), ErrorKind::MalformedResponse)
+            .message,
+        "broken base64");
+    // Without bounds, the size is left to the pipeline.
+    g_assert_true(parseImagesResponse(answer({small, small, large})).ok());
+    // A stream's events are checked as well.
+    SseEvent event;
+    event.data = R"({"type":"image_generation.completed","b64_json":")" + large + R"("})";
+    assertContains(
+        assertFails(parseStreamEvent(event, bounds), ErrorKind::MalformedResponse).message,
+        "20000x20000");
+}
+
 // Whatever number the service gives, the wait is said in words within a sane range: no
 // out-of-range conversion, no 19-digit count of seconds.
 static void testRateLimitWaitAtTheEdges() {
@@ -433,6 +505,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/responses/sse/bounded", testSseLineAndEventAreBounded);
     g_test_add_func("/responses/sse/line-ends", testSseLineEnds);
     g_test_add_func("/responses/rate-limit-says-the-wait", testRateLimitSaysTheWait);
+    g_test_add_func("/responses/bounds-before-decoding", testBoundsAreCheckedBeforeDecoding);
     g_test_add_func("/responses/rate-limit-wait-at-the-edges", testRateLimitWaitAtTheEdges);
     g_test_add_func("/responses/invalid-utf-8-becomes-valid", testInvalidUtf8BecomesValidText);
     g_test_add_func("/responses/json-depth", testDeepJsonIsRefusedBeforeParsing);
