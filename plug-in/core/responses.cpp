@@ -100,19 +100,22 @@ static Status checkImageStart(std::string_view b64, int which, int64_t maxPixels
             return Ok{};
         }
         return makeError(ErrorKind::MalformedResponse,
-                         textf(_("the service sent image %d, which is not a PNG, JPEG or WebP "
-                                 "image"),
-                               which));
+                         textf(_("the service sent an image that cannot be read: %s"),
+                               _("the data is not a PNG, JPEG or WebP image")));
     }
     auto info = probeImage(*bytes);
     if (!info || maxPixels <= 0) {
         return Ok{};
     }
     if (int64_t{info->width} * info->height > maxPixels) {
-        return makeError(ErrorKind::MalformedResponse,
-                         textf(_("the service sent image %d of %dx%d pixels, far more than the "
-                                 "size asked for"),
-                               which, info->width, info->height));
+        // As the pipeline's decoder says it (4x the pixels asked for is its limit too), in the
+        // same words, before any of it is decoded.
+        const std::string why =
+            textf(_("the image claims to be %dx%d, larger than can be opened safely"), info->width,
+                  info->height);
+        return makeError(
+            ErrorKind::MalformedResponse,
+            textf(_("the service sent an image that cannot be read: %s"), why.c_str()));
     }
     return Ok{};
 }
