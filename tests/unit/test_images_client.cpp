@@ -651,9 +651,13 @@ static void testRefusedBeforeDecoding(gconstpointer data) {
 // The peak memory of the process from now on: VmHWM after resetting it (Linux >= 4.0).
 static long peakKiBFromNow(bool reset) {
     if (reset) {
-        if (FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
-            std::fputs("5", f);
-            std::fclose(f);
+        FILE* f = std::fopen("/proc/self/clear_refs", "w");
+        if (f == nullptr) {
+            return -1; // the peak cannot be reset: it would count the test's own preparation
+        }
+        const bool written = std::fputs("5", f) >= 0;
+        if (std::fclose(f) != 0 || !written) {
+            return -1;
         }
     }
     long kib = -1;
@@ -702,6 +706,10 @@ static void testGzipAnswerMemoryFollowsTheRequest() {
     r.n = 10;
     const auto plan = planRequests(model("gpt-image-1"), r);
     const long before = peakKiBFromNow(true);
+    if (before < 0) {
+        g_test_skip("the peak memory (VmHWM) cannot be reset or read here");
+        return;
+    }
     auto result = runAndWait(client, localConnection(server), plan);
     const long peak = peakKiBFromNow(false);
     g_test_message("answer %zu MB as %zu KB of gzip: peak %ld MB above %ld MB", mb,
