@@ -27,13 +27,24 @@ std::string HttpResponse::requestId() const {
     return id.empty() ? header("x-request-id") : id;
 }
 
+// Clamps what a server asks before anything converts it: a negative or NaN delay means nothing
+// (our backoff applies), and no wait is longer than kMaxServerDelaySeconds, so 1e308 or an HTTP
+// date in the year 9999 can wrap no integer further on.
+static std::optional<double> saneDelay(double seconds) {
+    if (std::isnan(seconds) || seconds < 0.0) {
+        return std::nullopt;
+    }
+    return std::min(seconds, kMaxServerDelaySeconds) + 0.0; // + 0.0: -0 becomes 0
+}
+
 static std::optional<double> parseNumber(const std::string& text) {
     if (text.empty()) {
         return std::nullopt;
     }
     char* end = nullptr;
+    // Past the range of a double g_ascii_strtod gives HUGE_VAL (inf), which saneDelay clamps.
     const double v = g_ascii_strtod(text.c_str(), &end);
-    if (end == text.c_str() || *end != '\0' || !std::isfinite(v)) {
+    if (end == text.c_str() || *end != '\0') {
         return std::nullopt;
     }
     return v;
@@ -42,19 +53,20 @@ static std::optional<double> parseNumber(const std::string& text) {
 // The delay the server asks for, in seconds, in the SDKs' order of preference.
 std::optional<double> serverDelaySeconds(const HttpResponse& r, int64_t nowUnix) {
     if (auto ms = parseNumber(r.header("retry-after-ms"))) {
-        return *ms / 1000.0;
+        return saneDelay(*ms / 1000.0);
     }
     if (auto ms = parseNumber(r.header("x-ms-retry-after-ms"))) {
-        return *ms / 1000.0;
+        return saneDelay(*ms / 1000.0);
     }
     const std::string retryAfter = r.header("retry-after");
     if (auto seconds = parseNumber(retryAfter)) {
-        return *seconds;
+        return saneDelay(*seconds);
     }
     if (!retryAfter.empty()) {
         if (GDateTimePtr when{soup_date_time_new_from_http_string(retryAfter.c_str())}) {
             const int64_t at = g_date_time_to_unix(when.get());
-            return std::max<double>(0.0, static_cast<double>(at - nowUnix));
+            // Both within GDateTime's years 1-9999: the difference cannot overflow.
+            return saneDelay(std::max<double>(0.0, static_cast<double>(at - nowUnix)));
         }
     }
     return std::nullopt;
@@ -95,6 +107,7 @@ struct HttpClient::Shared {
     GRef<SoupSession> session;
     GRef<GCancellable> closing = adoptRef(g_cancellable_new()); // cancelled by ~HttpClient
     int attemptsStarted = 0;
+    size_t bodyBytesRead = 0;
     int inFlight = 0;
 
     [[nodiscard]] bool closed() const { return g_cancellable_is_cancelled(closing.get()) != FALSE; }
@@ -156,9 +169,12 @@ class HttpOperation {
     SourceId connectTimer_;
     SourceId totalTimer_;
     SourceId retryTimer_;
+    SourceId idleTimer_;
     SourceId cancelIdle_;
     bool timedOut_ = false;
     bool connectTimedOut_ = false;
+    bool idleTimedOut_ = false;
+    int idleTimeoutMs_ = 0; // the one that ran out
     bool chunksDelivered_ = false;
     size_t bytesReceived_ = 0;
     int retries_ = 0;
@@ -178,6 +194,7 @@ class HttpOperation {
     void endAttempt() {
         connectTimer_.reset();
         totalTimer_.reset();
+        idleTimer_.reset();
         if (message_) {
             g_signal_handlers_disconnect_by_data(message_.get(), this);
         }
@@ -192,6 +209,7 @@ class HttpOperation {
         bytesReceived_ = 0;
         timedOut_ = false;
         connectTimedOut_ = false;
+        idleTimedOut_ = false;
         SoupMessage* msg = soup_message_new(method_.c_str(), url_.c_str());
         if (msg == nullptr) {
             endFromIdle(makeError(ErrorKind::Configuration,
@@ -264,6 +282,24 @@ class HttpOperation {
         return G_SOURCE_REMOVE;
     }
 
+    // (Re)starts the idle timer: the answer has begun, or a piece of it came. An event stream may
+    // be quiet for longer than a plain answer: the model is still painting.
+    void armIdleTimer() {
+        const HttpOptions& o = client_->options;
+        const bool eventStream =
+            response_.header("content-type").find("text/event-stream") != std::string::npos;
+        idleTimeoutMs_ = std::max(1, eventStream ? o.streamIdleTimeoutMs : o.idleTimeoutMs);
+        idleTimer_.reset(g_timeout_add(static_cast<guint>(idleTimeoutMs_), onIdleTimeout, this));
+    }
+
+    static gboolean onIdleTimeout(gpointer data) {
+        auto* self = static_cast<HttpOperation*>(data);
+        self->idleTimer_.forget();
+        self->idleTimedOut_ = true;
+        g_cancellable_cancel(self->attempt_.get());
+        return G_SOURCE_REMOVE;
+    }
+
     static void onOuterCancelled(GCancellable* /*outer*/, gpointer data) {
         auto* self = static_cast<HttpOperation*>(data);
         if (self->attempt_) {
@@ -313,9 +349,26 @@ class HttpOperation {
                     static_cast<HttpResponse*>(p)->headers.emplace_back(name, value);
                 },
                 &self->response_);
+            self->armIdleTimer();
+            self->reserveBody();
             self->readNext();
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
+        }
+    }
+
+    // A body of known length is kept in one allocation of that length, not grown by doubling
+    // (which may hold three times the body for a moment). A gzip body's length says nothing of
+    // what it decodes to: it grows as it comes.
+    void reserveBody() {
+        if (deliversChunks() || response_.status < 200 || response_.status >= 300 ||
+            !response_.header("content-encoding").empty()) {
+            return;
+        }
+        const std::string length = response_.header("content-length");
+        const guint64 bytes = length.empty() ? 0 : g_ascii_strtoull(length.c_str(), nullptr, 10);
+        if (bytes > 0 && bytes <= maxBodyBytes_) {
+            response_.body.reserve(static_cast<size_t>(bytes));
         }
     }
 
@@ -346,6 +399,7 @@ class HttpOperation {
                 return;
             }
             self->bytesReceived_ += size;
+            self->client_->bodyBytesRead += size;
             if (self->bytesReceived_ > self->maxBodyBytes_ && self->response_.status < 300) {
                 self->refuseLongAnswer();
                 return;
@@ -354,17 +408,31 @@ class HttpOperation {
                 self->finish(makeError(ErrorKind::Cancelled, "cancelled"));
                 return;
             }
+            self->armIdleTimer();
             if (self->deliversChunks()) {
                 self->chunksDelivered_ = true;
                 self->chunk_(self->response_, std::string_view(p, size));
-            } else if (self->response_.status < 300 ||
-                       self->response_.body.size() < self->client_->options.maxErrorBodyBytes) {
+            } else if (self->response_.status < 300) {
                 self->response_.body.append(p, size);
+            } else if (self->keepErrorBody(std::string_view(p, size))) {
+                // Enough of an error body to classify it: the rest, however long it decodes
+                // (2 MB of gzip can hold 2 GB), is not read. The connection is closed with the
+                // stream, not drained.
+                self->attemptComplete();
+                return;
             }
             self->readNext();
         } catch (const std::exception& e) {
             self->finish(makeError(ErrorKind::Network, e.what()));
         }
+    }
+
+    // Keeps an error body up to its bound; true once the bound is reached.
+    bool keepErrorBody(std::string_view piece) {
+        const size_t bound = client_->options.maxErrorBodyBytes;
+        std::string& body = response_.body;
+        body.append(piece.substr(0, bound - std::min(bound, body.size())));
+        return body.size() >= bound;
     }
 
     // No retry: the same server would send the same.
@@ -409,6 +477,7 @@ class HttpOperation {
             g_cancellable_is_cancelled(outer_.get()) != FALSE || client_->closed();
         const bool timedOut = timedOut_;
         const bool connectTimedOut = connectTimedOut_;
+        const bool idleTimedOut = idleTimedOut_;
         const std::string detail =
             error != nullptr ? error->message : (what != nullptr ? what : _("unknown error"));
         endAttempt();
@@ -417,7 +486,13 @@ class HttpOperation {
             return;
         }
         Error e;
-        if (timedOut) {
+        if (idleTimedOut) {
+            // A stalled connection: another one may well do better, so it is retried.
+            e.kind = ErrorKind::Network;
+            e.message = textf(_("The service at %s sent nothing for %d s in the middle of its "
+                                "answer: the connection may have stalled"),
+                              host().c_str(), std::max(1, idleTimeoutMs_ / 1000));
+        } else if (timedOut) {
             e.kind = ErrorKind::Timeout;
             e.message =
                 connectTimedOut
@@ -545,6 +620,9 @@ const HttpOptions& HttpClient::options() const {
 }
 int HttpClient::attemptsStarted() const {
     return shared_->attemptsStarted;
+}
+size_t HttpClient::bodyBytesRead() const {
+    return shared_->bodyBytesRead;
 }
 int HttpClient::inFlight() const {
     return shared_->inFlight;

@@ -23,9 +23,13 @@ namespace imagegen {
 struct HttpOptions {
     int connectTimeoutMs = 10'000;
     int totalTimeoutMs = 600'000; // per attempt, as the SDKs count it
+    // Once an answer has begun, the longest it may send nothing: past it the attempt fails as a
+    // network error (and is retried). Not before the answer begins: a generation takes minutes.
+    int idleTimeoutMs = 60'000;
+    int streamIdleTimeoutMs = 180'000; // the same while an event stream is open
     int maxRetries = 2;
     double maxServerDelaySeconds = 60.0; // a longer Retry-After falls back to our own backoff
-    size_t maxErrorBodyBytes = 1 << 20;  // an error body is kept up to this, then read and dropped
+    size_t maxErrorBodyBytes = 1 << 20;  // an error body is read up to this (decoded), no further
     size_t maxBodyBytes = size_t{256} << 20; // a 2xx answer past this is refused
     // libsoup allows 2 connections per host unless told otherwise, which would quietly halve a
     // plan's parallel requests (dall-e-3 takes one image per request).
@@ -48,8 +52,13 @@ struct HttpResponse {
     [[nodiscard]] std::string requestId() const; // apim-request-id or x-request-id
 };
 
+// The longest wait a server's delay is taken as: past it (1e308, a date in the year 9999) the
+// delay is this, so no conversion of it can overflow.
+inline constexpr double kMaxServerDelaySeconds = 7 * 24 * 3600.0;
+
 // The delay the server asks for before a retry, in seconds (retry-after-ms, x-ms-retry-after-ms,
-// Retry-After as seconds or an HTTP date), when it gives one.
+// Retry-After as seconds or an HTTP date), when it gives one: within [0, kMaxServerDelaySeconds],
+// nullopt for a negative or NaN one.
 std::optional<double> serverDelaySeconds(const HttpResponse& response, int64_t nowUnix);
 
 // The delay before the next try, or nullopt when the answer is not to be retried: 408, 409, 429
@@ -85,6 +94,8 @@ class HttpClient {
 
     [[nodiscard]] const HttpOptions& options() const;
     [[nodiscard]] int attemptsStarted() const;
+    // Decoded body bytes read by every operation so far (errors and retries included).
+    [[nodiscard]] size_t bodyBytesRead() const;
     // Operations started and not yet ended.
     [[nodiscard]] int inFlight() const;
     // Cancelled when the client is destroyed: what a deferred callback checks before it runs.

@@ -42,6 +42,9 @@ struct ImageRequest {
     int partialImages = -1;
     std::vector<InputImage> images; // edits: the first is the one the mask applies to
     std::optional<InputImage> mask;
+    // Not sent. With `size` left to the service, the largest size the model makes ("1536x1024",
+    // planRequests sets it): what bounds the answer, instead of a guess of 4096x4096.
+    std::string largestSize;
 };
 
 } // namespace imagegen

@@ -1,5 +1,6 @@
 #include "core/images_client.h"
 
+#include "core/codec.h"
 #include "core/i18n.h"
 #include "core/models.h"
 #include "core/request_encoding.h"
@@ -29,12 +30,19 @@ bool isHtml(const HttpResponse& r) {
 
 class Batch : public std::enable_shared_from_this<Batch> {
   public:
+    // What Batch needs of each planned request besides its HTTP request.
+    struct Limits {
+        bool streamed = false;
+        size_t oneImageBytes = 0;    // one event of a stream, or one downloaded image
+        size_t plainAnswerBytes = 0; // an answer that is not an event stream
+        AnswerBounds bounds;
+    };
+
     Batch(HttpClient& http, size_t maxInFlight, std::vector<HttpRequest> requests,
-          std::vector<bool> streamed, std::vector<size_t> oneImageLimits, GCancellable* outer,
-          ImagesCallbacks callbacks, ImagesClient::Done done)
+          std::vector<Limits> limits, GCancellable* outer, ImagesCallbacks callbacks,
+          ImagesClient::Done done)
         : http_(http), maxInFlight_(maxInFlight), requests_(std::move(requests)),
-          streamed_(std::move(streamed)), oneImageLimits_(std::move(oneImageLimits)),
-          inner_(adoptRef(g_cancellable_new())),
+          limits_(std::move(limits)), inner_(adoptRef(g_cancellable_new())),
           outer_(outer != nullptr ? addRef(outer) : GRef<GCancellable>()),
           images_(requests_.size()), callbacks_(std::move(callbacks)), done_(std::move(done)) {}
 
@@ -81,8 +89,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
     HttpClient& http_;
     size_t maxInFlight_;
     std::vector<HttpRequest> requests_;
-    std::vector<bool> streamed_;
-    std::vector<size_t> oneImageLimits_;
+    std::vector<Limits> limits_;
     SourceId deadline_;
     guint deadlineMs_ = 0;
     GRef<GCancellable> inner_;
@@ -123,9 +130,9 @@ class Batch : public std::enable_shared_from_this<Batch> {
     void startOne(size_t index) {
         ++inFlight_;
         auto self = shared_from_this();
-        auto state = std::make_shared<RequestState>(oneImageLimits_[index]);
+        auto state = std::make_shared<RequestState>(limits_[index].oneImageBytes);
         HttpClient::Chunk onChunk;
-        if (streamed_[index]) {
+        if (limits_[index].streamed) {
             onChunk = [self, state, index](const HttpResponse& head, std::string_view chunk) {
                 self->takeChunk(index, *state, head, chunk);
             };
@@ -145,6 +152,22 @@ class Batch : public std::enable_shared_from_this<Batch> {
                 head.header("content-type").find("text/event-stream") != std::string::npos;
         }
         if (!state.eventStream) {
+            if (state.streamError) {
+                return;
+            }
+            // A plain answer to a stream request: the stream's allowance for partial images
+            // (the HTTP request's bound) does not apply to it.
+            const size_t limit = limits_[index].plainAnswerBytes;
+            if (state.body.size() + chunk.size() > limit) {
+                std::string().swap(state.body);
+                state.streamError =
+                    makeError(ErrorKind::MalformedResponse,
+                              textf(_("the service sent more than %s, more than the images "
+                                      "asked for can take"),
+                                    megabytes(limit).c_str()));
+                fail(*state.streamError);
+                return;
+            }
             state.body.append(chunk);
             return;
         }
@@ -161,7 +184,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
         if (state.streamError) {
             return;
         }
-        auto parsed = parseStreamEvent(event);
+        auto parsed = parseStreamEvent(event, limits_[index].bounds);
         if (!parsed) {
             state.streamError = parsed.error();
             fail(*state.streamError); // the first error is the one reported, not "cancelled"
@@ -202,7 +225,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
             return;
         }
         std::vector<GeneratedImage> images;
-        if (streamed_[index] && state.eventStream) {
+        if (limits_[index].streamed && state.eventStream) {
             for (const auto& event : state.parser.finish()) {
                 takeEvent(index, state, event);
             }
@@ -220,7 +243,10 @@ class Batch : public std::enable_shared_from_this<Batch> {
             images = std::move(state.completed);
             addUsage(usage_, state.usage);
         } else {
-            auto parsed = parseImagesResponse(streamed_[index] ? state.body : response.body);
+            // Moved in: parseImagesResponse frees the text once it has its tree.
+            auto parsed =
+                parseImagesResponse(std::move(limits_[index].streamed ? state.body : response.body),
+                                    limits_[index].bounds);
             if (!parsed) {
                 Error e = parsed.error();
                 if (!response.requestId().empty()) {
@@ -262,28 +288,77 @@ class Batch : public std::enable_shared_from_this<Batch> {
             pump();
             return;
         }
+        fetch(index, images, k, url, 0);
+    }
+
+    // One GET of a download. Redirects are followed here, not by libsoup, so that each one is
+    // checked as the first URL was: https only (plain http only to this computer). Storage that
+    // sent the image over plain http to another host could have it changed on the way.
+    void fetch(size_t index, const std::shared_ptr<std::vector<GeneratedImage>>& images, size_t k,
+               const std::string& url, int redirects) {
         HttpRequest get;
         get.method = "GET";
         get.url = url;
-        get.maxBodyBytes = oneImageLimits_[index];
-        get.followRedirects = true; // storage may redirect; this request carries no credential
+        get.maxBodyBytes = limits_[index].oneImageBytes;
+        get.followRedirects = false; // this request carries no credential, but see above
         auto self = shared_from_this();
-        http_.send(get, inner_.get(), [self, index, images, k](Result<HttpResponse> r) {
-            if (!r || r->status != 200) {
-                --self->inFlight_;
-                self->fail(
-                    !r ? r.error()
-                       : makeError(ErrorKind::MalformedResponse,
-                                   textf(_("the image could not be downloaded from the service "
-                                           "(HTTP %d)"),
-                                         r->status)));
-                self->pump();
-                return;
-            }
-            (*images)[k].bytes = std::move(r->body);
-            (*images)[k].url.clear();
-            self->download(index, images, k + 1);
-        });
+        http_.send(
+            get, inner_.get(), [self, index, images, k, url, redirects](Result<HttpResponse> r) {
+                if (r && isRedirect(r->status) && !r->header("location").empty()) {
+                    auto next = redirectTarget(url, r->header("location"), redirects);
+                    if (next) {
+                        self->fetch(index, images, k, *next, redirects + 1);
+                        return;
+                    }
+                    r = next.error();
+                }
+                if (!r || r->status != 200) {
+                    --self->inFlight_;
+                    self->fail(
+                        !r ? r.error()
+                           : makeError(ErrorKind::MalformedResponse,
+                                       textf(_("the image could not be downloaded from the service "
+                                               "(HTTP %d)"),
+                                             r->status)));
+                    self->pump();
+                    return;
+                }
+                (*images)[k].bytes = std::move(r->body);
+                (*images)[k].url.clear();
+                self->download(index, images, k + 1);
+            });
+    }
+
+    static bool isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    // As many redirects as a browser follows before it gives up.
+    static constexpr int kMaxRedirects = 10;
+
+    static Result<std::string> redirectTarget(const std::string& from, const std::string& location,
+                                              int redirectsSoFar) {
+        if (redirectsSoFar >= kMaxRedirects) {
+            return makeError(
+                ErrorKind::MalformedResponse,
+                textf(_("the image download was redirected more than %d times"), kMaxRedirects));
+        }
+        GErrorPtr error;
+        const GCharPtr resolved(g_uri_resolve_relative(from.c_str(), location.c_str(),
+                                                       G_URI_FLAGS_NONE, outPtr(error)));
+        if (!resolved) {
+            return makeError(ErrorKind::MalformedResponse,
+                             textf(_("the image download was redirected to an address that is "
+                                     "not valid: %s"),
+                                   location.c_str()));
+        }
+        if (auto ok = checkEndpoint(resolved.get()); !ok) {
+            return makeError(ErrorKind::MalformedResponse,
+                             textf(_("the image download was redirected to an address that is not "
+                                     "https: %s"),
+                                   resolved.get()));
+        }
+        return std::string(resolved.get());
     }
 
     void end() {
@@ -321,18 +396,33 @@ namespace {
 constexpr size_t kJsonAroundBytes = size_t{1} << 20;
 } // namespace
 
+// The size an answer is bounded by: the one asked for, else the model's largest.
+static Size boundingSize(const ImageRequest& request) {
+    return parseSize(request.size)
+        .value_or(parseSize(request.largestSize).value_or(Size{4096, 4096}));
+}
+
 size_t imageLimitBytes(const ImageRequest& request) {
-    const Size size = parseSize(request.size).value_or(Size{4096, 4096});
+    const Size size = boundingSize(request);
     const size_t png = static_cast<size_t>(size.height) * (1 + static_cast<size_t>(size.width) * 4);
     const size_t slack = (png / 100) + (size_t{64} << 10); // zlib's stored blocks, PNG's chunks
     return (png + slack) / 3 * 4 + 4;
 }
 
-size_t answerLimitBytes(const ImageRequest& request) {
+size_t answerLimitBytes(const ImageRequest& request, bool eventStream) {
     const size_t images = static_cast<size_t>(std::max(1, request.n));
-    const size_t perImage =
-        request.stream ? static_cast<size_t>(std::max(0, request.partialImages)) + 1 : 1;
+    const size_t perImage = request.stream && eventStream
+                                ? static_cast<size_t>(std::max(0, request.partialImages)) + 1
+                                : 1;
     return images * perImage * imageLimitBytes(request) + kJsonAroundBytes;
+}
+
+AnswerBounds answerBounds(const ImageRequest& request) {
+    const Size size = boundingSize(request);
+    AnswerBounds bounds;
+    bounds.maxImages = static_cast<size_t>(std::max(1, request.n));
+    bounds.maxPixels = std::min(4 * int64_t{size.width} * size.height, kMaxDecodePixels);
+    return bounds;
 }
 
 namespace {
@@ -378,8 +468,7 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
         given(std::move(r));
     };
     std::vector<HttpRequest> requests;
-    std::vector<bool> streamed;
-    std::vector<size_t> oneImageLimits;
+    std::vector<Batch::Limits> limits;
     for (const auto& request : plan) {
         auto http = buildImagesRequest(connection, credential, request);
         if (!http) {
@@ -388,18 +477,22 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
         }
         http->maxBodyBytes = answerLimitBytes(request);
         requests.push_back(std::move(*http));
-        streamed.push_back(request.stream);
+        Batch::Limits l;
+        l.streamed = request.stream;
         // One event of a stream, or one downloaded image, may hold one image.
-        oneImageLimits.push_back(imageLimitBytes(request) + kJsonAroundBytes);
+        l.oneImageBytes = imageLimitBytes(request) + kJsonAroundBytes;
+        l.plainAnswerBytes = answerLimitBytes(request, false);
+        l.bounds = answerBounds(request);
+        limits.push_back(l);
     }
     if (requests.empty()) {
         endFromIdle(http_, std::move(done),
                     makeError(ErrorKind::InvalidRequest, "nothing to send"));
         return;
     }
-    auto batch = std::make_shared<Batch>(http_, maxInFlight_, std::move(requests),
-                                         std::move(streamed), std::move(oneImageLimits),
-                                         cancellable, std::move(callbacks), std::move(done));
+    auto batch =
+        std::make_shared<Batch>(http_, maxInFlight_, std::move(requests), std::move(limits),
+                                cancellable, std::move(callbacks), std::move(done));
     batch->start(deadlineMs_);
 }
 

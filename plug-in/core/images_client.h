@@ -29,11 +29,20 @@ struct ImagesCallbacks {
 };
 
 // The most bytes one image of the size `request` asks for can take as base64: an uncompressed
-// PNG is the worst case a real service sends. An unset size counts as 4096x4096.
+// PNG is the worst case a real service sends. A size left to the service counts as the model's
+// largest (request.largestSize), and as 4096x4096 when even that is unknown.
 size_t imageLimitBytes(const ImageRequest& request);
-// The most bytes a whole answer to `request` can take: its images (and a stream's partial
-// images) and room for the JSON around them. A longer answer is refused before it fills memory.
-size_t answerLimitBytes(const ImageRequest& request);
+// The most bytes a whole answer to `request` can take: its images (and, when the answer is an
+// event stream, their partial images) and room for the JSON around them. A longer answer is
+// refused before it fills memory.
+size_t answerLimitBytes(const ImageRequest& request, bool eventStream);
+inline size_t answerLimitBytes(const ImageRequest& request) {
+    return answerLimitBytes(request, request.stream);
+}
+// What an answer to `request` may hold, checked before any image is decoded: as many images as
+// were asked for, each of at most 4x the pixels of the size asked for (as the pipeline decodes
+// them).
+AnswerBounds answerBounds(const ImageRequest& request);
 
 inline constexpr int kDefaultRunDeadlineSeconds = 15 * 60;
 

@@ -447,7 +447,36 @@ Status validateRequest(const ModelCaps& caps, const ImageRequest& r) {
     return r.operation == Operation::Edit ? validateInputImages(caps, r) : Status(Ok{});
 }
 
-std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest& request) {
+Size largestSize(const ModelCaps& caps) {
+    Size best;
+    auto consider = [&best](Size s) {
+        if (int64_t{s.width} * s.height > int64_t{best.width} * best.height) {
+            best = s;
+        }
+    };
+    for (const auto& offered : caps.sizes) {
+        if (auto s = parseSize(offered)) {
+            consider(*s);
+        }
+    }
+    if (const auto& rule = caps.freeSizes; rule && rule->maxEdge > 0) {
+        // The longest edge, and the longest other edge that keeps within the pixels and the
+        // multiple: 3840x2160 for gpt-image-2.
+        const int64_t multiple = std::max(1, rule->multiple);
+        const int64_t other =
+            std::min<int64_t>(rule->maxEdge, rule->maxPixels / rule->maxEdge) / multiple * multiple;
+        consider({rule->maxEdge, static_cast<int>(other)});
+    }
+    return best;
+}
+
+std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest& given) {
+    ImageRequest request = given;
+    if (!parseSize(request.size) && request.largestSize.empty()) {
+        if (const Size largest = largestSize(caps); largest.width > 0) {
+            request.largestSize = formatSize(largest);
+        }
+    }
     const int total = request.n == -1 ? 1 : request.n;
     const int perRequest = std::max(1, caps.nPerRequest);
     if (total <= perRequest) {

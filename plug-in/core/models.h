@@ -88,8 +88,13 @@ Status validateFields(const ModelCaps& caps, const ImageRequest& request);
 // The size rule of validateFields alone: "" (the model chooses) or a size the model offers.
 Status validateSize(const ModelCaps& caps, const std::string& size);
 
+// The largest size the model really makes, by pixels: the largest of its listed sizes, or of
+// its free sizes (gpt-image-2: 3840x2160). {0, 0} when it lists none.
+Size largestSize(const ModelCaps& caps);
+
 // Splits a request into the requests to send: one per image for a model that makes one image
-// per call (dall-e-3), else requests of at most nPerRequest images.
+// per call (dall-e-3), else requests of at most nPerRequest images. A request whose size is left
+// to the service gets the model's largestSize, to bound its answer.
 std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest& request);
 
 } // namespace imagegen

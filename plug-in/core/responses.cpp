@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/codec.h"
 #include "core/i18n.h"
 #include "core/json_util.h"
+#include "core/models.h"
 
 #include <array>
 
@@ -70,16 +72,74 @@ static Usage readUsage(JsonObject* o) {
     return u;
 }
 
-static Result<GeneratedImage> readImage(JsonObject* item, size_t index) {
+// The first bytes of an image in base64 that the header check decodes: a PNG's or a WebP's
+// header is in its first 40 bytes, a JPEG's frame header after its metadata segments, which are
+// seldom longer than this.
+constexpr size_t kImageStartChars = 64 * 1024;
+
+static bool knownImageSignature(std::string_view bytes) {
+    return (bytes.size() >= 8 && bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) ||
+           (bytes.size() >= 3 && bytes.substr(0, 3) == "\xFF\xD8\xFF") ||
+           (bytes.size() >= 12 && bytes.substr(0, 4) == "RIFF" && bytes.substr(8, 4) == "WEBP");
+}
+
+// What the start of one image's base64 says, before the whole of it is decoded: text that is
+// not base64, bytes that are no image, or a header that claims more pixels than were asked for.
+// A start too short to tell, or a header cut off within it, is left to the decoder.
+static Status checkImageStart(std::string_view b64, int which, int64_t maxPixels) {
+    const bool whole = b64.size() <= kImageStartChars;
+    const std::string_view start = whole ? b64 : b64.substr(0, kImageStartChars);
+    const auto bytes = decodeBase64(start);
+    if (!bytes) {
+        return makeError(ErrorKind::MalformedResponse,
+                         textf(_("the service sent image %d with broken base64 data"), which));
+    }
+    constexpr size_t kLongestSignature = 16;
+    if (!knownImageSignature(*bytes)) {
+        if (bytes->size() < kLongestSignature) {
+            return Ok{};
+        }
+        return makeError(ErrorKind::MalformedResponse,
+                         textf(_("the service sent an image that cannot be read: %s"),
+                               _("the data is not a PNG, JPEG or WebP image")));
+    }
+    auto info = probeImage(*bytes);
+    if (!info || maxPixels <= 0) {
+        return Ok{};
+    }
+    if (int64_t{info->width} * info->height > maxPixels) {
+        // As the pipeline's decoder says it (4x the pixels asked for is its limit too), in the
+        // same words, before any of it is decoded.
+        const std::string why =
+            textf(_("the image claims to be %dx%d, larger than can be opened safely"), info->width,
+                  info->height);
+        return makeError(
+            ErrorKind::MalformedResponse,
+            textf(_("the service sent an image that cannot be read: %s"), why.c_str()));
+    }
+    return Ok{};
+}
+
+// The base64 text of an item's image, as the parsed tree holds it (no copy).
+static std::optional<std::string_view> base64Of(JsonObject* item) {
+    if (!json_object_has_member(item, "b64_json")) {
+        return std::nullopt;
+    }
+    JsonNode* node = json_object_get_member(item, "b64_json");
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+        return std::nullopt;
+    }
+    return std::string_view(json_node_get_string(node));
+}
+
+// Everything of an item but its image bytes; checks the start of its image.
+static Result<GeneratedImage> readImageFields(JsonObject* item, size_t index, int64_t maxPixels) {
     GeneratedImage image;
     const int which = static_cast<int>(index) + 1;
-    if (auto b64 = json::string(item, "b64_json")) {
-        auto bytes = decodeBase64(*b64);
-        if (!bytes || bytes->empty()) {
-            return makeError(ErrorKind::MalformedResponse,
-                             textf(_("the service sent image %d with broken base64 data"), which));
+    if (auto b64 = base64Of(item)) {
+        if (auto ok = checkImageStart(*b64, which, maxPixels); !ok) {
+            return ok.error();
         }
-        image.bytes = std::move(*bytes);
     } else if (auto url = json::string(item, "url")) {
         image.url = *url;
     } else {
@@ -99,8 +159,37 @@ static Result<GeneratedImage> readImage(JsonObject* item, size_t index) {
     return image;
 }
 
-Result<ImagesResponse> parseImagesResponse(std::string_view body) {
+// Decodes an item's image into `image` and frees its base64 text from the tree.
+static Status decodeImageOf(JsonObject* item, size_t index, GeneratedImage& image) {
+    const auto b64 = base64Of(item);
+    if (!b64) {
+        return Ok{};
+    }
+    auto bytes = decodeBase64(*b64);
+    if (!bytes || bytes->empty()) {
+        return makeError(ErrorKind::MalformedResponse,
+                         textf(_("the service sent image %d with broken base64 data"),
+                               static_cast<int>(index) + 1));
+    }
+    json_object_remove_member(item, "b64_json");
+    image.bytes = std::move(*bytes);
+    return Ok{};
+}
+
+static Result<GeneratedImage> readImage(JsonObject* item, size_t index, int64_t maxPixels) {
+    auto image = readImageFields(item, index, maxPixels);
+    if (!image) {
+        return image;
+    }
+    if (auto decoded = decodeImageOf(item, index, *image); !decoded) {
+        return decoded.error();
+    }
+    return image;
+}
+
+Result<ImagesResponse> parseImagesResponse(std::string body, const AnswerBounds& bounds) {
     auto document = json::parseObject(body);
+    std::string().swap(body); // the tree holds what is needed: the text is not held twice
     JsonObject* root = document ? document->root() : nullptr;
     if (!document) {
         return makeError(ErrorKind::MalformedResponse,
@@ -113,21 +202,47 @@ Result<ImagesResponse> parseImagesResponse(std::string_view body) {
     if (data == nullptr || json_array_get_length(data) == 0) {
         return makeError(ErrorKind::MalformedResponse, _("the service's answer holds no image"));
     }
-    for (guint i = 0; i < json_array_get_length(data); ++i) {
+    const guint count = json_array_get_length(data);
+    if (bounds.maxImages > 0 && count > bounds.maxImages) {
+        const size_t got = count;
+        // The message run.cpp's checkImageCount gives for a count that differs after decoding.
+        return makeError(
+            ErrorKind::MalformedResponse,
+            textf(g_dngettext(GETTEXT_PACKAGE,
+                              "the service sent %zu image where %zu were asked for",
+                              "the service sent %zu images where %zu were asked for", got),
+                  got, bounds.maxImages));
+    }
+    r.size = json::string(root, "size").value_or("");
+    if (const auto declared = parseSize(r.size);
+        declared && bounds.maxPixels > 0 &&
+        int64_t{declared->width} * declared->height > bounds.maxPixels) {
+        return makeError(ErrorKind::MalformedResponse,
+                         textf(_("the service says its images are %s, far more than the size "
+                                 "asked for"),
+                               r.size.c_str()));
+    }
+    // Every image is checked before the first is decoded.
+    for (guint i = 0; i < count; ++i) {
         JsonNode* node = json_array_get_element(data, i);
         if (!JSON_NODE_HOLDS_OBJECT(node)) {
             return makeError(ErrorKind::MalformedResponse,
                              _("the service's answer is not an image list"));
         }
-        auto image = readImage(json_node_get_object(node), i);
+        auto image = readImageFields(json_node_get_object(node), i, bounds.maxPixels);
         if (!image) {
             return image.error();
         }
         r.images.push_back(std::move(*image));
     }
+    for (guint i = 0; i < count; ++i) {
+        JsonObject* item = json_node_get_object(json_array_get_element(data, i));
+        if (auto decoded = decodeImageOf(item, i, r.images[i]); !decoded) {
+            return decoded.error();
+        }
+    }
     r.usage = readUsage(root);
     r.outputFormat = json::string(root, "output_format").value_or("");
-    r.size = json::string(root, "size").value_or("");
     r.quality = json::string(root, "quality").value_or("");
     r.background = json::string(root, "background").value_or("");
     return r;
@@ -224,21 +339,54 @@ static Error errorFromObject(JsonObject* err, int status, const std::string& req
     return e;
 }
 
-// "Wait 20 s and try again." for what the service asked, rounded up.
+// "The service asks to wait about 2 minutes before trying again." for what the service asked.
+// The number is checked before any conversion (NaN, negative, 1e308), and said in the largest
+// unit that fits, so that no wait reads as a 19-digit count of seconds.
 static void sayHowLongToWait(Error& e, double seconds) {
     const std::string vague = _("Wait a moment and try again.");
     const auto at = e.message.find(vague);
-    if (at == std::string::npos || seconds <= 0) {
+    if (at == std::string::npos || std::isnan(seconds) || seconds <= 0) {
         return;
     }
-    const auto whole = static_cast<long long>(std::ceil(seconds));
-    e.message.replace(
-        at, vague.size(),
-        textf(g_dngettext(GETTEXT_PACKAGE,
-                          "The service asks to wait %lld second before trying again.",
-                          "The service asks to wait %lld seconds before trying again.",
-                          static_cast<gulong>(whole)),
-              whole));
+    constexpr double kMinute = 60;
+    constexpr double kHour = 60 * kMinute;
+    constexpr double kDay = 24 * kHour;
+    constexpr double kWeek =
+        7 * kDay; // the longest delay HttpClient takes (kMaxServerDelaySeconds)
+    std::string sentence;
+    // Each count is at most 60 (or 24, or 7) when it is converted.
+    auto count = [](double value) {
+        return static_cast<gulong>(std::lround(value));
+    };
+    if (seconds >= kWeek) {
+        sentence = _("The service asks to wait a week or more before trying again.");
+    } else if (const gulong days = count(seconds / kDay); seconds >= kDay - kHour / 2) {
+        sentence =
+            textf(g_dngettext(GETTEXT_PACKAGE,
+                              "The service asks to wait about %lu day before trying again.",
+                              "The service asks to wait about %lu days before trying again.", days),
+                  days);
+    } else if (const gulong hours = count(seconds / kHour); seconds >= kHour - kMinute / 2) {
+        sentence = textf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The service asks to wait about %lu hour before trying again.",
+                        "The service asks to wait about %lu hours before trying again.", hours),
+            hours);
+    } else if (const gulong minutes = count(seconds / kMinute); seconds > kMinute) {
+        sentence = textf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The service asks to wait about %lu minute before trying again.",
+                        "The service asks to wait about %lu minutes before trying again.", minutes),
+            minutes);
+    } else {
+        const auto whole = static_cast<gulong>(std::ceil(seconds)); // 1 to 60
+        sentence = textf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The service asks to wait about %lu second before trying again.",
+                        "The service asks to wait about %lu seconds before trying again.", whole),
+            whole);
+    }
+    e.message.replace(at, vague.size(), sentence);
 }
 
 static Error classifyWithoutWait(int status, std::string_view body, const std::string& requestId);
@@ -382,7 +530,7 @@ std::vector<SseEvent> SseParser::finish() {
     return out;
 }
 
-Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
+Result<StreamEvent> parseStreamEvent(const SseEvent& event, const AnswerBounds& bounds) {
     StreamEvent out;
     if (event.data.rfind("[DONE]", 0) == 0) {
         out.type = StreamEventType::Done;
@@ -404,7 +552,7 @@ Result<StreamEvent> parseStreamEvent(const SseEvent& event) {
     const std::string type = json::string(root, "type").value_or(event.event);
     if (type.ends_with(".partial_image") || type.ends_with(".completed")) {
         const bool partial = type.ends_with(".partial_image");
-        auto image = readImage(root, 0);
+        auto image = readImage(root, 0, bounds.maxPixels);
         if (!image) {
             return image.error();
         }

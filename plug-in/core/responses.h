@@ -44,7 +44,17 @@ struct ImagesResponse {
     std::string background;
 };
 
-Result<ImagesResponse> parseImagesResponse(std::string_view body);
+// What the request allows an answer to hold, checked before any image is decoded.
+struct AnswerBounds {
+    size_t maxImages = 0;  // more images than this are refused; 0: any number
+    int64_t maxPixels = 0; // per image, as the answer's size or an image's header says; 0: any
+};
+
+// Reads an images answer. The count, the declared size and each image's header (from its first
+// decoded bytes) are checked before any image is decoded; the body is freed once parsed and the
+// images are decoded one at a time, each base64 text freed as its image is decoded, so that a
+// large answer is held about twice (text and tree), not four times.
+Result<ImagesResponse> parseImagesResponse(std::string body, const AnswerBounds& bounds = {});
 
 // Turns a non-2xx answer into an Error: authentication, not found, bad request (with message
 // and param), content filter (prompt or output), rate limited, server error.
@@ -96,7 +106,7 @@ struct StreamEvent {
 
 // An image_generation.* / image_edit.* event; an error event (or any data with an `error`
 // member) comes back as the Error it carries.
-Result<StreamEvent> parseStreamEvent(const SseEvent& event);
+Result<StreamEvent> parseStreamEvent(const SseEvent& event, const AnswerBounds& bounds = {});
 
 // Standard base64 to bytes; nullopt on any character outside the alphabet.
 std::optional<std::string> decodeBase64(std::string_view text);

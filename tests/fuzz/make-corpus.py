@@ -3,8 +3,10 @@
 bodies, error bodies of the OpenAI and Azure shapes, event streams, key files and options; and
 the known hostile inputs (JSON nested tens of thousands of levels deep). The image seeds come
 from make-image-seeds (make_image_seeds.cpp). Run from anywhere; rewrites the files it owns."""
+import base64
 import json
 import pathlib
+import struct
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
 
@@ -19,6 +21,7 @@ def deep_object(levels):
     return '{"":[' * pairs + "1" + "]}" * pairs
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 B64_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/p9S2WQAAAABJRU5ErkJggg=="
 
 FILTERS = {
@@ -54,6 +57,13 @@ IMAGES_RESPONSE = {
     "pretty.json": json.dumps({"created": 2, "data": [{"b64_json": "aGk="}],
                                "usage": {"total_tokens": 1}}, indent=2),
     "known-deep-array.json": DEEP_ARRAY,
+    # Issue 17: a header claiming far more pixels than any size asked for, more images than
+    # asked, and a declared size past the one asked for; all refused before decoding.
+    "known-png-header-30000.json": compact({"created": 1, "data": [{"b64_json": base64.b64encode(
+        PNG_SIGNATURE + struct.pack(">I4sIIBBBBB", 13, b"IHDR", 30000, 30000, 8, 6, 0, 0, 0)
+        + bytes(4 + 600)).decode()}]}),
+    "known-declared-size.json": compact({"created": 1, "size": "8192x8192",
+                                         "data": [{"b64_json": B64_PNG}, {"b64_json": B64_PNG}]}),
 }
 
 ERRORS = {  # each file: three status digits, then the body

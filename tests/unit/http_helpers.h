@@ -5,6 +5,8 @@
 #include "core/http_client.h"
 #include "test_server.h"
 
+#include <gio/gio.h>
+
 #include <map>
 #include <string>
 
@@ -37,6 +39,45 @@ inline HttpRequest post(const TestServer& server, const char* path = "/v1/images
     r.body = R"({"prompt":"p"})";
     r.headers = {{"Authorization", "Bearer secret-key"}};
     return r;
+}
+
+// `text` compressed as gzip (a Content-Encoding: gzip body).
+inline std::string gzipped(const std::string& text) {
+    const GRef<GZlibCompressor> compressor =
+        adoptRef(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9));
+    std::string out;
+    std::string buffer(1 << 16, '\0');
+    size_t in = 0;
+    for (;;) {
+        gsize read = 0;
+        gsize written = 0;
+        GErrorPtr error;
+        const GConverterResult r = g_converter_convert(
+            G_CONVERTER(compressor.get()), text.data() + in, text.size() - in, buffer.data(),
+            buffer.size(), G_CONVERTER_INPUT_AT_END, &read, &written, outPtr(error));
+        if (r == G_CONVERTER_ERROR) {
+            return out;
+        }
+        in += read;
+        out.append(buffer.data(), written);
+        if (r == G_CONVERTER_FINISHED) {
+            return out;
+        }
+    }
+}
+
+// Answers with `status` and the start of a chunked body, then sends nothing more: a server that
+// stalls in the middle of its answer.
+inline TestServer::Handler stallAfter(int status, const std::string& contentType,
+                                      const std::string& start) {
+    return [status, contentType, start](SoupServerMessage* msg, const ReceivedRequest&) {
+        soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
+        SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+        soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
+        soup_message_headers_set_content_type(h, contentType.c_str(), nullptr);
+        soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_COPY,
+                                 start.data(), start.size());
+    };
 }
 
 inline const char* const kOkBody = R"({"created":1,"data":[{"b64_json":"aGk="}]})";

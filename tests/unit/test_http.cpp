@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include <cmath>
+
 #include <map>
 #include <string>
 
@@ -172,6 +174,39 @@ static void testRetryDelayRules() {
     g_assert_cmpfloat(backoffSeconds(0, 1.0), ==, 0.375); // at most 25 % jitter
 }
 
+// Retry-After and its variants are clamped before any conversion: nonsense is no delay (our
+// backoff), a huge or far-off one is at most a week, never a wrapped-around number.
+static void testServerDelayAtTheEdges() {
+    const int64_t now = 1'700'000'000;
+    auto delay = [&](const char* name, const char* value) {
+        return serverDelaySeconds(responseWith(429, {{name, value}}), now);
+    };
+    constexpr double kWeek = 7 * 24 * 3600.0;
+    for (const char* name : {"Retry-After", "retry-after-ms", "x-ms-retry-after-ms"}) {
+        g_test_message("%s", name);
+        g_assert_cmpfloat(delay(name, "0").value_or(-1), ==, 0.0);
+        const auto negativeZero = delay(name, "-0");
+        g_assert_true(negativeZero.has_value());
+        g_assert_cmpfloat(negativeZero.value_or(-1), ==, 0.0);
+        g_assert_false(std::signbit(negativeZero.value_or(-1)));
+        g_assert_false(delay(name, "nan").has_value());
+        g_assert_false(delay(name, "-5").has_value());
+        g_assert_cmpfloat(delay(name, "1e308").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "1e400").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "inf").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "1.7976931348623157e308").value_or(-1), ==, kWeek);
+        g_assert_cmpfloat(delay(name, "18446744073709551616").value_or(-1), ==, kWeek);
+    }
+    g_assert_cmpfloat(delay("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT").value_or(-1), ==,
+                      kWeek);
+    // A clamped delay is still past what is honoured: our backoff, not a week's wait.
+    HttpOptions o;
+    g_assert_cmpfloat(
+        retryDelaySeconds(responseWith(429, {{"Retry-After", "1e308"}}), 0, o, 0.0, now)
+            .value_or(-1),
+        ==, 0.5);
+}
+
 static void testNetworkErrorIsRetriedThenReported() {
     // A port that was just free: nothing listens.
     int port = 0;
@@ -202,6 +237,45 @@ static void testWholeRequestTimeout() {
     const Error e = assertFails(sendAndWait(client, post(server)), ErrorKind::Timeout);
     assertContains(e.message, "did not answer");
     g_assert_cmpuint(server.received().size(), ==, 2); // a timeout is retried, as in the SDKs
+}
+
+// An answer that begins and then stalls fails after the idle timeout, as a network error that
+// is retried (here with a 1 s timeout instead of 60 s).
+static void testIdleAnswerTimesOut() {
+    TestServer server;
+    server.answerAlways(stallAfter(200, "application/json", R"({"created":1,"data":[)"));
+    HttpOptions o = quickOptions();
+    o.idleTimeoutMs = 1000;
+    o.maxRetries = 2;
+    HttpClient client(o);
+    const Error e = assertFails(sendAndWait(client, post(server)), ErrorKind::Network);
+    assertContains(e.message, "The service at 127.0.0.1 sent nothing for 1 s");
+    g_assert_cmpint(client.attemptsStarted(), ==, 3);
+    g_assert_cmpuint(server.received().size(), ==, 3);
+}
+
+// An open event stream may be quiet for longer (partial images take a while): its own timeout
+// applies, and what was handed over is not asked for again.
+static void testIdleEventStreamHasItsOwnTimeout() {
+    TestServer server;
+    server.answerAlways(stallAfter(200, "text/event-stream", ": keep-alive\n\n"));
+    HttpOptions o = quickOptions();
+    o.idleTimeoutMs = 1000;
+    o.streamIdleTimeoutMs = 2000;
+    HttpClient client(o);
+    bool done = false;
+    Result<HttpResponse> result = makeError(ErrorKind::Network, "not run");
+    client.send(
+        post(server), nullptr,
+        [&](Result<HttpResponse> r) {
+            result = std::move(r);
+            done = true;
+        },
+        [](const HttpResponse&, std::string_view) {});
+    iterateUntil(done);
+    const Error e = assertFails(result, ErrorKind::Network);
+    assertContains(e.message, "sent nothing for 2 s");
+    g_assert_cmpint(client.attemptsStarted(), ==, 1);
 }
 
 // A TCP listener that accepts and then says nothing: the TLS handshake never completes.
@@ -318,6 +392,33 @@ static void testErrorBodyIsKeptOnlyUpToItsLimit() {
     }
 }
 
+// An error body is bounded in decoded bytes: a small gzip body that decodes to far more is read
+// no further than the bound, on each try, instead of being drained.
+static void testGzipErrorBodyIsReadOnlyUpToItsLimit(gconstpointer data) {
+    const int code = *static_cast<const int*>(data);
+    const std::string body =
+        gzipped(R"({"error":{"message":"x"}})" + std::string(size_t{64} << 20, ' '));
+    g_assert_cmpuint(body.size(), <, 200'000);
+    TestServer server;
+    server.answerAlways([&body, code](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, code, "application/json", body,
+                            std::map<std::string, std::string>{{"Content-Encoding", "gzip"}});
+    });
+    HttpOptions options = quickOptions();
+    options.maxErrorBodyBytes = 1000;
+    HttpClient client(options);
+    auto r = sendAndWait(client, post(server));
+    if (assertOk(r)) {
+        g_assert_cmpint(r->status, ==, code);
+        g_assert_cmpuint(r->body.size(), <=, 1000);
+        assertContains(r->body, R"({"error")");
+    }
+    const int attempts = client.attemptsStarted();
+    g_assert_cmpint(attempts, ==, code >= 500 ? 3 : 1);
+    // Each try reads at most one buffer (64 KiB) past the bound.
+    g_assert_cmpuint(client.bodyBytesRead(), <=, static_cast<size_t>(attempts) * (1000 + 65536));
+}
+
 // `done` never runs inside send(), even for a request that fails before it starts.
 static void testDoneNeverRunsInsideSend() {
     HttpClient client(quickOptions());
@@ -413,9 +514,12 @@ int main(int argc, char** argv) {
     }
     g_test_add_func("/http/retry/should-retry-header", testShouldRetryHeaderWins);
     g_test_add_func("/http/retry/delay-rules", testRetryDelayRules);
+    g_test_add_func("/http/retry/delay-at-the-edges", testServerDelayAtTheEdges);
     g_test_add_func("/http/network-error", testNetworkErrorIsRetriedThenReported);
     g_test_add_func("/http/timeout/whole-request", testWholeRequestTimeout);
     g_test_add_func("/http/timeout/connect", testConnectTimeout);
+    g_test_add_func("/http/timeout/idle", testIdleAnswerTimesOut);
+    g_test_add_func("/http/timeout/idle-event-stream", testIdleEventStreamHasItsOwnTimeout);
     g_test_add_func("/http/cancel/while-waiting", testCancelWhileWaitingForAnswer);
     g_test_add_func("/http/cancel/between-retries", testCancelBetweenRetries);
     g_test_add_func("/http/cancel/already-cancelled", testAlreadyCancelledSendsNothing);
@@ -423,6 +527,11 @@ int main(int argc, char** argv) {
     g_test_add_func("/http/limit/answer", testAnswerLongerThanItsLimitIsRefused);
     g_test_add_func("/http/debug-log-redacts-credentials", testDebugLogRedactsCredentials);
     g_test_add_func("/http/limit/error-body", testErrorBodyIsKeptOnlyUpToItsLimit);
+    static const int kGzipErrorStatuses[] = {400, 500};
+    for (const int& code : kGzipErrorStatuses) {
+        g_test_add_data_func(("/http/limit/gzip-error-body/" + std::to_string(code)).c_str(), &code,
+                             testGzipErrorBodyIsReadOnlyUpToItsLimit);
+    }
     g_test_add_func("/http/contract/done-never-inside-send", testDoneNeverRunsInsideSend);
     g_test_add_func("/http/contract/client-destroyed-in-flight",
                     testDestroyingTheClientDropsItsCallbacks);

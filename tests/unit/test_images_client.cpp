@@ -1,10 +1,13 @@
 // Plans of requests against a loopback server: parallel one-image requests with a bound,
 // streaming with partials, URL downloads without credentials, and stopping everything at once.
 #include "core/images_client.h"
+#include "http_helpers.h"
 #include "test_server.h"
 #include "test_util.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -278,6 +281,70 @@ static void testUrlThatIsNotHttpsIsRefused() {
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
 
+// Every redirect of a download is checked as the first URL is: one to plain http on another
+// host is refused, not followed.
+static void testDownloadRedirectedToPlainHttpIsRefused() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (req.path == "/files/a.png") {
+            TestServer::respond(msg, 302, "text/plain", "",
+                                {{"Location", "http://203.0.113.5:8080/x.png"}});
+            return;
+        }
+        TestServer::respond(msg, 200, "application/json",
+                            R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") +
+                                R"("}]})");
+    });
+    HttpOptions o = quick();
+    o.connectTimeoutMs = 500; // were it followed: fail soon, whatever the network does
+    o.maxRetries = 0;
+    HttpClient http(o);
+    ImagesClient client(http);
+    ImageRequest r = dalle3();
+    r.responseFormat = "url";
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "http://203.0.113.5:8080/x.png");
+    assertContains(e.message, "not https");
+    g_assert_cmpuint(server.received().size(), ==, 2);
+}
+
+// A redirect that passes the check (here to this computer, as a local server's would) is
+// followed, relative or not, a bounded number of times.
+static void testDownloadRedirectsAreFollowedWithinBounds() {
+    TestServer server;
+    server.answerAlways([&server](SoupServerMessage* msg, const ReceivedRequest& req) {
+        if (req.path == "/files/a.png") {
+            TestServer::respond(msg, 307, "text/plain", "", {{"Location", "b.png"}});
+        } else if (req.path == "/files/b.png") {
+            TestServer::respond(msg, 301, "text/plain", "",
+                                {{"Location", server.url("/files/c.png")}});
+        } else if (req.path == "/files/c.png") {
+            TestServer::respond(msg, 200, "image/png", "PNGBYTES");
+        } else if (req.path == "/loop") {
+            TestServer::respond(msg, 302, "text/plain", "", {{"Location", "/loop"}});
+        } else {
+            const std::string file = server.received().size() == 1 ? "/files/a.png" : "/loop";
+            TestServer::respond(msg, 200, "application/json",
+                                R"({"created":1,"data":[{"url":")" + server.url(file) + R"("}]})");
+        }
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = dalle3();
+    r.responseFormat = "url";
+    auto result = runAndWait(client, localConnection(server), {r});
+    if (assertOk(result) && assertSize(result->images, 1)) {
+        assertEq(result->images[0].bytes, "PNGBYTES");
+    }
+    g_assert_cmpuint(server.received().size(), ==, 4);
+    const size_t before = server.received().size();
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "redirected more than");
+    g_assert_cmpuint(server.received().size() - before, <=, 1 + 11);
+}
+
 static std::string sse(const char* event, const std::string& json) {
     return std::string("event: ") + event + "\ndata: " + json + "\n\n";
 }
@@ -470,8 +537,190 @@ static void testLimitsFollowTheRequest() {
     r.stream = true;
     r.partialImages = 3;
     g_assert_cmpuint(answerLimitBytes(r), ==, 8 * imageLimitBytes(r) + (1U << 20));
-    r.size = "auto";
+    // A size left to the service is bounded by the largest the model really makes, not 4096².
+    r = smallGeneration();
+    r.size.clear();
+    ImageRequest largest = r;
+    largest.size = "1536x1024";
+    auto plan = planRequests(model("gpt-image-1"), r);
+    if (assertSize(plan, 1)) {
+        g_assert_cmpuint(imageLimitBytes(plan[0]), ==, imageLimitBytes(largest));
+    }
+    largest.size = "3840x2160"; // gpt-image-2's largest free size
+    plan = planRequests(model("gpt-image-2"), r);
+    if (assertSize(plan, 1)) {
+        g_assert_cmpuint(imageLimitBytes(plan[0]), ==, imageLimitBytes(largest));
+    }
+    largest.size = "1792x1024";
+    plan = planRequests(model("dall-e-3"), r);
+    if (assertSize(plan, 1)) {
+        g_assert_cmpuint(imageLimitBytes(plan[0]), ==, imageLimitBytes(largest));
+    }
+    // With nothing known about the model, the old worst case.
     g_assert_cmpuint(imageLimitBytes(r), >, 4096U * 4096U * 4U);
+}
+
+// A plain JSON answer to a request that asked for a stream gets no stream allowance: it may
+// hold the images asked for, not their partial images too.
+static void testPlainAnswerToAStreamGetsNoStreamAllowance() {
+    TestServer server;
+    // Valid JSON of about 2 MB: more than one 256x256 image and the JSON around it (1.4 MB), less
+    // than what four streamed images could take.
+    const std::string body =
+        R"({"created":1,)" + std::string(2U << 20, ' ') + R"("data":[{"b64_json":"aGk="}]})";
+    server.answerAlways([&body](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", body);
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = smallGeneration();
+    r.stream = true;
+    r.partialImages = 3;
+    g_assert_cmpuint(body.size(), <, answerLimitBytes(r));
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "more than 1.4 MB, more than the images asked for can take");
+}
+
+// More images than asked for are refused before any is decoded.
+static void testMoreImagesThanAskedAreRefused() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json",
+                            R"({"created":1,"data":[{"b64_json":"aGk="},{"b64_json":"aGk="},)"
+                            R"({"b64_json":"aGk="}]})");
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = smallGeneration();
+    r.n = 2;
+    const Error e =
+        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertContains(e.message, "3 images where 2 were asked for");
+}
+
+// The start of a PNG whose header claims width x height, and `filler` bytes after it, as base64.
+static std::string pngClaiming(uint32_t width, uint32_t height, size_t filler) {
+    std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+    for (const uint32_t v : {width, height}) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            png += static_cast<char>((v >> shift) & 0xff);
+        }
+    }
+    png += std::string("\x08\x06\0\0\0", 5) + std::string(4, '\0'); // RGBA 8-bit, CRC
+    png += std::string(filler, '\0');
+    const GCharPtr b64(g_base64_encode(reinterpret_cast<const guchar*>(png.data()), png.size()));
+    return b64.get();
+}
+
+struct EarlyRefusal {
+    const char* name; // in the test's path
+    std::string answer;
+    const char* says;
+};
+
+static const EarlyRefusal kEarlyRefusals[] = {
+    // A header that claims far more pixels than the size asked for.
+    {"png-header-too-large",
+     R"({"created":1,"data":[{"b64_json":")" + pngClaiming(30000, 30000, 4096) + R"("}]})",
+     "30000x30000"},
+    // The answer's own size field, past what was asked for.
+    {"declared-size-too-large",
+     R"({"created":1,"size":"8192x8192","data":[{"b64_json":")" + pngClaiming(256, 256, 64) +
+         R"("}]})",
+     "8192x8192"},
+    // Long enough to show a header, and none of PNG, JPEG or WebP.
+    {"not-an-image", R"({"created":1,"data":[{"b64_json":")" + std::string(200, 'A') + R"("}]})",
+     "not a PNG, JPEG or WebP image"},
+};
+
+// What the start of an image says is checked before the whole of it is decoded.
+static void testRefusedBeforeDecoding(gconstpointer data) {
+    const auto& c = *static_cast<const EarlyRefusal*>(data);
+    TestServer server;
+    server.answerAlways([&c](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", c.answer);
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
+                                ErrorKind::MalformedResponse);
+    assertContains(e.message, c.says);
+}
+
+// The peak memory of the process from now on: VmHWM after resetting it (Linux >= 4.0).
+static long peakKiBFromNow(bool reset) {
+    if (reset) {
+        FILE* f = std::fopen("/proc/self/clear_refs", "w");
+        if (f == nullptr) {
+            return -1; // the peak cannot be reset: it would count the test's own preparation
+        }
+        const bool written = std::fputs("5", f) >= 0;
+        if (std::fclose(f) != 0 || !written) {
+            return -1;
+        }
+    }
+    long kib = -1;
+    if (FILE* f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f) != nullptr) {
+            std::sscanf(line, "VmHWM: %ld kB", &kib);
+        }
+        std::fclose(f);
+    }
+    return kib;
+}
+
+// Issue 17's gzip answer, scaled: size auto, n=10, and an answer that decodes to 200 MB (the
+// old bound was 864 MB) sent as a few hundred KB of gzip. It is refused once it passes what ten
+// images of the model's largest size can take (85 MB), and the run's peak memory stays within
+// a few times that. IMAGEGEN_TEST_ANSWER_MB sets another size, to measure.
+static void testGzipAnswerMemoryFollowsTheRequest() {
+#if defined(__SANITIZE_ADDRESS__)
+    g_test_skip("AddressSanitizer keeps freed memory: its peak says nothing");
+    return;
+#endif
+    const char* mbText = g_getenv("IMAGEGEN_TEST_ANSWER_MB");
+    const size_t mb = mbText != nullptr ? g_ascii_strtoull(mbText, nullptr, 10) : 200;
+    std::string gzip;
+    {
+        std::string json = R"({"created":1,"data":[)";
+        const size_t each = (mb << 20) / 10 / 4 * 4;
+        for (int i = 0; i < 10; ++i) {
+            json += (i == 0 ? "" : ",") + std::string(R"({"b64_json":")");
+            json.append(each, 'A');
+            json += R"("})";
+        }
+        json += "]}";
+        gzip = gzipped(json);
+    }
+    TestServer server;
+    server.answerAlways([&gzip](SoupServerMessage* msg, const ReceivedRequest&) {
+        TestServer::respond(msg, 200, "application/json", gzip,
+                            std::map<std::string, std::string>{{"Content-Encoding", "gzip"}});
+    });
+    HttpClient http(quick());
+    ImagesClient client(http);
+    ImageRequest r = smallGeneration();
+    r.size.clear(); // auto
+    r.n = 10;
+    const auto plan = planRequests(model("gpt-image-1"), r);
+    const long before = peakKiBFromNow(true);
+    if (before < 0) {
+        g_test_skip("the peak memory (VmHWM) cannot be reset or read here");
+        return;
+    }
+    auto result = runAndWait(client, localConnection(server), plan);
+    const long peak = peakKiBFromNow(false);
+    g_test_message("answer %zu MB as %zu KB of gzip: peak %ld MB above %ld MB", mb,
+                   gzip.size() >> 10, (peak - before) >> 10, before >> 10);
+    g_printerr("# peak %ld MB above %ld MB\n", (peak - before) >> 10, before >> 10);
+    const Error e = assertFails(result, ErrorKind::MalformedResponse);
+    assertContains(e.message, "more than the images asked for can take");
+    // The body may grow to twice its length as it arrives, plus what libsoup and the test's
+    // server hold; before, the answer was read whole and held four times (2.4 GB for 850 MB).
+    const long bound = static_cast<long>(answerLimitBytes(plan[0]) >> 10);
+    g_assert_cmpint(peak - before, <=, 3 * bound + (64 << 10));
 }
 
 static void testAnswerLongerThanThePlanCanTakeIsRefused() {
@@ -538,6 +787,10 @@ int main(int argc, char** argv) {
     g_test_add_func("/images-client/url-downloaded-without-credentials",
                     testUrlsAreDownloadedWithoutCredentials);
     g_test_add_func("/images-client/url-not-https-refused", testUrlThatIsNotHttpsIsRefused);
+    g_test_add_func("/images-client/url-redirect-to-plain-http-refused",
+                    testDownloadRedirectedToPlainHttpIsRefused);
+    g_test_add_func("/images-client/url-redirects-followed-within-bounds",
+                    testDownloadRedirectsAreFollowedWithinBounds);
     g_test_add_func("/images-client/stream/partials-then-completed",
                     testStreamingPartialsThenCompleted);
     for (const auto& c : kStreamFailures) {
@@ -548,6 +801,17 @@ int main(int argc, char** argv) {
     g_test_add_func("/images-client/html-page", testHtmlPageIsAMalformedResponse);
     g_test_add_func("/images-client/limit/follows-the-request", testLimitsFollowTheRequest);
     g_test_add_func("/images-client/limit/answer", testAnswerLongerThanThePlanCanTakeIsRefused);
+    g_test_add_func("/images-client/limit/plain-answer-to-a-stream",
+                    testPlainAnswerToAStreamGetsNoStreamAllowance);
+    g_test_add_func("/images-client/limit/more-images-than-asked",
+                    testMoreImagesThanAskedAreRefused);
+    for (const auto& c : kEarlyRefusals) {
+        g_test_add_data_func(
+            (std::string("/images-client/limit/before-decoding/") + c.name).c_str(), &c,
+            testRefusedBeforeDecoding);
+    }
+    g_test_add_func("/images-client/limit/gzip-answer-memory",
+                    testGzipAnswerMemoryFollowsTheRequest);
     g_test_add_func("/images-client/deadline", testDeadlineEndsTheRun);
     g_test_add_func("/images-client/stream/error-not-masked-as-cancel",
                     testStreamErrorIsNotMaskedAsCancel);

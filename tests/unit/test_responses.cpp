@@ -4,7 +4,10 @@
 #include "core/responses.h"
 #include "test_util.h"
 
+#include <cmath>
+#include <limits>
 #include <string>
+#include <vector>
 
 using namespace imagegen;
 using namespace imagegen::test;
@@ -301,7 +304,8 @@ static void testRateLimitSaysTheWait() {
     const Error told = classifyHttpError(429, body, "", 19.2);
     g_assert_true(told.kind == ErrorKind::RateLimited);
     assertContains(told.message,
-                   "Too many requests. The service asks to wait 20 seconds before trying again.");
+                   "Too many requests. The service asks to wait about 20 seconds before trying "
+                   "again.");
     const Error untold = classifyHttpError(429, body, "");
     assertContains(untold.message, "Wait a moment and try again");
     // The service's own full stop is not doubled by ours.
@@ -312,6 +316,111 @@ static void testRateLimitSaysTheWait() {
     // Only a rate limit speaks of waiting.
     const Error server = classifyHttpError(500, body, "", 5.0);
     g_assert_true(server.message.find("wait") == std::string::npos);
+}
+
+// The start of a PNG (signature and header) claiming width x height, then `filler` zero bytes.
+static std::string pngStart(uint32_t width, uint32_t height, size_t filler) {
+    std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+    for (const uint32_t v : {width, height}) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            png += static_cast<char>((v >> shift) & 0xff);
+        }
+    }
+    return png + std::string("\x08\x06\0\0\0\0\0\0\0", 9) + std::string(filler, '\0');
+}
+
+static std::string b64(const std::string& bytes) {
+    const GCharPtr text(
+        g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size()));
+    return text.get();
+}
+
+// The count, the declared size and each image's header are checked before any image is
+// decoded: the last image's header refuses the answer as well as the first's.
+static void testBoundsAreCheckedBeforeDecoding() {
+    AnswerBounds bounds;
+    bounds.maxImages = 2;
+    bounds.maxPixels = 1024 * 1024;
+    const std::string small = b64(pngStart(512, 512, 100));
+    auto answer = [](const std::vector<std::string>& images, const std::string& extra = {}) {
+        std::string json = R"({"created":1,)" + extra + R"("data":[)";
+        for (size_t i = 0; i < images.size(); ++i) {
+            json += (i > 0 ? "," : "") + std::string(R"({"b64_json":")") + images[i] + R"("})";
+        }
+        return json + "]}";
+    };
+    auto ok = parseImagesResponse(answer({small, small}), bounds);
+    if (assertOk(ok) && assertSize(ok->images, 2)) {
+        g_assert_cmpuint(ok->images[1].bytes.size(), ==, pngStart(512, 512, 100).size());
+    }
+    assertContains(assertFails(parseImagesResponse(answer({small, small, small}), bounds),
+                               ErrorKind::MalformedResponse)
+                       .message,
+                   "the service sent 3 images where 2 were asked for");
+    assertContains(
+        assertFails(parseImagesResponse(answer({small}, R"("size":"4096x4096",)"), bounds),
+                    ErrorKind::MalformedResponse)
+            .message,
+        "4096x4096");
+    // The second image claims 20000x20000 behind 1 MB of bytes, past the first 64 KB checked.
+    const std::string large = b64(pngStart(20000, 20000, 1U << 20));
+    assertContains(assertFails(parseImagesResponse(answer({small, large}), bounds),
+                               ErrorKind::MalformedResponse)
+                       .message,
+                   "the image claims to be 20000x20000, larger than can be opened safely");
+    assertContains(assertFails(parseImagesResponse(answer({b64(std::string(64, 'x'))}), bounds),
+                               ErrorKind::MalformedResponse)
+                       .message,
+                   "not a PNG, JPEG or WebP image");
+    // Broken base64 far into an image is still found, when the whole of it is decoded.
+    std::string broken = b64(pngStart(512, 512, 200'000));
+    broken[broken.size() - 100] = '@';
+    assertContains(
+        assertFails(parseImagesResponse(answer({broken}), bounds), ErrorKind::MalformedResponse)
+            .message,
+        "broken base64");
+    // Without bounds, the size is left to the pipeline.
+    g_assert_true(parseImagesResponse(answer({small, small, large})).ok());
+    // A stream's events are checked as well.
+    SseEvent event;
+    event.data = R"({"type":"image_generation.completed","b64_json":")" + large + R"("})";
+    assertContains(
+        assertFails(parseStreamEvent(event, bounds), ErrorKind::MalformedResponse).message,
+        "20000x20000");
+}
+
+// Whatever number the service gives, the wait is said in words within a sane range: no
+// out-of-range conversion, no 19-digit count of seconds.
+static void testRateLimitWaitAtTheEdges() {
+    const std::string body = R"({"error":{"message":"Too many requests","code":"429"}})";
+    auto says = [&](double seconds) {
+        return classifyHttpError(429, body, "", seconds).message;
+    };
+    const struct {
+        double seconds;
+        const char* said;
+    } cases[] = {
+        {0.0, "Wait a moment and try again."},
+        {-0.0, "Wait a moment and try again."},
+        {std::nan(""), "Wait a moment and try again."},
+        {-5.0, "Wait a moment and try again."},
+        {0.2, "wait about 1 second before"},
+        {59.0, "wait about 59 seconds before"},
+        {100.0, "wait about 2 minutes before"},
+        {3000.0, "wait about 50 minutes before"},
+        {3.0 * 3600 + 100, "wait about 3 hours before"},
+        {2.0 * 86400, "wait about 2 days before"},
+        {1e18, "wait a week or more before"},
+        {1e308, "wait a week or more before"},
+        {std::numeric_limits<double>::max(), "wait a week or more before"},
+        {std::numeric_limits<double>::infinity(), "wait a week or more before"},
+    };
+    for (const auto& c : cases) {
+        const std::string message = says(c.seconds);
+        assertContains(message, c.said);
+        g_assert_true(message.find('-') == std::string::npos);
+        g_assert_true(message.find("000") == std::string::npos);
+    }
 }
 
 // Lines end with CRLF, LF or a lone CR (the event-stream format), however the chunks fall.
@@ -396,6 +505,8 @@ int main(int argc, char** argv) {
     g_test_add_func("/responses/sse/bounded", testSseLineAndEventAreBounded);
     g_test_add_func("/responses/sse/line-ends", testSseLineEnds);
     g_test_add_func("/responses/rate-limit-says-the-wait", testRateLimitSaysTheWait);
+    g_test_add_func("/responses/bounds-before-decoding", testBoundsAreCheckedBeforeDecoding);
+    g_test_add_func("/responses/rate-limit-wait-at-the-edges", testRateLimitWaitAtTheEdges);
     g_test_add_func("/responses/invalid-utf-8-becomes-valid", testInvalidUtf8BecomesValidText);
     g_test_add_func("/responses/json-depth", testDeepJsonIsRefusedBeforeParsing);
     return g_test_run();
