@@ -236,6 +236,9 @@ Result<HttpRequest> connectionTestRequest(const Connection& connection,
     if (!url) {
         return url.error();
     }
+    if (auto ca = checkCaFile(connection); !ca) {
+        return ca.error();
+    }
     HttpRequest request;
     request.url = *url;
     request.caFile = connection.caFile;
