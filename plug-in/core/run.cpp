@@ -2,6 +2,7 @@
 
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
+#include "core/procedures.h"
 #include "core/service_text.h"
 #include "core/timings.h"
 
@@ -286,6 +287,10 @@ Status checkEditNumbers(const RunParameters& p) {
 Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& parameters,
                                      RunSetup& setup, Host& host,
                                      std::optional<ImageGeometry>& geometry) {
+    // Parameters the last values could not keep are refused, not sent and then forgotten.
+    if (auto sizes = checkParameterSizes(specOf(procedure), parameters); !sizes) {
+        return sizes.error();
+    }
     PreparedRun run;
     run.procedure = procedure;
     run.parameters = parameters;

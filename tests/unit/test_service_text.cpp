@@ -253,6 +253,28 @@ void testRunErrorKeepsNoEchoedKey() {
     assertContains(e.message, "req-9]");
 }
 
+// A 10 MB `user` option, and a prompt and options that the last values could not keep, are
+// refused before anything is sent, naming what is too long.
+void testOversizeParametersRefusedBeforeSending() {
+    TestServer server;
+    std::map<std::string, std::string> env;
+    RunSetup setup = setupFor(server, env);
+    FakeHost host(300, 200);
+    RunParameters user = editOf("a red balloon");
+    user.options = R"({"user":")" + std::string(10 << 20, 'u') + "\"}";
+    Error e = assertFails(runProcedure(Procedure::Edit, user, setup, host, nullptr),
+                          ErrorKind::InvalidRequest);
+    assertContains(e.message, "options is 10.0 MB long; it takes at most 1.0 MB");
+    RunParameters together = editOf("a red balloon");
+    together.prompt = std::string(100000, 'p');
+    together.options = R"({"user":")" + std::string(1000000, 'u') + "\"}";
+    e = assertFails(runProcedure(Procedure::Edit, together, setup, host, nullptr),
+                    ErrorKind::InvalidRequest);
+    assertContains(e.message, "the last values of a run can keep");
+    g_assert_cmpuint(server.received().size(), ==, 0);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 0);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -272,5 +294,7 @@ int main(int argc, char** argv) {
                     testErrorMessageReadableWithItsRequestId);
     g_test_add_func("/service-text/run/echoed-key-not-in-parasite", testRunKeepsNoEchoedKey);
     g_test_add_func("/service-text/run/echoed-key-not-in-error", testRunErrorKeepsNoEchoedKey);
+    g_test_add_func("/service-text/run/oversize-parameters-refused-before-sending",
+                    testOversizeParametersRefusedBeforeSending);
     return g_test_run();
 }
