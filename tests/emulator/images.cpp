@@ -181,7 +181,8 @@ std::string echoingErrorEvent(const std::string& echo) {
     addStrings(b.get(), {{"type", "error"}});
     json_builder_set_member_name(b.get(), "error");
     json_builder_begin_object(b.get());
-    addStrings(b.get(), {{"type", "invalid_request_error"}, {"code", "invalid_api_key"},
+    addStrings(b.get(), {{"type", "invalid_request_error"},
+                         {"code", "invalid_api_key"},
                          {"message", "Incorrect API key provided. " + echo}});
     json_builder_end_object(b.get());
     json_builder_end_object(b.get());
