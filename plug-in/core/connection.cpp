@@ -3,6 +3,7 @@
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
 #include "core/json_util.h"
+#include "core/local_file.h"
 
 #include <gio/gio.h>
 
@@ -321,23 +322,40 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
     return token_;
 }
 
+Status checkCaFile(const Connection& c) {
+    if (c.caFile.empty()) {
+        return Ok{};
+    }
+    // A missing file is left to the TLS library, whose message says so when it is needed.
+    auto contents = readSmallRegularFile(c.caFile, kMaxCaFileBytes);
+    if (!contents) {
+        Error e =
+            makeError(ErrorKind::Configuration,
+                      textf(_("cannot read the CA file %s of the connection %s: %s"),
+                            c.caFile.c_str(), c.name.c_str(), contents.error().message.c_str()));
+        e.param = "ca-file";
+        return e;
+    }
+    return Ok{};
+}
+
 // ---- saved connections ----
 
 static constexpr const char* kGroupPrefix = "connection ";
 
 Result<ConnectionStore> ConnectionStore::load(const std::string& path) {
-    GCharPtr contents;
-    gsize length = 0;
-    GErrorPtr error;
-    if (!g_file_get_contents(path.c_str(), outPtr(contents), &length, outPtr(error))) {
-        if (g_error_matches(error.get(), G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-            return ConnectionStore{};
-        }
-        return makeError(
-            ErrorKind::Configuration,
-            textf(_("cannot read the saved connections in %s: %s"), path.c_str(), error->message));
+    // Read at every call, refusals included: a FIFO or a link to a device there must not hang
+    // or fill memory.
+    auto contents = readSmallRegularFile(path);
+    if (!contents) {
+        return makeError(ErrorKind::Configuration,
+                         textf(_("cannot read the saved connections in %s: %s"), path.c_str(),
+                               contents.error().message.c_str()));
     }
-    auto store = fromText(std::string_view(contents.get(), length));
+    if (!*contents) {
+        return ConnectionStore{};
+    }
+    auto store = fromText(**contents);
     if (!store) {
         Error e = store.error();
         e.message += " (" + path + ")";
@@ -434,8 +452,15 @@ Status ConnectionStore::save(const std::string& path) const {
     }
     GCharPtr dir(g_path_get_dirname(path.c_str()));
     g_mkdir_with_parents(dir.get(), 0700);
+    gsize length = 0;
+    const GCharPtr text(g_key_file_to_data(file.get(), &length, nullptr));
     GErrorPtr error;
-    if (!g_key_file_save_to_file(file.get(), path.c_str(), outPtr(error))) {
+    // As g_key_file_save_to_file writes (a new file renamed over the old), but readable by the
+    // user alone, as the prompt history is: it names endpoints and deployments.
+    const auto flags = static_cast<GFileSetContentsFlags>(G_FILE_SET_CONTENTS_CONSISTENT |
+                                                          G_FILE_SET_CONTENTS_ONLY_EXISTING);
+    if (!g_file_set_contents_full(path.c_str(), text.get(), static_cast<gssize>(length), flags,
+                                  0600, outPtr(error))) {
         return makeError(ErrorKind::Configuration, textf(_("cannot save the connections to %s: %s"),
                                                          path.c_str(), error->message));
     }

@@ -54,6 +54,12 @@ Status checkEndpoint(const std::string& url);
 // The full URL of an operation for a model (OpenAI, compatible) or deployment (Azure).
 Result<std::string> operationUrl(const Connection& c, Operation op, const std::string& model);
 
+// The connection's CA file, when it names one that exists, is a regular file of at most
+// kMaxCaFileBytes: the TLS library reads it whole, and a FIFO or a link to a device there would
+// stall the call.
+inline constexpr size_t kMaxCaFileBytes = size_t{8} << 20;
+Status checkCaFile(const Connection& c);
+
 // Whether the request body names the model: everywhere but on Azure's deployments path, where
 // the deployment is in the URL.
 bool bodyNamesModel(ConnectionKind kind);

@@ -3,6 +3,7 @@
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
 #include "core/json_util.h"
+#include "core/service_text.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -22,7 +23,7 @@ struct ServiceSaid {
     std::string code;
 };
 
-constexpr glong kMaxQuotedChars = 300;
+constexpr size_t kMaxQuotedChars = 300;
 
 // The secret is taken out before the message is cut, so no part of it survives the cut.
 ServiceSaid serviceSaid(const std::string& body, const std::string& secret) {
@@ -35,13 +36,10 @@ ServiceSaid serviceSaid(const std::string& body, const std::string& secret) {
     if (error == nullptr) {
         error = document->root(); // some gateways put the message at the top level
     }
-    said.message = withoutSecret(json::string(error, "message").value_or(""), secret);
+    said.message =
+        serviceText(json::string(error, "message").value_or(""), kMaxQuotedChars, secret);
     said.param = json::string(error, "param").value_or("");
     said.code = json::string(error, "code").value_or("");
-    if (g_utf8_strlen(said.message.c_str(), -1) > kMaxQuotedChars) {
-        const char* cut = g_utf8_offset_to_pointer(said.message.c_str(), kMaxQuotedChars);
-        said.message = std::string(said.message.c_str(), cut) + "…";
-    }
     return said;
 }
 
@@ -236,6 +234,9 @@ Result<HttpRequest> connectionTestRequest(const Connection& connection,
     if (!url) {
         return url.error();
     }
+    if (auto ca = checkCaFile(connection); !ca) {
+        return ca.error();
+    }
     HttpRequest request;
     request.url = *url;
     request.caFile = connection.caFile;
@@ -266,7 +267,8 @@ ConnectionTestResult classifyConnectionAnswer(const Connection& connection,
     ConnectionTestResult result =
         answer ? classifyStatus(connection, credential, modelOrDeployment, *answer)
                : classifyFailure(answer.error());
-    result.message = withoutSecret(std::move(result.message), credential.secret);
+    // Shown in the dialog: no key, and no control character of a header or a proxy's page.
+    result.message = readableText(withoutSecret(result.message, credential.secret));
     return result;
 }
 

@@ -2,8 +2,11 @@
 
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
+#include "core/local_file.h"
 
 #include <glib.h>
+
+#include <cerrno>
 
 #ifndef IMAGEGEN_DATADIR
 #define IMAGEGEN_DATADIR "/usr/local/share/imagegen"
@@ -63,15 +66,14 @@ std::string dataFilePath(const std::string& fileName) {
 }
 
 Result<std::string> readDataFile(const std::string& path, const std::string& what) {
-    GCharPtr contents;
-    gsize length = 0;
-    GErrorPtr error;
-    if (!g_file_get_contents(path.c_str(), outPtr(contents), &length, outPtr(error))) {
-        // TRANSLATORS: "cannot read the model table: <the system's reason>".
+    auto contents = readSmallRegularFile(path);
+    if (!contents || !*contents) {
+        // TRANSLATORS: "cannot read the model table (/path/models.json): <the reason>".
         return makeError(ErrorKind::Configuration,
-                         textf(_("cannot read %s: %s"), what.c_str(), error->message));
+                         textf(_("cannot read %s (%s): %s"), what.c_str(), path.c_str(),
+                               contents ? g_strerror(ENOENT) : contents.error().message.c_str()));
     }
-    return std::string(contents.get(), length);
+    return std::move(**contents);
 }
 
 } // namespace imagegen

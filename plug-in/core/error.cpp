@@ -2,21 +2,17 @@
 
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
+#include "core/service_text.h"
 
 #include <cstdarg>
+#include <utility>
 
 #include <glib.h>
 
 namespace imagegen {
 
 std::string withoutSecret(std::string text, const std::string& secret) {
-    if (secret.empty()) {
-        return text;
-    }
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-        text.replace(at, secret.size(), "[redacted]");
-    }
-    return text;
+    return redactSecrets(std::move(text), secret);
 }
 
 const char* errorKindName(ErrorKind kind) {

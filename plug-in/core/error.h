@@ -49,8 +49,9 @@ inline Error makeError(ErrorKind kind, std::string message) {
     return e;
 }
 
-// `text` with every occurrence of `secret` replaced by "[redacted]": what a service or a proxy
-// says may echo the key it was sent, and no message may show it.
+// `text` with every occurrence of `secret`, and of anything shaped like a key or a bearer token,
+// replaced by "[redacted]" (redactSecrets): what a service or a proxy says may echo the key it
+// was sent, and no message may show it.
 std::string withoutSecret(std::string text, const std::string& secret);
 
 // A value or an Error (std::expected arrives only in C++23).

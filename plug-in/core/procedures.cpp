@@ -228,12 +228,26 @@ double savedReal(JsonObject* root, const ParamSpec& param) {
     return std::isfinite(v) && v >= 0 ? v : -1.0;
 }
 
+// The most bytes a text parameter may take: the longest prompt a model takes (32000 characters
+// of up to 4 bytes), options of up to a megabyte, and names (model, size, connection…) that are
+// short.
+size_t maxTextBytes(const ParamSpec& param) {
+    return param.field == ParamField(&P::prompt)    ? size_t{32000} * 4
+           : param.field == ParamField(&P::options) ? size_t{1024} * 1024
+                                                    : 4096;
+}
+
 std::string savedText(JsonObject* root, const ParamSpec& param) {
-    const size_t max = param.field == ParamField(&P::prompt)    ? 32000 * 4
-                       : param.field == ParamField(&P::options) ? 1024 * 1024
-                                                                : 4096;
     std::string v = json::string(root, param.name).value_or("");
-    return v.size() <= max ? v : std::string();
+    return v.size() <= maxTextBytes(param) ? v : std::string();
+}
+
+// "4096 bytes", or "1.0 MB" from a megabyte on.
+std::string sizeText(size_t bytes) {
+    return bytes >= (size_t{1} << 20) ? megabytes(bytes)
+                                      : textf(g_dngettext(GETTEXT_PACKAGE, "%lu byte", "%lu bytes",
+                                                          static_cast<gulong>(bytes)),
+                                              static_cast<unsigned long>(bytes));
 }
 
 } // namespace
@@ -282,6 +296,32 @@ Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
         }
     }
     return p;
+}
+
+Status checkParameterSizes(const ProcedureSpec& spec, const RunParameters& p) {
+    for (const ParamSpec& param : spec.params) {
+        const auto* text = std::get_if<std::string RunParameters::*>(&param.field);
+        if (text == nullptr || (p.*(*text)).size() <= maxTextBytes(param)) {
+            continue;
+        }
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            textf(_("the parameter %s is %s long; it takes at most %s"), param.name,
+                                  sizeText((p.*(*text)).size()).c_str(),
+                                  sizeText(maxTextBytes(param)).c_str()));
+        e.param = param.name;
+        return e;
+    }
+    // What GIMP keeps is the JSON and a NUL after it; JSON escapes may make it longer than the
+    // texts themselves.
+    const size_t saved = lastValuesToJson(spec, p).size() + 1;
+    if (saved > kMaxLastValuesBytes) {
+        return makeError(ErrorKind::InvalidRequest,
+                         textf(_("the parameters together take %s, more than the %s that the "
+                                 "last values of a run can keep: shorten the prompt or the "
+                                 "options"),
+                               megabytes(saved).c_str(), megabytes(kMaxLastValuesBytes).c_str()));
+    }
+    return Ok{};
 }
 
 std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p) {

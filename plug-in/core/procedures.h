@@ -67,4 +67,14 @@ Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
 std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p);
 Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::string& json);
 
+// The most the last values may take: the plug-in reads back no more than this from GIMP
+// (host::loadLastValues), and lastValuesFromJson drops a text parameter past its own bound.
+inline constexpr size_t kMaxLastValuesBytes = size_t{1} << 20;
+
+// Refuses, before anything is read or sent, parameters the last values could not keep: a text
+// parameter past its bound (the prompt 128,000 bytes, the options 1 MB, any other 4096 bytes),
+// or all of them together past kMaxLastValuesBytes. Otherwise a run would succeed and its last
+// values be dropped without a word.
+Status checkParameterSizes(const ProcedureSpec& spec, const RunParameters& p);
+
 } // namespace imagegen

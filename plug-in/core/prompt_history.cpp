@@ -3,6 +3,7 @@
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
 #include "core/json_util.h"
+#include "core/local_file.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -65,14 +66,21 @@ Error cannotSave(const std::string& path, const std::string& reason) {
 
 } // namespace
 
-PromptHistory PromptHistory::load(const std::string& path) {
+PromptHistory PromptHistory::load(const std::string& path, std::optional<Error>* refused) {
     PromptHistory history;
-    GCharPtr contents;
-    gsize length = 0;
-    if (!g_file_get_contents(path.c_str(), outPtr(contents), &length, nullptr)) {
+    auto contents = readSmallRegularFile(path);
+    if (!contents) {
+        if (refused != nullptr) {
+            *refused = makeError(ErrorKind::Configuration,
+                                 textf(_("The prompt history in %s was not read: %s."),
+                                       path.c_str(), contents.error().message.c_str()));
+        }
         return history;
     }
-    auto document = json::parseObject(std::string_view(contents.get(), length));
+    if (!*contents) {
+        return history;
+    }
+    auto document = json::parseObject(**contents);
     if (!document) {
         return history;
     }

@@ -5,6 +5,7 @@
 #include "core/error.h"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,10 @@ class PromptHistory {
     static constexpr size_t kMaxEntries = 50;
 
     // A missing, unreadable or damaged file gives an empty history: losing the history is never
-    // worth an error in the user's way. What is read is held to the rules of add().
-    static PromptHistory load(const std::string& path);
+    // worth an error in the user's way. What is read is held to the rules of add(). A file that
+    // is not a regular file of at most kMaxLocalFileBytes is not read (a FIFO would block, a link
+    // to a device would fill memory), and `refused`, when given, says so, naming it.
+    static PromptHistory load(const std::string& path, std::optional<Error>* refused = nullptr);
     // {"prompts": [most recent first]}, written atomically (a new file renamed over the old, as
     // g_file_set_contents does), so a crash mid-write leaves the old file; readable by the user
     // alone; the folder is created if need be.

@@ -166,6 +166,9 @@ Result<HttpRequest> buildImagesRequest(const Connection& connection, const Crede
             ErrorKind::Configuration,
             textf(_("the connection %s has no API key or token"), connection.name.c_str()));
     }
+    if (auto ca = checkCaFile(connection); !ca) {
+        return ca.error();
+    }
     HttpRequest http;
     http.url = *url;
     http.caFile = connection.caFile;

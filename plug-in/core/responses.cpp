@@ -7,6 +7,7 @@
 #include "core/i18n.h"
 #include "core/json_util.h"
 #include "core/models.h"
+#include "core/service_text.h"
 
 #include <array>
 
@@ -147,7 +148,9 @@ static Result<GeneratedImage> readImageFields(JsonObject* item, size_t index, in
             ErrorKind::MalformedResponse,
             textf(_("the service sent image %d with neither b64_json nor url"), which));
     }
-    image.revisedPrompt = json::string(item, "revised_prompt").value_or("");
+    // Kept in the result's parasite and so in a saved XCF: a key the service echoes is dropped.
+    image.revisedPrompt =
+        serviceText(json::string(item, "revised_prompt").value_or(""), kMaxRevisedPromptChars);
     if (json_object_has_member(item, "content_filter_results")) {
         image.contentFilterResults =
             json::toText(json_object_get_member(item, "content_filter_results"));
@@ -286,13 +289,17 @@ static std::string thenSay(const std::string& detail, const std::string& advice)
     return detail + (stopped ? " " : ". ") + advice;
 }
 
-static Error errorFromObject(JsonObject* err, int status, const std::string& requestId) {
+static Error errorFromObject(JsonObject* err, int status, const std::string& receivedId) {
     Error e;
     e.httpStatus = status;
+    // What the service says goes to a person (a terminal, an error dialog): no key, no escape
+    // sequence, and a message of a readable length, the request ID kept after it.
+    const std::string requestId = serviceText(receivedId, kMaxRequestIdChars);
     e.requestId = requestId;
-    const std::string serverMessage = json::string(err, "message").value_or("");
+    const std::string serverMessage =
+        serviceText(json::string(err, "message").value_or(""), kMaxServiceMessageChars);
     e.code = codeOf(err);
-    e.param = json::string(err, "param").value_or("");
+    e.param = serviceText(json::string(err, "param").value_or(""), kMaxRequestIdChars);
     const std::string type = json::string(err, "type").value_or("");
     JsonObject* inner = json::object(err, "inner_error");
     if (inner == nullptr) {

@@ -2,6 +2,8 @@
 
 #include "core/glib_ptr.h"
 #include "core/i18n.h"
+#include "core/procedures.h"
+#include "core/service_text.h"
 #include "core/timings.h"
 
 #include <algorithm>
@@ -285,6 +287,10 @@ Status checkEditNumbers(const RunParameters& p) {
 Result<PreparedRun> planWithGeometry(Procedure procedure, const RunParameters& parameters,
                                      RunSetup& setup, Host& host,
                                      std::optional<ImageGeometry>& geometry) {
+    // Parameters the last values could not keep are refused, not sent and then forgotten.
+    if (auto sizes = checkParameterSizes(specOf(procedure), parameters); !sizes) {
+        return sizes.error();
+    }
     PreparedRun run;
     run.procedure = procedure;
     run.parameters = parameters;
@@ -420,6 +426,30 @@ double upscaleFactor(Procedure procedure, const GeometryPlan& plan) {
                     static_cast<double>(covered.height) / drawn->height);
 }
 
+namespace {
+
+// The answers as the run keeps and shows them. responses.cpp has made what the service said
+// readable and dropped what is shaped like a key as it read the answer; the run's own key or
+// token, which only the run knows and which need not look like a key, goes here, from the error
+// and from every revised prompt (kept in the result's parasite, and so in a saved XCF).
+Result<ImagesResult> withoutTheKey(Result<ImagesResult> r, const Service& service) {
+    const std::string& secret = service.credential.secret;
+    if (!r) {
+        Error e = withGuessNote(r.error(), service);
+        // A message may quote the service in more places than responses.cpp reads (a request
+        // ID after an answer that could not be read): no control character reaches a person.
+        e.message = readableText(withoutSecret(e.message, secret));
+        e.requestId = serviceText(e.requestId, kMaxRequestIdChars, secret);
+        return e;
+    }
+    for (auto& image : r->images) {
+        image.revisedPrompt = withoutSecret(image.revisedPrompt, secret);
+    }
+    return r;
+}
+
+} // namespace
+
 PendingSend::PendingSend(const PreparedRun& run, const RunSetup& setup, ImagesCallbacks callbacks,
                          std::function<void(Result<ImagesResult>)> done)
     : cancellable_(adoptRef(g_cancellable_new())), http_(setup.http),
@@ -427,11 +457,7 @@ PendingSend::PendingSend(const PreparedRun& run, const RunSetup& setup, ImagesCa
     client_.run(run.service.connection, run.service.credential, run.requests, cancellable_.get(),
                 std::move(callbacks),
                 [done = std::move(done), service = run.service](Result<ImagesResult> r) {
-                    if (!r) {
-                        done(withGuessNote(r.error(), service));
-                        return;
-                    }
-                    done(std::move(r));
+                    done(withoutTheKey(std::move(r), service));
                 });
 }
 
@@ -460,10 +486,7 @@ Result<ImagesResult> sendAndWait(const PreparedRun& run, const RunSetup& setup,
     if (!result) {
         g_main_loop_run(loop.get());
     }
-    if (!*result) {
-        return withGuessNote(result->error(), run.service);
-    }
-    return std::move(*result);
+    return withoutTheKey(std::move(*result), run.service);
 }
 
 Result<std::vector<NewLayer>> layersFromAnswers(const PreparedRun& run, const ImagesResult& answer,

@@ -30,6 +30,11 @@ const std::pair<const char*, OptionField> kOptionFields[] = {
     {"upload_format", &Options::uploadFormat},
 };
 
+// OpenAI's and Azure's `user` is an ID of the end user ("user-1234"). Their schemas give it no
+// length; safety_identifier, the field that replaces it, takes at most 64 characters. 256 leaves
+// room for any ID (an e-mail address has at most 254) and refuses a text pasted there by mistake.
+constexpr glong kMaxUserChars = 256;
+
 Error refuseOption(const std::string& key, const std::string& what) {
     // TRANSLATORS: "options: stream must be true or false".
     Error e =
@@ -130,6 +135,11 @@ Result<Options> parseOptions(const std::string& text) {
         if (auto read = readOption(root, key.c_str(), *field, o); !read) {
             return read.error();
         }
+    }
+    if (const auto length = g_utf8_strlen(o.user.c_str(), -1); length > kMaxUserChars) {
+        return refuseOption(
+            "user", textf(_("is %ld characters long; it is an ID of the end user, of at most %ld"),
+                          static_cast<long>(length), static_cast<long>(kMaxUserChars)));
     }
     if (!o.uploadFormat.empty() && o.uploadFormat != "auto" && o.uploadFormat != "png") {
         return refuseOption("upload_format", _("must be \"auto\" or \"png\""));

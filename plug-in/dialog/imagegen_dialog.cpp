@@ -215,9 +215,13 @@ class ImagegenDialog {
 };
 
 ImagegenDialog::ImagegenDialog(const DialogContext& context)
-    : ctx_(context), procedure_(context.spec->procedure),
-      history_(PromptHistory::load(context.historyPath)), loop_(g_main_loop_new(nullptr, FALSE)) {
+    : ctx_(context), procedure_(context.spec->procedure), loop_(g_main_loop_new(nullptr, FALSE)) {
+    std::optional<Error> historyRefused;
+    history_ = PromptHistory::load(context.historyPath, &historyRefused);
     build();
+    if (historyRefused) {
+        showError(historyRefused->message); // the dialog works without it; the user may fix it
+    }
 }
 
 ImagegenDialog::~ImagegenDialog() {

@@ -24,7 +24,12 @@ import urllib.request
 # log) is searched for them, so a key that leaks anywhere fails the case.
 API_KEY = "sk-imagegen-MARKER-7c1f2a9e"
 WRONG_KEY = "sk-imagegen-WRONG-MARKER-3d5b8e10"  # what the 401 case sends instead
-MARKERS = (API_KEY, WRONG_KEY)
+# Shaped like the keys of the services (an OpenAI project key, an Azure key, an Entra ID token),
+# none of them the run's: what the echoing service of the echoed-key case plants besides the key
+# the request carried. None may be kept or shown either.
+ECHOED_MARKERS = ("sk-proj-E2Eecho7Qx2Lm9Pz4Rt8Vw1Yb6Nc3", "5e2e0ec0a1b2c3d4e5f60718293a4b5c",
+                  "eyJlMmUiOiJlY2hvIn0.eyJzdWIiOiJlMmUtZWNobyJ9.c2lnLWUyZS1lY2hv")
+MARKERS = (API_KEY, WRONG_KEY) + ECHOED_MARKERS
 
 # ---------------------------------------------------------------- images
 
@@ -612,6 +617,22 @@ case("fail-expand-too-large", expect="error", setup=EXPAND_SETUP,
      act=f"(report-result {expand_call(margins=(0, 0, 524288, 0))})",
      message="past GIMP's largest image", sent=0)
 
+# A service that echoes the key it was sent (and other key-shaped text) into every text field of
+# every answer shape: the revised prompt of a URL answer (dall-e-3) and of a base64 answer, the
+# events of a stream, an error event in a stream, and an error's message and request ID. The
+# results and their parasites are kept, the images saved as XCF (secrets), and no marker may be
+# found anywhere: GIMP's output, the XCF files, the whole GIMP folder (key_leaks).
+ECHO = {"kind": "echo_key", "value": f"Bearer {ECHOED_MARKERS[0]} azure {ECHOED_MARKERS[1]} "
+                                     f"token {ECHOED_MARKERS[2]}"}
+STREAMED = '{"stream":true,"partial_images":1}'
+case("echoed-key-not-kept", expect="echo",
+     faults=[ECHO, ECHO, ECHO, dict(ECHO, shape="error_event"), dict(ECHO, status=400)],
+     act=f"(begin (report-result {generate_call(model='dall-e-3')}) "
+         f"(report-result {edit_call()}) "
+         f"(report-result {edit_call(options=STREAMED)}) "
+         f"(if (not (catch #f {edit_call(options=STREAMED)})) (e2e \"stream error caught\")) "
+         f"(report-result {edit_call()}))")
+
 
 def interrupt_when_waiting(emulator, home):
     """Once the request has reached the emulator, SIGINT to this case's plug-in process (only its
@@ -951,6 +972,8 @@ def verify(name, spec, log, lines, requests, paths):
         check(max(peaks) < spec["max_peak_mb"] * 1024,
               f"the plug-in's peak memory was {max(peaks) // 1024} MB, over {spec['max_peak_mb']} MB")
     returned = [l for l in lines if l.startswith("returned")]
+    if expect == "echo":
+        return verify_echo(log, lines, returned, requests)
     colour = prompt_colour(spec["prompt"])
     if expect == "cancel":
         check(returned == ["returned nothing (cancelled)"], f"a cancelled run returned {returned}")
@@ -1049,6 +1072,25 @@ def verify(name, spec, log, lines, requests, paths):
             for y in range(after.height):
                 if not any(cov[y]):
                     check(before.row(y) == after.row(y), f"row {y} outside the selection changed")
+
+
+def verify_echo(log, lines, returned, requests):
+    """The echoing answers arrived and were kept, redacted: three results with their parasites
+    (the echo in their revised prompts, redacted), the stream's error event and the last call's
+    error reported with the echo redacted. key_leaks then finds no marker anywhere."""
+    check(len(requests) == 5, f"{len(requests)} requests, expected 5")
+    check(len(returned) == 3, f"{len(returned)} calls returned layers, expected 3: {returned}")
+    kept = [l for l in lines if l.startswith("parasite-data ") and "imagegen-result" in l]
+    check(len(kept) == 3, f"{len(kept)} result parasites, expected 3")
+    for l in kept:
+        check("revised_prompt" in l and "You sent Bearer [redacted]; also Bearer [redacted]" in l
+              and "azure [redacted] token [redacted]" in l,
+              f"a result's parasite does not hold the echo, redacted: {l[:300]!r}")
+    check("stream error caught" in lines, "the stream's error event did not fail its call")
+    failed = [l for l in log.splitlines() if "Procedure execution of plug-in-imagegen-edit" in l]
+    check(failed and "Incorrect API key provided. You sent Bearer [redacted]" in failed[-1],
+          f"the last call's error does not say the echo, redacted: {failed[-1:]!r}")
+    check("\x1b" not in log, "an escape character reached GIMP's output")
 
 
 def verify_expand(spec, lines, layers, returned, requests, before, after, colour, tolerance=4.5):

@@ -69,10 +69,10 @@ void readTriple(JsonObject* o, const char* name, std::array<double, 3>& out) {
 } // namespace
 
 std::optional<Fault> faultFromJson(JsonObject* o) {
-    static const std::set<std::string> kinds = {"rate_limit",      "server_error", "content_filter",
-                                                "delay",           "truncated",    "broken_base64",
-                                                "broken_png",      "huge_png",     "too_few_images",
-                                                "too_many_images", "drift",        "image_size"};
+    static const std::set<std::string> kinds = {
+        "rate_limit",    "server_error", "content_filter", "delay",          "truncated",
+        "broken_base64", "broken_png",   "huge_png",       "too_few_images", "too_many_images",
+        "drift",         "image_size",   "echo_key"};
     using imagegen::json::integer;
     using imagegen::json::string;
     Fault fault;
@@ -172,6 +172,18 @@ std::optional<Drift> driftOf(const std::optional<Fault>& f) {
 
 bool breaksBase64(const std::optional<Fault>& f) {
     return is(f, "broken_base64");
+}
+
+std::optional<std::string> echoedKey(const std::optional<Fault>& f, SoupServerMessage* msg) {
+    if (!is(f, "echo_key")) {
+        return std::nullopt;
+    }
+    SoupMessageHeaders* h = soup_server_message_get_request_headers(msg);
+    const char* auth = soup_message_headers_get_one(h, "Authorization");
+    if (auth == nullptr) {
+        auth = soup_message_headers_get_one(h, "api-key");
+    }
+    return std::string("You sent ") + (auth != nullptr ? auth : "") + "; also " + f->value;
 }
 
 int extraDelayMs(const std::optional<Fault>& f) {

@@ -65,6 +65,12 @@ struct Drift {
 };
 std::optional<Drift> driftOf(const std::optional<Fault>& f);
 
+// echo_key: the text a hostile or careless service plants in every text field of its answer
+// (revised prompts, stream events, an error's message and request ID): the key the request
+// carried, as its auth header held it ("Bearer sk-…", or the api-key value), then the case's own
+// key-shaped text (`value`). nullopt for any other fault.
+std::optional<std::string> echoedKey(const std::optional<Fault>& f, SoupServerMessage* msg);
+
 // Milliseconds the fault adds to the answer's latency.
 int extraDelayMs(const std::optional<Fault>& f);
 

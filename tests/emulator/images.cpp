@@ -32,6 +32,7 @@ struct Answer {
     int partials = 0;
     std::string sizeText;
     std::string quality;
+    std::optional<std::string> echo; // the echo_key fault's text, planted in every text field
 
     [[nodiscard]] std::string imageBytes(const RgbaImage& image) const {
         if (auto corrupt = corruptImageBytes(fault)) {
@@ -160,6 +161,9 @@ std::string streamEvent(const Answer& a, const RgbaImage& final, int k, int64_t 
                          {"quality", a.reportedQuality()},
                          {"background", a.background()},
                          {"output_format", a.format}});
+    if (a.echo) {
+        addStrings(b.get(), {{"revised_prompt", *a.echo}});
+    }
     if (completed) {
         addUsage(b.get(), a.edit, 1, 1);
     } else {
@@ -170,13 +174,30 @@ std::string streamEvent(const Answer& a, const RgbaImage& final, int k, int64_t 
     return "event: " + type + "\ndata: " + imagegen::json::builderText(b.get()) + "\n\n";
 }
 
+// The echo_key fault with shape "error_event": an error event in place of the completed image.
+std::string echoingErrorEvent(const std::string& echo) {
+    auto b = adoptRef(json_builder_new());
+    json_builder_begin_object(b.get());
+    addStrings(b.get(), {{"type", "error"}});
+    json_builder_set_member_name(b.get(), "error");
+    json_builder_begin_object(b.get());
+    addStrings(b.get(), {{"type", "invalid_request_error"},
+                         {"code", "invalid_api_key"},
+                         {"message", "Incorrect API key provided. " + echo}});
+    json_builder_end_object(b.get());
+    json_builder_end_object(b.get());
+    return "event: error\ndata: " + imagegen::json::builderText(b.get()) + "\n\n";
+}
+
 // For each image, its partials then its completed event.
 std::vector<std::string> streamEvents(const Answer& a, const RgbaImage& final) {
     std::vector<std::string> events;
     const int64_t created = g_get_real_time() / 1000000;
+    const bool errorEvent = a.echo && a.fault->shape == "error_event";
     for (int i = 0; i < a.count; ++i) {
         for (int k = 0; k <= a.partials; ++k) {
-            events.push_back(streamEvent(a, final, k, created));
+            events.push_back(errorEvent && k == a.partials ? echoingErrorEvent(*a.echo)
+                                                           : streamEvent(a, final, k, created));
         }
     }
     return events;
@@ -351,13 +372,24 @@ bool Emulator::State::applyStatusFault(SoupServerMessage* msg, const Fault& f, F
         sendError(msg, e->error, flavour, &entry, e->headers);
         return true;
     }
+    if (f.kind == "echo_key" && f.status != 0) {
+        // An error that quotes the key, in its message and in its request ID.
+        const std::string echo = echoedKey(f, msg).value_or("");
+        sendError(msg,
+                  ApiError{f.status, "Incorrect API key provided. " + echo, "", "invalid_api_key",
+                           "invalid_request_error", ""},
+                  flavour, &entry,
+                  {{flavour == Flavour::OpenAI ? "x-request-id" : "apim-request-id", echo}});
+        return true;
+    }
     return false;
 }
 
 void Emulator::State::answerImages(SoupServerMessage* msg, const ModelRules& m, Flavour flavour,
                                    bool edit, const Parsed& p, const std::optional<Fault>& fault,
                                    LogEntry& entry) {
-    const Answer a = planAnswer(m, edit, p, fault);
+    Answer a = planAnswer(m, edit, p, fault);
+    a.echo = echoedKey(fault, msg);
     const auto final = drawFinal(m, p, a);
     if (!final) {
         sendError(msg, undecodableImage(), flavour, &entry);
@@ -385,7 +417,9 @@ void Emulator::State::answerImages(SoupServerMessage* msg, const ModelRules& m, 
         } else {
             addStrings(b.get(), {{"b64_json", a.b64Of(*final)}});
         }
-        if (std::string(m.name) == "dall-e-3") {
+        if (a.echo) {
+            addStrings(b.get(), {{"revised_prompt", *a.echo}});
+        } else if (std::string(m.name) == "dall-e-3") {
             addStrings(b.get(), {{"revised_prompt", "A detailed rendering of: " + a.prompt}});
         }
         if (flavour != Flavour::OpenAI) {

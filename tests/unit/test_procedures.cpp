@@ -327,6 +327,60 @@ void testOptionsToJsonRoundTrip(gconstpointer data) {
     assertEq(optionsToJson(*read), json);
 }
 
+// A `user` option of 10 MB was sent as is; it is an ID, refused past 256 characters.
+void testUserOptionIsAnId() {
+    const std::string atBound = R"({"user":")" + std::string(256, 'u') + "\"}";
+    assertOk(parseOptions(atBound));
+    const Error e = assertFails(parseOptions(R"({"user":")" + std::string(10 << 20, 'u') + "\"}"),
+                                ErrorKind::InvalidRequest);
+    assertEq(e.param, "user");
+    assertContains(e.message, "options: user is 10485760 characters long");
+    assertContains(e.message, "at most 256");
+}
+
+// What the last values could not keep is refused before the run, naming the parameter and the
+// bound, instead of being sent and then dropped from the last values without a word.
+void testParametersTheLastValuesCannotKeep() {
+    const ProcedureSpec& spec = specOf(Procedure::Edit);
+    RunParameters p;
+    p.prompt = "a red balloon";
+    p.model = "gpt-image-1";
+    assertOk(checkParameterSizes(spec, p));
+
+    RunParameters connection = p;
+    connection.connection = std::string(4097, 'c');
+    Error e = assertFails(checkParameterSizes(spec, connection), ErrorKind::InvalidRequest);
+    assertEq(e.param, "connection");
+    assertContains(e.message, "the parameter connection is 4097 bytes long; it takes at most "
+                              "4096 bytes");
+
+    RunParameters options = p;
+    options.options = R"({"user":")" + std::string((1 << 20), 'u') + "\"}";
+    e = assertFails(checkParameterSizes(spec, options), ErrorKind::InvalidRequest);
+    assertEq(e.param, "options");
+    assertContains(e.message, "it takes at most 1.0 MB");
+
+    // Each within its bound, together more than the last values keep.
+    RunParameters together = p;
+    together.prompt = std::string(120000, 'p');
+    together.options = R"({"user":")" + std::string(1000000, 'u') + "\"}";
+    e = assertFails(checkParameterSizes(spec, together), ErrorKind::InvalidRequest);
+    assertContains(e.message, "more than the 1.0 MB that the last values of a run can keep");
+    // And what is accepted is kept: read back whole.
+    RunParameters kept = p;
+    kept.prompt = std::string(120000, 'p');
+    kept.options = R"({"user":")" + std::string(256, 'u') + "\"}";
+    if (assertOk(checkParameterSizes(spec, kept))) {
+        const std::string json = lastValuesToJson(spec, kept);
+        g_assert_cmpuint(json.size() + 1, <=, kMaxLastValuesBytes);
+        auto read = lastValuesFromJson(spec, json);
+        if (assertOk(read)) {
+            assertEq(read->prompt, kept.prompt);
+            assertEq(read->options, kept.options);
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -344,6 +398,9 @@ int main(int argc, char** argv) {
     g_test_add_func("/procedures/arguments/refused", testWrongCountOrTypeIsRefused);
     g_test_add_func("/procedures/last-values/unusable", testLastValuesThatCannotBeUsed);
     g_test_add_func("/options/every-known-field", testOptionsReadEveryKnownField);
+    g_test_add_func("/options/user-is-an-id", testUserOptionIsAnId);
+    g_test_add_func("/procedures/sizes/what-the-last-values-cannot-keep",
+                    testParametersTheLastValuesCannotKeep);
     for (const OptionsCase& c : kOptionsCases) {
         g_test_add_data_func((std::string("/options/to-json/") + c.name).c_str(), &c,
                              testOptionsToJsonRoundTrip);
