@@ -455,7 +455,7 @@ void endFromIdle(const HttpClient& http, ImagesClient::Done done, Error error) {
 } // namespace
 
 void ImagesClient::run(const Connection& connection, const Credential& credential,
-                       const std::vector<ImageRequest>& plan, GCancellable* cancellable,
+                       std::vector<ImageRequest> plan, GCancellable* cancellable,
                        ImagesCallbacks callbacks, Done given) {
     // Whatever the service says goes to a person: a key it echoes back is never shown.
     Done done = [given = std::move(given), secret = credential.secret](Result<ImagesResult> r) {
@@ -469,12 +469,15 @@ void ImagesClient::run(const Connection& connection, const Credential& credentia
     };
     std::vector<HttpRequest> requests;
     std::vector<Batch::Limits> limits;
-    for (const auto& request : plan) {
+    for (auto& request : plan) {
         auto http = buildImagesRequest(connection, credential, request);
         if (!http) {
             endFromIdle(http_, std::move(done), http.error());
             return;
         }
+        // The encoded images now live in the body alone: an upload is held once.
+        request.images = {};
+        request.mask.reset();
         http->maxBodyBytes = answerLimitBytes(request);
         requests.push_back(std::move(*http));
         Batch::Limits l;

@@ -58,7 +58,7 @@ class ImagesClient {
 
     using Done = std::function<void(Result<ImagesResult>)>;
     void run(const Connection& connection, const Credential& credential,
-             const std::vector<ImageRequest>& plan, GCancellable* cancellable,
+             std::vector<ImageRequest> plan, GCancellable* cancellable,
              ImagesCallbacks callbacks, Done done);
 
     // For tests: the deadline in milliseconds.

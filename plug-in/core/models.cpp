@@ -470,8 +470,8 @@ Size largestSize(const ModelCaps& caps) {
     return best;
 }
 
-std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest& given) {
-    ImageRequest request = given;
+std::vector<ImageRequest> planRequests(const ModelCaps& caps, ImageRequest given) {
+    ImageRequest request = std::move(given);
     if (!parseSize(request.size) && request.largestSize.empty()) {
         if (const Size largest = largestSize(caps); largest.width > 0) {
             request.largestSize = formatSize(largest);
@@ -479,10 +479,11 @@ std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest
     }
     const int total = request.n == -1 ? 1 : request.n;
     const int perRequest = std::max(1, caps.nPerRequest);
-    if (total <= perRequest) {
-        return {request};
-    }
     std::vector<ImageRequest> plan;
+    if (total <= perRequest) {
+        plan.push_back(std::move(request)); // its images moved, never copied
+        return plan;
+    }
     for (int left = total; left > 0; left -= perRequest) {
         ImageRequest part = request;
         const int count = std::min(left, perRequest);

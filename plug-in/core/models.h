@@ -95,6 +95,6 @@ Size largestSize(const ModelCaps& caps);
 // Splits a request into the requests to send: one per image for a model that makes one image
 // per call (dall-e-3), else requests of at most nPerRequest images. A request whose size is left
 // to the service gets the model's largestSize, to bound its answer.
-std::vector<ImageRequest> planRequests(const ModelCaps& caps, const ImageRequest& request);
+std::vector<ImageRequest> planRequests(const ModelCaps& caps, ImageRequest request);
 
 } // namespace imagegen
