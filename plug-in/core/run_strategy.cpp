@@ -14,6 +14,10 @@ Result<std::vector<ImageRequest>> OneStepStrategy::next() {
     ImageRequest request = plan_.request;
     request.images = std::move(upload_.images);
     request.mask = std::move(upload_.mask);
+    // prepareRun checked it; a plan without its pixels (planRun's) is refused here, unsent.
+    if (auto valid = validateRequest(*plan_.service.caps, request); !valid) {
+        return withGuessNote(valid.error(), plan_.service);
+    }
     return planRequests(*plan_.service.caps, std::move(request));
 }
 

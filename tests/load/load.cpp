@@ -7,6 +7,7 @@
 // TAP on stdout. The figures (outcomes by kind, time, RSS, descriptors) are printed as comments.
 #include "core/glib_ptr.h"
 #include "core/run.h"
+#include "core/run_operation.h"
 #include "unit/fake_host.h"
 
 #include <gio/gio.h>
@@ -439,15 +440,14 @@ Outcome runOne(Setups& setups, int i, const Scenario& scenario) {
     return judge(result, *host);
 }
 
-// A run of a burst: prepared, then sent with the others on the one main loop, as sendAndWait
-// sends one, then decoded and inserted.
+// A run of a burst: prepared, then its operation runs with the others on the one main loop, as
+// runProcedure runs one, then its layers are inserted.
 struct BurstRun {
     Call call;
     std::unique_ptr<FakeHost> host;
-    std::optional<Result<PreparedRun>> prepared;
-    std::unique_ptr<HttpClient> http;
-    std::unique_ptr<ImagesClient> client;
-    std::optional<Result<ImagesResult>> answer;
+    std::optional<Error> refused;
+    std::unique_ptr<RunOperation> operation;
+    std::optional<Result<RunOutcome>> outcome;
     GRef<GCancellable> cancellable;
     SourceId cancel;
 };
@@ -467,23 +467,23 @@ Burst runBurst(Setups& setups, int first, const std::vector<const Scenario*>& li
         r.call = callFor(first + static_cast<int>(k));
         r.host = hostFor();
         RunSetup& setup = r.call.azure ? setups.azure : setups.openai;
-        r.prepared = prepareRun(r.call.procedure, r.call.parameters, setup, *r.host);
-        if (!*r.prepared) {
+        auto prepared = prepareRun(r.call.procedure, r.call.parameters, setup, *r.host);
+        r.cancellable = adoptRef(g_cancellable_new());
+        if (!prepared) {
+            r.refused = prepared.error();
             ++finished;
             continue;
         }
-        r.cancellable = adoptRef(g_cancellable_new());
         if (list[k]->cancel) {
             r.cancel = cancelAfter(kCancelAfterMs, r.cancellable.get());
         }
-        r.http = std::make_unique<HttpClient>(setup.http);
-        r.client = std::make_unique<ImagesClient>(*r.http, setup.maxInFlight);
-        const PreparedRun& p = **r.prepared;
-        r.client->run(p.service.connection, p.service.credential, p.requests, r.cancellable.get(),
-                      {}, [&r, &finished](Result<ImagesResult> answer) {
-                          r.answer = std::move(answer);
-                          ++finished;
-                      });
+        r.operation = std::make_unique<RunOperation>(
+            std::move(*prepared), setup, RunEvents{},
+            [&r, &finished](Result<RunOutcome> outcome) {
+                r.outcome = std::move(outcome);
+                ++finished;
+            },
+            r.cancellable.get());
     }
     bool late = false;
     const SourceId deadline(g_timeout_add_seconds(
@@ -501,26 +501,21 @@ Burst runBurst(Setups& setups, int first, const std::vector<const Scenario*>& li
     std::vector<Outcome>& outcomes = burst.outcomes;
     for (BurstRun& r : runs) {
         Outcome o;
-        if (!*r.prepared) {
-            o = judge(r.prepared->error(), *r.host);
-        } else if (!r.answer) {
+        if (r.refused) {
+            o = judge(*r.refused, *r.host);
+        } else if (!r.outcome) {
             o.problem = "did not end within " + std::to_string(deadlineSeconds) + " s";
-        } else if (!*r.answer) {
-            o = judge(r.answer->error(), *r.host);
+        } else if (!*r.outcome) {
+            o = judge(r.outcome->error(), *r.host);
         } else {
-            auto layers = layersFromAnswers(**r.prepared, **r.answer, 1'800'000'000);
-            if (!layers) {
-                o = judge(layers.error(), *r.host);
-            } else {
-                o = judge(insertResults(**r.prepared, *layers, *r.host), *r.host);
-            }
+            o = judge(insertResults(r.operation->plan(), (*r.outcome)->layers, *r.host), *r.host);
         }
         outcomes.push_back(std::move(o));
         if (g_cancellable_is_cancelled(r.cancellable.get()) != FALSE) {
             r.cancel.forget();
         }
     }
-    return burst; // the clients go here; they cancel anything still in flight
+    return burst; // the operations go here; they cancel anything still in flight
 }
 
 // ------------------------------------------------------------------ report

@@ -4,6 +4,7 @@
 #include "core/codec.h"
 #include "core/json_util.h"
 #include "core/run.h"
+#include "core/run_operation.h"
 #include "fake_host.h"
 #include "support/fixtures.h"
 #include "test_server.h"
@@ -697,6 +698,29 @@ void testLateCancel(gconstpointer data) {
     assertUntouched(host, before);
 }
 
+// What a RunOperation reported: how often `done` ran, the progress, and the last result.
+struct OperationRecord {
+    int done = 0;
+    bool finished = false;
+    std::vector<std::pair<size_t, size_t>> progress;
+    std::optional<Result<RunOutcome>> result;
+
+    RunEvents events() {
+        RunEvents e;
+        e.onProgress = [this](size_t finished, size_t all) {
+            progress.emplace_back(finished, all);
+        };
+        return e;
+    }
+    RunOperation::Done onDone() {
+        return [this](Result<RunOutcome> r) {
+            ++done;
+            finished = true;
+            result = std::move(r);
+        };
+    }
+};
+
 // The dialog's path: prepare, send, make layers, and insert only later.
 void testStepsCanBeTakenApart() {
     TestServer server;
@@ -709,18 +733,18 @@ void testStepsCanBeTakenApart() {
     if (!assertOk(prepared)) {
         return;
     }
-    g_assert_cmpuint(prepared->requests.size(), ==, 1);
+    g_assert_cmpuint(prepared->upload.images.size(), ==, 1);
     g_assert_cmpuint(server.received().size(), ==, 0);
-    auto answer = sendAndWait(*prepared, s.setup, nullptr, host);
-    if (!assertOk(answer)) {
+    OperationRecord record;
+    const RunOperation operation(std::move(*prepared), s.setup, record.events(), record.onDone());
+    iterateUntil(record.finished);
+    if (!assertOk(*record.result)) {
         return;
     }
-    auto layers = layersFromAnswers(*prepared, *answer, 42);
-    if (!assertOk(layers)) {
-        return;
-    }
+    const std::vector<NewLayer>& layers = (*record.result)->layers;
+    g_assert_cmpuint(layers.size(), ==, 2);
     g_assert_cmpuint(host.undoSteps().size(), ==, 0);
-    auto inserted = insertResults(*prepared, {layers->at(1)}, host);
+    auto inserted = insertResults(operation.plan(), {layers.at(1)}, host);
     if (!assertOk(inserted)) {
         return;
     }
@@ -1184,22 +1208,22 @@ void testPlanRunMatchesPrepareRun(gconstpointer data) {
     if (!assertOk(planned) || !assertOk(prepared)) {
         return;
     }
-    assertEq(rectText(planned->edit.region), rectText(prepared->edit.region));
-    assertEq(rectText(planned->edit.area), rectText(prepared->edit.area));
-    assertEq(formatSize(planned->edit.apiSize), formatSize(prepared->edit.apiSize));
-    assertEq(rectText(planned->target), rectText(prepared->target));
-    assertEq(planned->request.size, prepared->request.size);
-    g_assert_cmpint(planned->partialsPerImage, ==, prepared->partialsPerImage);
+    assertEq(rectText(planned->edit.region), rectText(prepared->plan.edit.region));
+    assertEq(rectText(planned->edit.area), rectText(prepared->plan.edit.area));
+    assertEq(formatSize(planned->edit.apiSize), formatSize(prepared->plan.edit.apiSize));
+    assertEq(rectText(planned->target), rectText(prepared->plan.target));
+    assertEq(planned->request.size, prepared->plan.request.size);
+    g_assert_cmpint(planned->partialsPerImage, ==, prepared->plan.partialsPerImage);
     // And what planGeometry alone says, from the model and the geometry.
     auto geometry = host.inspect();
     if (c->procedure == Procedure::NewImage || !assertOk(geometry)) {
         return;
     }
-    auto plan = planGeometry(c->procedure, *prepared->service.caps, p, *geometry);
+    auto plan = planGeometry(c->procedure, *prepared->plan.service.caps, p, *geometry);
     if (assertOk(plan)) {
-        assertEq(plan->size, prepared->request.size);
-        assertEq(rectText(plan->edit.region), rectText(prepared->edit.region));
-        assertEq(rectText(plan->target), rectText(prepared->target));
+        assertEq(plan->size, prepared->plan.request.size);
+        assertEq(rectText(plan->edit.region), rectText(prepared->plan.edit.region));
+        assertEq(rectText(plan->target), rectText(prepared->plan.target));
     }
 }
 
@@ -1287,30 +1311,7 @@ class HoldingServer {
     int closed_ = 0;
 };
 
-// What a PendingSend reported: how often `done` and the progress ran, and the last result.
-struct SendRecord {
-    int done = 0;
-    int progress = 0;
-    bool finished = false;
-    std::optional<Result<ImagesResult>> result;
-
-    ImagesCallbacks callbacks() {
-        ImagesCallbacks c;
-        c.onProgress = [this](size_t, size_t) {
-            ++progress;
-        };
-        return c;
-    }
-    std::function<void(Result<ImagesResult>)> onDone() {
-        return [this](Result<ImagesResult> r) {
-            ++done;
-            finished = true;
-            result = std::move(r);
-        };
-    }
-};
-
-void testPendingSendDoneOnceFromMainLoop() {
+void testOperationDoneOnceFromMainLoop() {
     TestServer server;
     answerImages(server, 2);
     Setup s(server);
@@ -1321,17 +1322,16 @@ void testPendingSendDoneOnceFromMainLoop() {
     if (!assertOk(prepared)) {
         return;
     }
-    SendRecord record;
-    PendingSend pending(*prepared, s.setup, record.callbacks(), record.onDone());
+    OperationRecord record;
+    const RunOperation operation(std::move(*prepared), s.setup, record.events(), record.onDone());
     g_assert_cmpint(record.done, ==, 0); // never inside the constructor
     iterateUntil(record.finished);
     drainMainContext();
     g_assert_cmpint(record.done, ==, 1);
-    g_assert_cmpint(record.progress, ==, 1);
+    g_assert_cmpuint(record.progress.size(), ==, 1);
     g_assert_cmpuint(server.received().size(), ==, 1);
     if (assertOk(*record.result)) {
-        g_assert_cmpuint((*record.result)->images.size(), ==, 2);
-        g_assert_cmpint((*record.result)->requestsSent, ==, 1);
+        g_assert_cmpuint((*record.result)->layers.size(), ==, 2);
     }
     // Nothing touched the image: the dialog inserts later.
     g_assert_cmpuint(host.undoSteps().size(), ==, 0);
@@ -1339,7 +1339,7 @@ void testPendingSendDoneOnceFromMainLoop() {
 }
 
 // A run that cannot start (planned, so with no request) still ends from the main loop.
-void testPendingSendWithNothingToSendEndsFromMainLoop() {
+void testOperationWithNothingToSendEndsFromMainLoop() {
     TestServer server;
     Setup s(server);
     FakeHost host(300, 200);
@@ -1347,8 +1347,9 @@ void testPendingSendWithNothingToSendEndsFromMainLoop() {
     if (!assertOk(planned)) {
         return;
     }
-    SendRecord record;
-    PendingSend pending(*planned, s.setup, record.callbacks(), record.onDone());
+    OperationRecord record;
+    const RunOperation operation(PreparedRun{std::move(*planned), {}}, s.setup, record.events(),
+                                 record.onDone());
     g_assert_cmpint(record.done, ==, 0);
     iterateUntil(record.finished);
     drainMainContext();
@@ -1357,7 +1358,7 @@ void testPendingSendWithNothingToSendEndsFromMainLoop() {
     g_assert_cmpuint(server.received().size(), ==, 0);
 }
 
-void testPendingSendCancel() {
+void testOperationCancel() {
     HoldingServer held;
     TestServer unused;
     Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
@@ -1366,10 +1367,10 @@ void testPendingSendCancel() {
     if (!assertOk(prepared)) {
         return;
     }
-    SendRecord record;
-    PendingSend pending(*prepared, s.setup, record.callbacks(), record.onDone());
+    OperationRecord record;
+    RunOperation operation(std::move(*prepared), s.setup, record.events(), record.onDone());
     g_assert_true(held.waitForRequest());
-    pending.cancel();
+    operation.cancel();
     g_assert_cmpint(record.done, ==, 0); // from the main loop, not inside cancel()
     if (!HoldingServer::waitFor([&] { return record.finished; })) {
         fail(IMAGEGEN_TEST_HERE, "the cancelled run did not end");
@@ -1377,14 +1378,14 @@ void testPendingSendCancel() {
     }
     assertFails(*record.result, ErrorKind::Cancelled);
     g_assert_true(held.waitForClose());
-    pending.cancel(); // a second cancel, after the end, does nothing
+    operation.cancel(); // a second cancel, after the end, does nothing
     drainMainContext();
     g_assert_cmpint(record.done, ==, 1);
-    g_assert_cmpint(record.progress, ==, 0);
+    g_assert_cmpuint(record.progress.size(), ==, 0);
 }
 
-// A dialog closed mid-run: nothing runs after its PendingSend has gone, and the request ends.
-void testPendingSendDestroyedWhileHeld() {
+// A dialog closed mid-run: nothing runs after its RunOperation has gone, and the request ends.
+void testOperationDestroyedWhileHeld() {
     HoldingServer held;
     TestServer unused;
     Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
@@ -1396,14 +1397,14 @@ void testPendingSendDestroyedWhileHeld() {
     if (!assertOk(prepared)) {
         return;
     }
-    SendRecord record;
-    auto pending =
-        std::make_unique<PendingSend>(*prepared, s.setup, record.callbacks(), record.onDone());
+    OperationRecord record;
+    auto operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup,
+                                                    record.events(), record.onDone());
     g_assert_true(held.waitForRequest());
-    pending.reset();
+    operation.reset();
     drainMainContext();
     g_assert_cmpint(record.done, ==, 0);
-    g_assert_cmpint(record.progress, ==, 0);
+    g_assert_cmpuint(record.progress.size(), ==, 0);
     g_assert_true(held.waitForClose());
     drainMainContext();
     g_assert_cmpint(record.done, ==, 0);
@@ -1441,24 +1442,21 @@ void answerGradients(TestServer& server, int count) {
     });
 }
 
-// The dialog's way: plan and read, send without waiting, make the layers, insert them.
+// The dialog's way: plan and read, start the operation without waiting, keep its layers, insert
+// them later.
 Result<Inserted> runAsTheDialogDoes(Procedure procedure, const RunParameters& p, Setup& s,
                                     FakeHost& host) {
     auto prepared = prepareRun(procedure, p, s.setup, host);
     if (!prepared) {
         return prepared.error();
     }
-    SendRecord record;
-    const PendingSend pending(*prepared, s.setup, record.callbacks(), record.onDone());
+    OperationRecord record;
+    const RunOperation operation(std::move(*prepared), s.setup, record.events(), record.onDone());
     iterateUntil(record.finished);
     if (!*record.result) {
         return record.result->error();
     }
-    auto layers = layersFromAnswers(*prepared, **record.result, s.setup.nowUnix());
-    if (!layers) {
-        return layers.error();
-    }
-    return insertResults(*prepared, *layers, host);
+    return insertResults(operation.plan(), (*record.result)->layers, host);
 }
 
 void assertSameLayer(const NewLayer& a, const NewLayer& b) {
@@ -1703,43 +1701,24 @@ void testExpandRefused(gconstpointer data) {
     assertUntouched(host, before);
 }
 
-// What a PendingExpand reported: `done` and the tile progress.
-struct ExpandRecord {
-    int done = 0;
-    bool finished = false;
-    std::vector<std::pair<size_t, size_t>> progress;
-    std::optional<Result<std::vector<NewLayer>>> result;
-
-    ImagesCallbacks callbacks() {
-        ImagesCallbacks c;
-        c.onProgress = [this](size_t done, size_t all) {
-            progress.emplace_back(done, all);
-        };
-        return c;
-    }
-    std::function<void(Result<std::vector<NewLayer>>)> onDone() {
-        return [this](Result<std::vector<NewLayer>> r) {
-            ++done;
-            finished = true;
-            result = std::move(r);
-        };
-    }
-};
-
-// An expand as the dialog runs it: PendingExpand to its end; the layers, not yet inserted.
-Result<std::vector<NewLayer>> expandAsTheDialogDoes(const PreparedRun& run, Setup& s,
-                                                    FakeHost& host) {
-    ExpandRecord record;
-    PendingExpand pending(run, readExpandOriginal(run, host), s.setup, record.callbacks(),
-                          record.onDone());
+// An expand as the dialog runs it: the operation to its end; the layers, not yet inserted, and
+// the plan they are inserted with.
+Result<std::vector<NewLayer>> expandAsTheDialogDoes(PreparedRun run, Setup& s,
+                                                    std::shared_ptr<const RunPlan>& plan) {
+    OperationRecord record;
+    const RunOperation operation(std::move(run), s.setup, record.events(), record.onDone());
+    plan = operation.sharedPlan();
     iterateUntil(record.finished);
-    return std::move(*record.result);
+    if (!*record.result) {
+        return record.result->error();
+    }
+    return std::move((*record.result)->layers);
 }
 
-// The dialog's expand (PendingExpand, then insertResults) sends what a Script-Fu call sends and
+// The dialog's expand (the operation kept, then insertResults) sends what a Script-Fu call sends and
 // inserts the same pixels: three tiles of a wide border, answered with gradients that differ by
 // position.
-void testPendingExpandMatchesTheScriptRun() {
+void testExpandKeptMatchesTheScriptRun() {
     const Margins margins{0, 0, 2000, 0};
     TestServer scriptServer;
     answerGradients(scriptServer, 1);
@@ -1760,11 +1739,10 @@ void testPendingExpandMatchesTheScriptRun() {
     if (!assertOk(prepared)) {
         return;
     }
-    ExpandRecord record;
-    PendingExpand pending(*prepared, readExpandOriginal(*prepared, dialog), s.setup,
-                          record.callbacks(), record.onDone());
+    OperationRecord record;
+    const RunOperation operation(std::move(*prepared), s.setup, record.events(), record.onDone());
     g_assert_cmpint(record.done, ==, 0); // never inside the constructor
-    g_assert_cmpuint(pending.tileCount(), ==, 3);
+    g_assert_cmpuint(operation.stepCount(), ==, 3);
     iterateUntil(record.finished);
     drainMainContext();
     g_assert_cmpint(record.done, ==, 1);
@@ -1777,7 +1755,7 @@ void testPendingExpandMatchesTheScriptRun() {
     const std::vector<std::pair<size_t, size_t>> tiles{{0, 3}, {1, 3}, {2, 3}, {3, 3}};
     g_assert_true(record.progress == tiles);
     g_assert_cmpuint(server.received().size(), ==, scriptServer.received().size());
-    if (!assertOk(insertResults(*prepared, **record.result, dialog))) {
+    if (!assertOk(insertResults(operation.plan(), (*record.result)->layers, dialog))) {
         return;
     }
     g_assert_cmpint(dialog.canvas().width, ==, 2200);
@@ -1802,22 +1780,20 @@ void testExpandSecondInsertDoesNotGrowAgain() {
     if (!assertOk(prepared)) {
         return;
     }
-    auto result = expandAsTheDialogDoes(*prepared, s, host);
+    std::shared_ptr<const RunPlan> plan;
+    auto result = expandAsTheDialogDoes(std::move(*prepared), s, plan);
     if (!assertOk(result) || !assertSize(*result, 2)) {
         return;
     }
     const std::vector<NewLayer>& layers = *result;
-    if (!assertOk(insertResults(*prepared, {layers[0]}, host))) {
+    if (!assertOk(insertResults(*plan, {layers[0]}, host))) {
         return;
     }
     // Unless the caller says that this run grew the canvas, a canvas of the grown size is not
     // taken as its own.
-    const Error e =
-        assertFails(insertResults(*prepared, {layers[1]}, host), ErrorKind::InvalidRequest);
+    const Error e = assertFails(insertResults(*plan, {layers[1]}, host), ErrorKind::InvalidRequest);
     assertContains(e.message, "size changed since these results were made");
-    PreparedRun grown = *prepared;
-    grown.expandCanvasGrown = true;
-    if (!assertOk(insertResults(grown, {layers[1]}, host))) {
+    if (!assertOk(insertResults(*plan, {layers[1]}, host, {}, true))) {
         return;
     }
     g_assert_cmpint(host.canvas().width, ==, 420);
@@ -1832,65 +1808,66 @@ void testExpandOfTheSameSizeElsewhereIsRefused() {
     answerImages(server, 1);
     Setup s(server);
     FakeHost host(300, 200);
-    std::vector<PreparedRun> runs;
+    std::vector<std::shared_ptr<const RunPlan>> runs;
     std::vector<std::vector<NewLayer>> results;
     for (const Margins m : {Margins{100, 0, 0, 0}, Margins{0, 0, 100, 0}}) {
         auto prepared = prepareRun(Procedure::Expand, expandParameters(m), s.setup, host);
         if (!assertOk(prepared)) {
             return;
         }
-        auto result = expandAsTheDialogDoes(*prepared, s, host);
+        std::shared_ptr<const RunPlan> plan;
+        auto result = expandAsTheDialogDoes(std::move(*prepared), s, plan);
         if (!assertOk(result)) {
             return;
         }
-        runs.push_back(*prepared);
+        runs.push_back(plan);
         results.push_back(std::move(*result));
     }
-    runs[0].expandCanvasGrown = true; // as the dialog marks a run whose insert grew the canvas
-    if (!assertOk(insertResults(runs[0], results[0], host))) {
+    // As the dialog marks a run whose insert grew the canvas.
+    if (!assertOk(insertResults(*runs[0], results[0], host, {}, true))) {
         return;
     }
-    assertFails(insertResults(runs[1], results[1], host), ErrorKind::InvalidRequest);
+    assertFails(insertResults(*runs[1], results[1], host), ErrorKind::InvalidRequest);
     g_assert_cmpuint(host.undoSteps().size(), ==, 1);
     g_assert_cmpint(host.canvas().width, ==, 400);
 }
 
-// `done` may destroy the PendingExpand; and one destroyed before its first step sends nothing.
-void testPendingExpandDestroyedByDoneOrBeforeItsFirstStep() {
+// `done` may destroy the operation; and one destroyed before its first step sends nothing.
+void testOperationDestroyedByDoneOrBeforeItsFirstStep() {
     TestServer server;
     answerImages(server, 1);
     Setup s(server);
     FakeHost host(300, 200);
-    auto prepared = prepareRun(Procedure::Expand, expandParameters({0, 0, 100, 0}), s.setup, host);
-    if (!assertOk(prepared)) {
+    const RunParameters p = expandParameters({0, 0, 100, 0});
+    auto prepared = prepareRun(Procedure::Expand, p, s.setup, host);
+    auto again = prepareRun(Procedure::Expand, p, s.setup, host);
+    if (!assertOk(prepared) || !assertOk(again)) {
         return;
     }
-    const RgbaImage original = readExpandOriginal(*prepared, host);
     int done = 0;
-    std::unique_ptr<PendingExpand> pending;
-    pending = std::make_unique<PendingExpand>(*prepared, original, s.setup, ImagesCallbacks{},
-                                              [&](const Result<std::vector<NewLayer>>& r) {
-                                                  ++done;
-                                                  g_assert_true(r.ok());
-                                                  pending.reset();
-                                              });
-    while (pending) { // `done` resets it
+    std::unique_ptr<RunOperation> operation;
+    operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup, RunEvents{},
+                                               [&](const Result<RunOutcome>& r) {
+                                                   ++done;
+                                                   g_assert_true(r.ok());
+                                                   operation.reset();
+                                               });
+    while (operation) { // `done` resets it
         g_main_context_iteration(nullptr, TRUE);
     }
     drainMainContext();
     g_assert_cmpint(done, ==, 1);
     g_assert_cmpuint(server.received().size(), ==, 1);
 
-    auto early =
-        std::make_unique<PendingExpand>(*prepared, original, s.setup, ImagesCallbacks{},
-                                        [&](const Result<std::vector<NewLayer>>&) { ++done; });
+    auto early = std::make_unique<RunOperation>(std::move(*again), s.setup, RunEvents{},
+                                                [&](const Result<RunOutcome>&) { ++done; });
     early.reset();
     drainMainContext();
     g_assert_cmpint(done, ==, 1);
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
 
-void testPendingExpandCancel() {
+void testExpandOperationCancel() {
     HoldingServer held;
     TestServer unused;
     Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
@@ -1900,11 +1877,10 @@ void testPendingExpandCancel() {
     if (!assertOk(prepared)) {
         return;
     }
-    ExpandRecord record;
-    PendingExpand pending(*prepared, readExpandOriginal(*prepared, host), s.setup,
-                          record.callbacks(), record.onDone());
+    OperationRecord record;
+    RunOperation operation(std::move(*prepared), s.setup, record.events(), record.onDone());
     g_assert_true(held.waitForRequest());
-    pending.cancel();
+    operation.cancel();
     g_assert_cmpint(record.done, ==, 0); // from the main loop, not inside cancel()
     if (!HoldingServer::waitFor([&] { return record.finished; })) {
         fail(IMAGEGEN_TEST_HERE, "the cancelled expand did not end");
@@ -1917,9 +1893,9 @@ void testPendingExpandCancel() {
     assertUntouched(host, before);
 }
 
-// A dialog closed mid-expand: nothing runs after its PendingExpand has gone, and the tile's
-// request ends.
-void testPendingExpandDestroyedWhileHeld() {
+// A dialog closed mid-expand: nothing runs after its operation has gone, and the tile's request
+// ends.
+void testExpandOperationDestroyedWhileHeld() {
     HoldingServer held;
     TestServer unused;
     Setup s(unused, {{"OPENAI_BASE_URL", held.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}});
@@ -1928,11 +1904,11 @@ void testPendingExpandDestroyedWhileHeld() {
     if (!assertOk(prepared)) {
         return;
     }
-    ExpandRecord record;
-    auto pending = std::make_unique<PendingExpand>(*prepared, readExpandOriginal(*prepared, host),
-                                                   s.setup, record.callbacks(), record.onDone());
+    OperationRecord record;
+    auto operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup,
+                                                    record.events(), record.onDone());
     g_assert_true(held.waitForRequest());
-    pending.reset();
+    operation.reset();
     g_assert_true(held.waitForClose());
     drainMainContext();
     g_assert_cmpint(record.done, ==, 0);
@@ -1987,14 +1963,14 @@ int main(int argc, char** argv) {
         g_test_add_data_func((std::string("/run/plan-run/same-as-prepare/") + c.name).c_str(), &c,
                              testPlanRunMatchesPrepareRun);
     }
-    g_test_add_func("/run/pending-send/done-once-from-main-loop",
-                    testPendingSendDoneOnceFromMainLoop);
-    g_test_add_func("/run/pending-send/nothing-to-send",
-                    testPendingSendWithNothingToSendEndsFromMainLoop);
-    g_test_add_func("/run/pending-send/cancel", testPendingSendCancel);
-    g_test_add_func("/run/pending-send/destroyed-while-held", testPendingSendDestroyedWhileHeld);
+    g_test_add_func("/run/operation/done-once-from-main-loop",
+                    testOperationDoneOnceFromMainLoop);
+    g_test_add_func("/run/operation/nothing-to-send",
+                    testOperationWithNothingToSendEndsFromMainLoop);
+    g_test_add_func("/run/operation/cancel", testOperationCancel);
+    g_test_add_func("/run/operation/destroyed-while-held", testOperationDestroyedWhileHeld);
     for (const SameInsert& c : kSameInserts) {
-        g_test_add_data_func((std::string("/run/dialog-inserts-as-script-fu/") + c.name).c_str(),
+        g_test_add_data_func((std::string("/run/operation/kept-then-inserted-as-script-fu/") + c.name).c_str(),
                              &c, testDialogInsertsWhatScriptFuInserts);
     }
     g_test_add_func("/run/cancel/before-sending", testCancelBeforeSending);
@@ -2010,17 +1986,17 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/expand/cancel-leaves-the-canvas", testExpandCancelLeavesTheCanvas);
     g_test_add_func("/run/expand/error-on-a-later-tile",
                     testExpandErrorOnALaterTileLeavesTheCanvas);
-    g_test_add_func("/run/expand/pending-matches-the-script-run",
-                    testPendingExpandMatchesTheScriptRun);
+    g_test_add_func("/run/expand/kept-matches-the-script-run",
+                    testExpandKeptMatchesTheScriptRun);
     g_test_add_func("/run/expand/second-insert-does-not-grow-again",
                     testExpandSecondInsertDoesNotGrowAgain);
-    g_test_add_func("/run/expand/pending-cancel", testPendingExpandCancel);
+    g_test_add_func("/run/expand/operation-cancel", testExpandOperationCancel);
     g_test_add_func("/run/expand/same-size-elsewhere-refused",
                     testExpandOfTheSameSizeElsewhereIsRefused);
-    g_test_add_func("/run/expand/pending-destroyed-by-done-or-before-its-first-step",
-                    testPendingExpandDestroyedByDoneOrBeforeItsFirstStep);
-    g_test_add_func("/run/expand/pending-destroyed-while-held",
-                    testPendingExpandDestroyedWhileHeld);
+    g_test_add_func("/run/operation/destroyed-by-done-or-before-its-first-step",
+                    testOperationDestroyedByDoneOrBeforeItsFirstStep);
+    g_test_add_func("/run/expand/operation-destroyed-while-held",
+                    testExpandOperationDestroyedWhileHeld);
     for (const ExpandRefusal& r : kExpandRefusals) {
         g_test_add_data_func((std::string("/run/expand/refused/") + r.name).c_str(), &r,
                              testExpandRefused);

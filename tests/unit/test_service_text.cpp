@@ -5,6 +5,7 @@
 #include "core/codec.h"
 #include "core/responses.h"
 #include "core/run.h"
+#include "core/run_operation.h"
 #include "core/service_text.h"
 #include "fake_host.h"
 #include "test_server.h"

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/procedures.h"
 #include "core/run.h"
+#include "core/run_operation.h"
 #include "core/run_parameters.h"
 #include "dialog/imagegen_dialog.h"
 
