@@ -56,6 +56,17 @@ Status connect(Service& s, const std::string& connectionName, const ServiceSourc
 
 } // namespace
 
+const ModelCaps& capsFor(const ModelCatalog& catalog, const Connection& connection,
+                         const std::string& model) {
+    std::string name = !model.empty() ? model : connection.defaultModel;
+    if (name.empty()) {
+        name = "gpt-image-1";
+    }
+    const std::string recorded = connection.recordedModel(name);
+    // familyOf takes an exact name first: a recorded model the table lacks falls to its family.
+    return catalog.familyOf(recorded.empty() ? name : recorded);
+}
+
 Result<Service> resolveService(const std::string& connectionName, const std::string& model,
                                const ServiceSources& from) {
     Service s;
@@ -73,12 +84,9 @@ Result<Service> resolveService(const std::string& connectionName, const std::str
         s.model = "gpt-image-1";
     }
     const ModelCatalog& catalog = *from.catalog;
-    const std::string recorded = s.connection.recordedModel(s.model);
-    s.caps = recorded.empty() ? &catalog.familyOf(s.model) : catalog.find(recorded);
-    if (s.caps == nullptr) {
-        s.caps = &catalog.familyOf(recorded);
-    }
-    s.familyGuessed = azure && recorded.empty() && catalog.find(s.model) == nullptr;
+    s.caps = &capsFor(catalog, s.connection, s.model);
+    s.familyGuessed =
+        azure && s.connection.recordedModel(s.model).empty() && catalog.find(s.model) == nullptr;
     return s;
 }
 

@@ -28,6 +28,14 @@ struct ServiceSources {
     int64_t nowUnix = 0;
 };
 
+// The capabilities a run of `model` on `connection` is checked against: those of the model the
+// connection records for a deployment of that name, else of the model the name is or contains
+// (ModelCatalog::familyOf). An empty `model` is the connection's default model, else
+// gpt-image-1. resolveService takes a run's caps from here, and the dialog the options it offers
+// (before any credential is fetched), so that both always agree.
+const ModelCaps& capsFor(const ModelCatalog& catalog, const Connection& connection,
+                         const std::string& model);
+
 Result<Service> resolveService(const std::string& connectionName, const std::string& model,
                                const ServiceSources& sources);
 

@@ -1,9 +1,10 @@
-// The dialog of the three procedures in INTERACTIVE mode. It collects the parameters and shows
-// results; it never touches pixels. Each Generate goes through the core's run (prepareRun, then
-// the requests on GTK's own main loop, then layersFromAnswers), and each Insert through
-// insertResults, exactly as a Script-Fu call with the same parameters would. The editor is
-// reached only through Host, made anew for each Generate and Insert so that the active layer and
-// the selection are read again.
+// The dialog of the procedures in INTERACTIVE mode. It collects the parameters and shows
+// results; it never touches pixels. Each Generate goes through the core's run, kept by a
+// RunSession (core/run_session.h) exactly as a Script-Fu call with the same parameters would
+// take it, and each Insert through the session's insert. The editor is reached only through
+// Host, made anew for each Generate and Insert so that the active layer and the selection are
+// read again. The dialog's parts: imagegen_dialog.cpp (the template class), dialog_controller
+// (what it does), parameter_form, plan_view and results_strip.
 #pragma once
 
 #include "core/host.h"

@@ -1,0 +1,414 @@
+#include "dialog/dialog_controller.h"
+
+#include "core/i18n.h"
+#include "core/json_util.h"
+#include "dialog/gtk_util.h"
+
+#include <gdk/gdkkeysyms.h>
+#include <glib/gi18n-lib.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace imagegen::dialog {
+
+namespace {
+
+constexpr int kPreviewSide = 1024; // an expand's picture under its results, at most
+constexpr guint kTickMs = 100;
+constexpr guint kPlanDelayMs = 120;
+enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
+
+// "_Edit Selection…" → "Edit Selection"; translated, "Auswahl _bearbeiten …" → "Auswahl
+// bearbeiten" and "選択範囲を編集(_E)…" → "選択範囲を編集" (a mnemonic in brackets goes whole).
+std::string plainLabel(const char* menuLabel) {
+    std::string text = _(menuLabel);
+    if (const auto at = text.find("(_");
+        at != std::string::npos && at + 3 < text.size() && text[at + 3] == ')') {
+        text.erase(at, 4);
+    }
+    std::erase(text, '_');
+    if (const auto dots = text.rfind("…"); dots != std::string::npos) {
+        text.erase(dots);
+    }
+    while (!text.empty() && text.back() == ' ') {
+        text.pop_back();
+    }
+    return text;
+}
+
+std::string usageText(const Usage& usage) {
+    if (!usage.present) {
+        return _("the service reported no token usage");
+    }
+    return textf(_("%s tokens (input %s, output %s)"), withThousands(usage.totalTokens).c_str(),
+                 withThousands(usage.inputTokens).c_str(),
+                 withThousands(usage.outputTokens).c_str());
+}
+
+// What colour matching did to a result, from its parasite: the user sees why an edge may still
+// show a step.
+std::string colorMatchNote(const NewLayer& layer) {
+    auto parasite = json::parseObject(layer.parasite);
+    JsonObject* match = parasite ? json::object(parasite->root(), "color_match") : nullptr;
+    const std::string outcome = json::string(match, "outcome").value_or("");
+    if (outcome == "applied") {
+        return std::string(" · ") + _("colours matched to the surroundings");
+    }
+    if (outcome == "declined") {
+        return std::string(" · ") + textf(_("colours left as drawn: %s"),
+                                          json::string(match, "reason").value_or("").c_str());
+    }
+    return {};
+}
+
+} // namespace
+
+DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& context)
+    : w_(dialog), ctx_(context), procedure_(context.spec->procedure),
+      loop_(g_main_loop_new(nullptr, FALSE)),
+      plan_(dialog->region_view, dialog->scale_note, dialog->usage_estimate, procedure_),
+      session_(procedure_, *context.setup,
+               {.onPartial =
+                    [this](const RgbaImage& image) {
+                        guarded([&] { onPartial(image); },
+                                [this](const std::string& m) { showError(m); });
+                    },
+                .onProgress =
+                    [this](double fraction) {
+                        guarded([&] { onProgress(fraction); },
+                                [this](const std::string& m) { showError(m); });
+                    },
+                .onDone =
+                    [this](Result<RunSession::Generated> ended) {
+                        guarded([&] { onDone(std::move(ended)); },
+                                [this](const std::string& m) { showError(m); });
+                    }}),
+      strip_(dialog->results, dialog->preview, session_) {
+    // Made here, once every member is: its rows ask for a new plan as they are filled.
+    form_ = std::make_unique<ParameterForm>(dialog, context, [this] { schedulePlan(); });
+    // TRANSLATORS: the dialog's title, e.g. "Edit Selection — Imagegen".
+    const std::string title = textf(_("%s — Imagegen"), plainLabel(ctx_.spec->menuLabel).c_str());
+    gtk_window_set_title(GTK_WINDOW(w_), title.c_str());
+    setStatus(_("Write a prompt, then Generate (Ctrl+Enter)."));
+    if (const auto& refused = form_->historyRefused()) {
+        showError(refused->message); // the dialog works without it; the user may fix it
+    }
+}
+
+DialogController::~DialogController() {
+    session_.stop();
+    editor_.reset();
+    tick_.reset();
+    planUpdate_.reset();
+}
+
+DialogOutcome DialogController::run() {
+    if (ctx_.darkTheme) {
+        g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", TRUE,
+                     nullptr);
+    }
+    gtk_widget_realize(GTK_WIDGET(w_));
+    makeTransient();
+    refreshThumbnail();
+    updatePlan();
+    gtk_widget_show(GTK_WIDGET(w_));
+    form_->focusPrompt();
+    if (ctx_.onShown) {
+        ctx_.onShown();
+    }
+    g_main_loop_run(loop_.get());
+    return {session_.inserted(), session_.insertedAny(), lastRun_};
+}
+
+// The dialog stays above the image window it was opened from, as GIMP's own dialogs do.
+void DialogController::makeTransient() {
+#ifdef GDK_WINDOWING_X11
+    GdkDisplay* display = gdk_display_get_default();
+    if (ctx_.transientFor == 0 || !GDK_IS_X11_DISPLAY(display)) {
+        return;
+    }
+    GdkWindow* parent = gdk_x11_window_foreign_new_for_display(display, ctx_.transientFor);
+    if (parent != nullptr) {
+        gdk_window_set_transient_for(gtk_widget_get_window(GTK_WIDGET(w_)), parent);
+        // GDK keeps a plain pointer to the parent: the dialog holds the reference.
+        g_object_set_data_full(G_OBJECT(w_), "imagegen-parent-window", parent, g_object_unref);
+    }
+#endif
+}
+
+// Back from the image window: the selection or the active layer may have changed.
+void DialogController::onActivated() {
+    if (gtk_window_is_active(GTK_WINDOW(w_)) != FALSE) {
+        refreshThumbnail();
+        schedulePlan();
+    }
+}
+
+// ------------------------------------------------------------------ the plan before a run
+
+void DialogController::schedulePlan() {
+    planUpdate_.reset(g_timeout_add(
+        kPlanDelayMs,
+        +[](gpointer s) -> gboolean {
+            auto* self = static_cast<DialogController*>(s);
+            self->planUpdate_.forget();
+            guarded([self] { self->updatePlan(); },
+                    [self](const std::string& m) { self->showError(m); });
+            return G_SOURCE_REMOVE;
+        },
+        this));
+}
+
+void DialogController::refreshThumbnail() {
+    if (procedure_ == Procedure::NewImage) {
+        return;
+    }
+    const std::unique_ptr<Host> host = ctx_.makeHost();
+    if (const auto canvas = plan_.refresh(*host)) {
+        form_->setCanvas(*canvas);
+    }
+}
+
+// What the next Generate will send, from the model and the image's geometry.
+void DialogController::updatePlan() {
+    plan_.update(form_->collect(), form_->currentCaps(), ctx_.makeHost);
+}
+
+gboolean DialogController::onPromptKey(const GdkEventKey* event) {
+    const bool enter = event->keyval == GDK_KEY_Return || event->keyval == GDK_KEY_KP_Enter;
+    if (enter && (event->state & GDK_CONTROL_MASK) != 0) {
+        generate();
+        return TRUE;
+    }
+    return FALSE;
+}
+
+void DialogController::onResponse(int response) {
+    switch (response) {
+    case kGenerate:
+        generate();
+        break;
+    case kCancel:
+        session_.cancel();
+        break;
+    case kInsert:
+        insert(false);
+        break;
+    case kInsertAll:
+        insert(true);
+        break;
+    default: // Close, Escape, the window's close button
+        close();
+        break;
+    }
+}
+
+bool DialogController::cancelOnEscape() {
+    if (!session_.running()) {
+        return false;
+    }
+    session_.cancel();
+    return true;
+}
+
+// ------------------------------------------------------------------ running
+
+void DialogController::generate() {
+    if (session_.running()) {
+        return;
+    }
+    clearError();
+    const RunParameters p = form_->collect();
+    const std::unique_ptr<Host> host = ctx_.makeHost();
+    auto started = session_.start(p, *host);
+    refreshThumbnail();
+    schedulePlan();
+    if (!started) {
+        showError(started.error().message);
+        return;
+    }
+    form_->remember(p.prompt);
+    lastRun_ = p;
+    partialsShown_ = 0;
+    knownProgress_ = false;
+    if (procedure_ == Procedure::Expand) {
+        // Sharper than the thumbnail: the results are previewed with it under them.
+        expandUnderlay_ = pixbufOf(host->thumbnail(kPreviewSide));
+    }
+    setRunning(true);
+}
+
+void DialogController::onPartial(const RgbaImage& image) {
+    ++partialsShown_;
+    const int expected = session_.partialsExpected();
+    strip_.showPartial(image, partialsShown_, expected);
+    knownProgress_ = true;
+    if (expected > 0) {
+        gtk_progress_bar_set_fraction(
+            w_->progress, std::min(1.0, static_cast<double>(partialsShown_) / (expected + 1)));
+    }
+    if (g_strcmp0(g_getenv("IMAGEGEN_TIMINGS"), "1") == 0) {
+        std::fprintf(stderr, "imagegen: partial image %d shown at %.6f\n", partialsShown_,
+                     static_cast<double>(g_get_real_time()) / 1e6);
+    }
+}
+
+void DialogController::onProgress(double fraction) {
+    knownProgress_ = true;
+    gtk_progress_bar_set_fraction(w_->progress, fraction);
+}
+
+void DialogController::onDone(Result<RunSession::Generated> ended) {
+    setRunning(false);
+    const GRef<GdkPixbuf> underlay = std::move(expandUnderlay_);
+    if (!ended) {
+        onFailed(ended.error());
+        return;
+    }
+    strip_.add(ended->first, underlay);
+    gtk_widget_set_sensitive(w_->insert_all_button, session_.resultCount() > 0 ? TRUE : FALSE);
+    const auto seconds = static_cast<double>(g_get_monotonic_time() - startedUs_) / 1e6;
+    const GCharPtr text(
+        g_strdup_printf(_("Done in %.1f s · %s"), seconds, usageText(ended->usage).c_str()));
+    setStatus(text.get() +
+              (ended->count > 0 ? colorMatchNote(session_.layer(ended->first)) : std::string()));
+}
+
+// A run that ended without results: cancelled, or failed.
+void DialogController::onFailed(const Error& error) {
+    if (error.kind == ErrorKind::Cancelled) {
+        setStatus(_("Cancelled: nothing was added to the image."));
+        strip_.showNone();
+        return;
+    }
+    setStatus(_("Failed."));
+    showError(error.message);
+}
+
+void DialogController::setRunning(bool running) {
+    gtk_widget_set_sensitive(w_->generate_button, running ? FALSE : TRUE);
+    gtk_widget_set_sensitive(w_->cancel_button, running ? TRUE : FALSE);
+    gtk_progress_bar_set_fraction(w_->progress, 0.0);
+    if (running) {
+        startedUs_ = g_get_monotonic_time();
+        tick();
+        tick_.reset(g_timeout_add(
+            kTickMs,
+            +[](gpointer s) -> gboolean {
+                static_cast<DialogController*>(s)->tick();
+                return G_SOURCE_CONTINUE;
+            },
+            this));
+    } else {
+        tick_.reset();
+    }
+}
+
+// Elapsed time, and a pulsing bar until something is known of the progress.
+void DialogController::tick() {
+    if (!knownProgress_) {
+        gtk_progress_bar_pulse(w_->progress);
+    }
+    const auto seconds = static_cast<int>((g_get_monotonic_time() - startedUs_) / 1'000'000);
+    const std::string model = session_.model();
+    const auto tiles = session_.tiles();
+    const GCharPtr text(
+        tiles ? g_strdup_printf(_("Painting tile %d of %d with %s… %d s"),
+                                static_cast<int>(std::min(tiles->first + 1, tiles->second)),
+                                static_cast<int>(tiles->second), model.c_str(), seconds)
+              : g_strdup_printf(_("Waiting for %s… %d s"), model.c_str(), seconds));
+    setStatus(text.get());
+}
+
+// The Insert button follows the choice, and the preview shows the result chosen first.
+void DialogController::onResultsChosen() {
+    gtk_widget_set_sensitive(w_->insert_button, strip_.onChosen() ? TRUE : FALSE);
+}
+
+// The chosen results (or all) go into the image, grouped as the session groups them.
+void DialogController::insert(bool all) {
+    clearError();
+    std::vector<size_t> chosen = strip_.chosen();
+    if (all) {
+        chosen.resize(session_.resultCount());
+        for (size_t i = 0; i < chosen.size(); ++i) {
+            chosen[i] = i;
+        }
+    }
+    if (chosen.empty()) {
+        return;
+    }
+    const RunSession::InsertReport report = session_.insert(chosen, ctx_.makeHost);
+    if (report.error) {
+        showError(report.error->message);
+    }
+    if (report.layers > 0) {
+        const GCharPtr text(
+            g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Inserted %d layer (one undo step).",
+                                        "Inserted %d layers (one undo step).",
+                                        static_cast<unsigned long>(report.layers)),
+                            static_cast<int>(report.layers)));
+        const GCharPtr steps(g_strdup_printf(_("Inserted %d layers in %d undo steps."),
+                                             static_cast<int>(report.layers),
+                                             static_cast<int>(report.steps)));
+        setStatus(report.steps > 1 ? steps.get() : text.get());
+    }
+    refreshThumbnail();
+    schedulePlan();
+}
+
+void DialogController::openConnections() {
+    if (editor_) {
+        editorClosed_.reset(); // reopened before its closing went through
+        editor_->present();
+        return;
+    }
+    editor_ = std::make_unique<ConnectionsEditor>(
+        GTK_WINDOW(w_), ctx_.setup, ctx_.connectionsPath, [this] {
+            // Closed: the editor goes once its own callback has returned.
+            editorClosed_.reset(g_idle_add(
+                +[](gpointer s) -> gboolean {
+                    auto* self = static_cast<DialogController*>(s);
+                    self->editorClosed_.forget();
+                    self->editor_.reset();
+                    guarded([self] { self->form_->refillConnections(); },
+                            [self](const std::string& m) { self->showError(m); });
+                    return G_SOURCE_REMOVE;
+                },
+                this));
+        });
+}
+
+// ------------------------------------------------------------------ messages
+
+void DialogController::showError(const std::string& message) {
+    gtk_label_set_text(w_->info_label, message.c_str());
+    gtk_info_bar_set_message_type(w_->info_bar, GTK_MESSAGE_ERROR);
+    gtk_widget_show(GTK_WIDGET(w_->info_bar));
+}
+
+void DialogController::clearError() {
+    gtk_label_set_text(w_->info_label, "");
+    gtk_widget_hide(GTK_WIDGET(w_->info_bar));
+}
+
+void DialogController::setStatus(const std::string& text) {
+    gtk_label_set_text(w_->status, text.c_str());
+}
+
+// Closing drops a run in flight: its connections close now, and no callback of it runs.
+void DialogController::close() {
+    session_.stop();
+    expandUnderlay_.reset();
+    tick_.reset();
+    gtk_widget_hide(GTK_WIDGET(w_));
+    g_main_loop_quit(loop_.get());
+}
+
+} // namespace imagegen::dialog

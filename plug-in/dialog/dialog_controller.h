@@ -1,0 +1,92 @@
+// What ImagegenDialog does: it runs each Generate through a RunSession (the core's run, kept
+// without GTK), shows its progress and results, inserts the results chosen, and ends the dialog.
+// The parts it drives: the parameters (ParameterForm), "What is sent" (PlanView) and the results
+// (ResultsStrip). Its methods are called from the template's signals, in imagegen_dialog.cpp.
+#pragma once
+
+#include "core/glib_ptr.h"
+#include "core/run_session.h"
+#include "dialog/connections_editor.h"
+#include "dialog/imagegen_dialog.h"
+#include "dialog/imagegen_dialog_type.h"
+#include "dialog/parameter_form.h"
+#include "dialog/plan_view.h"
+#include "dialog/results_strip.h"
+
+#include <gtk/gtk.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace imagegen::dialog {
+
+class DialogController {
+  public:
+    // Fills the controls of `dialog` from `context`, which must outlive the controller.
+    DialogController(ImagegenDialog* dialog, const DialogContext& context);
+    ~DialogController();
+    DialogController(const DialogController&) = delete;
+    DialogController& operator=(const DialogController&) = delete;
+    DialogController(DialogController&&) = delete;
+    DialogController& operator=(DialogController&&) = delete;
+
+    // Shows the dialog and returns when it is closed, running GTK's main loop meanwhile.
+    DialogOutcome run();
+
+    // The template's signals.
+    void onResponse(int response);
+    void onActivated();
+    gboolean onPromptKey(const GdkEventKey* event);
+    void onResultsChosen();
+    void openConnections();
+    // Escape: a run in flight is cancelled rather than the dialog closed. Whether it was.
+    bool cancelOnEscape();
+
+    // One message at a time, in the info bar: the newest replaces the last.
+    void showError(const std::string& message);
+    void clearError();
+
+    [[nodiscard]] ParameterForm& form() { return *form_; }
+    [[nodiscard]] PlanView& plan() { return plan_; }
+    [[nodiscard]] ResultsStrip& results() { return strip_; }
+
+  private:
+    void makeTransient();
+    void schedulePlan();
+    void updatePlan();
+    void refreshThumbnail();
+
+    void generate();
+    void onPartial(const RgbaImage& image);
+    void onProgress(double fraction);
+    void onDone(Result<RunSession::Generated> ended);
+    void onFailed(const Error& error);
+    void setRunning(bool running);
+    void tick();
+    void insert(bool all);
+    void setStatus(const std::string& text);
+    void close();
+
+    ImagegenDialog* w_;
+    const DialogContext& ctx_;
+    const Procedure procedure_;
+    GMainLoopPtr loop_;
+    std::optional<RunParameters> lastRun_; // the parameters of the last Generate
+    std::unique_ptr<ParameterForm> form_;
+    PlanView plan_;
+
+    gint64 startedUs_ = 0;
+    int partialsShown_ = 0;
+    bool knownProgress_ = false;
+    GRef<GdkPixbuf> expandUnderlay_; // the picture an expand in flight grows
+    SourceId tick_;
+    SourceId planUpdate_;
+    std::unique_ptr<ConnectionsEditor> editor_;
+    SourceId editorClosed_;
+    // Its callbacks point at everything above; the strip reads its results.
+    RunSession session_;
+    ResultsStrip strip_;
+};
+
+} // namespace imagegen::dialog

@@ -1,0 +1,207 @@
+#include "dialog/plan_view.h"
+
+#include "core/estimate.h"
+#include "core/i18n.h"
+#include "dialog/gtk_util.h"
+
+#include <glib/gi18n-lib.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace imagegen::dialog {
+
+namespace {
+
+constexpr int kThumbnailSide = 360;
+
+} // namespace
+
+PlanView::PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstimate,
+                   Procedure procedure)
+    : picture_(picture), scaleNote_(scaleNote), usageEstimate_(usageEstimate),
+      procedure_(procedure) {
+    if (procedure_ == Procedure::NewImage) {
+        gtk_widget_set_visible(picture_, FALSE); // a new image has nothing to show
+    }
+}
+
+std::optional<Size> PlanView::refresh(Host& host) {
+    std::optional<Size> canvas;
+    if (auto geometry = host.inspect()) {
+        canvas_ = geometry->canvas;
+        thumbnail_ = pixbufOf(host.thumbnail(kThumbnailSide));
+        canvas = canvas_;
+    }
+    gtk_widget_queue_draw(picture_);
+    return canvas;
+}
+
+void PlanView::update(const RunParameters& p, const ModelCaps& caps, const HostFactory& makeHost) {
+    plan_.reset();
+    GeometryPlan sizeOnly;
+    sizeOnly.size = p.size;
+    Result<GeometryPlan> plan = sizeOnly;
+    if (procedure_ != Procedure::NewImage) {
+        const std::unique_ptr<Host> host = makeHost();
+        auto geometry = host->inspect();
+        plan = geometry ? planGeometry(procedure_, caps, p, *geometry)
+                        : Result<GeometryPlan>(geometry.error());
+    }
+    if (!plan) {
+        gtk_label_set_text(scaleNote_, plan.error().message.c_str());
+        gtk_label_set_text(usageEstimate_, "");
+        gtk_widget_queue_draw(picture_);
+        return;
+    }
+    plan_ = *plan;
+    describe(*plan, p, caps);
+    gtk_widget_queue_draw(picture_);
+}
+
+// The plan in words: where the results go, whether they are enlarged, and the estimated tokens.
+void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const ModelCaps& caps) {
+    const bool expand = procedure_ == Procedure::Expand;
+    const int tiles = static_cast<int>(plan.expand.tiles.size());
+    if (expand) {
+        const Size c = plan.expand.canvas;
+        const GCharPtr where(g_strdup_printf(
+            _("The new canvas: %d × %d pixels, the picture at %d, %d; the border goes in %d tiles"),
+            c.width, c.height, plan.expand.original.x, plan.expand.original.y, tiles));
+        setAccessibleDescription(picture_, where.get());
+    } else if (procedure_ != Procedure::NewImage) {
+        // What the thumbnail shows, in words.
+        const Rect r = procedure_ == Procedure::Edit ? plan.edit.region : plan.target;
+        const GCharPtr where(g_strdup_printf(_("The region sent: %d × %d pixels at %d, %d"),
+                                             r.width, r.height, r.x, r.y));
+        setAccessibleDescription(picture_, where.get());
+    }
+    const double factor = upscaleFactor(procedure_, plan);
+    GCharPtr note;
+    if (expand) {
+        note.reset(g_strdup_printf(
+            g_dngettext(GETTEXT_PACKAGE,
+                        "The border goes to the model as %d tile of %s, at full resolution.",
+                        "The border goes to the model as %d tiles of %s, one after another, "
+                        "each at full resolution.",
+                        static_cast<unsigned long>(tiles)),
+            tiles, plan.size.c_str()));
+    } else if (!parseSize(plan.size)) { // "auto" or unset: the model decides
+        note.reset(g_strdup(_("The model chooses the size it draws at; the result is scaled to "
+                              "cover the region.")));
+    } else if (factor > 1.01) {
+        note.reset(g_strdup_printf(_("The model draws %s; the result will be enlarged %.1f× to "
+                                     "cover the region, so fine detail may be soft."),
+                                   plan.size.c_str(), factor));
+    } else {
+        note.reset(g_strdup_printf(_("The model draws %s: no enlargement."), plan.size.c_str()));
+    }
+    gtk_label_set_text(scaleNote_, note.get());
+    const auto drawn = parseSize(plan.size);
+    const bool streaming = p.options.find("\"stream\":true") != std::string::npos;
+    // An expand sends one request per tile for each image asked for.
+    const int images = std::max(1, p.n) * (expand ? std::max(1, tiles) : 1);
+    const auto estimate =
+        drawn ? estimateOutputTokens(caps, *drawn, p.quality, images, streaming ? 2 : 0)
+              : std::nullopt;
+    std::string text;
+    if (estimate) {
+        const std::string total = withThousands(estimate->total);
+        const std::string each = withThousands(estimate->perImage);
+        text = images <= 1 ? textf(_("Estimated cost: about %s output tokens"), total.c_str())
+               : expand    ? textf(_("Estimated cost: about %s output tokens (%s per tile)"),
+                                   total.c_str(), each.c_str())
+                           : textf(_("Estimated cost: about %s output tokens (%s per image)"),
+                                   total.c_str(), each.c_str());
+    } else if (p.quality.empty() || p.quality == "auto") {
+        text = _("Choose a quality (low, medium or high) to see the estimated tokens: with "
+                 "automatic quality the service decides the cost.");
+    } else {
+        text = _("The model's table gives no token estimate for this size and quality.");
+    }
+    gtk_label_set_text(usageEstimate_, text.c_str());
+}
+
+// The image's thumbnail with the region an edit sends (or the area a generation covers) outlined,
+// and the selection's bounds inside it.
+gboolean PlanView::draw(cairo_t* cr) {
+    if (!thumbnail_ || canvas_.width <= 0) {
+        return FALSE;
+    }
+    if (procedure_ == Procedure::Expand && plan_) {
+        drawExpand(cr);
+        return FALSE;
+    }
+    const int width = gtk_widget_get_allocated_width(picture_);
+    const int height = gtk_widget_get_allocated_height(picture_);
+    const GRef<GdkPixbuf> shown = fitted(thumbnail_.get(), width, height, true);
+    const int w = gdk_pixbuf_get_width(shown.get());
+    const int h = gdk_pixbuf_get_height(shown.get());
+    const double x0 = (width - w) / 2.0;
+    const double y0 = (height - h) / 2.0;
+    gdk_cairo_set_source_pixbuf(cr, shown.get(), x0, y0);
+    cairo_paint(cr);
+    if (!plan_) {
+        return FALSE;
+    }
+    const double scale = static_cast<double>(w) / canvas_.width;
+    const Rect r = procedure_ == Procedure::Edit ? plan_->edit.region : plan_->target;
+    cairo_rectangle(cr, x0 + r.x * scale, y0 + r.y * scale, r.width * scale, r.height * scale);
+    cairo_set_source_rgba(cr, 1.0, 0.75, 0.1, 1.0);
+    cairo_set_line_width(cr, 2.0);
+    cairo_stroke(cr);
+    if (procedure_ == Procedure::Edit) {
+        const Rect a = plan_->edit.area;
+        cairo_rectangle(cr, x0 + a.x * scale, y0 + a.y * scale, a.width * scale, a.height * scale);
+        const double dashes[] = {4.0, 3.0};
+        cairo_set_dash(cr, dashes, 2, 0);
+        cairo_set_source_rgba(cr, 1.0, 1.0, 1.0, 0.9);
+        cairo_set_line_width(cr, 1.0);
+        cairo_stroke(cr);
+    }
+    return FALSE;
+}
+
+// Expand: the new canvas, its border shaded, the picture where it will stay, and the tiles the
+// border goes in.
+void PlanView::drawExpand(cairo_t* cr) {
+    const ExpandPlan& e = plan_->expand;
+    const int width = gtk_widget_get_allocated_width(picture_);
+    const int height = gtk_widget_get_allocated_height(picture_);
+    if (e.canvas.width <= 0 || e.canvas.height <= 0) {
+        return;
+    }
+    const double scale = std::min(static_cast<double>(width) / e.canvas.width,
+                                  static_cast<double>(height) / e.canvas.height);
+    const double x0 = (width - e.canvas.width * scale) / 2.0;
+    const double y0 = (height - e.canvas.height * scale) / 2.0;
+    cairo_rectangle(cr, x0, y0, e.canvas.width * scale, e.canvas.height * scale);
+    cairo_set_source_rgba(cr, 0.5, 0.5, 0.5, 0.35);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgba(cr, 1.0, 0.75, 0.1, 1.0);
+    cairo_set_line_width(cr, 2.0);
+    cairo_stroke(cr);
+    const int w = std::max(1, static_cast<int>(std::lround(e.original.width * scale)));
+    const int h = std::max(1, static_cast<int>(std::lround(e.original.height * scale)));
+    const GRef<GdkPixbuf> picture =
+        adoptRef(gdk_pixbuf_scale_simple(thumbnail_.get(), w, h, GDK_INTERP_BILINEAR));
+    gdk_cairo_set_source_pixbuf(cr, picture.get(), std::round(x0 + e.original.x * scale),
+                                std::round(y0 + e.original.y * scale));
+    cairo_paint(cr);
+    const double dashes[] = {4.0, 3.0};
+    cairo_set_dash(cr, dashes, 2, 0);
+    cairo_set_source_rgba(cr, 1.0, 1.0, 1.0, 0.8);
+    cairo_set_line_width(cr, 1.0);
+    for (const Rect& t : e.tiles) {
+        // Tiles may reach past the canvas; only the part on it is drawn.
+        const int left = std::max(0, t.x);
+        const int top = std::max(0, t.y);
+        const int right = std::min(e.canvas.width, t.x + t.width);
+        const int bottom = std::min(e.canvas.height, t.y + t.height);
+        cairo_rectangle(cr, x0 + left * scale, y0 + top * scale, (right - left) * scale,
+                        (bottom - top) * scale);
+    }
+    cairo_stroke(cr);
+}
+
+} // namespace imagegen::dialog

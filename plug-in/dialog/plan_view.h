@@ -1,0 +1,46 @@
+// "What is sent": what the next Generate will send, before it is sent. The image's thumbnail
+// with the region an edit sends (or the area a generation covers) outlined, or Expand's new
+// canvas with its tiles; beside it, in words, how much the result will be enlarged and the
+// estimated tokens. It reads the image only through Host, and sends nothing.
+#pragma once
+
+#include "core/glib_ptr.h"
+#include "core/host.h"
+#include "core/run.h"
+
+#include <gtk/gtk.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace imagegen::dialog {
+
+class PlanView {
+  public:
+    using HostFactory = std::function<std::unique_ptr<Host>()>;
+
+    PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstimate, Procedure procedure);
+
+    // Reads the image's canvas and thumbnail again (the user may have changed them); returns the
+    // canvas, or nothing when there is no image to read.
+    std::optional<Size> refresh(Host& host);
+    // The plan of a run with `p` on the model `caps`, from the image as it is now, shown.
+    void update(const RunParameters& p, const ModelCaps& caps, const HostFactory& makeHost);
+    // The picture's "draw" signal.
+    gboolean draw(cairo_t* cr);
+
+  private:
+    void describe(const GeometryPlan& plan, const RunParameters& p, const ModelCaps& caps);
+    void drawExpand(cairo_t* cr);
+
+    GtkWidget* picture_;
+    GtkLabel* scaleNote_;
+    GtkLabel* usageEstimate_;
+    const Procedure procedure_;
+    GRef<GdkPixbuf> thumbnail_;
+    Size canvas_;
+    std::optional<GeometryPlan> plan_;
+};
+
+} // namespace imagegen::dialog

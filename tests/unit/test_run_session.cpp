@@ -1,0 +1,615 @@
+// The dialog's runs through RunSession, with an image editor in memory (FakeHost) and a service on
+// a loopback SoupServer: a Generate keeps its results without touching the image, what is
+// inserted later is what a Script-Fu call inserts, results go in grouped by the run that made
+// them, and a cancelled, failed or dropped run keeps nothing and reports once (or not at all).
+#include "core/codec.h"
+#include "core/run.h"
+#include "core/run_session.h"
+#include "fake_host.h"
+#include "test_server.h"
+#include "test_util.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace imagegen;
+using namespace imagegen::test;
+
+namespace {
+
+// An answer of `count` images of `size`, image i a gradient with blue 60*i, so that resampling
+// and placing each result shows in its pixels.
+std::string gradientsAnswer(Size size, int count) {
+    std::string data;
+    for (int i = 0; i < count; ++i) {
+        RgbaImage image(size.width, size.height);
+        for (int y = 0; y < size.height; ++y) {
+            for (int x = 0; x < size.width; ++x) {
+                uint8_t* px = image.at(x, y);
+                px[0] = static_cast<uint8_t>(x * 255 / size.width);
+                px[1] = static_cast<uint8_t>(y * 255 / size.height);
+                px[2] = static_cast<uint8_t>(60 * i);
+                px[3] = 255;
+            }
+        }
+        auto png = encodePng(image);
+        const GCharPtr b64(
+            g_base64_encode(reinterpret_cast<const guchar*>(png->data()), png->size()));
+        data += std::string(i > 0 ? "," : "") + R"({"b64_json":")" + b64.get() + "\"}";
+    }
+    return R"({"created":1,"data":[)" + data +
+           R"(],"usage":{"total_tokens":30,"input_tokens":10,"output_tokens":20}})";
+}
+
+// A service that answers every request with `count` images of the size it was asked for.
+void answerGradients(TestServer& server, int count) {
+    server.answerAlways([count](SoupServerMessage* msg, const ReceivedRequest& req) {
+        Size size{1024, 1024};
+        if (req.body.find("1536x1024") != std::string::npos) {
+            size = {1536, 1024};
+        } else if (req.body.find("1024x1536") != std::string::npos) {
+            size = {1024, 1536};
+        }
+        TestServer::respond(msg, 200, "application/json", gradientsAnswer(size, count));
+    });
+}
+
+// The setup of a run against `server`, through the OpenAI SDK's environment variables.
+struct Setup {
+    explicit Setup(const TestServer& server)
+        : env{{"OPENAI_BASE_URL", server.url("/v1")}, {"OPENAI_API_KEY", "sk-session-test"}} {
+        setup.catalog = &catalog();
+        setup.env = [this](const char* name) -> const char* {
+            auto it = env.find(name);
+            return it == env.end() ? nullptr : it->second.c_str();
+        };
+        setup.clock = [] {
+            return int64_t{1'800'000'000};
+        };
+        setup.http.maxRetries = 0;
+    }
+    std::map<std::string, std::string> env;
+    RunSetup setup;
+};
+
+// What a session reported.
+struct Record {
+    int done = 0;
+    std::optional<Result<RunSession::Generated>> ended;
+    std::vector<double> progress;
+    std::vector<Size> partials;
+
+    RunSession::Callbacks callbacks() {
+        RunSession::Callbacks c;
+        c.onPartial = [this](const RgbaImage& image) {
+            partials.push_back({image.width, image.height});
+        };
+        c.onProgress = [this](double fraction) {
+            progress.push_back(fraction);
+        };
+        c.onDone = [this](Result<RunSession::Generated> r) {
+            ++done;
+            ended = std::move(r);
+        };
+        return c;
+    }
+};
+
+// Runs the main context until `what` holds; false (the test failed) after 30 s of nothing.
+bool waitFor(const std::function<bool()>& what) {
+    const gint64 until = g_get_monotonic_time() + (30 * G_USEC_PER_SEC);
+    while (!what() && g_get_monotonic_time() < until) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(500);
+    }
+    if (!what()) {
+        fail(IMAGEGEN_TEST_HERE, "the run did not end");
+        return false;
+    }
+    return true;
+}
+
+// A Generate to its end; its results, or the error it ended with.
+Result<RunSession::Generated> generate(RunSession& session, Record& record, const RunParameters& p,
+                                       Host& host) {
+    const int before = record.done;
+    if (auto started = session.start(p, host); !started) {
+        return started.error();
+    }
+    g_assert_true(session.running());
+    g_assert_cmpint(record.done, ==, before); // never inside start()
+    if (!waitFor([&] { return record.done > before; })) {
+        return makeError(ErrorKind::Timeout, "no end");
+    }
+    g_assert_false(session.running());
+    return *record.ended;
+}
+
+RunSession::HostFactory hostOf(FakeHost& host) {
+    // The session owns what the factory makes: a forwarder to the one image of the test.
+    struct Forward final : Host {
+        explicit Forward(FakeHost& h) : h(h) {}
+        Result<ImageGeometry> inspect() override { return h.inspect(); }
+        RgbaImage readRegion(Rect r) override { return h.readRegion(r); }
+        std::vector<uint8_t> readSelection(Rect r) override { return h.readSelection(r); }
+        Result<RgbaImage> readLayer(int id) override { return h.readLayer(id); }
+        RgbaImage thumbnail(int side) override { return h.thumbnail(side); }
+        Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& l, const std::string& g,
+                                              const CancelCheck& c) override {
+            return h.insertLayers(l, g, c);
+        }
+        Result<std::vector<int>> insertLayersExpanding(Margins m, const std::vector<NewLayer>& l,
+                                                       const std::string& g,
+                                                       const CancelCheck& c) override {
+            return h.insertLayersExpanding(m, l, g, c);
+        }
+        Result<int> createImage(Size s, const std::vector<NewLayer>& l, const std::string& g,
+                                const CancelCheck& c) override {
+            return h.createImage(s, l, g, c);
+        }
+        void progressStart(const std::string& t) override { h.progressStart(t); }
+        void progressPulse() override { h.progressPulse(); }
+        void progressSet(double f) override { h.progressSet(f); }
+        void progressEnd() override { h.progressEnd(); }
+        FakeHost& h;
+    };
+    return [&host] {
+        return std::make_unique<Forward>(host);
+    };
+}
+
+RunParameters parameters(const char* prompt = "a red balloon") {
+    RunParameters p;
+    p.prompt = prompt;
+    p.model = "gpt-image-1";
+    return p;
+}
+
+RunParameters expandParameters(Margins m, int n = -1) {
+    RunParameters p = parameters("the sea");
+    p.left = m.left;
+    p.top = m.top;
+    p.right = m.right;
+    p.bottom = m.bottom;
+    p.n = n;
+    return p;
+}
+
+void assertSameLayer(const NewLayer& a, const NewLayer& b) {
+    g_assert_true(a.bounds == b.bounds);
+    g_assert_cmpint(a.pixels.width, ==, b.pixels.width);
+    g_assert_cmpint(a.pixels.height, ==, b.pixels.height);
+    g_assert_true(a.pixels.pixels == b.pixels.pixels);
+    g_assert_true(a.mask == b.mask);
+    assertEq(a.name, b.name);
+    g_assert_true(a.visible == b.visible);
+    assertEq(a.parasite, b.parasite);
+}
+
+// A Generate keeps its results and touches nothing; the image changes only at insert.
+void testResultsKeptUntilInserted() {
+    TestServer server;
+    answerGradients(server, 2);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    RunParameters p = parameters();
+    p.n = 2;
+    auto generated = generate(session, record, p, host);
+    if (!assertOk(generated)) {
+        return;
+    }
+    g_assert_cmpuint(generated->first, ==, 0);
+    g_assert_cmpuint(generated->count, ==, 2);
+    g_assert_cmpint(generated->usage.totalTokens, ==, 30);
+    g_assert_true(record.progress == std::vector<double>{1.0});
+    g_assert_cmpuint(session.resultCount(), ==, 2);
+    assertEq(session.promptOf(1), "a red balloon");
+    g_assert_null(session.expandOf(0));
+    g_assert_cmpuint(host.undoSteps().size(), ==, 0);
+    g_assert_cmpint(host.progressStarts(), ==, 0);
+    g_assert_false(session.insertedAny());
+
+    // The second alone, then both: two undo steps, the first layer of each visible.
+    auto one = session.insert({1}, hostOf(host));
+    g_assert_false(one.error.has_value());
+    g_assert_cmpuint(one.layers, ==, 1);
+    g_assert_cmpuint(one.steps, ==, 1);
+    auto both = session.insert({0, 1}, hostOf(host));
+    g_assert_cmpuint(both.layers, ==, 2);
+    g_assert_cmpuint(both.steps, ==, 1);
+    if (!assertSize(host.undoSteps(), 2) || !assertSize(host.undoSteps()[1], 2)) {
+        return;
+    }
+    g_assert_true(host.undoSteps()[0][0].pixels.pixels == session.layer(1).pixels.pixels);
+    g_assert_true(host.undoSteps()[0][0].visible);
+    g_assert_true(host.undoSteps()[1][0].visible);
+    g_assert_false(host.undoSteps()[1][1].visible);
+    g_assert_true(session.insertedAny());
+    g_assert_cmpuint(session.inserted().layers.size(), ==, 3);
+    g_assert_cmpint(session.inserted().image, ==, -1);
+    g_assert_cmpuint(server.received().size(), ==, 1);
+}
+
+// Each Generate's results follow the last; each knows its run.
+void testGenerationsFollowOneAnother() {
+    TestServer server;
+    answerGradients(server, 2);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Generate, s.setup, record.callbacks());
+    RunParameters p = parameters("first");
+    p.n = 2;
+    if (!assertOk(generate(session, record, p, host))) {
+        return;
+    }
+    p.prompt = "second";
+    auto second = generate(session, record, p, host);
+    if (!assertOk(second)) {
+        return;
+    }
+    g_assert_cmpuint(second->first, ==, 2);
+    g_assert_cmpuint(session.resultCount(), ==, 4);
+    g_assert_cmpuint(session.generationOf(1), ==, 0);
+    g_assert_cmpuint(session.generationOf(2), ==, 1);
+    assertEq(session.promptOf(3), "second");
+    // Generate results carry their own place: results of two runs go in as one undo step.
+    auto report = session.insert({1, 2}, hostOf(host));
+    g_assert_cmpuint(report.steps, ==, 1);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 1);
+}
+
+// The same parameters, once from Script-Fu and once through the session, into two images alike.
+struct SameInsert {
+    const char* name;
+    Procedure procedure;
+    int n = 1;
+    std::optional<Rect> selection = std::nullopt;
+    double feather = -1;
+    Margins margins = {};
+    Size canvas = {300, 200};
+};
+
+const SameInsert kSameInserts[] = {
+    {.name = "edit/selection-feathered",
+     .procedure = Procedure::Edit,
+     .selection = Rect{100, 60, 80, 40},
+     .feather = 6},
+    {.name = "edit/no-selection-two", .procedure = Procedure::Edit, .n = 2},
+    {.name = "generate/selection-three",
+     .procedure = Procedure::Generate,
+     .n = 3,
+     .selection = Rect{30, 20, 90, 150}},
+    {.name = "new-image", .procedure = Procedure::NewImage},
+    {.name = "expand/wide-border",
+     .procedure = Procedure::Expand,
+     .margins = {0, 0, 2000, 0},
+     .canvas = {200, 100}},
+};
+
+void testInsertsAsScriptFu(gconstpointer data) {
+    const auto* c = static_cast<const SameInsert*>(data);
+    TestServer server;
+    answerGradients(server, c->n);
+    Setup s(server);
+    FakeHost script(c->canvas.width, c->canvas.height);
+    FakeHost dialog(c->canvas.width, c->canvas.height);
+    for (FakeHost* host : {&script, &dialog}) {
+        host->fillWithNoise();
+        if (c->selection) {
+            host->select(*c->selection);
+        }
+    }
+    RunParameters p = c->procedure == Procedure::Expand ? expandParameters(c->margins)
+                                                        : parameters("a \"quoted\" kite");
+    p.n = c->n;
+    p.feather = c->feather;
+    if (!assertOk(runProcedure(c->procedure, p, s.setup, script, nullptr))) {
+        return;
+    }
+    const size_t scriptRequests = server.received().size();
+    Record record;
+    RunSession session(c->procedure, s.setup, record.callbacks());
+    auto generated = generate(session, record, p, dialog);
+    if (!assertOk(generated)) {
+        return;
+    }
+    g_assert_cmpuint(server.received().size(), ==, 2 * scriptRequests);
+    std::vector<size_t> all(session.resultCount());
+    for (size_t i = 0; i < all.size(); ++i) {
+        all[i] = i;
+    }
+    auto report = session.insert(all, hostOf(dialog));
+    g_assert_false(report.error.has_value());
+    g_assert_true(dialog.createdCanvas() == script.createdCanvas());
+    g_assert_true(dialog.groupNames() == script.groupNames());
+    g_assert_true(dialog.canvas() == script.canvas());
+    if (!assertSize(dialog.undoSteps(), 1) || !assertSize(script.undoSteps(), 1) ||
+        !assertSize(dialog.undoSteps()[0], script.undoSteps()[0].size())) {
+        return;
+    }
+    for (size_t i = 0; i < script.undoSteps()[0].size(); ++i) {
+        assertSameLayer(dialog.undoSteps()[0][i], script.undoSteps()[0][i]);
+    }
+    g_assert_true(dialog.layer().pixels == script.layer().pixels);
+    g_assert_true(session.insertedAny());
+    g_assert_cmpint(session.inserted().image >= 0 ? 1 : 0, ==,
+                    c->procedure == Procedure::NewImage ? 1 : 0);
+}
+
+// An expand's tiles report their progress, and each result knows the canvas it was made for.
+void testExpandProgressAndCanvas() {
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server);
+    FakeHost host(200, 100);
+    Record record;
+    RunSession session(Procedure::Expand, s.setup, record.callbacks());
+    if (!assertOk(session.start(expandParameters({0, 0, 2000, 0}), host))) {
+        return;
+    }
+    const auto tiles = session.tiles();
+    g_assert_true(tiles.has_value() && tiles->first == 0 && tiles->second == 3);
+    assertEq(session.model(), "gpt-image-1");
+    g_assert_cmpint(session.partialsExpected(), ==, 0);
+    if (!waitFor([&] { return record.done > 0; }) || !assertOk(*record.ended)) {
+        return;
+    }
+    g_assert_true(record.progress == (std::vector<double>{0.0, 1.0 / 3, 2.0 / 3, 1.0}));
+    g_assert_false(session.tiles().has_value());
+    assertEq(session.model(), "");
+    const ExpandPlan* plan = session.expandOf(0);
+    if (plan != nullptr) {
+        g_assert_true(plan->canvas == (Size{2200, 100}));
+        g_assert_true(plan->original == (Rect{0, 0, 200, 100}));
+    } else {
+        fail(IMAGEGEN_TEST_HERE, "an expand's result has no plan");
+    }
+    g_assert_cmpuint(host.undoSteps().size(), ==, 0);
+    g_assert_cmpint(host.canvas().width, ==, 200);
+}
+
+// The results of one expand go in one at a time: the canvas grows once, and the second goes
+// into the canvas the first grew.
+void testExpandSecondInsertGoesIntoTheGrownCanvas() {
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Expand, s.setup, record.callbacks());
+    if (!assertOk(generate(session, record, expandParameters({0, 0, 120, 0}, 2), host))) {
+        return;
+    }
+    for (const size_t result : {size_t{0}, size_t{1}}) {
+        auto report = session.insert({result}, hostOf(host));
+        if (report.error) {
+            fail(IMAGEGEN_TEST_HERE, "refused: " + report.error->message);
+        }
+    }
+    g_assert_cmpint(host.canvas().width, ==, 420);
+    g_assert_cmpuint(host.expansions().size(), ==, 1);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 2);
+}
+
+// Results of two expands chosen together go in by run, one undo step each; the second run's
+// canvas is no longer the image's (the first grew it), so its step is refused after the first
+// went in, and the report says so.
+void testExpandInsertGroupedByRun() {
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Expand, s.setup, record.callbacks());
+    for (const Margins m : {Margins{100, 0, 0, 0}, Margins{0, 0, 100, 0}}) {
+        if (!assertOk(generate(session, record, expandParameters(m, 2), host))) {
+            return;
+        }
+    }
+    g_assert_cmpuint(session.resultCount(), ==, 4);
+    auto report = session.insert({0, 1, 2}, hostOf(host));
+    g_assert_cmpuint(report.layers, ==, 2);
+    g_assert_cmpuint(report.steps, ==, 1);
+    if (report.error) {
+        g_assert_true(report.error->kind == ErrorKind::InvalidRequest);
+    } else {
+        fail(IMAGEGEN_TEST_HERE, "the second run's results went into a canvas not theirs");
+    }
+    if (assertSize(host.undoSteps(), 1)) {
+        g_assert_cmpuint(host.undoSteps()[0].size(), ==, 2);
+    }
+    g_assert_cmpint(host.canvas().width, ==, 400);
+    g_assert_cmpuint(session.inserted().layers.size(), ==, 2);
+}
+
+// A refusal that needs no network comes back from start(): nothing starts or is sent.
+void testRefusedAtStart() {
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    RunParameters p = parameters("");
+    assertFails(session.start(p, host), ErrorKind::InvalidRequest);
+    g_assert_false(session.running());
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 0);
+    g_assert_cmpuint(server.received().size(), ==, 0);
+    g_assert_cmpint(host.pixelReads(), ==, 0);
+}
+
+// One run at a time: a second start while the first is in flight is refused.
+void testOneRunAtATime() {
+    TestServer server;
+    server.holdEvery();
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    if (!assertOk(session.start(parameters(), host))) {
+        return;
+    }
+    assertFails(session.start(parameters(), host), ErrorKind::InvalidRequest);
+    server.waitForRequest();
+    g_assert_true(session.running());
+    g_assert_cmpuint(server.received().size(), ==, 1);
+}
+
+// A service error ends the run once, with nothing kept; the next run's results start at 0.
+void testFailedRunKeepsNothing() {
+    TestServer server;
+    server.answer(
+        {[](SoupServerMessage* msg, const ReceivedRequest&) {
+             TestServer::respond(msg, 400, "application/json",
+                                 R"({"error":{"message":"bad","type":"invalid_request_error"}})");
+         },
+         [](SoupServerMessage* msg, const ReceivedRequest&) {
+             TestServer::respond(msg, 200, "application/json", gradientsAnswer({1024, 1024}, 1));
+         }});
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    const Error e =
+        assertFails(generate(session, record, parameters(), host), ErrorKind::BadRequest);
+    assertContains(e.message, "bad");
+    g_assert_cmpuint(session.resultCount(), ==, 0);
+    auto next = generate(session, record, parameters(), host);
+    if (assertOk(next)) {
+        g_assert_cmpuint(next->first, ==, 0);
+    }
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 2);
+}
+
+// Cancel ends the run as Cancelled, once, from the main loop; the image is untouched.
+void testCancel(gconstpointer data) {
+    const bool expand = *static_cast<const bool*>(data);
+    TestServer server;
+    server.holdEvery();
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(expand ? Procedure::Expand : Procedure::Edit, s.setup, record.callbacks());
+    const RunParameters p = expand ? expandParameters({0, 0, 100, 0}) : parameters();
+    if (!assertOk(session.start(p, host))) {
+        return;
+    }
+    server.waitForRequest();
+    session.cancel();
+    g_assert_cmpint(record.done, ==, 0); // from the main loop, not inside cancel()
+    if (!waitFor([&] { return record.done > 0; })) {
+        return;
+    }
+    assertFails(*record.ended, ErrorKind::Cancelled);
+    g_assert_false(session.running());
+    session.cancel(); // after the end: nothing
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 1);
+    g_assert_cmpuint(session.resultCount(), ==, 0);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 0);
+    g_assert_cmpint(host.canvas().width, ==, 300);
+}
+
+// A dialog closed mid-run: stop() (or the session's end) drops the run, and nothing of it
+// reports afterwards.
+void testStopDropsTheRun(gconstpointer data) {
+    const bool destroy = *static_cast<const bool*>(data);
+    TestServer server;
+    server.holdEvery();
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    auto session = std::make_unique<RunSession>(Procedure::Edit, s.setup, record.callbacks());
+    if (!assertOk(session->start(parameters(), host))) {
+        return;
+    }
+    server.waitForRequest();
+    if (destroy) {
+        session.reset();
+    } else {
+        session->stop();
+        g_assert_false(session->running());
+    }
+    drainMainContext();
+    g_assert_cmpint(record.done, ==, 0);
+    g_assert_true(record.progress.empty());
+}
+
+// Streamed partial images reach the caller decoded, with the number the run expects.
+void testPartialImages() {
+    TestServer server;
+    server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
+        RgbaImage partialImage(6, 4);
+        const auto partialPng = encodePng(partialImage);
+        const GCharPtr partial(g_base64_encode(reinterpret_cast<const guchar*>(partialPng->data()),
+                                               partialPng->size()));
+        const auto finalPng = encodePng(RgbaImage(1024, 1024));
+        const GCharPtr final(
+            g_base64_encode(reinterpret_cast<const guchar*>(finalPng->data()), finalPng->size()));
+        TestServer::respond(
+            msg, 200, "text/event-stream",
+            std::string("event: image_edit.partial_image\ndata: ") +
+                R"({"type":"image_edit.partial_image","b64_json":"bm90IGEgcG5n","partial_image_index":0})" +
+                "\n\nevent: image_edit.partial_image\ndata: " +
+                R"({"type":"image_edit.partial_image","partial_image_index":1,"b64_json":")" +
+                partial.get() + "\"}\n\nevent: image_edit.completed\ndata: " +
+                R"({"type":"image_edit.completed","b64_json":")" + final.get() + "\"}\n\n");
+    });
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    RunParameters p = parameters();
+    p.options = R"({"stream":true,"partial_images":2})";
+    if (!assertOk(session.start(p, host))) {
+        return;
+    }
+    g_assert_cmpint(session.partialsExpected(), ==, 2);
+    if (!waitFor([&] { return record.done > 0; }) || !assertOk(*record.ended)) {
+        return;
+    }
+    // The broken one is skipped: it was only a preview.
+    if (assertSize(record.partials, 1)) {
+        g_assert_true(record.partials[0] == (Size{6, 4}));
+    }
+    g_assert_cmpuint(session.resultCount(), ==, 1);
+}
+
+// The data of the tests that take a yes or no.
+constexpr bool kNo = false;
+constexpr bool kYes = true;
+
+} // namespace
+
+int main(int argc, char** argv) {
+    init(&argc, &argv);
+    g_test_add_func("/run-session/results-kept-until-inserted", testResultsKeptUntilInserted);
+    g_test_add_func("/run-session/generations-follow-one-another", testGenerationsFollowOneAnother);
+    for (const auto& c : kSameInserts) {
+        g_test_add_data_func((std::string("/run-session/inserts-as-script-fu/") + c.name).c_str(),
+                             &c, testInsertsAsScriptFu);
+    }
+    g_test_add_func("/run-session/expand/progress-and-canvas", testExpandProgressAndCanvas);
+    g_test_add_func("/run-session/expand/second-insert-into-the-grown-canvas",
+                    testExpandSecondInsertGoesIntoTheGrownCanvas);
+    g_test_add_func("/run-session/expand/insert-grouped-by-run", testExpandInsertGroupedByRun);
+    g_test_add_func("/run-session/refused-at-start", testRefusedAtStart);
+    g_test_add_func("/run-session/one-run-at-a-time", testOneRunAtATime);
+    g_test_add_func("/run-session/failed-run-keeps-nothing", testFailedRunKeepsNothing);
+    g_test_add_data_func("/run-session/cancel/edit", &kNo, testCancel);
+    g_test_add_data_func("/run-session/cancel/expand", &kYes, testCancel);
+    g_test_add_data_func("/run-session/stop-drops-the-run", &kNo, testStopDropsTheRun);
+    g_test_add_data_func("/run-session/end-drops-the-run", &kYes, testStopDropsTheRun);
+    g_test_add_func("/run-session/partial-images", testPartialImages);
+    return g_test_run();
+}
