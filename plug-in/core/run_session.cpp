@@ -33,19 +33,16 @@ Status RunSession::start(const RunParameters& parameters, Host& host) {
     if (!prepared) {
         return prepared.error();
     }
-    // The last run's, long finished.
-    send_.reset();
-    expand_.reset();
-    running_ = std::make_unique<PreparedRun>(std::move(*prepared));
-    // The send's callbacks come from GLib's main loop: nothing may throw back into it.
-    ImagesCallbacks callbacks;
-    callbacks.onPartial = [this](size_t /*request*/, int /*index*/, const std::string& bytes) {
+    operation_.reset(); // the last run's, long finished
+    // The operation's callbacks come from GLib's main loop: nothing may throw back into it.
+    RunEvents events;
+    events.onPartial = [this](size_t /*request*/, int /*index*/, const std::string& bytes) {
         try {
             onPartial(bytes);
         } catch (...) { // NOLINT(bugprone-empty-catch): a partial image is only a preview
         }
     };
-    callbacks.onProgress = [this](size_t finished, size_t total) {
+    events.onProgress = [this](size_t finished, size_t total) {
         try {
             if (callbacks_.onProgress) {
                 callbacks_.onProgress(
@@ -57,61 +54,49 @@ Status RunSession::start(const RunParameters& parameters, Host& host) {
     // Starting allocates (an expand holds the picture and a canvas per result): if it throws,
     // the session must not stay "running" with nothing in flight.
     try {
-        if (procedure_ == Procedure::Expand) {
-            // The tiles go one after another; the picture they grow is read now, as it is.
-            expand_ = std::make_unique<PendingExpand>(
-                *running_, readExpandOriginal(*running_, host), setup_, std::move(callbacks),
-                [this](Result<std::vector<NewLayer>> r) { onExpanded(std::move(r)); });
-        } else {
-            send_ = std::make_unique<PendingSend>(
-                *running_, setup_, std::move(callbacks),
-                [this](Result<ImagesResult> r) { onSent(std::move(r)); });
-        }
+        operation_ = std::make_unique<RunOperation>(
+            std::move(*prepared), setup_, std::move(events),
+            [this](Result<RunOutcome> outcome) { onDone(std::move(outcome)); });
     } catch (const std::exception& e) {
-        running_.reset();
+        operation_.reset();
         return internalError(e);
     }
+    running_ = true;
     return Ok{};
 }
 
 void RunSession::cancel() {
-    if (!running()) {
-        return;
-    }
-    if (send_) {
-        send_->cancel();
-    }
-    if (expand_) {
-        expand_->cancel();
+    if (running()) {
+        operation_->cancel();
     }
 }
 
 void RunSession::stop() {
-    expand_.reset();
-    send_.reset();
-    running_.reset();
+    operation_.reset();
+    running_ = false;
 }
 
 bool RunSession::running() const {
-    return running_ && (send_ || expand_);
+    return running_ && operation_;
 }
 
 std::string RunSession::model() const {
-    return running_ ? running_->service.model : std::string();
+    return running() ? operation_->plan().service.model : std::string();
 }
 
 int RunSession::partialsExpected() const {
-    if (!running_ || procedure_ == Procedure::Expand) {
+    if (!running() || procedure_ == Procedure::Expand) {
         return 0; // a tile's partial images are not the result's
     }
-    return running_->partialsPerImage * std::max(1, running_->request.n);
+    const RunPlan& plan = operation_->plan();
+    return plan.partialsPerImage * std::max(1, plan.request.n);
 }
 
 std::optional<std::pair<size_t, size_t>> RunSession::tiles() const {
-    if (!running_ || !expand_) {
+    if (!running() || procedure_ != Procedure::Expand) {
         return std::nullopt;
     }
-    return std::pair{expand_->tilesDone(), expand_->tileCount()};
+    return std::pair{operation_->stepsDone(), operation_->stepCount()};
 }
 
 const NewLayer& RunSession::layer(size_t result) const {
@@ -120,7 +105,7 @@ const NewLayer& RunSession::layer(size_t result) const {
 }
 
 const std::string& RunSession::promptOf(size_t result) const {
-    return generations_[results_.at(result).first]->run.parameters.prompt;
+    return generations_[results_.at(result).first]->plan->parameters.prompt;
 }
 
 size_t RunSession::generationOf(size_t result) const {
@@ -128,70 +113,43 @@ size_t RunSession::generationOf(size_t result) const {
 }
 
 const ExpandPlan* RunSession::expandOf(size_t result) const {
-    const PreparedRun& run = generations_[results_.at(result).first]->run;
-    return run.procedure == Procedure::Expand ? &run.expand : nullptr;
+    const RunPlan& plan = *generations_[results_.at(result).first]->plan;
+    return plan.procedure == Procedure::Expand ? &plan.expand : nullptr;
 }
 
 void RunSession::onPartial(const std::string& bytes) {
-    if (!running_ || !callbacks_.onPartial) {
+    if (!running() || !callbacks_.onPartial) {
         return;
     }
-    auto image =
-        decodeResult(bytes, resultPixelLimit(*running_->service.caps, running_->request.size));
+    const RunPlan& plan = operation_->plan();
+    auto image = decodeResult(bytes, resultPixelLimit(*plan.service.caps, plan.request.size));
     if (!image) {
         return; // a broken partial image is only a preview: the final image decides
     }
     callbacks_.onPartial(*image);
 }
 
-// The send is kept until the next start: it ends here, from its own callback.
-void RunSession::onSent(Result<ImagesResult> answer) {
-    const std::unique_ptr<PreparedRun> run = std::move(running_);
-    if (!answer) {
-        finish(answer.error());
+// The operation is kept until the next start: it ends here, from its own callback.
+void RunSession::onDone(Result<RunOutcome> outcome) {
+    running_ = false;
+    if (!outcome) {
+        finish(outcome.error());
         return;
     }
     try {
-        auto layers = layersFromAnswers(*run, *answer, setup_.nowUnix());
-        if (!layers) {
-            finish(layers.error());
-            return;
-        }
-        // Inserting needs only the parameters, the plan and the layers: the encoded upload goes
-        // now, so that the session does not grow by an upload at every Generate.
-        run->request.images.clear();
-        run->request.mask.reset();
-        run->requests.clear();
-        run->coverage.clear();
-        run->kept = {};
-        keep(std::move(*run), std::move(*layers), answer->usage);
+        keep(operation_->sharedPlan(), std::move(outcome->layers), outcome->usage);
     } catch (const std::exception& e) {
         finish(internalError(e));
     }
 }
 
-void RunSession::onExpanded(Result<std::vector<NewLayer>> layers) {
-    const std::unique_ptr<PreparedRun> run = std::move(running_);
-    const Usage usage = expand_ ? expand_->usage() : Usage{};
-    // Its canvases are copies of the results now held here; `done` may destroy it.
-    expand_.reset();
-    if (!layers) {
-        finish(layers.error());
-        return;
-    }
-    try {
-        keep(std::move(*run), std::move(*layers), usage);
-    } catch (const std::exception& e) {
-        finish(internalError(e));
-    }
-}
-
-void RunSession::keep(PreparedRun run, std::vector<NewLayer> layers, const Usage& usage) {
+void RunSession::keep(std::shared_ptr<const RunPlan> plan, std::vector<NewLayer> layers,
+                      const Usage& usage) {
     const Generated generated{results_.size(), layers.size(), usage};
     const size_t generation = generations_.size();
     results_.reserve(results_.size() + layers.size());
     generations_.push_back(
-        std::make_unique<const Generation>(Generation{std::move(run), std::move(layers)}));
+        std::make_unique<const Generation>(Generation{std::move(plan), std::move(layers)}));
     for (size_t i = 0; i < generated.count; ++i) {
         results_.emplace_back(generation, i);
     }
@@ -240,9 +198,8 @@ Status RunSession::insertStep(const std::vector<size_t>& group, Host& host) {
         layers.push_back(layer(result));
         layers.back().visible = layers.size() == 1;
     }
-    PreparedRun run = generations_[generation]->run;
-    run.expandCanvasGrown = grownBy_ == generation;
-    auto inserted = insertResults(run, layers, host);
+    auto inserted =
+        insertResults(*generations_[generation]->plan, layers, host, {}, grownBy_ == generation);
     if (!inserted) {
         return inserted.error();
     }

@@ -1,12 +1,12 @@
 // The runs of one dialog, as core code with no GTK: the Generate in flight (one at a time), the
 // results of every Generate, kept until the session ends so that any of them can be inserted,
 // and their insert. Each Generate takes the core's steps exactly as a Script-Fu call with the
-// same parameters would (prepareRun, the requests on the thread-default main loop,
-// layersFromAnswers, insertResults); the dialog only shows what the session reports. The editor
-// is reached only through the Host given to each call.
+// same parameters would (prepareRun, the one run operation on the thread-default main loop,
+// insertResults); the dialog only shows what the session reports. The editor is reached only
+// through the Host given to each call.
 //
-// Only this class knows how a run is sent (PendingSend, PendingExpand) and what a result keeps
-// of its run, so that the way of running can change behind it.
+// Only this class knows how a run is sent (RunOperation) and what a result keeps of its run, so
+// that the way of running can change behind it.
 #pragma once
 
 #include "core/error.h"
@@ -15,6 +15,7 @@
 #include "core/procedures.h"
 #include "core/responses.h"
 #include "core/run.h"
+#include "core/run_operation.h"
 #include "core/run_parameters.h"
 
 #include <cstddef>
@@ -102,16 +103,16 @@ class RunSession {
     [[nodiscard]] bool insertedAny() const { return insertedAny_; }
 
   private:
-    // One Generate's results with the run they came from, less its upload.
+    // One Generate's results with the plan they came from (its upload went with the requests).
     struct Generation {
-        PreparedRun run;
+        std::shared_ptr<const RunPlan> plan;
         std::vector<NewLayer> layers;
     };
 
-    void onSent(Result<ImagesResult> answer);
-    void onExpanded(Result<std::vector<NewLayer>> layers);
+    void onDone(Result<RunOutcome> outcome);
     void onPartial(const std::string& bytes);
-    void keep(PreparedRun run, std::vector<NewLayer> layers, const Usage& usage);
+    void keep(std::shared_ptr<const RunPlan> plan, std::vector<NewLayer> layers,
+              const Usage& usage);
     void finish(Result<Generated> ended) noexcept;
     Status insertStep(const std::vector<size_t>& group, Host& host);
 
@@ -125,10 +126,10 @@ class RunSession {
     Inserted inserted_;
     bool insertedAny_ = false;
 
-    std::unique_ptr<PreparedRun> running_; // the run in flight
-    // Last, so that they go first: their callbacks point at everything above.
-    std::unique_ptr<PendingSend> send_;
-    std::unique_ptr<PendingExpand> expand_;
+    // The run in flight, or the last one, kept until the next start (it ends from its own
+    // callback). Last, so that it goes first: its callbacks point at everything above.
+    std::unique_ptr<RunOperation> operation_;
+    bool running_ = false;
 };
 
 } // namespace imagegen
