@@ -237,7 +237,7 @@ void ConnectionsEditor::save() {
         say("test_result", _("Give the connection a name."));
         return;
     }
-    if (auto valid = checkEndpoint(c.endpoint); !valid) {
+    if (auto valid = checkServiceEndpoint(c.endpoint); !valid) {
         say("test_result", valid.error().message);
         return;
     }
