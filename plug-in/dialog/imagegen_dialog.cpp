@@ -3,6 +3,7 @@
 #include "core/estimate.h"
 #include "core/i18n.h"
 #include "core/json_util.h"
+#include "core/number_format.h"
 #include "core/prompt_history.h"
 #include "dialog/connections_editor.h"
 #include "dialog/expand_rows.h"
@@ -47,14 +48,6 @@ std::string plainLabel(const char* menuLabel) {
         text.pop_back();
     }
     return text;
-}
-
-std::string withThousands(int64_t value) {
-    std::string digits = std::to_string(value);
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
-        digits.insert(static_cast<size_t>(i), ",");
-    }
-    return digits;
 }
 
 std::string usageText(const Usage& usage) {
