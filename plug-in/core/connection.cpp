@@ -186,6 +186,10 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
     return makeError(ErrorKind::Configuration, _("unknown connection kind"));
 }
 
+bool isAzure(ConnectionKind kind) {
+    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
+}
+
 bool bodyNamesModel(ConnectionKind kind) {
     return kind != ConnectionKind::Azure;
 }

@@ -68,6 +68,9 @@ Status checkCaFile(const Connection& c);
 // the deployment is in the URL.
 bool bodyNamesModel(ConnectionKind kind);
 
+// Either of Azure's URL styles (deployments path or /openai/v1).
+bool isAzure(ConnectionKind kind);
+
 // The secret in memory, with how it is sent.
 struct Credential {
     AuthMethod method = AuthMethod::BearerKey;

@@ -17,10 +17,6 @@ const std::pair<ConnectionKind, const char*> kKinds[] = {
     {ConnectionKind::Compatible, N_("Compatible server")},
 };
 
-bool isAzure(ConnectionKind kind) {
-    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
-}
-
 std::string entryText(GtkWidget* entry) {
     std::string text = gtk_entry_get_text(GTK_ENTRY(entry));
     const GCharPtr stripped(g_strstrip(g_strdup(text.c_str())));
