@@ -106,6 +106,23 @@ Status checkEndpoint(const std::string& url) {
                      textf(_("the endpoint %s must start with https://"), url.c_str()));
 }
 
+Status checkServiceEndpoint(const std::string& url) {
+    if (auto s = checkEndpoint(url); !s) {
+        return s;
+    }
+    // Refused rather than rebuilt around: a query or fragment in a base URL is a pasted request
+    // address or a typing slip, and the user can act on a message naming it.
+    const GUriPtr parsed(g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, nullptr));
+    if (g_uri_get_query(parsed.get()) != nullptr || g_uri_get_fragment(parsed.get()) != nullptr) {
+        // TRANSLATORS: %s is the endpoint URL as the user gave it.
+        return makeError(ErrorKind::Configuration,
+                         textf(_("the endpoint %s has a part after ? or #: give the service's "
+                                 "address without it"),
+                               url.c_str()));
+    }
+    return Ok{};
+}
+
 static std::string stripTrailingSlashes(std::string s) {
     while (!s.empty() && s.back() == '/') {
         s.pop_back();
@@ -134,7 +151,7 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
                              ? std::string(_("the connection in use has no endpoint"))
                              : textf(_("the connection %s has no endpoint"), c.name.c_str()));
     }
-    if (auto s = checkEndpoint(base); !s) {
+    if (auto s = checkServiceEndpoint(base); !s) {
         return s.error();
     }
     const std::string path = operationPath(op);
@@ -167,6 +184,10 @@ Result<std::string> operationUrl(const Connection& c, Operation op, const std::s
         return base + "/" + path;
     }
     return makeError(ErrorKind::Configuration, _("unknown connection kind"));
+}
+
+bool isAzure(ConnectionKind kind) {
+    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
 }
 
 bool bodyNamesModel(ConnectionKind kind) {
@@ -233,7 +254,7 @@ Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
         c.auth = AuthMethod::BearerKey;
         config.credential = {AuthMethod::BearerKey, key};
     }
-    if (auto s = checkEndpoint(c.endpoint); !s) {
+    if (auto s = checkServiceEndpoint(c.endpoint); !s) {
         return s.error();
     }
     return config;

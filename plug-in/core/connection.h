@@ -51,6 +51,10 @@ struct Connection {
 // https anywhere; plain http only to loopback (127.0.0.0/8, localhost, [::1]).
 Status checkEndpoint(const std::string& url);
 
+// checkEndpoint, for the base URL of a service, which the operations' paths are appended to: it
+// must have no query or fragment, or the paths would end up inside them.
+Status checkServiceEndpoint(const std::string& url);
+
 // The full URL of an operation for a model (OpenAI, compatible) or deployment (Azure).
 Result<std::string> operationUrl(const Connection& c, Operation op, const std::string& model);
 
@@ -63,6 +67,9 @@ Status checkCaFile(const Connection& c);
 // Whether the request body names the model: everywhere but on Azure's deployments path, where
 // the deployment is in the URL.
 bool bodyNamesModel(ConnectionKind kind);
+
+// Either of Azure's URL styles (deployments path or /openai/v1).
+bool isAzure(ConnectionKind kind);
 
 // The secret in memory, with how it is sent.
 struct Credential {

@@ -60,10 +60,6 @@ std::string alongWith(const std::string& sentence, const ServiceSaid& said) {
                : textf(_("%s. The service said: %s"), sentence.c_str(), said.message.c_str());
 }
 
-bool isAzure(ConnectionKind kind) {
-    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
-}
-
 ConnectionTestResult verdict(ConnectionVerdict v, int status, std::string message) {
     return {v, status, std::move(message)};
 }

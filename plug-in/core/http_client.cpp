@@ -638,10 +638,4 @@ void HttpClient::send(const HttpRequest& request, GCancellable* cancellable, Don
     op->start();
 }
 
-void iterateUntil(const bool& finished) {
-    while (!finished) {
-        g_main_context_iteration(nullptr, TRUE);
-    }
-}
-
 } // namespace imagegen

@@ -107,7 +107,4 @@ class HttpClient {
     std::shared_ptr<Shared> shared_;
 };
 
-// Runs the thread-default main context until `finished` turns true.
-void iterateUntil(const bool& finished);
-
 } // namespace imagegen

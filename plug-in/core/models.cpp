@@ -8,22 +8,41 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
+#include <string_view>
 #include <tuple>
 
 namespace imagegen {
 
-std::optional<Size> parseSize(const std::string& text) {
-    int w = 0;
-    int h = 0;
-    char x = 0;
-    char rest = 0;
-    // NOLINTNEXTLINE(cert-err34-c): the result is checked for exactly three conversions
-    if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &rest) != 3 || x != 'x' || w <= 0 ||
-        h <= 0) {
+// One side of a size: a positive whole number in plain digits that fits an int. No sign, space
+// or leading zero, so that a size that parses is the text formatSize writes back and the text
+// sent to the service is exactly what was checked.
+static std::optional<int> parseSide(std::string_view text) {
+    if (text.empty() || text.front() < '1' || text.front() > '9') {
         return std::nullopt;
     }
-    return Size{w, h};
+    int value = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, problem] = std::from_chars(text.data(), end, value);
+    if (problem != std::errc{} || stop != end) { // overflow, or something after the digits
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<Size> parseSize(const std::string& text) {
+    const size_t x = text.find('x');
+    if (x == std::string::npos) {
+        return std::nullopt;
+    }
+    const std::string_view all(text);
+    const auto width = parseSide(all.substr(0, x));
+    const auto height = parseSide(all.substr(x + 1));
+    if (!width || !height) {
+        return std::nullopt;
+    }
+    return Size{*width, *height};
 }
 
 std::string formatSize(Size size) {

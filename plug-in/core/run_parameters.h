@@ -1,4 +1,4 @@
-// The parameters of the three procedures as Script-Fu passes them, and the `options` JSON.
+// The parameters of the four procedures as Script-Fu passes them, and the `options` JSON.
 #pragma once
 
 #include "core/error.h"

@@ -7,10 +7,6 @@ namespace imagegen {
 
 namespace {
 
-bool isAzure(ConnectionKind kind) {
-    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
-}
-
 Result<const Connection*> savedConnection(const std::string& name, const ConnectionStore& store) {
     if (name.empty()) {
         return store.defaultConnection();

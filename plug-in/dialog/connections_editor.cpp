@@ -17,10 +17,6 @@ const std::pair<ConnectionKind, const char*> kKinds[] = {
     {ConnectionKind::Compatible, N_("Compatible server")},
 };
 
-bool isAzure(ConnectionKind kind) {
-    return kind == ConnectionKind::Azure || kind == ConnectionKind::AzureV1;
-}
-
 std::string entryText(GtkWidget* entry) {
     std::string text = gtk_entry_get_text(GTK_ENTRY(entry));
     const GCharPtr stripped(g_strstrip(g_strdup(text.c_str())));
@@ -237,7 +233,7 @@ void ConnectionsEditor::save() {
         say("test_result", _("Give the connection a name."));
         return;
     }
-    if (auto valid = checkEndpoint(c.endpoint); !valid) {
+    if (auto valid = checkServiceEndpoint(c.endpoint); !valid) {
         say("test_result", valid.error().message);
         return;
     }

@@ -1,6 +1,7 @@
 #include "dialog/dialog_controller.h"
 
 #include "core/i18n.h"
+#include "core/number_format.h"
 #include "core/json_util.h"
 #include "dialog/gtk_util.h"
 

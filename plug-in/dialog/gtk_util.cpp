@@ -37,19 +37,6 @@ void setText(GtkTextView* view, const std::string& text) {
                              static_cast<gint>(text.size()));
 }
 
-std::string withThousands(int64_t value) {
-    const std::string digits = std::to_string(value);
-    std::string grouped;
-    grouped.reserve(digits.size() + (digits.size() / 3));
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) {
-            grouped += ',';
-        }
-        grouped += digits[i];
-    }
-    return grouped;
-}
-
 GtkWidget* attachRow(GtkGrid* grid, int row, const char* caption, const char* accessibleName,
                      GtkWidget* control) {
     GtkWidget* label = gtk_label_new_with_mnemonic(caption);

@@ -49,9 +49,6 @@ GRef<GdkPixbuf> pixbufOf(const RgbaImage& image);
 // `enlarge` is false.
 GRef<GdkPixbuf> fitted(GdkPixbuf* pixbuf, int width, int height, bool enlarge);
 
-// 1234567 → "1,234,567": token counts as the dialog shows them.
-std::string withThousands(int64_t value);
-
 // Runs `body` for a GTK callback; an exception ends at `onError` instead of crossing C code.
 template <typename Body, typename OnError> void guarded(Body&& body, OnError&& onError) noexcept {
     try {

@@ -2,6 +2,7 @@
 
 #include "core/estimate.h"
 #include "core/i18n.h"
+#include "core/number_format.h"
 #include "dialog/gtk_util.h"
 
 #include <glib/gi18n-lib.h>

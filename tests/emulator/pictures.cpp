@@ -130,7 +130,8 @@ RgbaImage partialOf(const RgbaImage& final, int index, int count) {
 
 std::string encodeAs(const RgbaImage& image, const std::string& format, int compression) {
     if (format == "jpeg") {
-        return imagegen::test::encodeJpeg(image, compression < 0 ? 90 : std::max(1, compression));
+        auto jpeg = imagegen::encodeJpeg(image, compression < 0 ? 90 : std::max(1, compression));
+        return jpeg ? *jpeg : std::string();
     }
     if (format == "webp") {
         return encodeWebp(image, compression < 0 ? 90 : compression);

@@ -74,7 +74,7 @@ std::string pngClaiming8000() {
 
 // A small baseline JPEG with its frame header (SOF0) patched to say 8000x8000.
 std::string jpegClaiming8000() {
-    std::string jpeg = test::encodeJpeg(gradient(8, 8, false), 50);
+    std::string jpeg = *encodeJpeg(gradient(8, 8, false), 50);
     for (size_t i = 0; i + 8 < jpeg.size(); ++i) {
         if (static_cast<uint8_t>(jpeg[i]) == 0xff && static_cast<uint8_t>(jpeg[i + 1]) == 0xc0) {
             // FF C0, length (2), precision (1), height (2), width (2)
@@ -125,8 +125,11 @@ int main(int argc, char** argv) {
     bool ok = png && opaque;
     ok = ok && write(dir, "rgba-4x3.png", *png);
     ok = ok && write(dir, "opaque-5x5.png", *opaque);
-    ok = ok && write(dir, "gradient-8x8.jpeg", test::encodeJpeg(gradient(8, 8, false), 80));
-    ok = ok && write(dir, "gradient-17x9.jpeg", test::encodeJpeg(gradient(17, 9, false), 30));
+    auto jpeg8 = encodeJpeg(gradient(8, 8, false), 80);
+    auto jpeg17 = encodeJpeg(gradient(17, 9, false), 30);
+    ok = ok && jpeg8 && jpeg17;
+    ok = ok && write(dir, "gradient-8x8.jpeg", *jpeg8);
+    ok = ok && write(dir, "gradient-17x9.jpeg", *jpeg17);
     ok = ok && write(dir, "lossy-6x4.webp", webp(gradient(6, 4, false), false));
     ok = ok && write(dir, "lossless-alpha-4x4.webp", webp(gradient(4, 4, true), true));
     ok = ok && write(dir, "known-png-claims-8000x8000.png", pngClaiming8000());

@@ -183,18 +183,36 @@ class Case:
 
     # -- undo through GIMP's own Edit menu
 
-    def undo_item(self):
+    def edit_items(self):
+        """The items of GIMP's Edit menu, their names read from GIMP now rather than from
+        libatspi's cache (the labels change with the undo stack)."""
         edit = a11y.control(self.image_window(), "menu", "Edit", timeout=10)
         items = [c for c in edit if c is not None and a11y.role(c) == "menu item"]
+        for c in items:
+            c.clear_cache()
+        return items
+
+    def undo_item(self):
+        items = self.edit_items()
         undo = [c for c in items if (c.name or "").startswith("Undo") and c.name != "Undo History"]
         check(undo, f"no Undo item in GIMP's Edit menu: {[c.name for c in items]}")
         return undo[0]
 
     def undo_once(self):
+        """Undoes the last step through the Edit menu, and returns once GIMP has undone it. The
+        menu item's action runs later, in GIMP's main loop, and Script-Fu's calls are served
+        beside it: without this wait, listing the layers raced the undo (a layer went away
+        between gimp-image-get-layers and gimp-drawable-width, "called with an invalid ID").
+        GIMP relabels its Redo item after the step is undone: "Undo X" becomes "Redo X"."""
         item = self.undo_item()
         name = item.name
         a11y.wait_sensitive(item, timeout=10)
+        redo = "Redo" + name[len("Undo"):]
+        offered = [c.name for c in self.edit_items()]
+        check(redo not in offered, f"GIMP's Edit menu offers {redo!r} before the undo: {offered}")
         a11y.press(item)
+        a11y.poll(f'GIMP to have undone "{name}" (its Edit menu to offer "{redo}")',
+                  lambda: redo in [c.name for c in self.edit_items()], 60)
         return name
 
     def requests(self):

@@ -2,37 +2,7 @@
 
 #include <zlib.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <jpeglib.h>
-
 namespace imagegen::test {
-
-std::string encodeJpeg(const RgbaImage& image, int quality) {
-    jpeg_compress_struct info{};
-    jpeg_error_mgr err{};
-    info.err = jpeg_std_error(&err);
-    jpeg_create_compress(&info);
-    unsigned char* out = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&info, &out, &size);
-    info.image_width = static_cast<JDIMENSION>(image.width);
-    info.image_height = static_cast<JDIMENSION>(image.height);
-    info.input_components = 4;
-    info.in_color_space = JCS_EXT_RGBA;
-    jpeg_set_defaults(&info);
-    jpeg_set_quality(&info, quality, TRUE);
-    jpeg_start_compress(&info, TRUE);
-    while (info.next_scanline < info.image_height) {
-        auto* row = const_cast<uint8_t*>(image.at(0, static_cast<int>(info.next_scanline)));
-        jpeg_write_scanlines(&info, &row, 1);
-    }
-    jpeg_finish_compress(&info);
-    jpeg_destroy_compress(&info);
-    std::string bytes(reinterpret_cast<char*>(out), size);
-    free(out); // NOLINT(cppcoreguidelines-no-malloc): allocated by jpeg_mem_dest
-    return bytes;
-}
 
 std::string pngHeaderClaiming(uint32_t width, uint32_t height) {
     std::string png("\x89PNG\r\n\x1a\n", 8);

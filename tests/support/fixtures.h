@@ -1,5 +1,5 @@
-// Image bytes that tests and the emulator make: JPEG encoding (the core only decodes JPEG) and a
-// PNG header that claims any size.
+// Image bytes that tests and the emulator make beyond what the core encodes: a PNG header that
+// claims any size.
 #pragma once
 
 #include "core/codec.h"
@@ -8,8 +8,6 @@
 #include <string>
 
 namespace imagegen::test {
-
-std::string encodeJpeg(const RgbaImage& image, int quality);
 
 // A PNG signature and IHDR (8-bit RGBA, valid CRC) claiming width x height, with no pixel data.
 std::string pngHeaderClaiming(uint32_t width, uint32_t height);

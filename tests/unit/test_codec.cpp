@@ -56,7 +56,7 @@ static void testJpegDecodes() {
         image.pixels[i + 2] = 90;
         image.pixels[i + 3] = 255;
     }
-    const std::string jpeg = test::encodeJpeg(image, 95);
+    const std::string jpeg = *encodeJpeg(image, 95);
     auto info = probeImage(jpeg);
     if (assertOk(info)) {
         g_assert_true(info->format == ImageFormat::Jpeg);
@@ -128,7 +128,7 @@ static void testBrokenData() {
 // Files whose headers claim 8000x8000 (exactly 64 megapixels, under the global limit) with a few
 // bytes behind them: refused for what they hold, before 256 MB of pixels are allocated.
 static std::string jpegClaiming(int width, int height) {
-    std::string jpeg = test::encodeJpeg(gradient(16, 16), 90);
+    std::string jpeg = *encodeJpeg(gradient(16, 16), 90);
     for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
         if (static_cast<unsigned char>(jpeg[i]) == 0xFF &&
             static_cast<unsigned char>(jpeg[i + 1]) == 0xC0) {
@@ -187,7 +187,7 @@ static void testTinyFilesClaimingHugeImages() {
 
 // libjpeg fills missing data with grey and only warns: a cut JPEG is broken, not grey.
 static void testTruncatedJpegIsBroken() {
-    const std::string jpeg = test::encodeJpeg(gradient(64, 64), 90);
+    const std::string jpeg = *encodeJpeg(gradient(64, 64), 90);
     assertFails(decodeImage(jpeg.substr(0, jpeg.size() * 2 / 3)), ErrorKind::Image);
     g_assert_true(decodeImage(jpeg).ok());
     // Stray bytes before a marker only draw a warning that changes no pixel: still decoded.

@@ -419,8 +419,37 @@ static void testDeploymentList(gconstpointer data) {
     assertEq(deploymentsText(parseDeploymentList(formatted)), c->parsed);
 }
 
+// An endpoint with a query or fragment used to have the operation's path appended after it
+// ("https://h.example/?x=1/openai/deployments/…"): such an endpoint is refused, naming it.
+static void testEndpointWithQueryOrFragmentIsRefused() {
+    for (const char* endpoint : {"https://h.example/?x=1", "https://h.example/openai?",
+                                 "https://h.example/v1#top", "http://127.0.0.1:9000/v1?key=1"}) {
+        for (auto kind : {ConnectionKind::Azure, ConnectionKind::AzureV1, ConnectionKind::OpenAI,
+                          ConnectionKind::Compatible}) {
+            const Error e = assertFails(operationUrl(make(kind, endpoint), Operation::Edit, "img"),
+                                        ErrorKind::Configuration);
+            assertContains(e.message, endpoint);
+            assertContains(e.message, "?");
+        }
+        assertFails(checkServiceEndpoint(endpoint), ErrorKind::Configuration);
+        const Error env =
+            assertFails(connectionFromEnvironment(
+                            envOf({{"OPENAI_BASE_URL", endpoint}, {"OPENAI_API_KEY", "k"}})),
+                        ErrorKind::Configuration);
+        assertContains(env.message, endpoint);
+        assertFails(connectionFromEnvironment(envOf(
+                        {{"AZURE_OPENAI_ENDPOINT", endpoint}, {"AZURE_OPENAI_API_KEY", "k"}})),
+                    ErrorKind::Configuration);
+    }
+    assertOk(checkServiceEndpoint("https://h.example/v1"));
+    // A download URL of a finished image keeps its query (signed storage URLs carry one).
+    assertOk(checkEndpoint("https://files.example/img.png?sig=abc#x"));
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
+    g_test_add_func("/connection/endpoint-with-query-or-fragment-is-refused",
+                    testEndpointWithQueryOrFragmentIsRefused);
     g_test_add_func("/connection/urls", testUrls);
     g_test_add_func("/connection/plain-http-only-to-loopback", testPlainHttpOnlyToLoopback);
     g_test_add_func("/connection/auth-headers", testAuthHeaders);

@@ -27,33 +27,38 @@ static Connection localConnection(const TestServer& server) {
 
 static const Credential kKey{AuthMethod::BearerKey, "sk-local"};
 
-static Result<ImagesResult> runAndWait(ImagesClient& client, const Connection& c,
-                                       const std::vector<ImageRequest>& plan,
-                                       GCancellable* cancellable = nullptr,
-                                       ImagesCallbacks callbacks = {}) {
-    bool done = false;
-    Result<ImagesResult> result = makeError(ErrorKind::Network, "not run");
-    client.run(c, kKey, plan, cancellable, std::move(callbacks), [&](Result<ImagesResult> r) {
-        result = std::move(r);
-        done = true;
-    });
-    iterateUntil(done);
-    return result;
-}
+// An images client against a loopback server, as every test here sets one up: no retry jitter
+// unless other options are given, and the server's /v1 as a compatible connection.
+struct LocalImages {
+    explicit LocalImages(const TestServer& server, size_t maxInFlight = 4,
+                         HttpOptions options = quickOptions())
+        : connection(localConnection(server)), http(std::move(options)), client(http, maxInFlight) {
+    }
+
+    // Runs `plan` and waits for its end.
+    Result<ImagesResult> run(const std::vector<ImageRequest>& plan,
+                             GCancellable* cancellable = nullptr, ImagesCallbacks callbacks = {}) {
+        bool done = false;
+        Result<ImagesResult> result = makeError(ErrorKind::Network, "not run");
+        client.run(connection, kKey, plan, cancellable, std::move(callbacks),
+                   [&](Result<ImagesResult> r) {
+                       result = std::move(r);
+                       done = true;
+                   });
+        iterateUntil(done);
+        return result;
+    }
+
+    Connection connection;
+    HttpClient http;
+    ImagesClient client;
+};
 
 static ImageRequest dalle3(const char* prompt = "a lighthouse") {
     ImageRequest r;
     r.model = "dall-e-3";
     r.prompt = prompt;
     return r;
-}
-
-static HttpOptions quick() {
-    HttpOptions o;
-    o.random = [] {
-        return 0.0;
-    };
-    return o;
 }
 
 static void testParallelOneImageRequestsWithABound() {
@@ -87,8 +92,7 @@ static void testParallelOneImageRequestsWithABound() {
             },
             p);
     });
-    HttpClient http(quick());
-    ImagesClient client(http, 2);
+    LocalImages local(server, 2);
     ImageRequest r = dalle3();
     r.n = 3;
     auto plan = planRequests(model("dall-e-3"), r);
@@ -103,7 +107,7 @@ static void testParallelOneImageRequestsWithABound() {
         g_assert_cmpuint(total, ==, 3);
         g_assert_cmpuint(finished, ==, progressCalls);
     };
-    auto result = runAndWait(client, localConnection(server), plan, nullptr, callbacks);
+    auto result = local.run(plan, nullptr, callbacks);
     g_assert_cmpuint(server.received().size(), ==, 3);
     g_assert_cmpuint(maxInFlight, ==, 2);
     g_assert_cmpuint(progressCalls, ==, 3);
@@ -137,11 +141,10 @@ static void testFourRequestsInFlightTogether() {
             held.clear();
         }
     });
-    HttpClient http(quick());
-    ImagesClient client(http, 4);
-    client.setDeadlineMs(5000); // with two at a time the fourth never comes: fail, not hang
+    LocalImages local(server, 4);
+    local.client.setDeadlineMs(5000); // with two at a time the fourth never comes: fail, not hang
     const std::vector<ImageRequest> plan(6, dalle3());
-    auto result = runAndWait(client, localConnection(server), plan);
+    auto result = local.run(plan);
     g_assert_cmpuint(maxInFlight, ==, 4);
     if (assertOk(result)) {
         g_assert_cmpuint(result->images.size(), ==, 6);
@@ -160,11 +163,10 @@ static void testFirstFailureStopsTheRest() {
             server.hold(msg); // never answered: must be cancelled, not waited for
         }
     });
-    HttpClient http(quick());
-    ImagesClient client(http, 4);
+    LocalImages local(server, 4);
     ImageRequest r = dalle3();
     r.n = 3;
-    auto result = runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r));
+    auto result = local.run(planRequests(model("dall-e-3"), r));
     const Error e = assertFails(result, ErrorKind::ContentFilter);
     g_assert_true(e.filterStage == FilterStage::Prompt);
     // The held requests were cancelled (or never reached the server), not waited for.
@@ -174,14 +176,12 @@ static void testFirstFailureStopsTheRest() {
 static void testUserCancelStopsAll() {
     TestServer server;
     server.holdEvery();
-    HttpClient http(quick());
-    ImagesClient client(http, 2);
+    LocalImages local(server, 2);
     ImageRequest r = dalle3();
     r.n = 4;
     GRef<GCancellable> cancellable = adoptRef(g_cancellable_new());
     const SourceId cancel = cancelAfter(100, cancellable.get());
-    assertFails(runAndWait(client, localConnection(server), planRequests(model("dall-e-3"), r),
-                           cancellable.get()),
+    assertFails(local.run(planRequests(model("dall-e-3"), r), cancellable.get()),
                 ErrorKind::Cancelled);
     g_assert_cmpuint(server.received().size(), ==, 2); // the other two never started
 }
@@ -194,10 +194,8 @@ static void testClassifiesErrorsAfterRetries() {
             R"({"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}})",
             {{"retry-after-ms", "1"}, {"x-request-id", "req-500"}});
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
-    const Error e =
-        assertFails(runAndWait(client, localConnection(server), {dalle3()}), ErrorKind::Server);
+    LocalImages local(server);
+    const Error e = assertFails(local.run({dalle3()}), ErrorKind::Server);
     assertContains(e.message, "The server had an error while processing your request.");
     assertContains(e.message, "req-500");
     g_assert_cmpuint(server.received().size(), ==, 3);
@@ -211,10 +209,8 @@ static void testAnEchoedKeyIsRedacted() {
                             R"({"error":{"message":"Incorrect API key provided: sk-local. )"
                             R"(Fix sk-local.","code":"invalid_api_key"}})");
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}),
-                                ErrorKind::Authentication);
+    LocalImages local(server);
+    const Error e = assertFails(local.run({dalle3()}), ErrorKind::Authentication);
     g_assert_true(e.message.find(kKey.secret) == std::string::npos);
     assertContains(e.message, "Incorrect API key provided: [redacted]. Fix [redacted].");
 }
@@ -224,12 +220,11 @@ static void testPlainResponseWithUsageAndRevisedPrompt() {
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "application/json", kImageBody);
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r;
     r.model = "gpt-image-1";
     r.prompt = "p";
-    auto result = runAndWait(client, localConnection(server), {r});
+    auto result = local.run({r});
     if (!assertOk(result) || !assertSize(result->images, 1)) {
         return;
     }
@@ -249,11 +244,10 @@ static void testUrlsAreDownloadedWithoutCredentials() {
                             R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") +
                                 R"(","revised_prompt":"rp"}]})");
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r = dalle3();
     r.responseFormat = "url";
-    auto result = runAndWait(client, localConnection(server), {r});
+    auto result = local.run({r});
     if (assertOk(result) && assertSize(result->images, 1)) {
         assertEq(result->images[0].bytes, "PNGBYTES");
         g_assert_true(result->images[0].url.empty());
@@ -273,11 +267,10 @@ static void testUrlThatIsNotHttpsIsRefused() {
         TestServer::respond(msg, 200, "application/json",
                             R"({"created":1,"data":[{"url":"http://203.0.113.5/x.png"}]})");
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r = dalle3();
     r.responseFormat = "url";
-    assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    assertFails(local.run({r}), ErrorKind::MalformedResponse);
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
 
@@ -295,15 +288,13 @@ static void testDownloadRedirectedToPlainHttpIsRefused() {
                             R"({"created":1,"data":[{"url":")" + server.url("/files/a.png") +
                                 R"("}]})");
     });
-    HttpOptions o = quick();
+    HttpOptions o = quickOptions();
     o.connectTimeoutMs = 500; // were it followed: fail soon, whatever the network does
     o.maxRetries = 0;
-    HttpClient http(o);
-    ImagesClient client(http);
+    LocalImages local(server, 4, o);
     ImageRequest r = dalle3();
     r.responseFormat = "url";
-    const Error e =
-        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    const Error e = assertFails(local.run({r}), ErrorKind::MalformedResponse);
     assertContains(e.message, "http://203.0.113.5:8080/x.png");
     assertContains(e.message, "not https");
     g_assert_cmpuint(server.received().size(), ==, 2);
@@ -329,18 +320,16 @@ static void testDownloadRedirectsAreFollowedWithinBounds() {
                                 R"({"created":1,"data":[{"url":")" + server.url(file) + R"("}]})");
         }
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r = dalle3();
     r.responseFormat = "url";
-    auto result = runAndWait(client, localConnection(server), {r});
+    auto result = local.run({r});
     if (assertOk(result) && assertSize(result->images, 1)) {
         assertEq(result->images[0].bytes, "PNGBYTES");
     }
     g_assert_cmpuint(server.received().size(), ==, 4);
     const size_t before = server.received().size();
-    const Error e =
-        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    const Error e = assertFails(local.run({r}), ErrorKind::MalformedResponse);
     assertContains(e.message, "redirected more than");
     g_assert_cmpuint(server.received().size() - before, <=, 1 + 11);
 }
@@ -362,8 +351,7 @@ static void testStreamingPartialsThenCompleted() {
     server.answerAlways([&stream](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "text/event-stream", stream);
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r;
     r.model = "gpt-image-1";
     r.prompt = "p";
@@ -376,7 +364,7 @@ static void testStreamingPartialsThenCompleted() {
         g_assert_cmpint(index, ==, static_cast<int>(partials.size()));
         partials.push_back(bytes);
     };
-    auto result = runAndWait(client, localConnection(server), {r}, nullptr, callbacks);
+    auto result = local.run({r}, nullptr, callbacks);
     if (assertSize(partials, 2)) {
         assertEq(partials[0], "p0");
         assertEq(partials[1], "p1");
@@ -431,15 +419,14 @@ static void testStreamFailure(gconstpointer data) {
     server.answerAlways([&c](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "text/event-stream", c.body);
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r;
     r.model = "gpt-image-1";
     r.prompt = "p";
     r.size = "256x256"; // an event may take about 1.4 MB, the whole answer four times that
     r.stream = true;
     r.partialImages = 3;
-    const Error e = assertFails(runAndWait(client, localConnection(server), {r}), c.kind);
+    const Error e = assertFails(local.run({r}), c.kind);
     assertContains(e.message, c.says);
     g_assert_cmpuint(server.received().size(), ==, 1); // a stream is never retried
 }
@@ -449,13 +436,12 @@ static void testStreamAnsweredAsPlainJson() {
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "application/json", kImageBody);
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r;
     r.model = "gpt-image-1";
     r.prompt = "p";
     r.stream = true;
-    auto result = runAndWait(client, localConnection(server), {r});
+    auto result = local.run({r});
     if (assertOk(result) && assertSize(result->images, 1)) {
         assertEq(result->images[0].bytes, "hi");
     }
@@ -466,10 +452,8 @@ static void testHtmlPageIsAMalformedResponse() {
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "text/html", "<html>login</html>");
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {dalle3()}),
-                                ErrorKind::MalformedResponse);
+    LocalImages local(server);
+    const Error e = assertFails(local.run({dalle3()}), ErrorKind::MalformedResponse);
     assertContains(e.message, "web page");
 }
 
@@ -490,14 +474,13 @@ static void testStreamErrorIsNotMaskedAsCancel() {
             sse("error",
                 R"({"error":{"message":"Your request was rejected by the safety system.","type":"image_generation_user_error","code":"moderation_blocked","param":null}})"));
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r;
     r.model = "gpt-image-1";
     r.prompt = "p";
     r.size = "256x256";
     r.stream = true;
-    assertFails(runAndWait(client, localConnection(server), {r, r}), ErrorKind::ContentFilter);
+    assertFails(local.run({r, r}), ErrorKind::ContentFilter);
 }
 
 // A request that carries the key does not follow a redirect: libsoup would send the key along.
@@ -510,10 +493,8 @@ static void testRedirectIsNotFollowedWithTheKey() {
         }
         TestServer::respond(msg, 307, "text/plain", "", {{"Location", "/elsewhere"}});
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
-                                ErrorKind::Configuration);
+    LocalImages local(server);
+    const Error e = assertFails(local.run({smallGeneration()}), ErrorKind::Configuration);
     assertContains(e.message, "redirects");
     g_assert_cmpuint(server.received().size(), ==, 1);
 }
@@ -571,14 +552,12 @@ static void testPlainAnswerToAStreamGetsNoStreamAllowance() {
     server.answerAlways([&body](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "application/json", body);
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r = smallGeneration();
     r.stream = true;
     r.partialImages = 3;
     g_assert_cmpuint(body.size(), <, answerLimitBytes(r));
-    const Error e =
-        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    const Error e = assertFails(local.run({r}), ErrorKind::MalformedResponse);
     assertContains(e.message, "more than 1.4 MB, more than the images asked for can take");
 }
 
@@ -590,12 +569,10 @@ static void testMoreImagesThanAskedAreRefused() {
                             R"({"created":1,"data":[{"b64_json":"aGk="},{"b64_json":"aGk="},)"
                             R"({"b64_json":"aGk="}]})");
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r = smallGeneration();
     r.n = 2;
-    const Error e =
-        assertFails(runAndWait(client, localConnection(server), {r}), ErrorKind::MalformedResponse);
+    const Error e = assertFails(local.run({r}), ErrorKind::MalformedResponse);
     assertContains(e.message, "3 images where 2 were asked for");
 }
 
@@ -641,10 +618,8 @@ static void testRefusedBeforeDecoding(gconstpointer data) {
     server.answerAlways([&c](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "application/json", c.answer);
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
-                                ErrorKind::MalformedResponse);
+    LocalImages local(server);
+    const Error e = assertFails(local.run({smallGeneration()}), ErrorKind::MalformedResponse);
     assertContains(e.message, c.says);
 }
 
@@ -699,8 +674,7 @@ static void testGzipAnswerMemoryFollowsTheRequest() {
         TestServer::respond(msg, 200, "application/json", gzip,
                             std::map<std::string, std::string>{{"Content-Encoding", "gzip"}});
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
+    LocalImages local(server);
     ImageRequest r = smallGeneration();
     r.size.clear(); // auto
     r.n = 10;
@@ -710,7 +684,7 @@ static void testGzipAnswerMemoryFollowsTheRequest() {
         g_test_skip("the peak memory (VmHWM) cannot be reset or read here");
         return;
     }
-    auto result = runAndWait(client, localConnection(server), plan);
+    auto result = local.run(plan);
     const long peak = peakKiBFromNow(false);
     g_test_message("answer %zu MB as %zu KB of gzip: peak %ld MB above %ld MB", mb,
                    gzip.size() >> 10, (peak - before) >> 10, before >> 10);
@@ -728,26 +702,22 @@ static void testAnswerLongerThanThePlanCanTakeIsRefused() {
     server.answerAlways([](SoupServerMessage* msg, const ReceivedRequest&) {
         TestServer::respond(msg, 200, "application/json", std::string(3U << 20, ' '));
     });
-    HttpClient http(quick());
-    ImagesClient client(http);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
-                                ErrorKind::MalformedResponse);
+    LocalImages local(server);
+    const Error e = assertFails(local.run({smallGeneration()}), ErrorKind::MalformedResponse);
     assertContains(e.message, "more than 1.4 MB, more than the images asked for can take");
 }
 
 static void testDeadlineEndsTheRun() {
     TestServer server;
     server.holdEvery();
-    HttpClient http(quick());
-    ImagesClient client(http);
-    client.setDeadlineMs(200);
-    const Error e = assertFails(runAndWait(client, localConnection(server), {smallGeneration()}),
-                                ErrorKind::Timeout);
+    LocalImages local(server);
+    local.client.setDeadlineMs(200);
+    const Error e = assertFails(local.run({smallGeneration()}), ErrorKind::Timeout);
     assertContains(e.message, "the limit for one run");
 }
 
 static void testDoneNeverRunsInsideRun() {
-    HttpClient http(quick());
+    HttpClient http(quickOptions());
     ImagesClient client(http);
     Connection broken;
     broken.kind = ConnectionKind::Azure; // an Azure deployment needs an endpoint
@@ -763,11 +733,10 @@ static void testDestroyingTheHttpClientMidRunRunsNothing() {
     server.holdEvery();
     bool called = false;
     {
-        HttpClient http(quick());
-        ImagesClient client(http);
+        LocalImages local(server);
         ImageRequest r = dalle3();
-        client.run(localConnection(server), kKey, {r, r, r}, nullptr, {},
-                   [&](const Result<ImagesResult>&) { called = true; });
+        local.client.run(local.connection, kKey, {r, r, r}, nullptr, {},
+                         [&](const Result<ImagesResult>&) { called = true; });
         server.waitForRequest();
     }
     drainMainContext();

@@ -66,6 +66,29 @@ static void testSizeParsing() {
     assertEq(joinAlternatives({"a", "b", "c"}), "a, b or c");
 }
 
+// Only plain digits, "x", plain digits: sscanf took a sign, spaces and overflowing figures
+// ("99999999999x1024" became 1215752191x1024), and a free-size model then sent that raw text.
+static void testSizeParsingIsStrict() {
+    for (const char* bad :
+         {" 1024x1024", "+1024x1024", "1024x 1024", "1024x+1024", "1024 x1024", "1024x1024 ",
+          "-1024x1024", "99999999999x1024", "1024x99999999999", "2147483648x1024", "01024x1024",
+          "1024X1024", "x1024", "1024x1024x", "", "0x0"}) {
+        if (parseSize(bad)) {
+            g_error("parseSize accepted \"%s\"", bad);
+        }
+    }
+    g_assert_true(parseSize("1x1") == (Size{1, 1}));
+    g_assert_true(parseSize("2147483647x1024") == (Size{2147483647, 1024}));
+    const ModelCaps& free = model("gpt-image-2");
+    g_assert_true(free.offersSize("1024x1024"));
+    g_assert_false(free.offersSize("+1024x1024"));
+    g_assert_false(free.offersSize(" 1024x1024"));
+    g_assert_false(free.offersSize("1024x 1024"));
+    ImageRequest r = generation("gpt-image-2");
+    r.size = "+1024x1024";
+    assertFails(validateRequest(free, r), ErrorKind::InvalidRequest);
+}
+
 static void testSizeMessageNamesAlternatives() {
     ImageRequest r = generation("dall-e-3");
     r.size = "1536x1024";
@@ -314,6 +337,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/models/catalog/rejects-broken-tables", testCatalogRejectsBrokenTables);
     g_test_add_func("/models/catalog/family-of-deployments", testFamilyOfDeployments);
     g_test_add_func("/models/size/parsing", testSizeParsing);
+    g_test_add_func("/models/size/parsing-is-strict", testSizeParsingIsStrict);
     g_test_add_func("/models/validate/size-message", testSizeMessageNamesAlternatives);
     g_test_add_func("/models/validate/free-sizes", testFreeSizes);
     g_test_add_func("/models/validate/prompt-limits", testPromptLimits);

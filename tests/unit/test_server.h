@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/glib_ptr.h"
+#include "support/main_loop.h"
 #include "support/respond.h"
 #include "test_util.h"
 
