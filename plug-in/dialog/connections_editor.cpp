@@ -1,7 +1,7 @@
 #include "dialog/connections_editor.h"
 
-#include "core/i18n.h"
-#include "core/secret_store.h"
+#include "core/service/secret_store.h"
+#include "core/util/i18n.h"
 #include "dialog/gtk_util.h"
 
 #include <glib/gi18n-lib.h>

@@ -1,11 +1,11 @@
 // The Connections dialog: add, edit and remove saved connections of every kind, and test one.
-// A key goes to the Secret Service (core/secret_store.h) and never into connections.ini; when no
+// A key goes to the Secret Service (core/service/secret_store.h) and never into connections.ini; when no
 // Secret Service runs, the dialog says so and points to the environment variables.
 #pragma once
 
-#include "core/connection_test.h"
-#include "core/http_client.h"
-#include "core/run.h"
+#include "core/run/run.h"
+#include "core/service/connection_check.h"
+#include "core/service/http_client.h"
 
 #include <gtk/gtk.h>
 

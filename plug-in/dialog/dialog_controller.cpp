@@ -1,8 +1,8 @@
 #include "dialog/dialog_controller.h"
 
-#include "core/i18n.h"
-#include "core/number_format.h"
-#include "core/json_util.h"
+#include "core/util/i18n.h"
+#include "core/util/json_util.h"
+#include "core/util/number_format.h"
 #include "dialog/gtk_util.h"
 
 #include <gdk/gdkkeysyms.h>

@@ -4,8 +4,8 @@
 // (ResultsStrip). Its methods are called from the template's signals, in imagegen_dialog.cpp.
 #pragma once
 
-#include "core/glib_ptr.h"
-#include "core/run_session.h"
+#include "core/run/run_session.h"
+#include "core/util/glib_ptr.h"
 #include "dialog/connections_editor.h"
 #include "dialog/imagegen_dialog.h"
 #include "dialog/imagegen_dialog_type.h"

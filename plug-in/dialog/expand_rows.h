@@ -3,8 +3,8 @@
 // into the "New canvas" grid of ui/imagegen-dialog.ui, which only Expand shows.
 #pragma once
 
-#include "core/expand.h"
-#include "core/run_parameters.h"
+#include "core/pixels/expand.h"
+#include "core/run/run_parameters.h"
 
 #include <gtk/gtk.h>
 

@@ -2,8 +2,8 @@
 // boxes keyed by the API's values, and calls from GTK's C callbacks that no exception crosses.
 #pragma once
 
-#include "core/codec.h"
-#include "core/glib_ptr.h"
+#include "core/pixels/codec.h"
+#include "core/util/glib_ptr.h"
 
 #include <gtk/gtk.h>
 

@@ -4,7 +4,7 @@
 // DialogController the instance owns, and no exception crosses back into GTK.
 #include "dialog/imagegen_dialog.h"
 
-#include "core/i18n.h"
+#include "core/util/i18n.h"
 #include "dialog/dialog_controller.h"
 #include "dialog/gtk_util.h"
 #include "dialog/imagegen_dialog_type.h"

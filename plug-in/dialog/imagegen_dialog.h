@@ -1,16 +1,16 @@
 // The dialog of the procedures in INTERACTIVE mode. It collects the parameters and shows
 // results; it never touches pixels. Each Generate goes through the core's run, kept by a
-// RunSession (core/run_session.h) exactly as a Script-Fu call with the same parameters would
+// RunSession (core/run/run_session.h) exactly as a Script-Fu call with the same parameters would
 // take it, and each Insert through the session's insert. The editor is reached only through
 // Host, made anew for each Generate and Insert so that the active layer and the selection are
 // read again. The dialog's parts: imagegen_dialog.cpp (the template class), dialog_controller
 // (what it does), parameter_form, plan_view and results_strip.
 #pragma once
 
-#include "core/host.h"
-#include "core/presets.h"
-#include "core/procedures.h"
-#include "core/run.h"
+#include "core/run/host.h"
+#include "core/run/procedures.h"
+#include "core/run/run.h"
+#include "core/user/presets.h"
 
 #include <functional>
 #include <memory>

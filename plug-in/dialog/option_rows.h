@@ -4,8 +4,8 @@
 // table; the grid they go into is in the .ui file.
 #pragma once
 
-#include "core/models.h"
-#include "core/run_parameters.h"
+#include "core/run/run_parameters.h"
+#include "core/service/models.h"
 
 #include <gtk/gtk.h>
 

@@ -1,7 +1,7 @@
 #include "dialog/parameter_form.h"
 
-#include "core/i18n.h"
-#include "core/service.h"
+#include "core/service/service.h"
+#include "core/util/i18n.h"
 #include "dialog/gtk_util.h"
 #include "dialog/imagegen_dialog.h"
 

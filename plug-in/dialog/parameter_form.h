@@ -3,10 +3,10 @@
 // collects them; it never runs anything.
 #pragma once
 
-#include "core/models.h"
-#include "core/presets.h"
-#include "core/prompt_history.h"
-#include "core/run.h"
+#include "core/run/run.h"
+#include "core/service/models.h"
+#include "core/user/presets.h"
+#include "core/user/prompt_history.h"
 #include "dialog/expand_rows.h"
 #include "dialog/imagegen_dialog_type.h"
 #include "dialog/option_rows.h"

@@ -1,8 +1,8 @@
 #include "dialog/plan_view.h"
 
-#include "core/estimate.h"
-#include "core/i18n.h"
-#include "core/number_format.h"
+#include "core/run/estimate.h"
+#include "core/util/i18n.h"
+#include "core/util/number_format.h"
 #include "dialog/gtk_util.h"
 
 #include <glib/gi18n-lib.h>

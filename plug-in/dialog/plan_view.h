@@ -4,9 +4,9 @@
 // estimated tokens. It reads the image only through Host, and sends nothing.
 #pragma once
 
-#include "core/glib_ptr.h"
-#include "core/host.h"
-#include "core/run.h"
+#include "core/run/host.h"
+#include "core/run/run.h"
+#include "core/util/glib_ptr.h"
 
 #include <gtk/gtk.h>
 

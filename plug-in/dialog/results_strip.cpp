@@ -1,6 +1,6 @@
 #include "dialog/results_strip.h"
 
-#include "core/i18n.h"
+#include "core/util/i18n.h"
 #include "dialog/gtk_util.h"
 
 #include <glib/gi18n-lib.h>

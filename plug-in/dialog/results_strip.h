@@ -4,8 +4,8 @@
 // does, are the RunSession's; the strip's items follow the session's results one for one.
 #pragma once
 
-#include "core/glib_ptr.h"
-#include "core/run_session.h"
+#include "core/run/run_session.h"
+#include "core/util/glib_ptr.h"
 
 #include <gtk/gtk.h>
 

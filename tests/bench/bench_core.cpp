@@ -14,10 +14,10 @@
 //    default, a painting), cropped to 1536x1024.
 //
 // Lines starting "row " are for tools/benchmark: row <key> <value>.
-#include "core/codec.h"
-#include "core/color_match.h"
-#include "core/pipeline.h"
-#include "core/region.h"
+#include "core/pixels/codec.h"
+#include "core/pixels/color_match.h"
+#include "core/pixels/pipeline.h"
+#include "core/pixels/region.h"
 
 #include <glib.h>
 

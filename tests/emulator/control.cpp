@@ -2,7 +2,7 @@
 // faults, set latency, list the requests received, fetch the images of url answers, reset.
 #include "emulator/state.h"
 
-#include "core/json_util.h"
+#include "core/util/json_util.h"
 
 namespace emulator {
 

@@ -1,7 +1,7 @@
 #include "emulator/errors.h"
 
-#include "core/glib_ptr.h"
-#include "core/json_util.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/json_util.h"
 
 using imagegen::adoptRef;
 

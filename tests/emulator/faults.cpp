@@ -1,8 +1,8 @@
 #include "emulator/faults.h"
 
-#include "core/codec.h"
-#include "core/glib_ptr.h"
-#include "core/json_util.h"
+#include "core/pixels/codec.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/json_util.h"
 #include "support/fixtures.h"
 
 #include <algorithm>

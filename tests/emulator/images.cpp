@@ -4,7 +4,7 @@
 #include "emulator/pictures.h"
 #include "emulator/state.h"
 
-#include "core/json_util.h"
+#include "core/util/json_util.h"
 
 #include <initializer_list>
 #include <memory>

@@ -3,7 +3,7 @@
 // The first line of output is "listening on http://127.0.0.1:PORT".
 #include "emulator/emulator.h"
 
-#include "core/glib_ptr.h"
+#include "core/util/glib_ptr.h"
 
 #include <glib-unix.h>
 #include <glib.h>

@@ -1,6 +1,6 @@
 #include "emulator/pictures.h"
 
-#include "core/glib_ptr.h"
+#include "core/util/glib_ptr.h"
 #include "support/fixtures.h"
 
 #include <webp/encode.h>

@@ -2,7 +2,7 @@
 // input alone, so tests can compute the expected pixels.
 #pragma once
 
-#include "core/codec.h"
+#include "core/pixels/codec.h"
 #include "emulator/faults.h"
 
 #include <string>

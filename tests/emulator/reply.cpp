@@ -2,7 +2,7 @@
 
 #include "support/respond.h"
 
-#include "core/glib_ptr.h"
+#include "core/util/glib_ptr.h"
 
 namespace emulator {
 

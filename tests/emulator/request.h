@@ -3,8 +3,8 @@
 // each field and the kind of each file. What the values may be is for the rules (rules.h).
 #pragma once
 
-#include "core/codec.h"
-#include "core/glib_ptr.h"
+#include "core/pixels/codec.h"
+#include "core/util/glib_ptr.h"
 #include "emulator/errors.h"
 
 #include <libsoup/soup.h>

@@ -1,6 +1,6 @@
 #include "emulator/rules.h"
 
-#include "core/models.h"
+#include "core/service/models.h"
 
 #include <algorithm>
 

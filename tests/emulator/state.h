@@ -3,7 +3,7 @@
 // server's life (emulator.cpp).
 #pragma once
 
-#include "core/glib_ptr.h"
+#include "core/util/glib_ptr.h"
 #include "emulator/emulator.h"
 #include "emulator/errors.h"
 #include "emulator/faults.h"

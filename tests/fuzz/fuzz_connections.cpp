@@ -1,7 +1,7 @@
 // Fuzz target: the key file of saved connections (connections.ini), read by
 // ConnectionStore::fromText as load() reads it from disk; each connection found is then asked
 // for its URLs.
-#include "core/connection.h"
+#include "core/service/connection.h"
 
 #include <cstddef>
 #include <cstdint>

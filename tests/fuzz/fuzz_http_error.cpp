@@ -1,7 +1,7 @@
 // Fuzz target: a non-2xx answer, as classifyHttpError turns it into an Error. The first three
 // bytes are the HTTP status (each read as a decimal digit, so "400{...}" is status 400 with
 // that body); the rest is the body.
-#include "core/responses.h"
+#include "core/service/responses.h"
 
 #include <cstddef>
 #include <cstdint>

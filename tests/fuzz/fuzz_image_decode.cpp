@@ -1,6 +1,6 @@
 // Fuzz target: image bytes as the service (or a reference layer's export) might send them, read
 // by probeImage and decoded by decodeImage with the limit the plug-in uses.
-#include "core/codec.h"
+#include "core/pixels/codec.h"
 
 #include <cstddef>
 #include <cstdint>

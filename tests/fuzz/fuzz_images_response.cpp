@@ -1,8 +1,8 @@
 // Fuzz target: the body of a 2xx answer of the Images API, as parseImagesResponse reads it, once
 // with no bounds and once with tight ones (one image of at most 64x64 pixels): what the bounds
 // let through keeps within them, and they only ever refuse more.
-#include "core/codec.h"
-#include "core/responses.h"
+#include "core/pixels/codec.h"
+#include "core/service/responses.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // Fuzz target: JSON the user or a script hands the plug-in. The same text is read as the
 // `options` parameter (parseOptions) and as each procedure's saved last values
 // (lastValuesFromJson); last values that were read must survive being saved and read again.
-#include "core/procedures.h"
-#include "core/run_parameters.h"
+#include "core/run/procedures.h"
+#include "core/run/run_parameters.h"
 
 #include <glib.h>
 

@@ -1,7 +1,7 @@
 // Fuzz target: a text/event-stream body. SseParser gets it whole and again in chunks whose
 // boundaries come from a hash of the input, and must find the same events both ways; each
 // event then goes through parseStreamEvent.
-#include "core/responses.h"
+#include "core/service/responses.h"
 
 #include <cstddef>
 #include <cstdint>

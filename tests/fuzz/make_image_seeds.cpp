@@ -2,7 +2,7 @@
 // (made by the core's encodePng, the test fixtures' encodeJpeg and libwebp), and the known
 // hostile inputs: tiny files whose headers claim 8000x8000 pixels. Run once, and commit what it
 // writes:  make-image-seeds tests/fuzz/corpus/image_decode
-#include "core/codec.h"
+#include "core/pixels/codec.h"
 #include "support/fixtures.h"
 
 #include <webp/encode.h>

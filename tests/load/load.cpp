@@ -5,9 +5,9 @@
 //     imagegen-load EMULATOR [SEED]
 //
 // TAP on stdout. The figures (outcomes by kind, time, RSS, descriptors) are printed as comments.
-#include "core/glib_ptr.h"
-#include "core/run.h"
-#include "core/run_operation.h"
+#include "core/run/run.h"
+#include "core/run/run_operation.h"
+#include "core/util/glib_ptr.h"
 #include "unit/fake_host.h"
 
 #include <gio/gio.h>

@@ -2,7 +2,7 @@
 // claims any size.
 #pragma once
 
-#include "core/codec.h"
+#include "core/pixels/codec.h"
 
 #include <cstdint>
 #include <string>

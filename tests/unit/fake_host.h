@@ -4,7 +4,7 @@
 // step, as GIMP's undo group makes it.
 #pragma once
 
-#include "core/host.h"
+#include "core/run/host.h"
 
 #include <glib.h>
 

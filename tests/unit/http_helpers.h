@@ -2,7 +2,7 @@
 // loopback server's answers.
 #pragma once
 
-#include "core/http_client.h"
+#include "core/service/http_client.h"
 #include "test_server.h"
 
 #include <gio/gio.h>

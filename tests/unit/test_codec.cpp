@@ -1,7 +1,7 @@
 // Codecs in memory: PNG round trips, JPEG and WebP decoding, headers that lie.
-#include "core/codec.h"
-#include "core/glib_ptr.h"
-#include "core/pipeline.h"
+#include "core/pixels/codec.h"
+#include "core/pixels/pipeline.h"
+#include "core/util/glib_ptr.h"
 #include "support/fixtures.h"
 #include "test_util.h"
 

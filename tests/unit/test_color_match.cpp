@@ -1,7 +1,7 @@
 // The colour match: which pixels are sampled as kept, exact recovery of a known drift, resistance
 // to pixels the model changed, refusal of a tone curve no gain and offset can follow and of a
 // different picture, and nothing done when nothing was kept.
-#include "core/color_match.h"
+#include "core/pixels/color_match.h"
 #include "test_util.h"
 
 #include <algorithm>

@@ -1,8 +1,8 @@
 // Connections: URLs for every kind, auth headers, the SDKs' environment variables, the Azure CLI
 // token source and the key file of saved connections.
-#include "core/connection.h"
-#include "core/glib_ptr.h"
-#include "core/request_encoding.h"
+#include "core/service/connection.h"
+#include "core/service/request_encoding.h"
+#include "core/util/glib_ptr.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>

@@ -1,7 +1,7 @@
 // The bytes on the wire for every model and every kind of endpoint: the URL, the headers, the
 // JSON byte for byte, the multipart part by part (read back with libsoup's own parser).
-#include "core/glib_ptr.h"
-#include "core/request_encoding.h"
+#include "core/service/request_encoding.h"
+#include "core/util/glib_ptr.h"
 #include "test_util.h"
 
 #include <libsoup/soup.h>

@@ -1,7 +1,7 @@
 // The output-token estimate of a run, from the "output_tokens" tables of data/models.json, and
 // the model table's strict reading of those tables.
-#include "core/estimate.h"
-#include "core/models.h"
+#include "core/run/estimate.h"
+#include "core/service/models.h"
 #include "test_util.h"
 
 #include <optional>

@@ -1,6 +1,6 @@
 // Generative Expand's planner: the tiles of one API size that paint the new border, and the
 // canvas they are built on.
-#include "core/expand.h"
+#include "core/pixels/expand.h"
 #include "test_util.h"
 
 #include <string>

@@ -1,6 +1,6 @@
 // Plans of requests against a loopback server: parallel one-image requests with a bound,
 // streaming with partials, URL downloads without credentials, and stopping everything at once.
-#include "core/images_client.h"
+#include "core/service/images_client.h"
 #include "http_helpers.h"
 #include "test_server.h"
 #include "test_util.h"

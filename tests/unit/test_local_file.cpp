@@ -2,13 +2,13 @@
 // stall a call or fill memory: a FIFO, a link to /dev/zero, a folder and an oversize file are
 // refused with a message naming the file; a link to a regular file is followed, as users make
 // them. The saved connections are the user's alone (0600), as the history is.
-#include "core/connection.h"
-#include "core/glib_ptr.h"
-#include "core/local_file.h"
-#include "core/models.h"
-#include "core/presets.h"
-#include "core/prompt_history.h"
-#include "core/request_encoding.h"
+#include "core/service/connection.h"
+#include "core/service/models.h"
+#include "core/service/request_encoding.h"
+#include "core/user/presets.h"
+#include "core/user/prompt_history.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/local_file.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>

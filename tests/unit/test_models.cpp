@@ -1,5 +1,5 @@
 // Model capabilities from data/models.json and the validation of requests against them.
-#include "core/models.h"
+#include "core/service/models.h"
 #include "test_util.h"
 
 #include <string>

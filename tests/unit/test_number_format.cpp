@@ -1,7 +1,7 @@
 // Whole numbers as the user's language writes them: the grouping rule of LC_NUMERIC (not a comma
 // every three digits whatever the language), and the sign in front of the digits.
-#include "core/glib_ptr.h"
-#include "core/number_format.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/number_format.h"
 #include "test_util.h"
 
 #include <climits>

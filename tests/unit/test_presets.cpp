@@ -1,9 +1,9 @@
 // Presets from data/presets.json: the shipped presets are there and acceptable to the default
 // model, and the reader refuses what it does not know, naming it.
-#include "core/data_files.h"
-#include "core/models.h"
-#include "core/presets.h"
-#include "core/run_parameters.h"
+#include "core/run/run_parameters.h"
+#include "core/service/models.h"
+#include "core/user/presets.h"
+#include "core/util/data_files.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>

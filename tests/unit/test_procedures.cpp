@@ -1,7 +1,7 @@
 // The procedure tables: what GIMP registers, how arguments fill the parameters by position, and
 // the last values saved and read by the same table.
-#include "core/procedures.h"
-#include "core/run_parameters.h"
+#include "core/run/procedures.h"
+#include "core/run/run_parameters.h"
 #include "test_util.h"
 
 #include <limits>

@@ -1,7 +1,7 @@
 // The prompt history: recency order, duplicates and blanks, the cap, the Unicode-aware search,
 // and the file it lives in (atomic save, a missing or damaged file read as empty).
-#include "core/glib_ptr.h"
-#include "core/prompt_history.h"
+#include "core/user/prompt_history.h"
+#include "core/util/glib_ptr.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>

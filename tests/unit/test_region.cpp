@@ -1,5 +1,5 @@
 // Region and mask maths: context, aspect, size choice, scaling, masks and feathering.
-#include "core/region.h"
+#include "core/pixels/region.h"
 #include "test_util.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // Reading answers: images responses of each flavour, every error shape of PROTOCOL.md §8, the
 // SSE stream, and strict base64.
-#include "core/json_util.h"
-#include "core/responses.h"
+#include "core/service/responses.h"
+#include "core/util/json_util.h"
 #include "test_util.h"
 
 #include <cmath>

@@ -1,10 +1,10 @@
 // Each procedure's run through the core, with an image editor in memory (FakeHost) and a
 // service on a loopback SoupServer: what is sent, what is inserted and as how many undo steps,
 // every refusal before anything is sent, and service errors that leave the image untouched.
-#include "core/codec.h"
-#include "core/json_util.h"
-#include "core/run.h"
-#include "core/run_operation.h"
+#include "core/pixels/codec.h"
+#include "core/run/run.h"
+#include "core/run/run_operation.h"
+#include "core/util/json_util.h"
 #include "fake_host.h"
 #include "support/fixtures.h"
 #include "test_server.h"
@@ -1368,8 +1368,8 @@ void testOperationDestroyedWhileHeld() {
         return;
     }
     OperationRecord record;
-    auto operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup,
-                                                    record.events(), record.onDone());
+    auto operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup, record.events(),
+                                                    record.onDone());
     g_assert_true(held.waitForRequest());
     operation.reset();
     drainMainContext();
@@ -1685,8 +1685,8 @@ Result<std::vector<NewLayer>> expandAsTheDialogDoes(PreparedRun run, Setup& s,
     return std::move((*record.result)->layers);
 }
 
-// The dialog's expand (the operation kept, then insertResults) sends what a Script-Fu call sends and
-// inserts the same pixels: three tiles of a wide border, answered with gradients that differ by
+// The dialog's expand (the operation kept, then insertResults) sends what a Script-Fu call sends
+// and inserts the same pixels: three tiles of a wide border, answered with gradients that differ by
 // position.
 void testExpandKeptMatchesTheScriptRun() {
     const Margins margins{0, 0, 2000, 0};
@@ -1875,8 +1875,8 @@ void testExpandOperationDestroyedWhileHeld() {
         return;
     }
     OperationRecord record;
-    auto operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup,
-                                                    record.events(), record.onDone());
+    auto operation = std::make_unique<RunOperation>(std::move(*prepared), s.setup, record.events(),
+                                                    record.onDone());
     g_assert_true(held.waitForRequest());
     operation.reset();
     g_assert_true(held.waitForClose());
@@ -1933,15 +1933,15 @@ int main(int argc, char** argv) {
         g_test_add_data_func((std::string("/run/plan-run/same-as-prepare/") + c.name).c_str(), &c,
                              testPlanRunMatchesPrepareRun);
     }
-    g_test_add_func("/run/operation/done-once-from-main-loop",
-                    testOperationDoneOnceFromMainLoop);
+    g_test_add_func("/run/operation/done-once-from-main-loop", testOperationDoneOnceFromMainLoop);
     g_test_add_func("/run/operation/nothing-to-send",
                     testOperationWithNothingToSendEndsFromMainLoop);
     g_test_add_func("/run/operation/cancel", testOperationCancel);
     g_test_add_func("/run/operation/destroyed-while-held", testOperationDestroyedWhileHeld);
     for (const SameInsert& c : kSameInserts) {
-        g_test_add_data_func((std::string("/run/operation/kept-then-inserted-as-script-fu/") + c.name).c_str(),
-                             &c, testDialogInsertsWhatScriptFuInserts);
+        g_test_add_data_func(
+            (std::string("/run/operation/kept-then-inserted-as-script-fu/") + c.name).c_str(), &c,
+            testDialogInsertsWhatScriptFuInserts);
     }
     g_test_add_func("/run/cancel/before-sending", testCancelBeforeSending);
     g_test_add_func("/run/cancel/during-upload", testCancelDuringUpload);
@@ -1956,8 +1956,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/expand/cancel-leaves-the-canvas", testExpandCancelLeavesTheCanvas);
     g_test_add_func("/run/expand/error-on-a-later-tile",
                     testExpandErrorOnALaterTileLeavesTheCanvas);
-    g_test_add_func("/run/expand/kept-matches-the-script-run",
-                    testExpandKeptMatchesTheScriptRun);
+    g_test_add_func("/run/expand/kept-matches-the-script-run", testExpandKeptMatchesTheScriptRun);
     g_test_add_func("/run/expand/second-insert-does-not-grow-again",
                     testExpandSecondInsertDoesNotGrowAgain);
     g_test_add_func("/run/expand/operation-cancel", testExpandOperationCancel);

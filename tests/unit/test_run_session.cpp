@@ -2,9 +2,9 @@
 // a loopback SoupServer: a Generate keeps its results without touching the image, what is
 // inserted later is what a Script-Fu call inserts, results go in grouped by the run that made
 // them, and a cancelled, failed or dropped run keeps nothing and reports once (or not at all).
-#include "core/codec.h"
-#include "core/run.h"
-#include "core/run_session.h"
+#include "core/pixels/codec.h"
+#include "core/run/run.h"
+#include "core/run/run_session.h"
 #include "fake_host.h"
 #include "test_server.h"
 #include "test_util.h"

@@ -1,6 +1,6 @@
 // Secrets in the Secret Service (a private gnome-keyring on a private D-Bus, started by
 // with-keyring.sh) and the credential chosen for a saved connection.
-#include "core/secret_store.h"
+#include "core/service/secret_store.h"
 #include "test_util.h"
 
 #include <map>

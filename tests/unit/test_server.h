@@ -2,7 +2,7 @@
 // records what it receives and answers with handlers the test supplies.
 #pragma once
 
-#include "core/glib_ptr.h"
+#include "core/util/glib_ptr.h"
 #include "support/main_loop.h"
 #include "support/respond.h"
 #include "test_util.h"

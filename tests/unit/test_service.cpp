@@ -1,6 +1,6 @@
 // Which model's capabilities a run is checked against (capsFor), and that resolveService, which
 // a run takes them from, agrees with it: the dialog offers its options from capsFor alone.
-#include "core/service.h"
+#include "core/service/service.h"
 #include "test_util.h"
 
 #include <map>

@@ -2,11 +2,11 @@
 // a bearer token, anything shaped like a key) never reaches a parasite, a message or a log; no
 // control character or escape sequence reaches a person; a service's message is cut at a
 // readable length with the request ID kept.
-#include "core/codec.h"
-#include "core/responses.h"
-#include "core/run.h"
-#include "core/run_operation.h"
-#include "core/service_text.h"
+#include "core/pixels/codec.h"
+#include "core/run/run.h"
+#include "core/run/run_operation.h"
+#include "core/service/responses.h"
+#include "core/service/service_text.h"
 #include "fake_host.h"
 #include "test_server.h"
 #include "test_util.h"

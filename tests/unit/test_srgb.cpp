@@ -1,7 +1,7 @@
 // The host moves mask bytes of 8-bit images without GEGL, converting linear "Y u8" and gamma
-// "Y' u8" with core/srgb.h: every one of the 256 values of both directions must be what babl
+// "Y' u8" with core/pixels/srgb.h: every one of the 256 values of both directions must be what babl
 // itself gives, or masks would differ from the GEGL path's by a level.
-#include "core/srgb.h"
+#include "core/pixels/srgb.h"
 #include "test_util.h"
 
 #include <babl/babl.h>

@@ -1,7 +1,7 @@
 // TLS against an HTTPS SoupServer on loopback: verification is never off, and a connection's CA
 // file is trusted for the certificates it signs. A program of its own: under LeakSanitizer it runs
 // without leak detection (tests/unit/meson.build says why), and only it.
-#include "core/http_client.h"
+#include "core/service/http_client.h"
 #include "http_helpers.h"
 #include "test_server.h"
 #include "test_util.h"

@@ -14,9 +14,9 @@
 //     }
 #pragma once
 
-#include "core/error.h"
-#include "core/glib_ptr.h"
-#include "core/models.h"
+#include "core/service/models.h"
+#include "core/util/error.h"
+#include "core/util/glib_ptr.h"
 
 #include <gio/gio.h>
 #include <glib.h>

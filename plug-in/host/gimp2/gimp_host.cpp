@@ -1,8 +1,8 @@
 #include "host/gimp2/gimp_host.h"
 
-#include "core/glib_ptr.h"
-#include "core/i18n.h"
-#include "core/srgb.h"
+#include "core/pixels/srgb.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/i18n.h"
 
 #include <libgimp/gimp.h>
 

@@ -3,8 +3,8 @@
 // gimp_process.h.
 #pragma once
 
-#include "core/error.h"
-#include "core/host.h"
+#include "core/run/host.h"
+#include "core/util/error.h"
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #include "host/gimp2/gimp_process.h"
 
-#include "core/glib_ptr.h"
+#include "core/util/glib_ptr.h"
 
 #include <libgimp/gimp.h>
 

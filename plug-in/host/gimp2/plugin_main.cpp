@@ -1,12 +1,12 @@
 // The GIMP side of the plug-in's entry: the procedures' registration (query) and the choice of
 // procedure and run mode (run), both driven by the core's procedure tables. The work itself is
 // in procedure_run.cpp.
-#include "core/data_files.h"
-#include "core/glib_ptr.h"
-#include "core/i18n.h"
-#include "core/procedures.h"
-#include "core/run_parameters.h"
-#include "core/timings.h"
+#include "core/run/procedures.h"
+#include "core/run/run_parameters.h"
+#include "core/util/data_files.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/i18n.h"
+#include "core/util/timings.h"
 #include "host/gimp2/gimp_host.h"
 #include "host/gimp2/gimp_process.h"
 #include "host/gimp2/procedure_run.h"

@@ -1,10 +1,10 @@
 #include "host/gimp2/procedure_run.h"
 
-#include "core/connection.h"
-#include "core/glib_ptr.h"
-#include "core/models.h"
-#include "core/presets.h"
-#include "core/timings.h"
+#include "core/service/connection.h"
+#include "core/service/models.h"
+#include "core/user/presets.h"
+#include "core/util/glib_ptr.h"
+#include "core/util/timings.h"
 #include "host/gimp2/gimp_host.h"
 #include "host/gimp2/gimp_process.h"
 

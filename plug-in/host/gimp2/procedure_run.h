@@ -2,11 +2,11 @@
 // into the core's RunSetup, GIMP as the run's host, and SIGINT/SIGTERM as a cancel.
 #pragma once
 
-#include "core/error.h"
-#include "core/procedures.h"
-#include "core/run.h"
-#include "core/run_operation.h"
-#include "core/run_parameters.h"
+#include "core/run/procedures.h"
+#include "core/run/run.h"
+#include "core/run/run_operation.h"
+#include "core/run/run_parameters.h"
+#include "core/util/error.h"
 #include "dialog/imagegen_dialog.h"
 
 #include <string>

@@ -1,0 +1,70 @@
+// The parameters of the four procedures as Script-Fu passes them, and the `options` JSON.
+#pragma once
+
+#include "core/service/image_request.h"
+#include "core/util/error.h"
+
+#include <string>
+#include <vector>
+
+namespace imagegen {
+
+enum class Procedure { Edit, Generate, NewImage, Expand };
+
+// Empty strings and -1 mean "the default" (the connection's or the model's).
+struct RunParameters {
+    std::string prompt;
+    std::string model;
+    int n = -1;
+    std::string size;
+    std::string quality;
+    std::string inputFidelity; // edit
+    double context = -1;       // edit: padding around the selection, a fraction of its larger side
+    double feather = -1;       // edit: soft inner edge of the result's mask, in pixels
+    std::string style;         // generate, new image
+    std::string background;    // generate, new image
+    int left = 0;              // expand: the margins added to the canvas, in pixels
+    int top = 0;
+    int right = 0;
+    int bottom = 0;
+    std::string connection;
+    std::string options; // a JSON object of further API fields
+};
+
+inline constexpr double kDefaultContext = 0.15;
+inline constexpr double kDefaultFeather = 0.0;
+// Expand: what an empty prompt asks for.
+inline constexpr const char* kExpandPrompt =
+    "Continue the picture naturally into the empty border, matching its content, perspective, "
+    "lighting and style.";
+
+// The `options` parameter: further API fields, and `references` (layer IDs sent as extra input
+// images).
+struct Options {
+    std::string background;
+    std::string outputFormat;
+    int outputCompression = -1;
+    std::string moderation;
+    std::string user;
+    std::string inputFidelity;
+    bool stream = false;
+    int partialImages = -1;
+    std::vector<int> references;
+    // Edit: bring the result back to the source's tone, fitted on the pixels the model was told
+    // to keep (core/color_match.h). On unless `"match_colors": false`.
+    bool matchColors = true;
+    // Edit: how the image to edit goes up. "" or "auto": JPEG when nothing of it is transparent
+    // and the model takes JPEG (GPT image models), else PNG; "png" forces PNG. The mask is PNG.
+    std::string uploadFormat;
+};
+
+// Unknown keys and wrong types are refused, naming the key.
+Result<Options> parseOptions(const std::string& json);
+// The options as parseOptions reads them, with only the keys that differ from unset; an empty
+// string when none does.
+std::string optionsToJson(const Options& options);
+
+// Fills the API request's fields from the parameters and options (not images, not the model).
+ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o);
+
+} // namespace imagegen
