@@ -83,8 +83,10 @@ bool RunOperation::isCancelled() const {
 // Every step runs from its own idle callback, never inside an ImagesClient's callback, so the
 // finished step's clients can go and `done` may destroy this object.
 void RunOperation::scheduleStep() {
-    // On the thread-default context, as the requests are.
+    // On the thread-default context, as the requests are, and at the requests' own priority: an
+    // idle's low one would wait behind every redraw of a dialog that animates while it runs.
     const GSourcePtr idle(g_idle_source_new());
+    g_source_set_priority(idle.get(), G_PRIORITY_DEFAULT);
     g_source_set_callback(
         idle.get(),
         +[](gpointer self) -> gboolean {
