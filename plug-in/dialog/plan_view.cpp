@@ -99,7 +99,9 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
     }
     gtk_label_set_text(scaleNote_, note.get());
     const auto drawn = parseSize(plan.size);
-    const bool streaming = p.options.find("\"stream\":true") != std::string::npos;
+    // The options as the run reads them, not a search of their text.
+    const auto options = parseOptions(p.options);
+    const bool streaming = options && options->stream;
     // An expand sends one request per tile for each image asked for.
     const int images = std::max(1, p.n) * (expand ? std::max(1, tiles) : 1);
     const auto estimate =
