@@ -1,6 +1,6 @@
 // The Connections dialog: add, edit and remove saved connections of every kind, and test one.
-// A key goes to the Secret Service (core/service/secret_store.h) and never into connections.ini; when no
-// Secret Service runs, the dialog says so and points to the environment variables.
+// A key goes to the Secret Service (core/service/secret_store.h) and never into connections.ini;
+// when no Secret Service runs, the dialog says so and points to the environment variables.
 #pragma once
 
 #include "core/run/run.h"
