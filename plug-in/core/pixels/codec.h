@@ -36,6 +36,13 @@ struct ImageInfo {
 
 inline constexpr int64_t kMaxDecodePixels = 64'000'000;
 
+// The most pixels a result may have when `asked` were asked for: four times as many (a service
+// may answer another size of the same order), never more than kMaxDecodePixels; that when
+// nothing is known.
+constexpr int64_t resultPixelBound(int64_t asked) {
+    return asked > 0 && asked < kMaxDecodePixels / 4 ? 4 * asked : kMaxDecodePixels;
+}
+
 const char* mimeTypeOf(ImageFormat format);
 
 // Reads only the header: format, dimensions and (PNG) whether it has an alpha channel.

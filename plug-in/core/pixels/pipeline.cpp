@@ -127,7 +127,7 @@ int64_t resultPixelLimit(const ModelCaps& caps, const std::string& size) {
             asked = std::max(asked, caps.freeSizes->maxPixels);
         }
     }
-    return asked > 0 ? std::min(4 * asked, kMaxDecodePixels) : kMaxDecodePixels;
+    return resultPixelBound(asked);
 }
 
 Result<RgbaImage> decodeResult(const std::string& bytes, int64_t maxPixels) {

@@ -18,12 +18,6 @@ int64_t RunSetup::nowUnix() const {
 
 namespace {
 
-void phase(PhaseTimer* timings, const char* name) {
-    if (timings != nullptr) {
-        timings->phase(name);
-    }
-}
-
 Status addReferences(Upload& upload, const std::vector<int>& references, Host& host) {
     for (size_t i = 0; i < references.size(); ++i) {
         auto layer = host.readLayer(references[i]);
@@ -46,7 +40,7 @@ Status readEditInputs(RunPlan& run, Upload& sent, const ImageGeometry& geometry,
     const RgbaImage pixels = host.readRegion(held);
     run.coverage = geometry.selection ? host.readSelection(held)
                                       : layerCoverage(held, geometry.drawable, geometry.canvas);
-    phase(timings, "read");
+    endPhase(timings, "read");
     const bool jpegTaken = run.service.caps->isGptImage() && run.options.uploadFormat != "png";
     auto upload = prepareEdit(
         pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize,
@@ -58,7 +52,7 @@ Status readEditInputs(RunPlan& run, Upload& sent, const ImageGeometry& geometry,
     sent.mask = std::move(upload->mask);
     run.kept = std::move(upload->kept);
     auto references = addReferences(sent, run.options.references, host);
-    phase(timings, "encode");
+    endPhase(timings, "encode");
     return references;
 }
 
@@ -93,7 +87,7 @@ Status readImageInputs(PreparedRun& run, const ImageGeometry& geometry, Host& ho
     if (plan.procedure == Procedure::Expand) {
         run.upload.original =
             host.readRegion({0, 0, plan.expand.original.width, plan.expand.original.height});
-        phase(timings, "read");
+        endPhase(timings, "read");
         return Ok{};
     }
     if (geometry.selection) {

@@ -31,12 +31,6 @@ Result<ImagesResult> withoutTheKey(Result<ImagesResult> r, const Service& servic
     return r;
 }
 
-void phase(PhaseTimer* timings, const char* name) {
-    if (timings != nullptr) {
-        timings->phase(name);
-    }
-}
-
 } // namespace
 
 RunOperation::RunOperation(PreparedRun run, const RunSetup& setup, RunEvents events, Done done,
@@ -138,13 +132,13 @@ void RunOperation::step() {
         send(std::move(*requests));
         return;
     }
-    phase(timings_, "request");
+    endPhase(timings_, "request");
     auto layers = strategy_->layers(setup_.nowUnix(), [this] { return isCancelled(); });
     if (!layers) {
         finish(layers.error());
         return;
     }
-    phase(timings_, "decode");
+    endPhase(timings_, "decode");
     finish(RunOutcome{std::move(*layers), usage_});
 }
 

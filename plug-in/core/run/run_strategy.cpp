@@ -40,6 +40,8 @@ Result<std::vector<NewLayer>> OneStepStrategy::layers(int64_t nowUnix,
                                                       const CancelCheck& cancelled) {
     const RunParameters& p = plan_.parameters;
     const int64_t maxPixels = resultPixelLimit(*plan_.service.caps, plan_.request.size);
+    const double upscale =
+        upscaleFactor(plan_.procedure, {plan_.edit, plan_.target, plan_.request.size, {}});
     std::vector<NewLayer> layers;
     const int count = answer_ ? static_cast<int>(answer_->images.size()) : 0;
     for (int i = 0; i < count; ++i) {
@@ -48,8 +50,7 @@ Result<std::vector<NewLayer>> OneStepStrategy::layers(int64_t nowUnix,
         }
         GeneratedImage& image = answer_->images[static_cast<size_t>(i)];
         ResultNotes notes;
-        notes.upscaleFactor =
-            upscaleFactor(plan_.procedure, {plan_.edit, plan_.target, plan_.request.size, {}});
+        notes.upscaleFactor = upscale;
         auto layer = place(image, maxPixels, notes);
         if (!layer) {
             return layer.error();

@@ -421,7 +421,7 @@ AnswerBounds answerBounds(const ImageRequest& request) {
     const Size size = boundingSize(request);
     AnswerBounds bounds;
     bounds.maxImages = static_cast<size_t>(std::max(1, request.n));
-    bounds.maxPixels = std::min(4 * int64_t{size.width} * size.height, kMaxDecodePixels);
+    bounds.maxPixels = resultPixelBound(int64_t{size.width} * size.height);
     return bounds;
 }
 

@@ -64,4 +64,11 @@ class PhaseTimer {
     gint64 last_;
 };
 
+// Ends `timings`' phase `name`, where a caller gave a timer (it may give none).
+inline void endPhase(PhaseTimer* timings, const char* name) {
+    if (timings != nullptr) {
+        timings->phase(name);
+    }
+}
+
 } // namespace imagegen
