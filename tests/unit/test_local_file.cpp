@@ -9,6 +9,7 @@
 #include "core/user/prompt_history.h"
 #include "core/util/glib_ptr.h"
 #include "core/util/local_file.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>
@@ -22,39 +23,6 @@ using namespace imagegen;
 using namespace imagegen::test;
 
 namespace {
-
-// A temporary folder that is removed with everything in it (links are removed, not followed).
-class TempDir {
-  public:
-    TempDir() : path_(makeTemp()) {}
-    ~TempDir() { removeTree(path_); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
-    [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-    static std::string makeTemp() {
-        const GCharPtr dir(g_dir_make_tmp("imagegen-local-file-XXXXXX", nullptr));
-        return dir ? dir.get() : "/nonexistent";
-    }
-    static void removeTree(const std::string& path) {
-        GDir* dir = g_file_test(path.c_str(), G_FILE_TEST_IS_SYMLINK)
-                        ? nullptr
-                        : g_dir_open(path.c_str(), 0, nullptr);
-        if (dir != nullptr) {
-            while (const char* name = g_dir_read_name(dir)) {
-                removeTree(path + "/" + name);
-            }
-            g_dir_close(dir);
-            g_rmdir(path.c_str());
-        } else {
-            g_remove(path.c_str());
-        }
-    }
-};
 
 // The shapes a file that is not a small regular file can take, made at `path`.
 enum class Shape { Fifo, DevZeroLink, Folder, Oversize };

@@ -2,6 +2,7 @@
 // and the file it lives in (atomic save, a missing or damaged file read as empty).
 #include "core/user/prompt_history.h"
 #include "core/util/glib_ptr.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>
@@ -112,36 +113,6 @@ static void testSearch(gconstpointer data) {
     const PromptHistory h = historyOf(kSearchHistory);
     assertEq(joined(h.search(c.query)), joined(c.expected));
 }
-
-// A temporary folder that is removed with everything in it.
-class TempDir {
-  public:
-    TempDir() : path_(makeTemp()) {}
-    ~TempDir() { removeTree(path_); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
-    [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-    static std::string makeTemp() {
-        const GCharPtr dir(g_dir_make_tmp("imagegen-history-XXXXXX", nullptr));
-        return dir ? dir.get() : "/nonexistent";
-    }
-    static void removeTree(const std::string& path) {
-        if (GDir* dir = g_dir_open(path.c_str(), 0, nullptr)) {
-            while (const char* name = g_dir_read_name(dir)) {
-                removeTree(path + "/" + name);
-            }
-            g_dir_close(dir);
-            g_rmdir(path.c_str());
-        } else {
-            g_remove(path.c_str());
-        }
-    }
-};
 
 static std::string readFile(const std::string& path) {
     GCharPtr contents;

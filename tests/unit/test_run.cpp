@@ -6,6 +6,7 @@
 #include "core/run/run_operation.h"
 #include "core/util/json_util.h"
 #include "fake_host.h"
+#include "run_fixtures.h"
 #include "support/fixtures.h"
 #include "test_server.h"
 #include "test_util.h"
@@ -52,37 +53,9 @@ std::string imagesAnswer(Size size, int count, RgbaPixel colour = kRed) {
 // A service that answers every request with `count` red images of the size it was asked for.
 void answerImages(TestServer& server, int count) {
     server.answerAlways([count](SoupServerMessage* msg, const ReceivedRequest& req) {
-        Size size{1024, 1024};
-        const size_t at = req.body.find("1536x1024");
-        if (at != std::string::npos) {
-            size = {1536, 1024};
-        } else if (req.body.find("1024x1536") != std::string::npos) {
-            size = {1024, 1536};
-        }
-        TestServer::respond(msg, 200, "application/json", imagesAnswer(size, count));
+        TestServer::respond(msg, 200, "application/json", imagesAnswer(sizeAsked(req), count));
     });
 }
-
-// The setup of a run against `server`, through the OpenAI SDK's environment variables.
-struct Setup {
-    explicit Setup(const TestServer& server, std::map<std::string, std::string> vars = {}) {
-        env = std::move(vars);
-        if (env.empty()) {
-            env = {{"OPENAI_BASE_URL", server.url("/v1")}, {"OPENAI_API_KEY", "sk-run-test"}};
-        }
-        setup.catalog = &catalog();
-        setup.env = [this](const char* name) -> const char* {
-            auto it = env.find(name);
-            return it == env.end() ? nullptr : it->second.c_str();
-        };
-        setup.clock = [] {
-            return int64_t{1'800'000'000};
-        };
-        setup.http.maxRetries = 0;
-    }
-    std::map<std::string, std::string> env;
-    RunSetup setup;
-};
 
 RunParameters editParameters(const char* prompt = "a red balloon") {
     RunParameters p;
@@ -1378,38 +1351,6 @@ void testOperationDestroyedWhileHeld() {
     g_assert_true(held.waitForClose());
     drainMainContext();
     g_assert_cmpint(record.done, ==, 0);
-}
-
-// A service that answers with `count` images of the size asked for, each a different gradient, so
-// that resampling and placing the results shows in their pixels.
-void answerGradients(TestServer& server, int count) {
-    server.answerAlways([count](SoupServerMessage* msg, const ReceivedRequest& req) {
-        Size size{1024, 1024};
-        if (req.body.find("1536x1024") != std::string::npos) {
-            size = {1536, 1024};
-        } else if (req.body.find("1024x1536") != std::string::npos) {
-            size = {1024, 1536};
-        }
-        std::string data;
-        for (int i = 0; i < count; ++i) {
-            RgbaImage image(size.width, size.height);
-            for (int y = 0; y < size.height; ++y) {
-                for (int x = 0; x < size.width; ++x) {
-                    uint8_t* px = image.at(x, y);
-                    px[0] = static_cast<uint8_t>(x * 255 / size.width);
-                    px[1] = static_cast<uint8_t>(y * 255 / size.height);
-                    px[2] = static_cast<uint8_t>(60 * i);
-                    px[3] = static_cast<uint8_t>(255 - ((x + y) % 64));
-                }
-            }
-            auto png = encodePng(image);
-            const GCharPtr b64(
-                g_base64_encode(reinterpret_cast<const guchar*>(png->data()), png->size()));
-            data += std::string(i > 0 ? "," : "") + R"({"b64_json":")" + b64.get() +
-                    R"(","revised_prompt":"revised )" + std::to_string(i) + "\"}";
-        }
-        TestServer::respond(msg, 200, "application/json", R"({"created":1,"data":[)" + data + "]}");
-    });
 }
 
 // The dialog's way: plan and read, start the operation without waiting, keep its layers, insert

@@ -6,6 +6,7 @@
 #include "core/run/run.h"
 #include "core/run/run_session.h"
 #include "fake_host.h"
+#include "run_fixtures.h"
 #include "test_server.h"
 #include "test_util.h"
 
@@ -21,61 +22,6 @@ using namespace imagegen;
 using namespace imagegen::test;
 
 namespace {
-
-// An answer of `count` images of `size`, image i a gradient with blue 60*i, so that resampling
-// and placing each result shows in its pixels.
-std::string gradientsAnswer(Size size, int count) {
-    std::string data;
-    for (int i = 0; i < count; ++i) {
-        RgbaImage image(size.width, size.height);
-        for (int y = 0; y < size.height; ++y) {
-            for (int x = 0; x < size.width; ++x) {
-                uint8_t* px = image.at(x, y);
-                px[0] = static_cast<uint8_t>(x * 255 / size.width);
-                px[1] = static_cast<uint8_t>(y * 255 / size.height);
-                px[2] = static_cast<uint8_t>(60 * i);
-                px[3] = 255;
-            }
-        }
-        auto png = encodePng(image);
-        const GCharPtr b64(
-            g_base64_encode(reinterpret_cast<const guchar*>(png->data()), png->size()));
-        data += std::string(i > 0 ? "," : "") + R"({"b64_json":")" + b64.get() + "\"}";
-    }
-    return R"({"created":1,"data":[)" + data +
-           R"(],"usage":{"total_tokens":30,"input_tokens":10,"output_tokens":20}})";
-}
-
-// A service that answers every request with `count` images of the size it was asked for.
-void answerGradients(TestServer& server, int count) {
-    server.answerAlways([count](SoupServerMessage* msg, const ReceivedRequest& req) {
-        Size size{1024, 1024};
-        if (req.body.find("1536x1024") != std::string::npos) {
-            size = {1536, 1024};
-        } else if (req.body.find("1024x1536") != std::string::npos) {
-            size = {1024, 1536};
-        }
-        TestServer::respond(msg, 200, "application/json", gradientsAnswer(size, count));
-    });
-}
-
-// The setup of a run against `server`, through the OpenAI SDK's environment variables.
-struct Setup {
-    explicit Setup(const TestServer& server)
-        : env{{"OPENAI_BASE_URL", server.url("/v1")}, {"OPENAI_API_KEY", "sk-session-test"}} {
-        setup.catalog = &catalog();
-        setup.env = [this](const char* name) -> const char* {
-            auto it = env.find(name);
-            return it == env.end() ? nullptr : it->second.c_str();
-        };
-        setup.clock = [] {
-            return int64_t{1'800'000'000};
-        };
-        setup.http.maxRetries = 0;
-    }
-    std::map<std::string, std::string> env;
-    RunSetup setup;
-};
 
 // What a session reported.
 struct Record {

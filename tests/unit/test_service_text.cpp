@@ -8,6 +8,7 @@
 #include "core/service/responses.h"
 #include "core/service/service_text.h"
 #include "fake_host.h"
+#include "run_fixtures.h"
 #include "test_server.h"
 #include "test_util.h"
 
@@ -186,16 +187,9 @@ std::string pngB64() {
     return b64.get();
 }
 
-RunSetup setupFor(const TestServer& server, std::map<std::string, std::string>& env) {
-    env = {{"OPENAI_BASE_URL", server.url("/v1")}, {"OPENAI_API_KEY", kRunKey}};
-    RunSetup setup;
-    setup.catalog = &catalog();
-    setup.env = [&env](const char* name) -> const char* {
-        auto it = env.find(name);
-        return it == env.end() ? nullptr : it->second.c_str();
-    };
-    setup.http.maxRetries = 0;
-    return setup;
+// A run against `server` with the run's own key, kRunKey.
+std::map<std::string, std::string> withRunKey(const TestServer& server) {
+    return {{"OPENAI_BASE_URL", server.url("/v1")}, {"OPENAI_API_KEY", kRunKey}};
 }
 
 RunParameters editOf(const char* prompt) {
@@ -217,8 +211,8 @@ void testRunKeepsNoEchoedKey() {
                             R"({"created":1,"data":[{"b64_json":")" + b64 +
                                 R"(","revised_prompt":)" + jsonString(said) + "}]}");
     });
-    std::map<std::string, std::string> env;
-    RunSetup setup = setupFor(server, env);
+    Setup s(server, withRunKey(server));
+    RunSetup& setup = s.setup;
     FakeHost host(300, 200);
     auto inserted = runProcedure(Procedure::Edit, editOf("a red balloon"), setup, host, nullptr);
     if (!assertOk(inserted) || !assertSize(host.undoSteps(), 1)) {
@@ -242,8 +236,8 @@ void testRunErrorKeepsNoEchoedKey() {
                                 R"(,"type":"invalid_request_error"}})",
                             {{"x-request-id", "\x1b]0;pwned\x07req-9"}});
     });
-    std::map<std::string, std::string> env;
-    RunSetup setup = setupFor(server, env);
+    Setup s(server, withRunKey(server));
+    RunSetup& setup = s.setup;
     FakeHost host(300, 200);
     const Error e =
         assertFails(runProcedure(Procedure::Edit, editOf("a red balloon"), setup, host, nullptr),
@@ -258,8 +252,8 @@ void testRunErrorKeepsNoEchoedKey() {
 // refused before anything is sent, naming what is too long.
 void testOversizeParametersRefusedBeforeSending() {
     TestServer server;
-    std::map<std::string, std::string> env;
-    RunSetup setup = setupFor(server, env);
+    Setup s(server, withRunKey(server));
+    RunSetup& setup = s.setup;
     FakeHost host(300, 200);
     RunParameters user = editOf("a red balloon");
     user.options = R"({"user":")" + std::string(10 << 20, 'u') + "\"}";
