@@ -241,7 +241,8 @@ void OptionRows::showDependentRows() {
     compression_.setShown(format_.shown() && (format == "jpeg" || format == "webp"));
 }
 
-void OptionRows::show(const RunParameters& p, const Options& o, bool onlySet) {
+void OptionRows::show(const RunParameters& p, bool onlySet) {
+    const Options& o = p.options;
     quiet_ = true;
     const auto free = parseSize(p.size);
     const bool offered = caps_ != nullptr && (p.size.empty() || caps_->offersSize(p.size));
@@ -258,12 +259,12 @@ void OptionRows::show(const RunParameters& p, const Options& o, bool onlySet) {
         setSpin(images_.widget, std::max(1, p.n));
     }
     choose(style_.widget, p.style, onlySet);
-    choose(background_.widget, !p.background.empty() ? p.background : o.background, onlySet);
+    choose(background_.widget, o.background, onlySet);
     choose(format_.widget, o.outputFormat, onlySet);
     if (o.outputCompression >= 0 || !onlySet) {
         setSpin(compression_.widget, o.outputCompression >= 0 ? o.outputCompression : 100);
     }
-    choose(fidelity_.widget, !p.inputFidelity.empty() ? p.inputFidelity : o.inputFidelity, onlySet);
+    choose(fidelity_.widget, o.inputFidelity, onlySet);
     choose(moderation_.widget, o.moderation, onlySet);
     if (!o.user.empty() || !onlySet) {
         gtk_entry_set_text(GTK_ENTRY(user_.widget), o.user.c_str());
@@ -291,21 +292,17 @@ std::string OptionRows::size() const {
     return formatSize({spinInt(width_), spinInt(height_)});
 }
 
-void OptionRows::collect(RunParameters& p, Options& o) const {
+void OptionRows::collect(RunParameters& p) const {
     const bool edit = procedure_ == Procedure::Edit;
+    Options& o = p.options;
     p.size = size();
     p.quality = quality_.shown() ? comboValue(combo(quality_.widget)) : "";
     p.n = spinInt(images_.widget);
     p.style = style_.shown() ? comboValue(combo(style_.widget)) : "";
-    const bool expand = procedure_ == Procedure::Expand;
-    const std::string background = background_.shown() ? comboValue(combo(background_.widget)) : "";
-    // Edit and Expand have no background parameter, and Expand no input fidelity: those go in
-    // the options there, so that the last values keep them.
-    (edit || expand ? o.background : p.background) = background;
+    o.background = background_.shown() ? comboValue(combo(background_.widget)) : "";
     o.outputFormat = format_.shown() ? comboValue(combo(format_.widget)) : "";
     o.outputCompression = compression_.shown() ? spinInt(compression_.widget) : -1;
-    (expand ? o.inputFidelity : p.inputFidelity) =
-        fidelity_.shown() ? comboValue(combo(fidelity_.widget)) : "";
+    o.inputFidelity = fidelity_.shown() ? comboValue(combo(fidelity_.widget)) : "";
     o.moderation = moderation_.shown() ? comboValue(combo(moderation_.widget)) : "";
     o.user = gtk_entry_get_text(GTK_ENTRY(user_.widget));
     if (edit) {

@@ -23,10 +23,10 @@ class OptionRows {
     void followModel(const ModelCaps& caps);
     // Shows the values of `p` and `o`; a field left unset ("" or -1) leaves its row as it is when
     // `onlySet`, else resets it to the default.
-    void show(const RunParameters& p, const Options& o, bool onlySet);
+    void show(const RunParameters& p, bool onlySet);
     // The rows' values into the parameters and options (rows hidden for the model leave them
     // unset).
-    void collect(RunParameters& p, Options& o) const;
+    void collect(RunParameters& p) const;
 
   private:
     struct Row {

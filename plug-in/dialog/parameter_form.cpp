@@ -19,8 +19,7 @@ ParameterForm::ParameterForm(ImagegenDialog* widgets, const DialogContext& conte
         gtk_widget_set_visible(w_->expand_frame, TRUE);
         expandRows_ = std::make_unique<ExpandRows>(w_->expand_grid, onChange_);
     }
-    auto options = parseOptions(ctx_.initial.options);
-    baseOptions_ = options ? *options : Options{};
+    baseOptions_ = ctx_.initial.options;
     // Reference layers are named by ID, which means nothing in another image or session, and
     // the dialog has no control to show or change them: it never sends any.
     baseOptions_.references.clear();
@@ -154,7 +153,7 @@ void ParameterForm::remember(const std::string& prompt) {
 void ParameterForm::show(const RunParameters& p) {
     setText(w_->prompt_view, p.prompt);
     options_->followModel(currentCaps());
-    options_->show(p, baseOptions_, false);
+    options_->show(p, false);
     if (expandRows_) {
         expandRows_->show(p);
     }
@@ -166,12 +165,11 @@ RunParameters ParameterForm::collect() const {
     p.connection = comboValue(w_->connection_combo);
     const GCharPtr model(gtk_combo_box_text_get_active_text(w_->model_combo));
     p.model = model ? g_strstrip(model.get()) : "";
-    Options o = baseOptions_;
-    options_->collect(p, o);
+    p.options = baseOptions_;
+    options_->collect(p);
     if (expandRows_) {
         expandRows_->collect(p);
     }
-    p.options = optionsToJson(o);
     return p;
 }
 
@@ -205,14 +203,14 @@ void ParameterForm::onPresetChosen() {
         RunParameters p;
         p.size = preset.size;
         p.quality = preset.quality;
-        p.background = preset.background;
-        p.inputFidelity = preset.inputFidelity;
+        p.options.background = preset.background;
+        p.options.inputFidelity = preset.inputFidelity;
         p.n = preset.n;
         p.context = preset.context;
         p.feather = preset.feather;
         setText(w_->prompt_view, preset.prompt);
         selectPlaceholder();
-        options_->show(p, Options{}, true);
+        options_->show(p, true);
         onChange_();
         // Back to "Choose a preset…", so the same preset can be chosen again (that choice
         // matches no preset and changes nothing).

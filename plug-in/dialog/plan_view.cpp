@@ -99,9 +99,7 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
     }
     gtk_label_set_text(scaleNote_, note.get());
     const auto drawn = parseSize(plan.size);
-    // The options as the run reads them, not a search of their text.
-    const auto options = parseOptions(p.options);
-    const bool streaming = options && options->stream;
+    const bool streaming = p.options.stream;
     // An expand sends one request per tile for each image asked for.
     const int images = std::max(1, p.n) * (expand ? std::max(1, tiles) : 1);
     const auto estimate =

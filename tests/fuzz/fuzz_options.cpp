@@ -1,6 +1,7 @@
 // Fuzz target: JSON the user or a script hands the plug-in. The same text is read as the
 // `options` parameter (parseOptions) and as each procedure's saved last values
-// (lastValuesFromJson); last values that were read must survive being saved and read again.
+// (lastValuesFromJson); options and last values that were read must survive being written and
+// read again.
 #include "core/run/procedures.h"
 #include "core/run/run_parameters.h"
 
@@ -29,8 +30,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     auto options = parseOptions(text);
     if (options) {
+        RunParameters parameters;
+        parameters.options = *options;
         for (const auto procedure : {Procedure::Edit, Procedure::Generate, Procedure::NewImage}) {
-            (void)requestFrom(procedure, RunParameters{}, *options);
+            (void)requestFrom(procedure, parameters);
+        }
+        // The typed options are what Script-Fu's text said: written out, they read back the same.
+        const std::string written = optionsToJson(*options);
+        if (validUtf8(written)) {
+            auto again = parseOptions(written);
+            if (!again || !(*again == *options)) {
+                __builtin_trap();
+            }
         }
     }
     for (const ProcedureSpec& spec : procedureSpecs()) {

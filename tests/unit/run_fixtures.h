@@ -42,6 +42,13 @@ struct Setup {
     RunSetup setup;
 };
 
+// Options as Script-Fu gives them, parsed as the procedure's arguments are; JSON that does not
+// parse fails the test here.
+inline Options optionsOf(const char* json) {
+    auto options = parseOptions(json);
+    return assertOk(options) ? *options : Options{};
+}
+
 // The size a request asks for, as the emulator reads it: one of the three fixed sizes.
 inline Size sizeAsked(const ReceivedRequest& req) {
     if (req.body.find("1536x1024") != std::string::npos) {

@@ -70,9 +70,9 @@ static void testShippedPreset(gconstpointer data) {
         run.n = p->n;
         run.size = p->size;
         run.quality = p->quality;
-        run.background = p->background;
-        run.inputFidelity = p->inputFidelity;
-        assertOk(validateFields(model("gpt-image-1"), requestFrom(procedure, run, {})));
+        run.options.background = p->background;
+        run.options.inputFidelity = p->inputFidelity;
+        assertOk(validateFields(model("gpt-image-1"), requestFrom(procedure, run)));
     }
 }
 

@@ -2,6 +2,7 @@
 // the last values saved and read by the same table.
 #include "core/run/procedures.h"
 #include "core/run/run_parameters.h"
+#include "core/util/json_util.h"
 #include "test_util.h"
 
 #include <limits>
@@ -52,11 +53,11 @@ void testEditArgumentsFillEveryFieldByPosition() {
     g_assert_cmpint(p->n, ==, 3);
     assertEq(p->size, "1536x1024");
     assertEq(p->quality, "high");
-    assertEq(p->inputFidelity, "low");
+    assertEq(p->options.inputFidelity, "low");
     g_assert_cmpfloat(p->context, ==, 0.25);
     g_assert_cmpfloat(p->feather, ==, 4.0);
     assertEq(p->connection, "studio");
-    assertEq(p->options, "{}");
+    g_assert_true(p->options == Options{.inputFidelity = "low"});
 }
 
 void testGenerateArgumentsFillStyleAndBackground() {
@@ -69,7 +70,7 @@ void testGenerateArgumentsFillStyleAndBackground() {
         return;
     }
     assertEq(p->style, "vivid");
-    assertEq(p->background, "opaque");
+    assertEq(p->options.background, "opaque");
     g_assert_cmpint(p->n, ==, -1);
 }
 
@@ -105,7 +106,7 @@ void testExpandArgumentsFillTheMargins() {
     assertEq(p->quality, "low");
     g_assert_cmpint(p->n, ==, 2);
     assertEq(p->connection, "studio");
-    assertEq(p->options, "{}");
+    g_assert_true(p->options == Options{});
     // A saved margin past GIMP's largest image, or negative, reads as 0.
     auto odd = lastValuesFromJson(spec, R"({"version":2,"left":-4,"right":99999999})");
     if (assertOk(odd)) {
@@ -134,10 +135,8 @@ void testLastValuesRoundTrip(gconstpointer data) {
     p.size = "1024x1792";
     p.quality = "hd";
     p.connection = "studio";
-    p.options = R"({"stream":true})";
+    p.options = {.background = "opaque", .inputFidelity = "high", .stream = true};
     p.style = "natural";
-    p.background = "opaque";
-    p.inputFidelity = "high";
     p.context = 0.5;
     p.feather = 3;
     p.left = 120;
@@ -151,16 +150,70 @@ void testLastValuesRoundTrip(gconstpointer data) {
     g_assert_cmpint(back->n, ==, 4);
     assertEq(back->size, p.size);
     assertEq(back->connection, p.connection);
-    assertEq(back->options, p.options);
+    // Every procedure keeps every option: as its own parameter where it has one (background for
+    // the generations, input fidelity for Edit), else in the options.
+    g_assert_true(back->options == p.options);
     // Only the procedure's own parameters are kept.
     const bool edit = spec->procedure == Procedure::Edit;
-    assertEq(back->inputFidelity, edit ? "high" : "");
     const bool expand = spec->procedure == Procedure::Expand;
     assertEq(back->style, edit || expand ? "" : "natural");
     g_assert_cmpint(back->left, ==, expand ? 120 : 0);
     g_assert_cmpint(back->bottom, ==, expand ? 2000 : 0);
     g_assert_cmpint(back->top, ==, 0);
     g_assert_cmpfloat(back->context, ==, edit ? 0.5 : -1);
+}
+
+// Background and input fidelity have a parameter and an options key: each arrives in one field,
+// and the two saying different things is refused rather than one of them dropped.
+void testOptionFieldsArriveOnce() {
+    const ProcedureSpec& generate = specOf(Procedure::Generate);
+    auto generateWith = [&](const char* background, const char* options) {
+        return parametersFromArgs(generate,
+                                  {std::string("p"), std::string(""), int32_t{-1}, std::string(""),
+                                   std::string(""), std::string(""), std::string(background),
+                                   std::string(""), std::string(options)});
+    };
+    const Error twice = assertFails(generateWith("opaque", R"({"background":"transparent"})"),
+                                    ErrorKind::InvalidRequest);
+    assertEq(twice.param, "background");
+    assertContains(twice.message, "the parameter background says \"opaque\" and the options say "
+                                  "\"transparent\": give it in one place only");
+    for (const auto& [parameter, options] :
+         {std::pair{"opaque", R"({"background":"opaque"})"}, std::pair{"opaque", ""},
+          std::pair{"", R"({"background":"opaque"})"}}) {
+        auto p = generateWith(parameter, options);
+        if (assertOk(p)) {
+            g_assert_true(p->options == Options{.background = "opaque"});
+        }
+    }
+    const Error fidelity = assertFails(
+        parametersFromArgs(specOf(Procedure::Edit),
+                           {std::string("p"), std::string(""), int32_t{1}, std::string(""),
+                            std::string(""), std::string("low"), -1.0, -1.0, std::string(""),
+                            std::string(R"({"input_fidelity":"high"})")}),
+        ErrorKind::InvalidRequest);
+    assertEq(fidelity.param, "input-fidelity");
+    // Options that do not parse are refused where they come in, naming the key.
+    const Error unknown =
+        assertFails(generateWith("", R"({"colour":"red"})"), ErrorKind::InvalidRequest);
+    assertEq(unknown.param, "colour");
+
+    // Saved once too: the generation's background under its parameter, not in the options.
+    RunParameters p;
+    p.options = {.background = "opaque", .stream = true};
+    auto saved = json::parseObject(lastValuesToJson(generate, p));
+    if (!assertOk(saved)) {
+        return;
+    }
+    assertEq(json::string(saved->root(), "background").value_or(""), "opaque");
+    assertEq(json::string(saved->root(), "options").value_or(""), R"({"stream":true})");
+    // An empty parameter saved beside options that give the field (as an older version may have
+    // kept it) reads as the options' value.
+    auto older = lastValuesFromJson(
+        generate, R"({"version":2,"background":"","options":"{\"background\":\"opaque\"}"})");
+    if (assertOk(older)) {
+        assertEq(older->options.background, "opaque");
+    }
 }
 
 void testLastValuesThatCannotBeUsed() {
@@ -355,7 +408,7 @@ void testParametersTheLastValuesCannotKeep() {
                               "4096 bytes");
 
     RunParameters options = p;
-    options.options = R"({"user":")" + std::string((1 << 20), 'u') + "\"}";
+    options.options.user = std::string((1 << 20), 'u');
     e = assertFails(checkParameterSizes(spec, options), ErrorKind::InvalidRequest);
     assertEq(e.param, "options");
     assertContains(e.message, "it takes at most 1.0 MB");
@@ -363,20 +416,20 @@ void testParametersTheLastValuesCannotKeep() {
     // Each within its bound, together more than the last values keep.
     RunParameters together = p;
     together.prompt = std::string(120000, 'p');
-    together.options = R"({"user":")" + std::string(1000000, 'u') + "\"}";
+    together.options.user = std::string(1000000, 'u');
     e = assertFails(checkParameterSizes(spec, together), ErrorKind::InvalidRequest);
     assertContains(e.message, "more than the 1.0 MB that the last values of a run can keep");
     // And what is accepted is kept: read back whole.
     RunParameters kept = p;
     kept.prompt = std::string(120000, 'p');
-    kept.options = R"({"user":")" + std::string(256, 'u') + "\"}";
+    kept.options.user = std::string(256, 'u');
     if (assertOk(checkParameterSizes(spec, kept))) {
         const std::string json = lastValuesToJson(spec, kept);
         g_assert_cmpuint(json.size() + 1, <=, kMaxLastValuesBytes);
         auto read = lastValuesFromJson(spec, json);
         if (assertOk(read)) {
             assertEq(read->prompt, kept.prompt);
-            assertEq(read->options, kept.options);
+            g_assert_true(read->options == kept.options);
         }
     }
 }
@@ -397,6 +450,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/procedures/arguments/expand", testExpandArgumentsFillTheMargins);
     g_test_add_func("/procedures/arguments/refused", testWrongCountOrTypeIsRefused);
     g_test_add_func("/procedures/last-values/unusable", testLastValuesThatCannotBeUsed);
+    g_test_add_func("/procedures/arguments/option-fields-arrive-once", testOptionFieldsArriveOnce);
     g_test_add_func("/options/every-known-field", testOptionsReadEveryKnownField);
     g_test_add_func("/options/user-is-an-id", testUserOptionIsAnId);
     g_test_add_func("/procedures/sizes/what-the-last-values-cannot-keep",

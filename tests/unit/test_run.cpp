@@ -249,14 +249,6 @@ const Refusal kRefusals[] = {
      [](RunParameters& p, Setup&, FakeHost&) {
          p.n = 11;
      }},
-    {"options-not-json", ErrorKind::InvalidRequest, "JSON object", false,
-     [](RunParameters& p, Setup&, FakeHost&) {
-         p.options = "[1,2";
-     }},
-    {"unknown-option", ErrorKind::InvalidRequest, "colour", false,
-     [](RunParameters& p, Setup&, FakeHost&) {
-         p.options = R"({"colour":"red"})";
-     }},
     {"unknown-connection", ErrorKind::Configuration, "no saved connection named studio", false,
      [](RunParameters& p, Setup&, FakeHost&) {
          p.connection = "studio";
@@ -277,25 +269,27 @@ const Refusal kRefusals[] = {
      }},
     {"missing-reference", ErrorKind::InvalidRequest, "references names 7", true,
      [](RunParameters& p, Setup&, FakeHost&) {
-         p.options = R"({"references":[7]})";
+         p.options = optionsOf(R"({"references":[7]})");
      }},
     // An option where it does not apply is refused, never dropped without a word.
     {"moderation-on-an-edit", ErrorKind::InvalidRequest, "moderation applies only to generations",
      false,
      [](RunParameters& p, Setup&, FakeHost&) {
-         p.options = R"({"moderation":"low"})";
+         p.options = optionsOf(R"({"moderation":"low"})");
      }},
     {"references-on-a-generation", ErrorKind::InvalidRequest,
      "references are not used by Generate Layer", false,
-     [](RunParameters& p, Setup&, FakeHost&) { p.options = R"({"references":[7]})"; },
+     [](RunParameters& p, Setup&, FakeHost&) { p.options = optionsOf(R"({"references":[7]})"); },
      Procedure::Generate},
     {"input-fidelity-on-a-generation", ErrorKind::InvalidRequest,
      "input_fidelity applies only to edits", false,
-     [](RunParameters& p, Setup&, FakeHost&) { p.options = R"({"input_fidelity":"high"})"; },
+     [](RunParameters& p, Setup&, FakeHost&) {
+         p.options = optionsOf(R"({"input_fidelity":"high"})");
+     },
      Procedure::Generate},
     {"references-on-a-new-image", ErrorKind::InvalidRequest,
      "references are not used by Generate Image", false,
-     [](RunParameters& p, Setup&, FakeHost&) { p.options = R"({"references":[7]})"; },
+     [](RunParameters& p, Setup&, FakeHost&) { p.options = optionsOf(R"({"references":[7]})"); },
      Procedure::NewImage},
 };
 
@@ -633,7 +627,7 @@ void testCancelWhileStreaming() {
         g_cancellable_cancel(cancellable.get());
     }; // at the partial image
     RunParameters p = editParameters();
-    p.options = R"({"stream":true,"partial_images":1})";
+    p.options = optionsOf(R"({"stream":true,"partial_images":1})");
     assertFails(run(Procedure::Edit, p, s, host, cancellable.get()), ErrorKind::Cancelled);
     assertUntouched(host, before);
 }
@@ -825,7 +819,7 @@ void testEditColourMatch(gconstpointer data) {
     host.fillWithNoise();
     host.select({100, 60, 80, 40});
     RunParameters p = editParameters();
-    p.options = c->options;
+    p.options = optionsOf(c->options);
     if (!assertOk(run(Procedure::Edit, p, s, host)) || !assertSize(host.undoSteps(), 1)) {
         return;
     }
@@ -1047,7 +1041,7 @@ void testPlanRunReadsNoPixel() {
     FakeHost host(300, 200);
     host.select({100, 60, 80, 40});
     RunParameters p = editParameters();
-    p.options = R"({"references":[7],"background":"opaque"})";
+    p.options = optionsOf(R"({"references":[7],"background":"opaque"})");
     auto planned = planRun(Procedure::Edit, p, s.setup, host);
     if (!assertOk(planned)) {
         return;
@@ -1059,7 +1053,7 @@ void testPlanRunReadsNoPixel() {
     g_assert_nonnull(planned->service.caps);
     assertEq(planned->service.connection.endpoint, server.url("/v1"));
     assertEq(planned->service.credential.secret, "sk-run-test");
-    g_assert_true(planned->options.references == (std::vector<int>{7}));
+    g_assert_true(planned->parameters.options.references == (std::vector<int>{7}));
     assertEq(planned->request.background, "opaque");
     assertEq(planned->request.size, "1536x1024");
     g_assert_true(planned->coverage.empty());
@@ -1087,10 +1081,6 @@ const PlanRefusal kPlanRefusals[] = {
     {"size-not-offered", ErrorKind::InvalidRequest, "999x999",
      [](RunParameters& p) {
          p.size = "999x999";
-     }},
-    {"unknown-option", ErrorKind::InvalidRequest, "colour",
-     [](RunParameters& p) {
-         p.options = R"({"colour":"red"})";
      }},
     {"unknown-connection", ErrorKind::Configuration, "studio",
      [](RunParameters& p) {
@@ -1603,7 +1593,7 @@ void testExpandRefused(gconstpointer data) {
     const RgbaImage before = host.layer();
     RunParameters p = expandParameters(r->margins);
     p.model = r->model;
-    p.options = r->options;
+    p.options = optionsOf(r->options);
     p.n = r->n;
     const Error e = assertFails(run(Procedure::Expand, p, s, host), ErrorKind::InvalidRequest);
     assertContains(e.message, r->says);

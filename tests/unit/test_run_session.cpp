@@ -516,7 +516,7 @@ void testPartialImages() {
     Record record;
     RunSession session(Procedure::Edit, s.setup, record.callbacks());
     RunParameters p = parameters();
-    p.options = R"({"stream":true,"partial_images":2})";
+    p.options = optionsOf(R"({"stream":true,"partial_images":2})");
     if (!assertOk(session.start(p, host))) {
         return;
     }

@@ -256,13 +256,13 @@ void testOversizeParametersRefusedBeforeSending() {
     RunSetup& setup = s.setup;
     FakeHost host(300, 200);
     RunParameters user = editOf("a red balloon");
-    user.options = R"({"user":")" + std::string(10 << 20, 'u') + "\"}";
+    user.options.user = std::string(10 << 20, 'u');
     Error e = assertFails(runProcedure(Procedure::Edit, user, setup, host, nullptr),
                           ErrorKind::InvalidRequest);
     assertContains(e.message, "options is 10.0 MB long; it takes at most 1.0 MB");
     RunParameters together = editOf("a red balloon");
     together.prompt = std::string(100000, 'p');
-    together.options = R"({"user":")" + std::string(1000000, 'u') + "\"}";
+    together.options.user = std::string(1000000, 'u');
     e = assertFails(runProcedure(Procedure::Edit, together, setup, host, nullptr),
                     ErrorKind::InvalidRequest);
     assertContains(e.message, "the last values of a run can keep");

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 namespace imagegen {
 
@@ -48,7 +50,8 @@ const ParamSpec kStyle{PdbType::String, "style",
                        N_("vivid or natural (dall-e-3); \"\" for the default"), &P::style};
 const ParamSpec kBackground{
     PdbType::String, "background",
-    N_("transparent, opaque or auto (GPT image models); \"\" for the default"), &P::background};
+    N_("transparent, opaque or auto (GPT image models); \"\" for the default"),
+    &Options::background};
 const ParamSpec kConnection{
     PdbType::String, "connection",
     N_("Name of a saved connection; \"\" for the saved default, or else the "
@@ -68,7 +71,7 @@ const ParamSpec kEditDrawable{PdbType::Drawable,
                               {}};
 const ParamSpec kEditFidelity{PdbType::String, "input-fidelity",
                               N_("high or low (gpt-image-1, -1.5, -2); \"\" for the default"),
-                              &P::inputFidelity};
+                              &Options::inputFidelity};
 const ParamSpec kEditContext{PdbType::Float, "context",
                              N_("Padding around the selection sent with it, as a fraction of the "
                                 "selection's larger side; -1 for 0.15"),
@@ -250,6 +253,72 @@ std::string sizeText(size_t bytes) {
                                               static_cast<unsigned long>(bytes));
 }
 
+Error tooLong(const ParamSpec& param, size_t bytes) {
+    Error e = makeError(ErrorKind::InvalidRequest,
+                        textf(_("the parameter %s is %s long; it takes at most %s"), param.name,
+                              sizeText(bytes).c_str(), sizeText(maxTextBytes(param)).c_str()));
+    e.param = param.name;
+    return e;
+}
+
+const ParamSpec* optionsParam(const ProcedureSpec& spec) {
+    for (const ParamSpec& param : spec.params) {
+        if (std::holds_alternative<Options P::*>(param.field)) {
+            return &param;
+        }
+    }
+    return nullptr;
+}
+
+// The options as the `options` parameter carries them: the fields that have a parameter of their
+// own in this procedure go there, not here, so that they are saved in one place.
+std::string optionsText(const ProcedureSpec& spec, const Options& options) {
+    Options rest = options;
+    const Options unset;
+    for (const ParamSpec& param : spec.params) {
+        if (const auto* own = std::get_if<std::string Options::*>(&param.field)) {
+            rest.*(*own) = unset.*(*own);
+        }
+    }
+    return optionsToJson(rest);
+}
+
+// A text parameter's value as it is saved and bounded; nullopt for a number or a fixed parameter.
+std::optional<std::string> savedTextOf(const ProcedureSpec& spec, const ParamSpec& param,
+                                       const RunParameters& p) {
+    if (const auto* text = std::get_if<std::string P::*>(&param.field)) {
+        return p.*(*text);
+    }
+    if (const auto* option = std::get_if<std::string Options::*>(&param.field)) {
+        return p.options.*(*option);
+    }
+    if (std::holds_alternative<Options P::*>(param.field)) {
+        return optionsText(spec, p.options);
+    }
+    return std::nullopt;
+}
+
+// Background or input fidelity given as a parameter: it goes into the options, and is refused
+// when the options give it otherwise (which of the two was meant cannot be told).
+Status giveOption(Options& options, const ParamSpec& param, const std::string& value) {
+    std::string& field = options.*std::get<std::string Options::*>(param.field);
+    if (value.empty() || value == field) {
+        return Ok{};
+    }
+    if (!field.empty()) {
+        // TRANSLATORS: "the parameter background says "opaque" and the options say
+        // "transparent": give it in one place only".
+        Error e = makeError(ErrorKind::InvalidRequest,
+                            textf(_("the parameter %s says \"%s\" and the options say \"%s\": "
+                                    "give it in one place only"),
+                                  param.name, value.c_str(), field.c_str()));
+        e.param = param.name;
+        return e;
+    }
+    field = value;
+    return Ok{};
+}
+
 } // namespace
 
 const std::vector<ProcedureSpec>& procedureSpecs() {
@@ -286,13 +355,41 @@ Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
                                static_cast<int>(args.size() + spec.fixedParams())));
     }
     RunParameters p;
+    std::string optionsText;
+    std::vector<std::pair<const ParamSpec*, std::string>> optionParams;
     for (size_t i = 0; i < args.size(); ++i) {
         const ParamSpec& param = spec.params[spec.fixedParams() + i];
-        if (!assign(p, param.field, args[i])) {
+        const auto* text = std::get_if<std::string>(&args[i]);
+        bool taken = false;
+        if (std::holds_alternative<Options P::*>(param.field)) {
+            taken = text != nullptr;
+            optionsText = taken ? *text : "";
+        } else if (std::holds_alternative<std::string Options::*>(param.field)) {
+            taken = text != nullptr;
+            optionParams.emplace_back(&param, taken ? *text : "");
+        } else {
+            taken = assign(p, param.field, args[i]);
+        }
+        if (!taken) {
             Error e = makeError(ErrorKind::InvalidRequest,
                                 textf(_("the parameter %s has the wrong type"), param.name));
             e.param = param.name;
             return e;
+        }
+    }
+    // A text past its bound is refused before it is parsed (checkParameterSizes says why).
+    if (const ParamSpec* options = optionsParam(spec);
+        options != nullptr && optionsText.size() > maxTextBytes(*options)) {
+        return tooLong(*options, optionsText.size());
+    }
+    auto options = parseOptions(optionsText);
+    if (!options) {
+        return options.error();
+    }
+    p.options = std::move(*options);
+    for (const auto& [param, value] : optionParams) {
+        if (auto given = giveOption(p.options, *param, value); !given) {
+            return given.error();
         }
     }
     return p;
@@ -300,16 +397,10 @@ Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
 
 Status checkParameterSizes(const ProcedureSpec& spec, const RunParameters& p) {
     for (const ParamSpec& param : spec.params) {
-        const auto* text = std::get_if<std::string RunParameters::*>(&param.field);
-        if (text == nullptr || (p.*(*text)).size() <= maxTextBytes(param)) {
-            continue;
+        if (const auto text = savedTextOf(spec, param, p);
+            text && text->size() > maxTextBytes(param)) {
+            return tooLong(param, text->size());
         }
-        Error e = makeError(ErrorKind::InvalidRequest,
-                            textf(_("the parameter %s is %s long; it takes at most %s"), param.name,
-                                  sizeText((p.*(*text)).size()).c_str(),
-                                  sizeText(maxTextBytes(param)).c_str()));
-        e.param = param.name;
-        return e;
     }
     // What GIMP keeps is the JSON and a NUL after it; JSON escapes may make it longer than the
     // texts themselves.
@@ -334,8 +425,8 @@ std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p) 
             continue;
         }
         json_builder_set_member_name(b.get(), param.name);
-        if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
-            json_builder_add_string_value(b.get(), (p.*(*text)).c_str());
+        if (const auto text = savedTextOf(spec, param, p)) {
+            json_builder_add_string_value(b.get(), text->c_str());
         } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
             json_builder_add_int_value(b.get(), p.*(*whole));
         } else {
@@ -355,9 +446,19 @@ Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::s
         return makeError(ErrorKind::InvalidRequest, "no usable last values");
     }
     RunParameters p;
+    // The options first, so that background and input fidelity, saved beside them, go into them.
+    if (const ParamSpec* options = optionsParam(spec)) {
+        auto saved = parseOptions(savedText(root, *options));
+        p.options = saved ? std::move(*saved) : Options{};
+    }
     for (const ParamSpec& param : spec.params) {
         if (const auto* text = std::get_if<std::string RunParameters::*>(&param.field)) {
             p.*(*text) = savedText(root, param);
+        } else if (const auto* option = std::get_if<std::string Options::*>(&param.field)) {
+            // Empty means "not given": an older version may have kept the value in the options.
+            if (std::string v = savedText(root, param); !v.empty()) {
+                p.options.*(*option) = std::move(v);
+            }
         } else if (const auto* whole = std::get_if<int RunParameters::*>(&param.field)) {
             p.*(*whole) = savedInt(root, param);
         } else if (const auto* real = std::get_if<double RunParameters::*>(&param.field)) {

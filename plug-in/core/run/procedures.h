@@ -17,9 +17,12 @@ namespace imagegen {
 
 enum class PdbType { Int32, Float, String, Image, Drawable, Int32Array };
 
-// The field a parameter fills; none for run-mode, image and drawable.
-using ParamField = std::variant<std::monostate, std::string RunParameters::*, int RunParameters::*,
-                                double RunParameters::*>;
+// The field a parameter fills; none for run-mode, image and drawable. `options` fills the typed
+// options from its JSON text, and background and input fidelity fill a field of those options, so
+// that each field has one place whichever way it came.
+using ParamField =
+    std::variant<std::monostate, std::string RunParameters::*, int RunParameters::*,
+                 double RunParameters::*, Options RunParameters::*, std::string Options::*>;
 
 struct ParamSpec {
     PdbType type;
@@ -58,12 +61,15 @@ const ProcedureSpec& specOf(Procedure procedure);
 using ArgValue = std::variant<int32_t, double, std::string>;
 
 // The parameters after the fixed ones, in the table's order; an argument of the wrong type or
-// count is refused.
+// count is refused, and so are options that parseOptions refuses, or that give background or input
+// fidelity otherwise than their own parameter does.
 Result<RunParameters> parametersFromArgs(const ProcedureSpec& spec,
                                          const std::vector<ArgValue>& args);
 
 // Last values: versioned JSON keyed by parameter name, so that an older or foreign blob is
-// ignored instead of misread. A number that is not finite is refused on both sides.
+// ignored instead of misread. A number that is not finite is refused on both sides. The options
+// are kept as the text Script-Fu would pass, without the fields that have a parameter of their
+// own; saved options that no longer parse read as none.
 std::string lastValuesToJson(const ProcedureSpec& spec, const RunParameters& p);
 Result<RunParameters> lastValuesFromJson(const ProcedureSpec& spec, const std::string& json);
 

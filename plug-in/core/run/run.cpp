@@ -41,7 +41,8 @@ Status readEditInputs(RunPlan& run, Upload& sent, const ImageGeometry& geometry,
     run.coverage = geometry.selection ? host.readSelection(held)
                                       : layerCoverage(held, geometry.drawable, geometry.canvas);
     endPhase(timings, "read");
-    const bool jpegTaken = run.service.caps->isGptImage() && run.options.uploadFormat != "png";
+    const bool jpegTaken =
+        run.service.caps->isGptImage() && run.parameters.options.uploadFormat != "png";
     auto upload = prepareEdit(
         pixels, run.coverage, geometry.selection.has_value(), run.edit.apiSize,
         jpegTaken ? UploadFormat::JpegIfOpaque : UploadFormat::Png, run.edit.heldInApi());
@@ -51,7 +52,7 @@ Status readEditInputs(RunPlan& run, Upload& sent, const ImageGeometry& geometry,
     sent.images.push_back(std::move(upload->image));
     sent.mask = std::move(upload->mask);
     run.kept = std::move(upload->kept);
-    auto references = addReferences(sent, run.options.references, host);
+    auto references = addReferences(sent, run.parameters.options.references, host);
     endPhase(timings, "encode");
     return references;
 }
@@ -191,17 +192,12 @@ Result<RunPlan> planWithGeometry(Procedure procedure, const RunParameters& param
         return service.error();
     }
     run.service = std::move(*service);
-    auto options = parseOptions(parameters.options);
-    if (!options) {
-        return options.error();
-    }
-    run.options = std::move(*options);
-    if (procedure != Procedure::Edit && !run.options.references.empty()) {
+    if (procedure != Procedure::Edit && !parameters.options.references.empty()) {
         Error e = makeError(ErrorKind::InvalidRequest, referencesRefused(procedure));
         e.param = "references";
         return e;
     }
-    run.request = requestFrom(procedure, parameters, run.options);
+    run.request = requestFrom(procedure, parameters);
     run.request.model = run.service.model;
     // The prompt, the size and the fields are refused before any pixel is read.
     if (auto valid = validateFields(*run.service.caps, run.request); !valid) {

@@ -60,7 +60,6 @@ struct RunPlan {
     // of megabytes while the request is in flight.
     KeptSamples kept;
     int partialsPerImage = 0; // streamed partial images expected per result
-    Options options;
 };
 
 // The pixels a run sends, held once: an edit's encoded region, mask and reference layers, moved

@@ -147,7 +147,8 @@ Result<Options> parseOptions(const std::string& text) {
     return o;
 }
 
-ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o) {
+ImageRequest requestFrom(Procedure procedure, const RunParameters& p) {
+    const Options& o = p.options;
     ImageRequest r;
     const bool edits = procedure == Procedure::Edit || procedure == Procedure::Expand;
     r.operation = edits ? Operation::Edit : Operation::Generate;
@@ -157,10 +158,10 @@ ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Opti
     r.quality = p.quality;
     // Every field goes into the request, whatever the procedure, so that one given where it does
     // not apply is refused by validateFields rather than dropped without a word.
-    r.inputFidelity = !p.inputFidelity.empty() ? p.inputFidelity : o.inputFidelity;
+    r.inputFidelity = o.inputFidelity;
     r.style = p.style;
     r.moderation = o.moderation;
-    r.background = !p.background.empty() ? p.background : o.background;
+    r.background = o.background;
     r.outputFormat = o.outputFormat;
     r.outputCompression = o.outputCompression;
     r.user = o.user;

@@ -1,4 +1,5 @@
-// The parameters of the four procedures as Script-Fu passes them, and the `options` JSON.
+// The parameters of the four procedures, with the `options` JSON that Script-Fu passes parsed
+// into a typed value.
 #pragma once
 
 #include "core/service/image_request.h"
@@ -10,33 +11,6 @@
 namespace imagegen {
 
 enum class Procedure { Edit, Generate, NewImage, Expand };
-
-// Empty strings and -1 mean "the default" (the connection's or the model's).
-struct RunParameters {
-    std::string prompt;
-    std::string model;
-    int n = -1;
-    std::string size;
-    std::string quality;
-    std::string inputFidelity; // edit
-    double context = -1;       // edit: padding around the selection, a fraction of its larger side
-    double feather = -1;       // edit: soft inner edge of the result's mask, in pixels
-    std::string style;         // generate, new image
-    std::string background;    // generate, new image
-    int left = 0;              // expand: the margins added to the canvas, in pixels
-    int top = 0;
-    int right = 0;
-    int bottom = 0;
-    std::string connection;
-    std::string options; // a JSON object of further API fields
-};
-
-inline constexpr double kDefaultContext = 0.15;
-inline constexpr double kDefaultFeather = 0.0;
-// Expand: what an empty prompt asks for.
-inline constexpr const char* kExpandPrompt =
-    "Continue the picture naturally into the empty border, matching its content, perspective, "
-    "lighting and style.";
 
 // The `options` parameter: further API fields, and `references` (layer IDs sent as extra input
 // images).
@@ -56,7 +30,36 @@ struct Options {
     // Edit: how the image to edit goes up. "" or "auto": JPEG when nothing of it is transparent
     // and the model takes JPEG (GPT image models), else PNG; "png" forces PNG. The mask is PNG.
     std::string uploadFormat;
+
+    bool operator==(const Options&) const = default;
 };
+
+// Empty strings and -1 mean "the default" (the connection's or the model's).
+struct RunParameters {
+    std::string prompt;
+    std::string model;
+    int n = -1;
+    std::string size;
+    std::string quality;
+    double context = -1; // edit: padding around the selection, a fraction of its larger side
+    double feather = -1; // edit: soft inner edge of the result's mask, in pixels
+    std::string style;   // generate, new image
+    int left = 0;        // expand: the margins added to the canvas, in pixels
+    int top = 0;
+    int right = 0;
+    int bottom = 0;
+    std::string connection;
+    // The API fields without a parameter of their own, and background and input fidelity (a
+    // parameter where the procedure has one): parsed once, where the parameters come in.
+    Options options;
+};
+
+inline constexpr double kDefaultContext = 0.15;
+inline constexpr double kDefaultFeather = 0.0;
+// Expand: what an empty prompt asks for.
+inline constexpr const char* kExpandPrompt =
+    "Continue the picture naturally into the empty border, matching its content, perspective, "
+    "lighting and style.";
 
 // Unknown keys and wrong types are refused, naming the key.
 Result<Options> parseOptions(const std::string& json);
@@ -64,7 +67,8 @@ Result<Options> parseOptions(const std::string& json);
 // string when none does.
 std::string optionsToJson(const Options& options);
 
-// Fills the API request's fields from the parameters and options (not images, not the model).
-ImageRequest requestFrom(Procedure procedure, const RunParameters& p, const Options& o);
+// Fills the API request's fields from the parameters and their options (not images, not the
+// model).
+ImageRequest requestFrom(Procedure procedure, const RunParameters& p);
 
 } // namespace imagegen

@@ -71,7 +71,7 @@ Result<RgbaImage> matchedResult(const RunPlan& plan, const std::string& bytes,
     if (!decoded) {
         return decoded.error();
     }
-    if (!plan.options.matchColors) {
+    if (!plan.parameters.options.matchColors) {
         fit = colorMatchNotTried(ColorMatchOutcome::TurnedOff, "turned off (match_colors false)");
         return decoded;
     }
