@@ -1,6 +1,7 @@
 // The HTTP client against a real SoupServer on loopback: bodies and headers on the wire, the
 // retry policy with every retry header, timeouts, network errors and cancellation.
 #include "core/service/http_client.h"
+#include "core/service/retry_policy.h"
 #include "http_helpers.h"
 #include "test_server.h"
 #include "test_util.h"

@@ -3,6 +3,7 @@
 #include "core/pixels/codec.h"
 #include "core/service/models.h"
 #include "core/service/request_encoding.h"
+#include "core/service/retry_policy.h"
 #include "core/util/i18n.h"
 
 #include <memory>
