@@ -171,14 +171,18 @@ void DialogController::refreshThumbnail() {
         return;
     }
     const std::unique_ptr<Host> host = ctx_.makeHost();
-    if (const auto canvas = plan_.refresh(*host)) {
+    if (const auto canvas = plan_.refresh(*host, pixelSource(form_->collect()))) {
         form_->setCanvas(*canvas);
     }
 }
 
 // What the next Generate will send, from the model and the image's geometry.
 void DialogController::updatePlan() {
-    plan_.update(form_->collect(), form_->currentCaps(), ctx_.makeHost);
+    const RunParameters p = form_->collect();
+    if (procedure_ != Procedure::NewImage && pixelSource(p) != plan_.shows()) {
+        refreshThumbnail(); // the thumbnail shows what is sent
+    }
+    plan_.update(p, form_->currentCaps(), ctx_.makeHost);
 }
 
 gboolean DialogController::onPromptKey(const GdkEventKey* event) {
@@ -240,7 +244,7 @@ void DialogController::generate() {
     knownProgress_ = false;
     if (procedure_ == Procedure::Expand) {
         // Sharper than the thumbnail: the results are previewed with it under them.
-        expandUnderlay_ = pixbufOf(host->thumbnail(kPreviewSide));
+        expandUnderlay_ = pixbufOf(host->thumbnail(kPreviewSide, pixelSource(p)));
     }
     setRunning(true);
 }

@@ -108,6 +108,13 @@ OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()>
                                    _("an ID for your end user (optional)"));
     context_ = addSpin(_("Conte_xt around the selection (%):"), _("Context"), 0, 200, 1);
     feather_ = addSpin(_("Feat_her the edge (px):"), _("Feather"), 0, 256, 1);
+    sampleMerged_ =
+        addCheck(_("Send the picture as you see it (sample merged)"), _("Sample merged"));
+    gtk_widget_set_tooltip_text(sampleMerged_.widget,
+                                _("On: every visible layer, merged, is sent, as GIMP's tools do "
+                                  "with Sample merged. Off: only the layer that was active when "
+                                  "the dialog opened."));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(sampleMerged_.widget), TRUE);
     matchColors_ = addCheck(_("Ad_just colours to match the surroundings"), _("Match colours"));
     stream_ = addCheck(_("Stream previe_ws while it draws"), _("Stream previews"));
     setSpin(images_.widget, 1);
@@ -228,6 +235,7 @@ void OptionRows::followModel(const ModelCaps& caps) {
     feather_.setShown(edit);
     stream_.setShown(caps.streaming);
     matchColors_.setShown(edits); // an expand matches each tile
+    sampleMerged_.setShown(edits);
     showDependentRows();
     quiet_ = false;
 }
@@ -276,6 +284,9 @@ void OptionRows::show(const RunParameters& p, bool onlySet) {
         setSpin(feather_.widget, p.feather >= 0 ? p.feather : kDefaultFeather);
     }
     if (!onlySet) {
+        // The dialog sends the picture unless the user said otherwise (scripts, the layer).
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(sampleMerged_.widget),
+                                     o.source != Options::kSourceLayer ? TRUE : FALSE);
         gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(stream_.widget), o.stream ? TRUE : FALSE);
         gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(matchColors_.widget),
                                      o.matchColors ? TRUE : FALSE);
@@ -312,6 +323,11 @@ void OptionRows::collect(RunParameters& p) const {
     const bool stream =
         stream_.shown() && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(stream_.widget)) != FALSE;
     o.stream = stream;
+    if (sampleMerged_.shown()) {
+        o.source = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(sampleMerged_.widget)) != FALSE
+                       ? Options::kSourceVisible
+                       : Options::kSourceLayer;
+    }
     o.matchColors = !matchColors_.shown() ||
                     gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(matchColors_.widget)) != FALSE;
     o.partialImages = stream ? kPartialImages : -1;

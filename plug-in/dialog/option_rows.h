@@ -70,6 +70,7 @@ class OptionRows {
     Row feather_;
     Row stream_;
     Row matchColors_;
+    Row sampleMerged_;
 };
 
 } // namespace imagegen::dialog

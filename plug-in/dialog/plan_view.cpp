@@ -27,11 +27,12 @@ PlanView::PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstim
     }
 }
 
-std::optional<Size> PlanView::refresh(Host& host) {
+std::optional<Size> PlanView::refresh(Host& host, PixelSource source) {
     std::optional<Size> canvas;
+    shows_ = source;
     if (auto geometry = host.inspect()) {
         canvas_ = geometry->canvas;
-        thumbnail_ = pixbufOf(host.thumbnail(kThumbnailSide));
+        thumbnail_ = pixbufOf(host.thumbnail(kThumbnailSide, source));
         canvas = canvas_;
     }
     gtk_widget_queue_draw(picture_);

@@ -24,7 +24,9 @@ class PlanView {
 
     // Reads the image's canvas and thumbnail again (the user may have changed them); returns the
     // canvas, or nothing when there is no image to read.
-    std::optional<Size> refresh(Host& host);
+    std::optional<Size> refresh(Host& host, PixelSource source);
+    // What the thumbnail shows: the picture, or the active layer alone.
+    [[nodiscard]] PixelSource shows() const { return shows_; }
     // The plan of a run with `p` on the model `caps`, from the image as it is now, shown.
     void update(const RunParameters& p, const ModelCaps& caps, const HostFactory& makeHost);
     // The picture's "draw" signal.
@@ -39,6 +41,7 @@ class PlanView {
     GtkLabel* usageEstimate_;
     const Procedure procedure_;
     GRef<GdkPixbuf> thumbnail_;
+    PixelSource shows_ = PixelSource::Visible;
     Size canvas_;
     std::optional<GeometryPlan> plan_;
 };

@@ -66,6 +66,14 @@ class FakeHost final : public Host {
     void addLayer(int id, RgbaImage pixels) { layers_[id] = std::move(pixels); }
 
     [[nodiscard]] const RgbaImage& layer() const { return layer_; }
+    // The picture as the user sees it, where it differs from the active layer (other layers
+    // under or over it): what a "visible" run reads.
+    void setPicture(RgbaImage picture) { picture_ = std::move(picture); }
+    [[nodiscard]] const RgbaImage& picture() const {
+        return picture_.width > 0 ? picture_ : layer_;
+    }
+    // What each pixel read was of.
+    [[nodiscard]] const std::vector<PixelSource>& sources() const { return sources_; }
     [[nodiscard]] int pixelReads() const { return pixelReads_; }
     // One entry per undo step, with the layers it inserted.
     [[nodiscard]] const std::vector<std::vector<NewLayer>>& undoSteps() const { return steps_; }
@@ -94,15 +102,17 @@ class FakeHost final : public Host {
         return g;
     }
 
-    RgbaImage readRegion(Rect region) override {
+    RgbaImage readRegion(Rect region, PixelSource source) override {
         ++pixelReads_;
+        const RgbaImage& from = source == PixelSource::Visible ? picture() : layer_;
+        sources_.push_back(source);
         RgbaImage out(region.width, region.height);
         for (int y = 0; y < region.height; ++y) {
             for (int x = 0; x < region.width; ++x) {
                 const int cx = region.x + x;
                 const int cy = region.y + y;
-                if (cx >= 0 && cy >= 0 && cx < layer_.width && cy < layer_.height) {
-                    std::copy_n(layer_.at(cx, cy), 4, out.at(x, y));
+                if (cx >= 0 && cy >= 0 && cx < from.width && cy < from.height) {
+                    std::copy_n(from.at(cx, cy), 4, out.at(x, y));
                 }
             }
         }
@@ -136,16 +146,17 @@ class FakeHost final : public Host {
         return it->second;
     }
 
-    // The layer scaled down by the nearest pixel.
-    RgbaImage thumbnail(int maxSide) override {
+    // The layer, or the picture, scaled down by the nearest pixel.
+    RgbaImage thumbnail(int maxSide, PixelSource source) override {
+        const RgbaImage& from = source == PixelSource::Visible ? picture() : layer_;
         const int longer = std::max(canvas_.width, canvas_.height);
         const double scale = longer > maxSide ? static_cast<double>(maxSide) / longer : 1.0;
         RgbaImage out(std::max(1, static_cast<int>(canvas_.width * scale)),
                       std::max(1, static_cast<int>(canvas_.height * scale)));
         for (int y = 0; y < out.height; ++y) {
             for (int x = 0; x < out.width; ++x) {
-                std::copy_n(layer_.at(std::min(layer_.width - 1, static_cast<int>(x / scale)),
-                                      std::min(layer_.height - 1, static_cast<int>(y / scale))),
+                std::copy_n(from.at(std::min(from.width - 1, static_cast<int>(x / scale)),
+                                    std::min(from.height - 1, static_cast<int>(y / scale))),
                             4, out.at(x, y));
             }
         }
@@ -233,6 +244,8 @@ class FakeHost final : public Host {
     Size canvas_;
     Rect layerBounds_;
     RgbaImage layer_;
+    RgbaImage picture_;
+    std::vector<PixelSource> sources_;
     std::vector<uint8_t> selection_; // canvas-sized; empty: no selection
     Rect selectionBounds_;
     std::optional<std::string> refusal_;

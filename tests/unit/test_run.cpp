@@ -754,6 +754,41 @@ SentEdit readSentEdit(const ReceivedRequest& req) {
     return sent;
 }
 
+// The pixels an edit sends: the active layer (scripts, by default), or the picture as the user sees
+// it ("visible", the dialog's default). After an Insert GIMP makes the result layer active, and it
+// is transparent outside its region: the picture is what is worth sending then.
+void testEditSendsTheSourceAsked(gconstpointer data) {
+    const std::string source = static_cast<const char*>(data);
+    TestServer server;
+    answerImages(server, 1);
+    Setup s(server);
+    FakeHost host(256, 256, {0, 0, 0, 0}); // the active layer: transparent here
+    RgbaImage picture(256, 256);
+    for (size_t i = 0; i < picture.pixels.size(); i += 4) {
+        picture.pixels[i] = 200;
+        picture.pixels[i + 3] = 255;
+    }
+    host.setPicture(picture);
+    host.select({64, 64, 128, 128});
+    RunParameters p = editParameters();
+    p.options.source = source;
+    if (!assertOk(run(Procedure::Edit, p, s, host)) || !assertSize(server.received(), 1)) {
+        return;
+    }
+    const SentEdit sent = readSentEdit(server.received()[0]);
+    g_assert_true(sent.image.has_value());
+    const bool visible = source == "visible";
+    const uint8_t* middle = sent.image->at(sent.image->width / 2, sent.image->height / 2);
+    g_assert_cmpint(middle[3], ==, visible ? 255 : 0);
+    if (visible) {
+        g_assert_cmpint(std::abs(middle[0] - 200), <=, 3); // sent as JPEG: opaque
+    }
+    g_assert_true(host.sources() == std::vector<PixelSource>{visible ? PixelSource::Visible
+                                                                     : PixelSource::ActiveLayer});
+    g_assert_true(host.layer().pixels == RgbaImage(256, 256).pixels); // never written to
+    g_assert_cmpuint(host.undoSteps().size(), ==, 1);
+}
+
 constexpr std::array<double, 3> kDriftGain = {1.1, 0.95, 1.05};
 constexpr std::array<double, 3> kDriftOffset = {-8, 5, 3};
 constexpr RgbaPixel kFill = {90, 160, 200, 255};
@@ -1822,6 +1857,11 @@ int main(int argc, char** argv) {
     g_test_add_func("/run/edit/one-masked-layer-one-undo-step",
                     testEditInsertsOneMaskedLayerAsOneUndoStep);
     g_test_add_func("/run/edit/no-selection-no-mask", testEditWithoutSelectionSendsNoMask);
+    for (const char* source : {"", "layer", "visible"}) {
+        g_test_add_data_func(
+            (std::string("/run/edit/source/") + (*source ? source : "default")).c_str(), source,
+            testEditSendsTheSourceAsked);
+    }
     g_test_add_func("/run/generate/one-group-one-undo-step",
                     testGenerateSeveralGoIntoOneGroupAsOneStep);
     g_test_add_func("/run/generate/dall-e-3-one-request-per-image",

@@ -81,10 +81,10 @@ RunSession::HostFactory hostOf(FakeHost& host) {
     struct Forward final : Host {
         explicit Forward(FakeHost& h) : h(h) {}
         Result<ImageGeometry> inspect() override { return h.inspect(); }
-        RgbaImage readRegion(Rect r) override { return h.readRegion(r); }
+        RgbaImage readRegion(Rect r, PixelSource s) override { return h.readRegion(r, s); }
         std::vector<uint8_t> readSelection(Rect r) override { return h.readSelection(r); }
         Result<RgbaImage> readLayer(int id) override { return h.readLayer(id); }
-        RgbaImage thumbnail(int side) override { return h.thumbnail(side); }
+        RgbaImage thumbnail(int side, PixelSource s) override { return h.thumbnail(side, s); }
         Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& l, const std::string& g,
                                               const CancelCheck& c) override {
             return h.insertLayers(l, g, c);

@@ -16,6 +16,9 @@
 
 namespace imagegen {
 
+// Where an edit's pixels come from.
+enum class PixelSource { ActiveLayer, Visible };
+
 struct NewLayer {
     std::string name;
     Rect bounds;               // where it goes, canvas coordinates
@@ -41,15 +44,17 @@ class Host {
     // The canvas, the active layer's bounds and the selection's; an error for what cannot be
     // edited (indexed images, layer groups, channels, layer masks).
     virtual Result<ImageGeometry> inspect() = 0;
-    // 8-bit RGBA of `region` (canvas coordinates) of the active layer; transparent outside it.
-    virtual RgbaImage readRegion(Rect region) = 0;
+    // 8-bit RGBA of `region` (canvas coordinates) of the active layer, or of every visible layer
+    // merged (GIMP's "Sample merged"); transparent outside it.
+    virtual RgbaImage readRegion(Rect region, PixelSource source) = 0;
     // Selection coverage over `region`, 0..255, 0 outside the canvas.
     virtual std::vector<uint8_t> readSelection(Rect region) = 0;
     // A whole layer, named by the caller (a reference image).
     virtual Result<RgbaImage> readLayer(int layer) = 0;
-    // The image as the user sees it, at most `maxSide` pixels on its longer side: the dialog's
-    // picture of the region that will be sent. Empty when there is no image.
-    virtual RgbaImage thumbnail(int maxSide) = 0;
+    // The canvas as `source` has it (the picture as the user sees it, or the active layer alone
+    // in its place on a transparent canvas), at most `maxSide` pixels on its longer side: the
+    // dialog's picture of what will be sent. Empty when there is no image.
+    virtual RgbaImage thumbnail(int maxSide, PixelSource source) = 0;
 
     // Inserts the layers above the active layer as one undo step; several go into one layer
     // group named `groupName`. Returns the IDs of the layers made (not the group's). Every layer

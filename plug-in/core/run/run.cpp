@@ -16,6 +16,18 @@ int64_t RunSetup::nowUnix() const {
     return clock ? clock() : g_get_real_time() / 1'000'000;
 }
 
+PixelSource pixelSource(const RunParameters& parameters) {
+    return parameters.options.sendsVisible() ? PixelSource::Visible : PixelSource::ActiveLayer;
+}
+
+ImageGeometry asSent(ImageGeometry geometry, const RunParameters& parameters) {
+    // The picture covers the whole canvas: without a selection, all of it is edited.
+    if (pixelSource(parameters) == PixelSource::Visible) {
+        geometry.drawable = {0, 0, geometry.canvas.width, geometry.canvas.height};
+    }
+    return geometry;
+}
+
 namespace {
 
 Status addReferences(Upload& upload, const std::vector<int>& references, Host& host) {
@@ -37,7 +49,7 @@ Status addReferences(Upload& upload, const std::vector<int>& references, Host& h
 Status readEditInputs(RunPlan& run, Upload& sent, const ImageGeometry& geometry, Host& host,
                       PhaseTimer* timings) {
     const Rect held = run.edit.held;
-    const RgbaImage pixels = host.readRegion(held);
+    const RgbaImage pixels = host.readRegion(held, pixelSource(run.parameters));
     run.coverage = geometry.selection ? host.readSelection(held)
                                       : layerCoverage(held, geometry.drawable, geometry.canvas);
     endPhase(timings, "read");
@@ -66,6 +78,7 @@ Result<std::optional<ImageGeometry>> planImageSide(RunPlan& run, Host& host) {
     if (!geometry) {
         return geometry.error();
     }
+    *geometry = asSent(*geometry, run.parameters);
     auto planned = planGeometry(run.procedure, *run.service.caps, run.parameters, *geometry);
     if (!planned) {
         return withGuessNote(planned.error(), run.service);
@@ -87,7 +100,8 @@ Status readImageInputs(PreparedRun& run, const ImageGeometry& geometry, Host& ho
     }
     if (plan.procedure == Procedure::Expand) {
         run.upload.original =
-            host.readRegion({0, 0, plan.expand.original.width, plan.expand.original.height});
+            host.readRegion({0, 0, plan.expand.original.width, plan.expand.original.height},
+                            pixelSource(plan.parameters));
         endPhase(timings, "read");
         return Ok{};
     }
@@ -274,7 +288,7 @@ Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
         }
         // Step 2 of the edit pipeline: the region sent and the size it goes at.
         const double context = parameters.context < 0 ? kDefaultContext : parameters.context;
-        auto edit = planEdit(caps, parameters.size, context, geometry);
+        auto edit = planEdit(caps, parameters.size, context, asSent(geometry, parameters));
         if (!edit) {
             return edit.error();
         }

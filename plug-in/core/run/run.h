@@ -89,6 +89,13 @@ struct PreparedRun {
 Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& parameters,
                                RunSetup& setup, Host& host, PhaseTimer* timings = nullptr);
 
+// Where an edit's or an expand's pixels come from: the picture as the user sees it when the options
+// say "visible", else the active layer.
+PixelSource pixelSource(const RunParameters& parameters);
+// The image's geometry as the run sees it: with the picture as the source, the "layer" is the
+// whole canvas.
+ImageGeometry asSent(ImageGeometry geometry, const RunParameters& parameters);
+
 // The first half of prepareRun, which reads no pixel: the service, the options, the fields, the
 // image's geometry and the plan (the region an edit sends, the size it goes at). The dialog calls
 // it at each change of an option, to show what will be sent and to refuse early.

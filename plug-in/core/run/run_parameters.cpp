@@ -28,6 +28,7 @@ const std::pair<const char*, OptionField> kOptionFields[] = {
     {"references", &Options::references},
     {"match_colors", &Options::matchColors},
     {"upload_format", &Options::uploadFormat},
+    {"source", &Options::source},
 };
 
 // OpenAI's and Azure's `user` is an ID of the end user ("user-1234"). Their schemas give it no
@@ -143,6 +144,11 @@ Result<Options> parseOptions(const std::string& text) {
     }
     if (!o.uploadFormat.empty() && o.uploadFormat != "auto" && o.uploadFormat != "png") {
         return refuseOption("upload_format", _("must be \"auto\" or \"png\""));
+    }
+    if (!o.source.empty() && o.source != Options::kSourceVisible &&
+        o.source != Options::kSourceLayer) {
+        return refuseOption("source", _("must be \"visible\" (the picture as you see it) or "
+                                        "\"layer\" (the active layer alone)"));
     }
     return o;
 }

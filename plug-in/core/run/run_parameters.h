@@ -30,6 +30,15 @@ struct Options {
     // Edit: how the image to edit goes up. "" or "auto": JPEG when nothing of it is transparent
     // and the model takes JPEG (GPT image models), else PNG; "png" forces PNG. The mask is PNG.
     std::string uploadFormat;
+    // Edit and Expand: the pixels sent. "visible": the picture as the user sees it, every visible
+    // layer merged (GIMP's "Sample merged"), which the dialog sends unless told otherwise; "layer"
+    // or "": the active layer alone, as scripts always had it.
+    std::string source;
+
+    [[nodiscard]] bool sendsVisible() const { return source == kSourceVisible; }
+
+    static constexpr const char* kSourceVisible = "visible";
+    static constexpr const char* kSourceLayer = "layer";
 
     bool operator==(const Options&) const = default;
 };

@@ -179,6 +179,44 @@ void readLegacy(int drawable, Rect rect, uint8_t* out, const std::array<uint8_t,
     }
 }
 
+// GIMP's thumbnail data (Y, YA, RGB or RGBA) as RGBA; empty when there is none.
+RgbaImage rgbaOfThumbnail(const gchar* data, int width, int height, int bpp) {
+    if (data == nullptr || width <= 0 || height <= 0 || bpp < 1 || bpp > 4) {
+        return {};
+    }
+    RgbaImage out(width, height);
+    const auto* in = reinterpret_cast<const uint8_t*>(data);
+    const bool gray = bpp <= 2;
+    const bool alpha = bpp == 2 || bpp == 4;
+    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
+        const uint8_t* px = in + i * static_cast<size_t>(bpp);
+        uint8_t* o = out.pixels.data() + i * 4;
+        o[0] = px[0];
+        o[1] = gray ? px[0] : px[1];
+        o[2] = gray ? px[0] : px[2];
+        o[3] = alpha ? px[bpp - 1] : 255;
+    }
+    return out;
+}
+
+// The picture as the user sees it, as a layer of the image that is never inserted, deleted when
+// the scope ends.
+struct VisibleLayer {
+    explicit VisibleLayer(int image)
+        : id(gimp_layer_new_from_visible(image, image, "imagegen visible")) {}
+    ~VisibleLayer() {
+        if (id > 0) {
+            gimp_item_delete(id);
+        }
+    }
+    VisibleLayer(const VisibleLayer&) = delete;
+    VisibleLayer& operator=(const VisibleLayer&) = delete;
+    VisibleLayer(VisibleLayer&&) = delete;
+    VisibleLayer& operator=(VisibleLayer&&) = delete;
+
+    const gint32 id;
+};
+
 Error hostError(const std::string& message) {
     return makeError(ErrorKind::InvalidRequest, message);
 }
@@ -406,8 +444,17 @@ Result<ImageGeometry> GimpHost::inspect() {
     return g;
 }
 
-RgbaImage GimpHost::readRegion(Rect region) {
-    const int drawable = drawable_;
+RgbaImage GimpHost::readRegion(Rect region, PixelSource source) {
+    if (source == PixelSource::Visible) {
+        // GIMP's projection as a layer that is never inserted: its buffer shares the projection's
+        // tiles until written, and it goes when the read is done.
+        const VisibleLayer visible(image_);
+        return readDrawable(visible.id, region);
+    }
+    return readDrawable(drawable_, region);
+}
+
+RgbaImage GimpHost::readDrawable(int drawable, Rect region) const {
     gint ox = 0;
     gint oy = 0;
     gimp_drawable_offsets(drawable, &ox, &oy);
@@ -455,7 +502,7 @@ Result<RgbaImage> GimpHost::readLayer(int layer) {
     return out;
 }
 
-RgbaImage GimpHost::thumbnail(int maxSide) {
+RgbaImage GimpHost::thumbnail(int maxSide, PixelSource source) {
     if (gimp_image_is_valid(image_) == FALSE) {
         return {};
     }
@@ -464,21 +511,28 @@ RgbaImage GimpHost::thumbnail(int maxSide) {
     gint bpp = 0;
     const GCharPtr data(
         reinterpret_cast<gchar*>(gimp_image_get_thumbnail_data(image_, &width, &height, &bpp)));
-    if (!data || width <= 0 || height <= 0 || bpp < 1 || bpp > 4) {
-        return {};
+    RgbaImage picture = rgbaOfThumbnail(data.get(), width, height, bpp);
+    if (source == PixelSource::Visible || picture.width <= 0 ||
+        gimp_item_is_valid(drawable_) == FALSE) {
+        return picture;
     }
-    // GIMP gives Y, YA, RGB or RGBA.
-    RgbaImage out(width, height);
-    const auto* in = reinterpret_cast<const uint8_t*>(data.get());
-    const bool gray = bpp <= 2;
-    const bool alpha = bpp == 2 || bpp == 4;
-    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
-        const uint8_t* px = in + i * static_cast<size_t>(bpp);
-        uint8_t* o = out.pixels.data() + i * 4;
-        o[0] = px[0];
-        o[1] = gray ? px[0] : px[1];
-        o[2] = gray ? px[0] : px[2];
-        o[3] = alpha ? px[bpp - 1] : 255;
+    // The active layer alone, drawn where it lies on a transparent canvas of the picture's size.
+    const double scale = static_cast<double>(picture.width) / gimp_image_width(image_);
+    gint ox = 0;
+    gint oy = 0;
+    gimp_drawable_offsets(drawable_, &ox, &oy);
+    gint layerWidth = std::max(1, static_cast<int>(gimp_drawable_width(drawable_) * scale));
+    gint layerHeight = std::max(1, static_cast<int>(gimp_drawable_height(drawable_) * scale));
+    const GCharPtr layerData(reinterpret_cast<gchar*>(
+        gimp_drawable_get_thumbnail_data(drawable_, &layerWidth, &layerHeight, &bpp)));
+    const RgbaImage layer = rgbaOfThumbnail(layerData.get(), layerWidth, layerHeight, bpp);
+    RgbaImage out(picture.width, picture.height);
+    const int left = static_cast<int>(std::lround(ox * scale));
+    const int top = static_cast<int>(std::lround(oy * scale));
+    for (int y = std::max(0, -top); y < layer.height && top + y < out.height; ++y) {
+        for (int x = std::max(0, -left); x < layer.width && left + x < out.width; ++x) {
+            std::copy_n(layer.at(x, y), 4, out.at(left + x, top + y));
+        }
     }
     return out;
 }

@@ -23,10 +23,10 @@ class GimpHost final : public Host {
     [[nodiscard]] Status checkImage() const;
 
     Result<ImageGeometry> inspect() override;
-    RgbaImage readRegion(Rect region) override;
+    RgbaImage readRegion(Rect region, PixelSource source) override;
     std::vector<uint8_t> readSelection(Rect region) override;
     Result<RgbaImage> readLayer(int layer) override;
-    RgbaImage thumbnail(int maxSide) override;
+    RgbaImage thumbnail(int maxSide, PixelSource source) override;
     Result<std::vector<int>> insertLayers(const std::vector<NewLayer>& layers,
                                           const std::string& groupName,
                                           const CancelCheck& cancelled) override;
@@ -42,6 +42,7 @@ class GimpHost final : public Host {
     void progressEnd() override;
 
   private:
+    [[nodiscard]] RgbaImage readDrawable(int drawable, Rect region) const;
     Result<std::vector<int>> insertAboveActive(const std::vector<NewLayer>& layers,
                                                const std::string& groupName,
                                                const CancelCheck& isCancelled,
