@@ -567,6 +567,58 @@ def case_expand(t):
           f"one undo did not restore the image: {lines}")
 
 
+def plugin_windows():
+    """The plug-in's top-level windows on AT-SPI (GIMP's own are left out: its tree is huge)."""
+    return [w for app, w in a11y.windows() if "imagegen" in (app.name or "").lower()
+            or "Imagegen" in (w.name or "")]
+
+
+def criticals(t):
+    return [l.strip() for l in t.gimp.errors().splitlines() if "CRITICAL" in l]
+
+
+def case_a11y_walk(t):
+    """A screen reader's review of every window of the plug-in, open and after it closed (its
+    accessibles still held, as a screen reader holds them): the main dialog, the Connections
+    window, the main dialog again while Connections is open, and after each closed. Every object
+    is read as Orca reads it; the plug-in must print no Atk/GObject CRITICAL meanwhile (the run
+    fails on any in GIMP's stderr, see check_stderr)."""
+    t.setup_image()
+    n = t.open(edit_call())
+    main = t.dialog
+    steps = []
+
+    def review(what, *roots):
+        last = [len(criticals(t))]
+
+        def after(acc, read):
+            now = len(criticals(t))
+            if now != last[0]:  # which object made the plug-in complain, for the log
+                steps.append(f"  +{now - last[0]} reading [{a11y.role(acc)}] {acc.name!r} "
+                             f"(showing: {a11y.is_showing(acc)}; a11y.py line {read.__code__.co_firstlineno})")
+            last[0] = now
+        count = sum(a11y.read_all(r, after=after) for r in roots)
+        steps.append(f"{what}: {count} objects, {len(criticals(t))} CRITICAL lines so far")
+
+    review("main dialog open", main)
+    t.press("Connections…")
+    conn = t.wait_dialog(CONNECTIONS_TITLE)
+    review("Connections open", conn)
+    review("main dialog with Connections open", main)
+    for w in plugin_windows():
+        review(f"window {w.name!r}", w)
+    t.dialog = conn
+    t.press("Close")
+    a11y.poll("the Connections window to close", lambda: a11y.find_window(CONNECTIONS_TITLE) is None, 15)
+    review("Connections closed", conn)
+    t.dialog = main
+    review("main dialog after Connections closed", main)
+    t.close(n)
+    review("main dialog closed", main)
+    review("Connections after both closed", conn)
+    t.notes += steps
+    found = criticals(t)
+    check(not found, f"{len(found)} CRITICAL lines in GIMP's stderr; first: {found[:3]}; " + "; ".join(steps))
 
 
 def case_german(t):
@@ -610,6 +662,7 @@ CASES = {
     "close-mid-run": case_close_mid_run,
     "expand": case_expand,
     "german": case_german,
+    "a11y-walk": case_a11y_walk,
 }
 
 # ---------------------------------------------------------------- running a case
