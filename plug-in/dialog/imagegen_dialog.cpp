@@ -5,6 +5,7 @@
 #include "dialog/imagegen_dialog.h"
 
 #include "core/util/i18n.h"
+#include "dialog/a11y_guard.h"
 #include "dialog/dialog_controller.h"
 #include "dialog/gtk_util.h"
 #include "dialog/imagegen_dialog_type.h"
@@ -213,6 +214,7 @@ DialogOutcome runDialog(const DialogContext& context) {
         // transient for its image window.
         gdk_set_allowed_backends("x11");
         gtk_init(nullptr, nullptr);
+        guardTextExtents(); // before any widget's accessible exists
         initialised = true;
     }
     // A toplevel window belongs to GTK until it is destroyed: the owner destroys it at the end.

@@ -580,7 +580,8 @@ def criticals(t):
 def case_a11y_walk(t):
     """A screen reader's review of every window of the plug-in, open and after it closed (its
     accessibles still held, as a screen reader holds them): the main dialog, the Connections
-    window, the main dialog again while Connections is open, and after each closed. Every object
+    window, the main dialog again while Connections is open, and after each closed; then the
+    Expand and Generate Layer dialogs. Every object
     is read as Orca reads it; the plug-in must print no Atk/GObject CRITICAL meanwhile (the run
     fails on any in GIMP's stderr, see check_stderr)."""
     t.setup_image()
@@ -616,6 +617,11 @@ def case_a11y_walk(t):
     t.close(n)
     review("main dialog closed", main)
     review("Connections after both closed", conn)
+    # The other dialogs hide other rows.
+    for call, kind in ((expand_call(), "expand"), (generate_call(), "generate")):
+        n = t.open(call, kind)
+        review(f"{kind} dialog open", t.dialog)
+        t.close(n)
     t.notes += steps
     found = criticals(t)
     check(not found, f"{len(found)} CRITICAL lines in GIMP's stderr; first: {found[:3]}; " + "; ".join(steps))
