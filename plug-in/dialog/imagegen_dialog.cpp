@@ -44,12 +44,15 @@ void on_is_active(GObject* /*dialog*/, GParamSpec* /*property*/, ImagegenDialog*
     withController(self, [](DialogController& c) { c.onActivated(); });
 }
 
-void on_info_bar_response(GtkInfoBar* /*bar*/, int /*response*/, ImagegenDialog* self) {
-    withController(self, [](DialogController& c) { c.clearError(); });
+void on_info_bar_response(GtkInfoBar* /*bar*/, int response, ImagegenDialog* self) {
+    withController(self, [response](DialogController& c) { c.onInfoBarResponse(response); });
 }
 
 void on_connection_changed(GtkComboBox* /*combo*/, ImagegenDialog* self) {
-    withController(self, [](DialogController& c) { c.form().onConnectionChanged(); });
+    withController(self, [](DialogController& c) {
+        c.form().onConnectionChanged();
+        c.followConnections();
+    });
 }
 
 void on_connections_clicked(GtkButton* /*button*/, ImagegenDialog* self) {
