@@ -641,7 +641,8 @@ def case_first_setup(t):
     a new connection, showing only what the kind asks for, with an example endpoint for each
     kind. Test connection shows success and failure differently, naming host and port. Once
     saved, the key shows as stored (never its text), and the bar goes at once while Connections
-    is still open. Remove asks first; Cancel keeps the connection and its key."""
+    is still open; a key typed over it replaces it. Remove asks first; Cancel keeps the
+    connection and its key, Remove takes both, and Generate greys again."""
     t.setup_image()
     n = t.open(edit_call())
     main = t.dialog
@@ -710,8 +711,16 @@ def case_first_setup(t):
     a11y.poll("the no-connection bar to go", lambda: not t.info_messages(), 10)
     a11y.wait_sensitive(generate, timeout=10)
 
-    # Remove asks first: Cancel keeps the connection and its key.
+    # A key typed over the stored one replaces it.
     t.dialog = conn
+    a11y.set_text(t.c("password text", "API key"), WRONG_KEY)
+    t.press("Save")
+    a11y.poll("the new key in the keyring",
+              lambda: WRONG_KEY in t.s.secret_tool("search", "--all", "connection", name).stdout, 15)
+    check(API_KEY not in t.s.secret_tool("search", "--all", "connection", name).stdout,
+          "the old key stayed in the keyring")
+
+    # Remove asks first: Cancel keeps the connection and its key.
     t.press("Remove")
     alert = a11y.poll("the question before Remove",
                       lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")), 10)
@@ -722,7 +731,7 @@ def case_first_setup(t):
               lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")) is None, 10)
     check(name in [c.name for c in t.c("list box", "Saved connections") if c is not None],
           "Cancel removed the connection")
-    check(API_KEY in t.s.secret_tool("search", "--all", "connection", name).stdout, "Cancel removed the key")
+    check(WRONG_KEY in t.s.secret_tool("search", "--all", "connection", name).stdout, "Cancel removed the key")
     t.press("Remove")
     alert = a11y.poll("the question before Remove",
                       lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")), 10)
@@ -730,7 +739,7 @@ def case_first_setup(t):
     a11y.poll("the connection to go from the list",
               lambda: name not in [c.name for c in t.c("list box", "Saved connections") if c is not None], 10)
     a11y.poll("the key to go from the keyring",
-              lambda: API_KEY not in t.s.secret_tool("search", "--all", "connection", name).stdout, 10)
+              lambda: WRONG_KEY not in t.s.secret_tool("search", "--all", "connection", name).stdout, 10)
     t.dialog = main
     a11y.wait_sensitive(generate, timeout=10, sensitive=False)
     a11y.poll("the no-connection bar to come back", t.info_messages, 10)
