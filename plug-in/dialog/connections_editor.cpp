@@ -6,6 +6,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <utility>
+#include <vector>
+
 namespace imagegen::dialog {
 
 namespace {
@@ -23,24 +26,62 @@ std::string entryText(GtkWidget* entry) {
     return stripped.get();
 }
 
+// What each kind's endpoint looks like: the field's placeholder, and the line under it, which
+// stays when the field is filled (and which a screen reader reads).
+struct EndpointExample {
+    const char* placeholder;
+    const char* hint;
+};
+
+EndpointExample endpointExample(ConnectionKind kind) {
+    switch (kind) {
+    case ConnectionKind::Azure:
+        return {"https://my-resource.openai.azure.com",
+                N_("The resource's endpoint from the Azure portal, for example "
+                   "https://my-resource.openai.azure.com.")};
+    case ConnectionKind::AzureV1:
+        return {"https://my-resource.openai.azure.com/openai/v1",
+                N_("The resource's endpoint with /openai/v1, for example "
+                   "https://my-resource.openai.azure.com/openai/v1.")};
+    case ConnectionKind::OpenAI:
+        return {kOpenAIBaseUrl, N_("OpenAI's own endpoint is https://api.openai.com/v1; left "
+                                   "empty, that one is used.")};
+    case ConnectionKind::Compatible:
+        break;
+    }
+    return {"http://127.0.0.1:8080/v1",
+            N_("The server's OpenAI-style base URL, for example https://images.example.com/v1, "
+               "or http://127.0.0.1:8080/v1 for a server on this computer (plain http:// only "
+               "there).")};
+}
+
+// The colours of the test's outcome: readable on GIMP's dark theme and on a light one.
+constexpr const char* kOutcomeCss = ".imagegen-good { color: #26a269; }\n"
+                                    ".imagegen-bad { color: #e01b24; }\n";
+
 } // namespace
 
+// The fields, from the layout (ui/connections-dialog.ui); `azureRows` are the captions and
+// controls that only Azure's kinds use, hidden for the others.
 struct ConnectionsEditor::Fields {
     GtkWidget* name = nullptr;
     GtkWidget* kind = nullptr;
     GtkWidget* endpoint = nullptr;
+    GtkWidget* endpointHint = nullptr;
     GtkWidget* key = nullptr;
+    GtkWidget* keyState = nullptr;
     GtkWidget* entra = nullptr;
     GtkWidget* apiVersion = nullptr;
     GtkWidget* deployments = nullptr;
     GtkWidget* defaultModel = nullptr;
     GtkWidget* caFile = nullptr;
     GtkWidget* isDefault = nullptr;
+    std::vector<GtkWidget*> azureRows;
 };
 
 ConnectionsEditor::ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::string path,
-                                     std::function<void()> onClosed)
-    : setup_(setup), path_(std::move(path)), onClosed_(std::move(onClosed)),
+                                     Callbacks callbacks, bool firstSetup)
+    : setup_(setup), path_(std::move(path)), callbacks_(std::move(callbacks)),
       fields_(std::make_unique<Fields>()), http_(std::make_unique<HttpClient>(setup->http)) {
     builder_ = gtk_builder_new();
     gtk_builder_set_translation_domain(builder_, GETTEXT_PACKAGE);
@@ -59,7 +100,20 @@ ConnectionsEditor::ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::st
         {"test_button", N_("Test connection")},
         {"close_button", N_("Close")},
         {"test_result", N_("Test result")},
+        {"test_icon", N_("Test outcome")},
         {"key_storage", N_("Key storage")},
+        {"name", N_("Name")},
+        {"kind", N_("Kind")},
+        {"endpoint", N_("Endpoint")},
+        {"endpoint_hint", N_("Endpoint example")},
+        {"key", N_("API key")},
+        {"key_state", N_("Key status")},
+        {"entra", N_("Use Entra ID")},
+        {"api_version", N_("API version")},
+        {"deployments", N_("Deployments")},
+        {"default_model", N_("Default model")},
+        {"ca_file", N_("CA file")},
+        {"is_default", N_("Use by default")},
     };
     for (const auto& [id, name] : kNames) {
         setAccessibleName(part(builder_, id), _(name));
@@ -67,15 +121,22 @@ ConnectionsEditor::ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::st
     buildFields();
     connectSignals();
     fillList("");
-    showConnection(setup_->connections.connections().empty()
-                       ? nullptr
-                       : &setup_->connections.connections().front());
+    const auto& saved = setup_->connections.connections();
+    showConnection(firstSetup || saved.empty() ? nullptr : &saved.front());
     checkKeyStorage();
     gtk_widget_show(dialog_);
+    if (firstSetup) {
+        // The short way through: kind, endpoint, key, then Test connection.
+        sayResult(_("No connection is set up yet. Choose the kind of service, give its endpoint "
+                    "and key, then Test connection and Save."),
+                  Tone::Plain);
+        gtk_widget_grab_focus(fields_->kind);
+    }
 }
 
 ConnectionsEditor::~ConnectionsEditor() {
     http_.reset(); // a test in flight ends here, and its callback never runs
+    closeConfirmation();
     if (dialog_ != nullptr) {
         gtk_widget_destroy(dialog_);
     }
@@ -87,38 +148,38 @@ void ConnectionsEditor::present() {
 }
 
 void ConnectionsEditor::buildFields() {
-    GtkGrid* grid = part<GtkGrid>(builder_, "fields_grid");
-    int row = 0;
-    auto add = [&](const char* label, const char* name, GtkWidget* widget) {
-        gtk_widget_show(attachRow(grid, row++, label, name, widget));
-        gtk_widget_show(widget);
-        return widget;
-    };
     Fields& f = *fields_;
-    f.name = add(_("_Name:"), _("Name"), gtk_entry_new());
-    f.kind = add(_("_Kind:"), _("Kind"), gtk_combo_box_text_new());
+    f.name = part(builder_, "name");
+    f.kind = part(builder_, "kind");
+    f.endpoint = part(builder_, "endpoint");
+    f.endpointHint = part(builder_, "endpoint_hint");
+    f.key = part(builder_, "key");
+    f.keyState = part(builder_, "key_state");
+    f.entra = part(builder_, "entra");
+    f.apiVersion = part(builder_, "api_version");
+    f.deployments = part(builder_, "deployments");
+    f.defaultModel = part(builder_, "default_model");
+    f.caFile = part(builder_, "ca_file");
+    f.isDefault = part(builder_, "is_default");
+    for (const char* id :
+         {"entra", "api_version_label", "api_version", "deployments_label", "deployments"}) {
+        f.azureRows.push_back(part(builder_, id));
+    }
     Choices kinds;
     for (const auto& [kind, label] : kKinds) {
         kinds.emplace_back(connectionKindName(kind), _(label));
     }
     fillCombo(GTK_COMBO_BOX_TEXT(f.kind), kinds, "openai");
-    f.endpoint = add(_("_Endpoint:"), _("Endpoint"), gtk_entry_new());
-    f.key = add(_("API ke_y:"), _("API key"), gtk_entry_new());
-    gtk_entry_set_visibility(GTK_ENTRY(f.key), FALSE);
-    gtk_entry_set_input_purpose(GTK_ENTRY(f.key), GTK_INPUT_PURPOSE_PASSWORD);
-    f.entra = add("", _("Use Entra ID"),
-                  gtk_check_button_new_with_mnemonic(_("Sign in with Entra _ID (Azure CLI) "
-                                                       "instead of a key")));
-    f.apiVersion = add(_("API versi_on:"), _("API version"), gtk_entry_new());
-    f.deployments = add(_("De_ployments:"), _("Deployments"), gtk_entry_new());
     gtk_entry_set_placeholder_text(GTK_ENTRY(f.deployments),
                                    _("name=model, … (e.g. my-image=gpt-image-1)"));
-    f.defaultModel = add(_("Default _model:"), _("Default model"), gtk_entry_new());
-    f.caFile = add(_("C_A file:"), _("CA file"), gtk_entry_new());
+    gtk_entry_set_placeholder_text(GTK_ENTRY(f.name), _("optional: the endpoint's host"));
     gtk_entry_set_placeholder_text(GTK_ENTRY(f.caFile),
                                    _("optional: a PEM file for a private certificate authority"));
-    f.isDefault = add("", _("Use by default"),
-                      gtk_check_button_new_with_mnemonic(_("_Use this connection by default")));
+    const GRef<GtkCssProvider> css = adoptRef(gtk_css_provider_new());
+    gtk_css_provider_load_from_data(css.get(), kOutcomeCss, -1, nullptr);
+    gtk_style_context_add_provider(gtk_widget_get_style_context(part(builder_, "test_result")),
+                                   GTK_STYLE_PROVIDER(css.get()),
+                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
 void ConnectionsEditor::connectSignals() {
@@ -128,6 +189,11 @@ void ConnectionsEditor::connectSignals() {
     connectTo<&E::save, &E::reportError>(part(builder_, "save_button"), "clicked", this);
     connectTo<&E::test, &E::reportError>(part(builder_, "test_button"), "clicked", this);
     connectTo<&E::followKind, &E::reportError>(fields_->kind, "changed", this);
+    g_signal_connect_swapped(fields_->entra, "toggled", G_CALLBACK(+[](ConnectionsEditor* self) {
+                                 guarded([self] { self->showKeyState(false); },
+                                         [self](const std::string& m) { self->reportError(m); });
+                             }),
+                             this);
     // The window's close button hides it; the owner alone destroys it.
     g_signal_connect(dialog_, "delete-event", G_CALLBACK(gtk_widget_hide_on_delete), nullptr);
     g_signal_connect(part(builder_, "connection_list"), "row-selected",
@@ -145,7 +211,8 @@ void ConnectionsEditor::connectSignals() {
     // Close, Escape and the window's close button all end here; the owner destroys the editor.
     g_signal_connect(dialog_, "response", G_CALLBACK(+[](GtkDialog*, int, ConnectionsEditor* self) {
                          gtk_widget_hide(self->dialog_);
-                         guarded([self] { self->onClosed_(); }, [](const std::string&) {});
+                         guarded([self] { self->callbacks_.onClosed(); },
+                                 [](const std::string&) {});
                      }),
                      this);
 }
@@ -173,7 +240,8 @@ void ConnectionsEditor::fillList(const std::string& select) {
 }
 
 // The fields of a saved connection, or empty ones for a new connection. A saved key is never
-// shown: the key field stays empty, and an empty key field keeps the saved key.
+// shown: the key field stays empty, says that a key is stored, and an empty key field keeps the
+// saved key.
 void ConnectionsEditor::showConnection(const Connection* c) {
     const Connection blank;
     const Connection& shown = c != nullptr ? *c : blank;
@@ -183,9 +251,6 @@ void ConnectionsEditor::showConnection(const Connection* c) {
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(f.kind), connectionKindName(shown.kind));
     gtk_entry_set_text(GTK_ENTRY(f.endpoint), shown.endpoint.c_str());
     gtk_entry_set_text(GTK_ENTRY(f.key), "");
-    gtk_entry_set_placeholder_text(GTK_ENTRY(f.key),
-                                   c != nullptr ? _("saved in the keyring: leave empty to keep it")
-                                                : _("the service's API key"));
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(f.entra),
                                  shown.auth == AuthMethod::EntraId ? TRUE : FALSE);
     gtk_entry_set_text(GTK_ENTRY(f.apiVersion), shown.apiVersion.c_str());
@@ -195,11 +260,41 @@ void ConnectionsEditor::showConnection(const Connection* c) {
     const Connection* d = setup_->connections.defaultConnection();
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(f.isDefault),
                                  c != nullptr && d != nullptr && d->name == c->name ? TRUE : FALSE);
-    say("test_result", "");
+    sayResult("", Tone::Plain);
+    followKind(); // "changed" does not come when the kind shown stays the same
+    showKeyState(false);
     if (c == nullptr) {
         gtk_list_box_unselect_all(part<GtkListBox>(builder_, "connection_list"));
-        gtk_widget_grab_focus(f.name);
+        gtk_widget_grab_focus(f.kind);
     }
+}
+
+// Whether a key is kept for the connection shown, in words, and in the key field's placeholder:
+// an empty field after Save must not look as if the key was lost. The key itself is never shown.
+void ConnectionsEditor::showKeyState(bool justSaved) {
+    const Fields& f = *fields_;
+    const bool entra = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(f.entra)) != FALSE;
+    gtk_widget_set_sensitive(f.key, entra ? FALSE : TRUE);
+    bool stored = false;
+    if (!editing_.empty() && !entra) {
+        auto kept = lookupSecret(editing_);
+        stored = kept && !kept->empty();
+    }
+    gtk_entry_set_placeholder_text(GTK_ENTRY(f.key), stored ? _("•••• stored in the keyring")
+                                                            : _("the service's API key"));
+    const char* state = "";
+    if (entra) {
+        state = _("Entra ID signs in through the Azure CLI: no key is needed.");
+    } else if (stored) {
+        state = justSaved ? _("Saved: the key is stored in the keyring (••••). Type a new one here "
+                              "to replace it.")
+                          : _("A key is stored in the keyring (••••). Type a new one here to "
+                              "replace it.");
+    } else if (!editing_.empty()) {
+        state = _("No key is stored for this connection: type it here, then Save.");
+    }
+    gtk_label_set_text(GTK_LABEL(f.keyState), state);
+    gtk_widget_set_visible(f.keyState, *state != '\0' ? TRUE : FALSE);
 }
 
 Connection ConnectionsEditor::fromFields() const {
@@ -209,6 +304,9 @@ Connection ConnectionsEditor::fromFields() const {
     const std::string kind = comboValue(GTK_COMBO_BOX_TEXT(f.kind));
     c.kind = parseConnectionKind(kind).value_or(ConnectionKind::OpenAI);
     c.endpoint = entryText(f.endpoint);
+    if (c.endpoint.empty() && c.kind == ConnectionKind::OpenAI) {
+        c.endpoint = kOpenAIBaseUrl; // as the field's hint says
+    }
     const bool entra = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(f.entra)) != FALSE;
     c.auth = entra             ? AuthMethod::EntraId
              : isAzure(c.kind) ? AuthMethod::ApiKeyHeader
@@ -220,6 +318,17 @@ Connection ConnectionsEditor::fromFields() const {
     c.deployments = parseDeploymentList(entryText(f.deployments));
     c.defaultModel = entryText(f.defaultModel);
     c.caFile = entryText(f.caFile);
+    if (c.name.empty()) {
+        // A first setup need not think of a name: the endpoint's host says which one it is.
+        const GUriPtr uri(g_uri_parse(c.endpoint.c_str(), G_URI_FLAGS_NONE, nullptr));
+        const char* host = uri ? g_uri_get_host(uri.get()) : nullptr;
+        const std::string base =
+            host != nullptr && *host != '\0' ? host : connectionKindName(c.kind);
+        c.name = base;
+        for (int n = 2; c.name != editing_ && setup_->connections.find(c.name) != nullptr; ++n) {
+            c.name = base + " (" + std::to_string(n) + ")";
+        }
+    }
     return c;
 }
 
@@ -229,17 +338,14 @@ std::string ConnectionsEditor::typedKey() const {
 
 void ConnectionsEditor::save() {
     const Connection c = fromFields();
-    if (c.name.empty()) {
-        say("test_result", _("Give the connection a name."));
-        return;
-    }
     if (auto valid = checkServiceEndpoint(c.endpoint); !valid) {
-        say("test_result", valid.error().message);
+        sayResult(valid.error().message, Tone::Bad);
         return;
     }
     if (c.name != editing_ && setup_->connections.find(c.name) != nullptr) {
-        say("test_result", std::string(_("A connection with this name exists already: choose "
-                                         "another name, or pick it in the list to edit it.")));
+        sayResult(_("A connection with this name exists already: choose another name, or pick "
+                    "it in the list to edit it."),
+                  Tone::Bad);
         return;
     }
     const std::string key = typedKey();
@@ -268,25 +374,75 @@ void ConnectionsEditor::save() {
     }
     editing_ = c.name;
     if (auto written = setup_->connections.save(path_); !written) {
-        say("test_result", written.error().message);
+        sayResult(written.error().message, Tone::Bad);
         return;
     }
     fillList(c.name);
-    say("test_result", std::string(_("Saved.")) + keyNote);
+    gtk_entry_set_text(GTK_ENTRY(fields_->name), c.name.c_str());
+    showKeyState(!key.empty() && keyNote.empty());
+    sayResult(std::string(_("Saved.")) + keyNote, keyNote.empty() ? Tone::Good : Tone::Bad);
+    callbacks_.onChanged();
 }
 
+// Remove asks first: it deletes the connection and its key in the keyring, which no Cancel
+// brings back. The question is a window of its own, answered through the main loop (never a
+// nested one); the name goes with it, so that a choice made in the list meanwhile changes nothing.
 void ConnectionsEditor::remove() {
     if (editing_.empty()) {
         return;
     }
-    (void)clearSecret(editing_);
-    setup_->connections.remove(editing_);
+    closeConfirmation();
+    confirm_ = gtk_message_dialog_new(
+        GTK_WINDOW(dialog_), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s",
+        textf(_("Remove the connection %s?"), textf(_("“%s”"), editing_.c_str()).c_str()).c_str());
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(confirm_), "%s",
+        _("Its key is removed from the keyring too. This cannot be undone."));
+    gtk_window_set_title(GTK_WINDOW(confirm_), _("Remove Connection — Imagegen"));
+    // ATK names a message dialog after its type ("Question"): a screen reader says the title.
+    setAccessibleName(confirm_, _("Remove Connection — Imagegen"));
+    gtk_dialog_add_button(GTK_DIALOG(confirm_), _("_Cancel"), GTK_RESPONSE_CANCEL);
+    GtkWidget* yes = gtk_dialog_add_button(GTK_DIALOG(confirm_), _("_Remove"), GTK_RESPONSE_ACCEPT);
+    gtk_style_context_add_class(gtk_widget_get_style_context(yes), "destructive-action");
+    gtk_dialog_set_default_response(GTK_DIALOG(confirm_), GTK_RESPONSE_CANCEL);
+    g_object_set_data_full(G_OBJECT(confirm_), "imagegen-connection", g_strdup(editing_.c_str()),
+                           g_free);
+    g_signal_connect(confirm_, "response",
+                     G_CALLBACK(+[](GtkDialog* question, int response, ConnectionsEditor* self) {
+                         const std::string name = static_cast<const char*>(
+                             g_object_get_data(G_OBJECT(question), "imagegen-connection"));
+                         self->closeConfirmation();
+                         if (response == GTK_RESPONSE_ACCEPT) {
+                             guarded([&] { self->removeConfirmed(name); },
+                                     [self](const std::string& m) { self->reportError(m); });
+                         }
+                     }),
+                     this);
+    gtk_widget_show(confirm_);
+}
+
+void ConnectionsEditor::closeConfirmation() {
+    if (confirm_ != nullptr) {
+        gtk_widget_destroy(std::exchange(confirm_, nullptr));
+    }
+}
+
+void ConnectionsEditor::removeConfirmed(const std::string& name) {
+    if (setup_->connections.find(name) == nullptr) {
+        return;
+    }
+    (void)clearSecret(name);
+    setup_->connections.remove(name);
     if (auto written = setup_->connections.save(path_); !written) {
-        say("test_result", written.error().message);
+        sayResult(written.error().message, Tone::Bad);
         return;
     }
     fillList("");
     showConnection(nullptr);
+    sayResult(
+        textf(_("Removed the connection %s and its key."), textf(_("“%s”"), name.c_str()).c_str()),
+        Tone::Plain);
+    callbacks_.onChanged();
 }
 
 // Proves routing and credentials with a request the service refuses without making an image:
@@ -321,7 +477,7 @@ void ConnectionsEditor::test() {
     const Connection c = fromFields();
     auto credential = testCredential(c);
     if (!credential) {
-        say("test_result", credential.error().message);
+        sayResult(credential.error().message, Tone::Bad);
         return;
     }
     std::string model = c.defaultModel;
@@ -331,7 +487,7 @@ void ConnectionsEditor::test() {
     if (model.empty() && !isAzure(c.kind)) {
         model = "gpt-image-1";
     }
-    say("test_result", _("Testing…"));
+    sayResult(_("Testing…"), Tone::Plain);
     // A test answers at once: no retries of a 429 or 5xx, and a short wait for the connection.
     HttpOptions options = setup_->http;
     options.maxRetries = 0;
@@ -340,8 +496,9 @@ void ConnectionsEditor::test() {
     http_ = std::make_unique<HttpClient>(options); // drops an earlier test still in flight
     testConnection(*http_, c, credential->first, model, nullptr,
                    [this, source = credential->second](const ConnectionTestResult& result) {
-                       say("test_result",
-                           textf(_("%s Tested with %s."), result.message.c_str(), source.c_str()));
+                       sayResult(
+                           textf(_("%s Tested with %s."), result.message.c_str(), source.c_str()),
+                           result.verdict == ConnectionVerdict::Works ? Tone::Good : Tone::Bad);
                    });
 }
 
@@ -356,16 +513,23 @@ void ConnectionsEditor::checkKeyStorage() {
                 "start a keyring such as GNOME Keyring and open this dialog again."));
 }
 
-// Entra ID, the API version and deployments belong to Azure's kinds only.
+// Entra ID, the API version and deployments belong to Azure's kinds only: for the others their
+// rows are hidden, not merely greyed, so that a new user sees only what the kind asks for. The
+// endpoint's example follows the kind.
 void ConnectionsEditor::followKind() {
-    const auto kind = parseConnectionKind(comboValue(GTK_COMBO_BOX_TEXT(fields_->kind)));
-    const gboolean azure = kind && isAzure(*kind) ? TRUE : FALSE;
-    gtk_widget_set_sensitive(fields_->entra, azure);
-    gtk_widget_set_sensitive(fields_->apiVersion, azure);
-    gtk_widget_set_sensitive(fields_->deployments, azure);
-    if (azure == FALSE) {
-        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(fields_->entra), FALSE);
+    const Fields& f = *fields_;
+    const ConnectionKind kind = parseConnectionKind(comboValue(GTK_COMBO_BOX_TEXT(f.kind)))
+                                    .value_or(ConnectionKind::OpenAI);
+    const gboolean azure = isAzure(kind) ? TRUE : FALSE;
+    for (GtkWidget* w : f.azureRows) {
+        gtk_widget_set_visible(w, azure);
     }
+    if (azure == FALSE) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(f.entra), FALSE);
+    }
+    const EndpointExample example = endpointExample(kind);
+    gtk_entry_set_placeholder_text(GTK_ENTRY(f.endpoint), example.placeholder);
+    gtk_label_set_text(GTK_LABEL(f.endpointHint), _(example.hint));
 }
 
 void ConnectionsEditor::addNew() {
@@ -373,7 +537,28 @@ void ConnectionsEditor::addNew() {
 }
 
 void ConnectionsEditor::reportError(const std::string& message) {
-    say("test_result", message);
+    sayResult(message, Tone::Bad);
+}
+
+// Success and failure look different: a tick or a warning sign before the words, and the words
+// in green or red; a screen reader hears the outcome in the icon's name.
+void ConnectionsEditor::sayResult(const std::string& text, Tone tone) {
+    say("test_result", text);
+    GtkWidget* label = part(builder_, "test_result");
+    GtkStyleContext* style = gtk_widget_get_style_context(label);
+    gtk_style_context_remove_class(style, "imagegen-good");
+    gtk_style_context_remove_class(style, "imagegen-bad");
+    GtkImage* icon = part<GtkImage>(builder_, "test_icon");
+    if (tone == Tone::Plain || text.empty()) {
+        gtk_widget_hide(GTK_WIDGET(icon));
+        return;
+    }
+    const bool good = tone == Tone::Good;
+    gtk_style_context_add_class(style, good ? "imagegen-good" : "imagegen-bad");
+    gtk_image_set_from_icon_name(icon, good ? "emblem-ok-symbolic" : "dialog-warning-symbolic",
+                                 GTK_ICON_SIZE_BUTTON);
+    setAccessibleDescription(GTK_WIDGET(icon), good ? _("Success") : _("Failure"));
+    gtk_widget_show(GTK_WIDGET(icon));
 }
 
 void ConnectionsEditor::say(const char* label, const std::string& text) {

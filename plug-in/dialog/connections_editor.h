@@ -17,11 +17,18 @@ namespace imagegen::dialog {
 
 class ConnectionsEditor {
   public:
+    // What the owner hears of: each saved change (a connection saved or removed), so that its
+    // own view of the connections follows at once, and the user closing the editor (the owner
+    // then destroys it, never inside that callback).
+    struct Callbacks {
+        std::function<void()> onChanged;
+        std::function<void()> onClosed;
+    };
     // Shows the editor over `parent`. Saved changes go into `setup->connections` and the key
-    // file at `path`; `onClosed` runs when the user closes it (the owner then destroys it, never
-    // inside that callback).
-    ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::string path,
-                      std::function<void()> onClosed);
+    // file at `path`. `firstSetup`: no connection exists at all, and the editor opens on a new
+    // connection with the kind chosen first.
+    ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::string path, Callbacks callbacks,
+                      bool firstSetup = false);
     ~ConnectionsEditor();
     ConnectionsEditor(const ConnectionsEditor&) = delete;
     ConnectionsEditor& operator=(const ConnectionsEditor&) = delete;
@@ -32,6 +39,8 @@ class ConnectionsEditor {
 
   private:
     struct Fields;
+    // How a message in the result line reads: a plain note, a success, a failure.
+    enum class Tone { Plain, Good, Bad };
     void buildFields();
     void connectSignals();
     void fillList(const std::string& select);
@@ -45,15 +54,20 @@ class ConnectionsEditor {
     void reportError(const std::string& message);
     void save();
     void remove();
+    void removeConfirmed(const std::string& name);
+    void closeConfirmation();
     void test();
     void checkKeyStorage();
+    void showKeyState(bool justSaved);
     void say(const char* label, const std::string& text);
+    void sayResult(const std::string& text, Tone tone);
 
     RunSetup* setup_;
     std::string path_;
-    std::function<void()> onClosed_;
+    Callbacks callbacks_;
     GtkBuilder* builder_ = nullptr;
     GtkWidget* dialog_ = nullptr;
+    GtkWidget* confirm_ = nullptr; // the "Remove …?" question while it is asked
     std::unique_ptr<Fields> fields_;
     std::string editing_; // the name of the saved connection shown, "" for a new one
     bool keyStorageWorks_ = true;

@@ -24,6 +24,7 @@ constexpr int kPreviewSide = 1024; // an expand's picture under its results, at 
 constexpr guint kTickMs = 100;
 constexpr guint kPlanDelayMs = 120;
 enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
+constexpr int kSetUpConnection = 1; // the info bar's own response
 
 // "_Edit Selection…" → "Edit Selection"; translated, "Auswahl _bearbeiten …" → "Auswahl
 // bearbeiten" and "選択範囲を編集(_E)…" → "選択範囲を編集" (a mnemonic in brackets goes whole).
@@ -97,13 +98,21 @@ DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& 
     const std::string title = textf(_("%s — Imagegen"), plainLabel(ctx_.spec->menuLabel).c_str());
     gtk_window_set_title(GTK_WINDOW(w_), title.c_str());
     setStatus(_("Write a prompt, then Generate (Ctrl+Enter)."));
+    // Shown with the "no connection" message only. No mnemonic: every letter of it is taken in
+    // this window; Tab reaches it.
+    setUpButton_ =
+        gtk_info_bar_add_button(w_->info_bar, _("Set up a connection…"), kSetUpConnection);
+    setAccessibleName(setUpButton_, _("Set up a connection…"));
+    gtk_widget_hide(setUpButton_);
     if (const auto& refused = form_->historyRefused()) {
         showError(refused->message); // the dialog works without it; the user may fix it
     }
+    followConnections();
 }
 
 DialogController::~DialogController() {
     session_.stop();
+    firstSetup_.reset();
     editor_.reset();
     tick_.reset();
     planUpdate_.reset();
@@ -122,6 +131,19 @@ DialogOutcome DialogController::run() {
     form_->focusPrompt();
     if (ctx_.onShown) {
         ctx_.onShown();
+    }
+    if (ctx_.setup->connections.connections().empty() && !hasConnection_) {
+        // Nothing to run with at all: straight to a short setup, once this window is up, so
+        // that the window manager gives the focus to the setup rather than to this one.
+        firstSetup_.reset(g_idle_add(
+            +[](gpointer s) -> gboolean {
+                auto* self = static_cast<DialogController*>(s);
+                self->firstSetup_.forget();
+                guarded([self] { self->openConnections(true); },
+                        [self](const std::string& m) { self->showError(m); });
+                return G_SOURCE_REMOVE;
+            },
+            this));
     }
     g_main_loop_run(loop_.get());
     return {session_.inserted(), session_.insertedAny(), lastRun_};
@@ -228,6 +250,10 @@ void DialogController::generate() {
     if (session_.running()) {
         return;
     }
+    if (!hasConnection_) { // Ctrl+Enter, with Generate insensitive
+        showNoConnection();
+        return;
+    }
     clearError();
     const RunParameters p = form_->collect();
     const std::unique_ptr<Host> host = ctx_.makeHost();
@@ -297,7 +323,7 @@ void DialogController::onFailed(const Error& error) {
 }
 
 void DialogController::setRunning(bool running) {
-    gtk_widget_set_sensitive(w_->generate_button, running ? FALSE : TRUE);
+    gtk_widget_set_sensitive(w_->generate_button, running || !hasConnection_ ? FALSE : TRUE);
     gtk_widget_set_sensitive(w_->cancel_button, running ? TRUE : FALSE);
     gtk_progress_bar_set_fraction(w_->progress, 0.0);
     if (running) {
@@ -368,26 +394,82 @@ void DialogController::insert(bool all) {
     schedulePlan();
 }
 
-void DialogController::openConnections() {
+void DialogController::openConnections(bool firstSetup) {
     if (editor_) {
         editorClosed_.reset(); // reopened before its closing went through
         editor_->present();
         return;
     }
-    editor_ = std::make_unique<ConnectionsEditor>(
-        GTK_WINDOW(w_), ctx_.setup, ctx_.connectionsPath, [this] {
-            // Closed: the editor goes once its own callback has returned.
-            editorClosed_.reset(g_idle_add(
-                +[](gpointer s) -> gboolean {
-                    auto* self = static_cast<DialogController*>(s);
-                    self->editorClosed_.forget();
-                    self->editor_.reset();
-                    guarded([self] { self->form_->refillConnections(); },
-                            [self](const std::string& m) { self->showError(m); });
-                    return G_SOURCE_REMOVE;
-                },
-                this));
-        });
+    ConnectionsEditor::Callbacks callbacks;
+    // A saved or removed connection shows in this window at once, not only after Connections
+    // closes: the "no connection" bar goes as soon as there is one.
+    callbacks.onChanged = [this] {
+        form_->refillConnections();
+        followConnections();
+    };
+    callbacks.onClosed = [this] {
+        // Closed: the editor goes once its own callback has returned.
+        editorClosed_.reset(g_idle_add(
+            +[](gpointer s) -> gboolean {
+                auto* self = static_cast<DialogController*>(s);
+                self->editorClosed_.forget();
+                self->editor_.reset();
+                guarded(
+                    [self] {
+                        self->form_->refillConnections();
+                        self->followConnections();
+                    },
+                    [self](const std::string& m) { self->showError(m); });
+                return G_SOURCE_REMOVE;
+            },
+            this));
+    };
+    editor_ = std::make_unique<ConnectionsEditor>(GTK_WINDOW(w_), ctx_.setup, ctx_.connectionsPath,
+                                                  std::move(callbacks), firstSetup);
+}
+
+// Where a Generate would go, as the run resolves it (core/service/service.cpp): the connection
+// chosen by name, else the saved default (or the only one saved), else the environment's.
+bool DialogController::connectionAvailable() const {
+    const ConnectionStore& store = ctx_.setup->connections;
+    if (const std::string chosen = comboValue(w_->connection_combo); !chosen.empty()) {
+        return store.find(chosen) != nullptr;
+    }
+    return store.defaultConnection() != nullptr || connectionFromEnvironment(ctx_.setup->env).ok();
+}
+
+void DialogController::followConnections() {
+    hasConnection_ = connectionAvailable();
+    gtk_widget_set_sensitive(w_->generate_button,
+                             hasConnection_ && !session_.running() ? TRUE : FALSE);
+    // Says why Generate is greyed; GTK also gives it to a screen reader as the description.
+    gtk_widget_set_tooltip_text(w_->generate_button,
+                                hasConnection_
+                                    ? nullptr
+                                    : _("Set up a connection first: use Connections… or the button "
+                                        "in the message above."));
+    if (!hasConnection_) {
+        showNoConnection();
+    } else if (showingNoConnection_) {
+        clearError();
+    }
+}
+
+void DialogController::showNoConnection() {
+    showError(_("No connection is set up yet. Set one up with Connections…, or set "
+                "OPENAI_API_KEY (or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY) in GIMP's "
+                "environment."));
+    gtk_info_bar_set_message_type(w_->info_bar, GTK_MESSAGE_WARNING);
+    gtk_widget_show(setUpButton_);
+    showingNoConnection_ = true;
+}
+
+void DialogController::onInfoBarResponse(int response) {
+    if (response == kSetUpConnection) {
+        openConnections(ctx_.setup->connections.connections().empty());
+        return;
+    }
+    clearError();
 }
 
 // ------------------------------------------------------------------ messages
@@ -395,11 +477,15 @@ void DialogController::openConnections() {
 void DialogController::showError(const std::string& message) {
     gtk_label_set_text(w_->info_label, message.c_str());
     gtk_info_bar_set_message_type(w_->info_bar, GTK_MESSAGE_ERROR);
+    gtk_widget_hide(setUpButton_);
+    showingNoConnection_ = false;
     gtk_widget_show(GTK_WIDGET(w_->info_bar));
 }
 
 void DialogController::clearError() {
     gtk_label_set_text(w_->info_label, "");
+    gtk_widget_hide(setUpButton_);
+    showingNoConnection_ = false;
     gtk_widget_hide(GTK_WIDGET(w_->info_bar));
 }
 

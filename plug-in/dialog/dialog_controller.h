@@ -39,7 +39,13 @@ class DialogController {
     void onActivated();
     gboolean onPromptKey(const GdkEventKey* event);
     void onResultsChosen();
-    void openConnections();
+    // The Connections window; `firstSetup` opens it on a new connection (see run()).
+    void openConnections(bool firstSetup = false);
+    // The connection chosen, or the saved ones, changed: Generate and the "no connection" bar
+    // follow whether a run has somewhere to go.
+    void followConnections();
+    // The info bar's buttons: its close button, or "Set up a connection…".
+    void onInfoBarResponse(int response);
     // Escape: a run in flight is cancelled rather than the dialog closed. Whether it was.
     bool cancelOnEscape();
 
@@ -52,6 +58,8 @@ class DialogController {
     [[nodiscard]] ResultsStrip& results() { return strip_; }
 
   private:
+    [[nodiscard]] bool connectionAvailable() const;
+    void showNoConnection();
     void makeTransient();
     void schedulePlan();
     void updatePlan();
@@ -84,6 +92,10 @@ class DialogController {
     SourceId planUpdate_;
     std::unique_ptr<ConnectionsEditor> editor_;
     SourceId editorClosed_;
+    SourceId firstSetup_;              // opens the Connections window once the dialog is up
+    bool hasConnection_ = true;        // a saved or environment connection to run with
+    bool showingNoConnection_ = false; // the info bar holds the "no connection" message
+    GtkWidget* setUpButton_ = nullptr; // the info bar's "Set up a connection…"
     // Its callbacks point at everything above; the strip reads its results.
     RunSession session_;
     ResultsStrip strip_;

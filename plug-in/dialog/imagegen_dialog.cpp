@@ -5,6 +5,7 @@
 #include "dialog/imagegen_dialog.h"
 
 #include "core/util/i18n.h"
+#include "dialog/a11y_guard.h"
 #include "dialog/dialog_controller.h"
 #include "dialog/gtk_util.h"
 #include "dialog/imagegen_dialog_type.h"
@@ -43,12 +44,15 @@ void on_is_active(GObject* /*dialog*/, GParamSpec* /*property*/, ImagegenDialog*
     withController(self, [](DialogController& c) { c.onActivated(); });
 }
 
-void on_info_bar_response(GtkInfoBar* /*bar*/, int /*response*/, ImagegenDialog* self) {
-    withController(self, [](DialogController& c) { c.clearError(); });
+void on_info_bar_response(GtkInfoBar* /*bar*/, int response, ImagegenDialog* self) {
+    withController(self, [response](DialogController& c) { c.onInfoBarResponse(response); });
 }
 
 void on_connection_changed(GtkComboBox* /*combo*/, ImagegenDialog* self) {
-    withController(self, [](DialogController& c) { c.form().onConnectionChanged(); });
+    withController(self, [](DialogController& c) {
+        c.form().onConnectionChanged();
+        c.followConnections();
+    });
 }
 
 void on_connections_clicked(GtkButton* /*button*/, ImagegenDialog* self) {
@@ -213,6 +217,7 @@ DialogOutcome runDialog(const DialogContext& context) {
         // transient for its image window.
         gdk_set_allowed_backends("x11");
         gtk_init(nullptr, nullptr);
+        guardTextExtents(); // before any widget's accessible exists
         initialised = true;
     }
     // A toplevel window belongs to GTK until it is destroyed: the owner destroys it at the end.

@@ -18,6 +18,7 @@ SHOWING = pyatspi.STATE_SHOWING
 SENSITIVE = pyatspi.STATE_SENSITIVE
 CHECKED = pyatspi.STATE_CHECKED
 SELECTED = pyatspi.STATE_SELECTED
+ACTIVE = pyatspi.STATE_ACTIVE
 
 
 def pump():
@@ -89,7 +90,7 @@ def walk(acc, depth=0, max_depth=60):
         return
     try:
         children = list(acc)
-    except GLib.Error:
+    except (GLib.Error, ValueError):  # gone: libatspi reports a child count of -1
         return
     for c in children:
         if c is not None:
@@ -209,6 +210,56 @@ def select_child(container, child_name):
         raise Failure(f'"{container.name}" has no child "{child_name}" (it has {names})')
     if not container.querySelection().selectChild(names.index(child_name)):
         raise Failure(f'"{container.name}" refused to select "{child_name}"')
+
+
+def read_all(root, max_depth=60, after=None):
+    """Reads what a screen reader reads of every object under `root`, as Orca does when it
+    reviews a window: name, description, role, states, attributes, relations, its place in its
+    parent, and the text, value and actions of those that have them. Returns how many objects it
+    read. Objects that go away meanwhile are skipped; what matters is what the application prints
+    while it answers (see gui.check_stderr)."""
+    count = 0
+    for acc, _ in walk(root, max_depth=max_depth):
+        count += 1
+        for read in (lambda: acc.name, lambda: acc.description, lambda: role(acc),
+                     lambda: states(acc).getStates(), lambda: acc.getAttributes(),
+                     lambda: acc.getIndexInParent(), lambda: acc.parent,
+                     lambda: [(r.getRelationType(), [r.getTarget(i) for i in range(r.getNTargets())])
+                              for r in acc.getRelationSet()],
+                     lambda: text_of(acc), lambda: acc.queryValue().currentValue,
+                     lambda: (lambda a: [(a.getName(i), a.getDescription(i), a.getKeyBinding(i))
+                                         for i in range(a.nActions)])(acc.queryAction()),
+                     lambda: (lambda i: (i.imageDescription, i.imageLocale))(acc.queryImage()),
+                     lambda: acc.querySelection().nSelectedChildren,
+                     lambda: acc.getLocalizedRoleName(), lambda: acc.getApplication().name,
+                     lambda: acc.getInterfaces(), lambda: acc.get_object_locale(),
+                     lambda: _read_text(acc.queryText()),
+                     lambda: (lambda c: (c.getExtents(pyatspi.DESKTOP_COORDS), c.getLayer(),
+                                         c.getMDIZOrder(), c.getAlpha()))(acc.queryComponent()),
+                     lambda: (lambda i: (i.getImageExtents(pyatspi.DESKTOP_COORDS), i.getImageSize()))(
+                         acc.queryImage()),
+                     lambda: acc.queryHypertext().getNLinks(),
+                     lambda: (lambda tb: (tb.nRows, tb.nColumns, tb.caption, tb.summary))(acc.queryTable()),
+                     lambda: acc.queryDocument().getAttributes(),
+                     lambda: [acc.getChildAtIndex(i) for i in range(acc.childCount)]):
+            try:
+                read()
+            except (NotImplementedError, GLib.Error, AttributeError, TypeError):
+                pass
+            if after:
+                after(acc, read)
+    return count
+
+
+def _read_text(t):
+    """What a screen reader asks of a text: the caret, selections, attributes, and the text by
+    character, word and line."""
+    t.caretOffset, t.getNSelections(), t.getDefaultAttributes(), t.getAttributeRun(0)
+    for boundary in (pyatspi.TEXT_BOUNDARY_CHAR, pyatspi.TEXT_BOUNDARY_WORD_START,
+                     pyatspi.TEXT_BOUNDARY_SENTENCE_START, pyatspi.TEXT_BOUNDARY_LINE_START):
+        t.getTextAtOffset(0, boundary)
+    if t.characterCount > 0:
+        t.getCharacterExtents(0, pyatspi.DESKTOP_COORDS)
 
 
 def dump(root, max_depth=40):

@@ -567,6 +567,187 @@ def case_expand(t):
           f"one undo did not restore the image: {lines}")
 
 
+def plugin_windows():
+    """The plug-in's top-level windows on AT-SPI (GIMP's own are left out: its tree is huge)."""
+    return [w for app, w in a11y.windows() if "imagegen" in (app.name or "").lower()
+            or "Imagegen" in (w.name or "")]
+
+
+def criticals(t):
+    return [l.strip() for l in t.gimp.errors().splitlines() if "CRITICAL" in l]
+
+
+def case_a11y_walk(t):
+    """A screen reader's review of every window of the plug-in, open and after it closed (its
+    accessibles still held, as a screen reader holds them): the main dialog, the Connections
+    window, the main dialog again while Connections is open, and after each closed; then the
+    Expand and Generate Layer dialogs. Every object
+    is read as Orca reads it; the plug-in must print no Atk/GObject CRITICAL meanwhile (the run
+    fails on any in GIMP's stderr, see check_stderr)."""
+    t.setup_image()
+    n = t.open(edit_call())
+    main = t.dialog
+    steps = []
+
+    def review(what, *roots):
+        last = [len(criticals(t))]
+
+        def after(acc, read):
+            now = len(criticals(t))
+            if now != last[0]:  # which object made the plug-in complain, for the log
+                steps.append(f"  +{now - last[0]} reading [{a11y.role(acc)}] {acc.name!r} "
+                             f"(showing: {a11y.is_showing(acc)}; a11y.py line {read.__code__.co_firstlineno})")
+            last[0] = now
+        count = sum(a11y.read_all(r, after=after) for r in roots)
+        steps.append(f"{what}: {count} objects, {len(criticals(t))} CRITICAL lines so far")
+
+    review("main dialog open", main)
+    t.press("Connections…")
+    conn = t.wait_dialog(CONNECTIONS_TITLE)
+    review("Connections open", conn)
+    review("main dialog with Connections open", main)
+    for w in plugin_windows():
+        review(f"window {w.name!r}", w)
+    t.dialog = conn
+    t.press("Close")
+    a11y.poll("the Connections window to close", lambda: a11y.find_window(CONNECTIONS_TITLE) is None, 15)
+    review("Connections closed", conn)
+    t.dialog = main
+    review("main dialog after Connections closed", main)
+    t.close(n)
+    review("main dialog closed", main)
+    review("Connections after both closed", conn)
+    # The other dialogs hide other rows.
+    for call, kind in ((expand_call(), "expand"), (generate_call(), "generate")):
+        n = t.open(call, kind)
+        review(f"{kind} dialog open", t.dialog)
+        t.close(n)
+    t.notes += steps
+    found = criticals(t)
+    check(not found, f"{len(found)} CRITICAL lines in GIMP's stderr; first: {found[:3]}; " + "; ".join(steps))
+
+
+def closed_port():
+    """A loopback port nothing listens on (bound, then let go)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def case_first_setup(t):
+    """A new user with no connection at all: the dialog says so, with a "Set up a connection…"
+    button, and keeps Generate greyed with a reason; the Connections window opens by itself on
+    a new connection, showing only what the kind asks for, with an example endpoint for each
+    kind. Test connection shows success and failure differently, naming host and port. Once
+    saved, the key shows as stored (never its text), and the bar goes at once while Connections
+    is still open; a key typed over it replaces it. Remove asks first; Cancel keeps the
+    connection and its key, Remove takes both, and Generate greys again."""
+    t.setup_image()
+    n = t.open(edit_call())
+    main = t.dialog
+    conn = t.wait_dialog(CONNECTIONS_TITLE, timeout=20)
+    generate = t.button("Generate")
+    check(not a11y.states(generate).contains(a11y.SENSITIVE), "Generate is sensitive with no connection")
+    check("connection" in (generate.description or "").lower(),
+          f"Generate's tooltip does not say why it is greyed: {generate.description!r}")
+    msgs = a11y.poll("the no-connection message", t.info_messages, 10)
+    check(any("Connections…" in m for m in msgs) and not any("plug-in's dialog" in m for m in msgs),
+          f"the info bar does not point to Connections…: {msgs}")
+    t.button("Set up a connection…")
+
+    t.dialog = conn
+    a11y.poll("the Connections window to be the active one",
+              lambda: a11y.states(conn).contains(a11y.ACTIVE), 10)
+    kind = t.c("combo box", "Kind")
+    hint = t.c("label", "Endpoint example")
+    azure_only = [("text", "API version"), ("text", "Deployments"), ("check box", "Use Entra ID")]
+
+    def azure_rows_showing():
+        return [name for role, name in azure_only if a11y.find(conn, role, name, showing=True)]
+    hints = {}
+    for label, azure in (("OpenAI", False), ("Compatible server", False),
+                         ("Azure OpenAI (deployments)", True), ("Azure OpenAI (v1)", True),
+                         ("Compatible server", False)):
+        a11y.select_item(kind, label)
+        a11y.poll(f"the Azure rows to {'show' if azure else 'hide'} for {label}",
+                  lambda: len(azure_rows_showing()) == (3 if azure else 0), 10)
+        hints[label] = a11y.text_of(hint)
+    check("https://api.openai.com/v1" in hints["OpenAI"], f"OpenAI's example: {hints['OpenAI']!r}")
+    check("http://127.0.0.1:8080/v1" in hints["Compatible server"],
+          f"the compatible server's example: {hints['Compatible server']!r}")
+    check(".openai.azure.com" in hints["Azure OpenAI (deployments)"]
+          and "/openai/v1" in hints["Azure OpenAI (v1)"], f"Azure's examples: {hints}")
+
+    # A server that is not running: a failure, naming host and port, in a whole sentence.
+    port = closed_port()
+    a11y.set_text(t.c("text", "Endpoint"), f"http://127.0.0.1:{port}/v1")
+    a11y.set_text(t.c("password text", "API key"), API_KEY)
+    result = t.c("label", "Test result")
+    t.press("Test connection")
+    said = a11y.poll("the test to fail", lambda: (lambda s: "port" in s and s)(a11y.text_of(result)), 30)
+    check(f"127.0.0.1, port {port}" in said and "refused" in said and ". Tested with" in said,
+          f"the refused connection reads {said!r}")
+    icon = a11y.poll("the outcome icon", lambda: a11y.find(conn, None, "Test outcome", showing=True), 10)
+    check(icon.description == "Failure", f"the failed test's icon says {icon.description!r}")
+    t.notes.append(f"refused: {said!r}")
+
+    a11y.set_text(t.c("text", "Endpoint"), t.emu.base + "/v1")
+    t.press("Test connection")
+    said = a11y.poll("the test to succeed", lambda: (lambda s: "Connected" in s and s)(a11y.text_of(result)), 30)
+    a11y.poll("the outcome icon to say Success", lambda: icon.description == "Success", 10)
+    t.notes.append(f"works: {said!r}")
+
+    t.press("Save")
+    name = "127.0.0.1"  # no name typed: the endpoint's host
+    a11y.poll(f'"{name}" in the Saved connections list',
+              lambda: name in [c.name for c in t.c("list box", "Saved connections") if c is not None], 15)
+    state = t.c("label", "Key status")
+    check("stored in the keyring" in a11y.text_of(state), f"the key status says {a11y.text_of(state)!r}")
+    key_text = a11y.text_of(t.c("password text", "API key"))
+    check(key_text == "", f"the key field holds {len(key_text)} characters after Save")
+    # The main dialog follows at once, with Connections still open.
+    t.dialog = main
+    a11y.poll("the no-connection bar to go", lambda: not t.info_messages(), 10)
+    a11y.wait_sensitive(generate, timeout=10)
+
+    # A key typed over the stored one replaces it.
+    t.dialog = conn
+    a11y.set_text(t.c("password text", "API key"), WRONG_KEY)
+    t.press("Save")
+    a11y.poll("the new key in the keyring",
+              lambda: WRONG_KEY in t.s.secret_tool("search", "--all", "connection", name).stdout, 15)
+    check(API_KEY not in t.s.secret_tool("search", "--all", "connection", name).stdout,
+          "the old key stayed in the keyring")
+
+    # Remove asks first: Cancel keeps the connection and its key.
+    t.press("Remove")
+    alert = a11y.poll("the question before Remove",
+                      lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")), 10)
+    check(any(f"“{name}”" in (l.name or "") for l in a11y.find_all(alert, "label")),
+          "the question does not name the connection: " + a11y.dump(alert))
+    t.press("Cancel", root=alert)
+    a11y.poll("the question to go",
+              lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")) is None, 10)
+    check(name in [c.name for c in t.c("list box", "Saved connections") if c is not None],
+          "Cancel removed the connection")
+    check(WRONG_KEY in t.s.secret_tool("search", "--all", "connection", name).stdout, "Cancel removed the key")
+    t.press("Remove")
+    alert = a11y.poll("the question before Remove",
+                      lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")), 10)
+    t.press("Remove", root=alert)
+    a11y.poll("the connection to go from the list",
+              lambda: name not in [c.name for c in t.c("list box", "Saved connections") if c is not None], 10)
+    a11y.poll("the key to go from the keyring",
+              lambda: WRONG_KEY not in t.s.secret_tool("search", "--all", "connection", name).stdout, 10)
+    t.dialog = main
+    a11y.wait_sensitive(generate, timeout=10, sensitive=False)
+    a11y.poll("the no-connection bar to come back", t.info_messages, 10)
+    t.dialog = conn
+    t.press("Close")
+    a11y.poll("the Connections window to close", lambda: a11y.find_window(CONNECTIONS_TITLE) is None, 15)
+    t.dialog = main
+    t.close(n)
 
 
 def case_german(t):
@@ -599,6 +780,8 @@ def case_german(t):
 
 
 CASE_ENV = {"german": {"LANGUAGE": "de", "LC_ALL": "C.UTF-8"}}
+# Cases that start as a new user does: no connection saved and none in the environment.
+NO_ENV_CONNECTION = {"first-setup"}
 
 CASES = {
     "open": case_open,
@@ -610,6 +793,8 @@ CASES = {
     "close-mid-run": case_close_mid_run,
     "expand": case_expand,
     "german": case_german,
+    "a11y-walk": case_a11y_walk,
+    "first-setup": case_first_setup,
 }
 
 # ---------------------------------------------------------------- running a case
@@ -660,7 +845,7 @@ def run_case(name, build, source, shots):
     notes, error, session = [], None, None
     t0 = time.monotonic()
     session = Session(build, source, name, keep=bool(os.environ.get("GUI_KEEP")),
-                      env_extra=CASE_ENV.get(name))
+                      env_extra=CASE_ENV.get(name), env_connection=name not in NO_ENV_CONNECTION)
 
     def on_sigterm(*_):
         session.kill_now()

@@ -148,9 +148,12 @@ def _popen_fd(args, env, root, name, **kw):
 class Session:
     """One world for one case. Use as a context manager; `env` is GIMP's environment."""
 
-    def __init__(self, build, source, name, keep=False, env_extra=None):
+    def __init__(self, build, source, name, keep=False, env_extra=None, env_connection=True):
         self.build, self.source = build, source
         self.env_extra = env_extra or {}
+        # False: GIMP starts without OPENAI_BASE_URL and OPENAI_API_KEY, as for a new user with
+        # no connection at all.
+        self.env_connection = env_connection
         self.root = tempfile.mkdtemp(prefix=f"imagegen-gui-{name}-")
         self.procs = []  # (what, process, own process group)
         self.gimp = None
@@ -219,8 +222,9 @@ class Session:
         self.emulator = e2e.Emulator(os.path.join(self.build, "tests", "emulator", "imagegen-emulator"),
                                      root)
         gimp_env = dict(env, GTK_MODULES="gail:atk-bridge",
-                        OPENAI_BASE_URL=self.emulator.base + "/v1", OPENAI_API_KEY=API_KEY,
                         IMAGEGEN_DATADIR=os.path.join(self.source, "data"))
+        if self.env_connection:
+            gimp_env.update(OPENAI_BASE_URL=self.emulator.base + "/v1", OPENAI_API_KEY=API_KEY)
         self.timings["services"] = time.monotonic() - t0
         t1 = time.monotonic()
         self.gimp = Gimp(gimp_env, root)

@@ -163,6 +163,8 @@ static void testEnvironment() {
 
     const Error none = assertFails(connectionFromEnvironment(envOf({})), ErrorKind::Configuration);
     assertContains(none.message, "AZURE_OPENAI_ENDPOINT");
+    // Where to set one up, by the name of the button the user sees.
+    assertContains(none.message, "Connections…");
     assertFails(connectionFromEnvironment(
                     envOf({{"OPENAI_API_KEY", "sk"}, {"OPENAI_BASE_URL", "http://10.1.2.3/v1"}})),
                 ErrorKind::Configuration);

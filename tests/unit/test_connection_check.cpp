@@ -234,9 +234,25 @@ static void testUnreachable() {
     g_assert_cmpint(static_cast<int>(out.result.verdict), ==,
                     static_cast<int>(ConnectionVerdict::Unreachable));
     g_assert_cmpint(out.result.httpStatus, ==, 0);
-    assertContains(out.result.message, "Could not reach");
+    assertContains(out.result.message, "connection refused");
+    // A complete sentence that names where it tried: the host and the port.
     assertContains(out.result.message, "127.0.0.1");
+    assertContains(out.result.message, "port " + std::to_string(port));
+    g_assert_true(out.result.message.ends_with("."));
+    g_assert_true(g_ascii_isupper(out.result.message[0]));
     assertNoKey(out.result.message);
+}
+
+// Whatever the failure, the message is a sentence: a capital first, a full stop last, so that
+// the dialog can put "Tested with …" after it.
+static void testFailureIsSentence() {
+    TestServer server;
+    server.answerAlways(status(500, {}, R"({"error":{"message":"the server is busy"}})"));
+    HttpClient http(noRetries());
+    const Outcome out =
+        run(http, connectionTo(server, ConnectionKind::OpenAI), {AuthMethod::BearerKey, kKey}, "m");
+    g_assert_true(out.result.message.ends_with("."));
+    g_assert_true(g_ascii_isupper(out.result.message[0]));
 }
 
 struct UnsendableCase {
@@ -330,6 +346,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/connection-test/azure/bad-key", testAzureBadKey);
     g_test_add_func("/connection-test/no-key", testNoKey);
     g_test_add_func("/connection-test/unreachable", testUnreachable);
+    g_test_add_func("/connection-test/failure-is-a-sentence", testFailureIsSentence);
     for (const auto& c : kUnsendable) {
         g_test_add_data_func((std::string("/connection-test/unsendable/") + c.name).c_str(), &c,
                              testUnsendable);

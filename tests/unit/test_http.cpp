@@ -300,7 +300,8 @@ static void testConnectTimeout() {
     o.maxRetries = 0;
     HttpClient client(o);
     const Error e = assertFails(sendAndWait(client, r), ErrorKind::Timeout);
-    assertContains(e.message, "Could not connect to 127.0.0.1 within");
+    assertContains(e.message,
+                   "Could not connect to 127.0.0.1 (port " + std::to_string(port) + ") within");
 }
 
 static void testCancelWhileWaitingForAnswer() {

@@ -51,6 +51,7 @@ static void testCredentialForSavedConnection() {
     const Error none =
         assertFails(credentialFor(c, envOf({}), tokens, 0), ErrorKind::Configuration);
     assertContains(none.message, "AZURE_OPENAI_API_KEY");
+    assertContains(none.message, "Connections…");
 
     c.auth = AuthMethod::EntraId;
     auto token = credentialFor(c, envOf({{"AZURE_OPENAI_AD_TOKEN", "tok"}}), tokens, 0);

@@ -244,8 +244,9 @@ Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env) {
         if (base.empty() && key.empty()) {
             return makeError(
                 ErrorKind::Configuration,
-                _("no connection is configured: save one in the plug-in's dialog, or set "
-                  "AZURE_OPENAI_ENDPOINT with AZURE_OPENAI_API_KEY, or OPENAI_API_KEY"));
+                _("no connection is set up: add one with Connections… in the plug-in's "
+                  "dialog (Filters ▸ Generative), or set AZURE_OPENAI_ENDPOINT with "
+                  "AZURE_OPENAI_API_KEY, or OPENAI_API_KEY"));
         }
         const bool official = base.empty() || stripTrailingSlashes(base) == kOpenAIBaseUrl;
         c.name = official ? "environment (OpenAI)" : "environment (compatible)";

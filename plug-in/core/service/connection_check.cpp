@@ -60,6 +60,23 @@ std::string alongWith(const std::string& sentence, const ServiceSaid& said) {
                : textf(_("%s. The service said: %s"), sentence.c_str(), said.message.c_str());
 }
 
+// The dialog puts "Tested with …" after the message: it must be a whole sentence, with a capital
+// first and a full stop last, whatever a service or GIO said at its end.
+std::string asSentence(std::string message) {
+    while (!message.empty() && g_ascii_isspace(message.back())) {
+        message.pop_back();
+    }
+    if (message.empty()) {
+        return message;
+    }
+    message[0] = g_ascii_toupper(message[0]);
+    const char last = message.back();
+    if (last != '.' && last != '!' && last != '?') {
+        message += '.';
+    }
+    return message;
+}
+
 ConnectionTestResult verdict(ConnectionVerdict v, int status, std::string message) {
     return {v, status, std::move(message)};
 }
@@ -179,11 +196,7 @@ ConnectionTestResult classifyFailure(const Error& e) {
 // A request that could not even be built: no endpoint, an endpoint that is not allowed, or no
 // deployment on Azure's deployments path.
 ConnectionTestResult cannotSend(const Connection& c, const std::string& model, const Error& e) {
-    std::string message = e.message;
-    if (!message.empty()) {
-        message[0] = g_ascii_toupper(message[0]);
-        message += message.back() == '.' ? "" : ".";
-    }
+    std::string message = asSentence(e.message);
     const bool noDeployment = c.kind == ConnectionKind::Azure && model.empty();
     return verdict(noDeployment ? ConnectionVerdict::NotFound : ConnectionVerdict::Unreachable, 0,
                    std::move(message));
@@ -264,7 +277,7 @@ ConnectionTestResult classifyConnectionAnswer(const Connection& connection,
         answer ? classifyStatus(connection, credential, modelOrDeployment, *answer)
                : classifyFailure(answer.error());
     // Shown in the dialog: no key, and no control character of a header or a proxy's page.
-    result.message = readableText(withoutSecret(result.message, credential.secret));
+    result.message = asSentence(readableText(withoutSecret(result.message, credential.secret)));
     return result;
 }
 

@@ -119,6 +119,19 @@ class HttpOperation {
         return uri && g_uri_get_host(uri.get()) != nullptr ? g_uri_get_host(uri.get()) : url_;
     }
 
+    // The port a connection goes to, named in messages: a server on the right host but another
+    // port is a common mistake, and "127.0.0.1" alone does not show it.
+    int port() const {
+        const GUriPtr uri(g_uri_parse(url_.c_str(), G_URI_FLAGS_NONE, nullptr));
+        if (!uri) {
+            return 0;
+        }
+        if (g_uri_get_port(uri.get()) > 0) {
+            return g_uri_get_port(uri.get());
+        }
+        return g_ascii_strcasecmp(g_uri_get_scheme(uri.get()), "http") == 0 ? 80 : 443;
+    }
+
     void endAttempt() {
         connectTimer_.reset();
         totalTimer_.reset();
@@ -424,8 +437,8 @@ class HttpOperation {
             e.kind = ErrorKind::Timeout;
             e.message =
                 connectTimedOut
-                    ? textf(_("Could not connect to %s within %d s"), host().c_str(),
-                            static_cast<int>(client_->options.connectTimeoutMs / 1000))
+                    ? textf(_("Could not connect to %s (port %d) within %d s."), host().c_str(),
+                            port(), static_cast<int>(client_->options.connectTimeoutMs / 1000))
                     : textf(_("The service at %s did not answer within %d s"), host().c_str(),
                             static_cast<int>(client_->options.totalTimeoutMs / 1000));
         } else if (error != nullptr && error->domain == G_TLS_ERROR) {
@@ -436,10 +449,21 @@ class HttpOperation {
                                      "the connection."),
                                    host().c_str(), detail.c_str())));
             return;
+        } else if (error != nullptr &&
+                   g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+            // GIO's own words repeat the host and leave out the port.
+            e.kind = ErrorKind::Network;
+            e.message = textf(_("Nothing accepts connections at %s, port %d (connection refused): "
+                                "check the endpoint, and that the server is running."),
+                              host().c_str(), port());
         } else {
             e.kind = ErrorKind::Network;
-            e.message =
-                textf(_("Could not reach the service at %s: %s"), host().c_str(), detail.c_str());
+            std::string said = detail;
+            if (!said.empty() && said.back() == '.') {
+                said.pop_back(); // the message puts its own full stop
+            }
+            e.message = textf(_("Could not reach the service at %s (port %d): %s."), host().c_str(),
+                              port(), said.c_str());
         }
         if (chunksDelivered_ || retries_ >= client_->options.maxRetries) {
             finish(std::move(e));

@@ -87,8 +87,8 @@ Result<Credential> credentialFor(const Connection& connection, const EnvLookup& 
     if (key != nullptr && *key != '\0') {
         return Credential{connection.auth, key};
     }
-    std::string message = textf(_("no key is saved for the connection %s: save one in the "
-                                  "plug-in's dialog, or set %s"),
+    std::string message = textf(_("no key is saved for the connection %s: enter it in "
+                                  "Connections… and Save, or set %s"),
                                 connection.name.c_str(), variable);
     if (!saved) {
         message += textf(_(" (%s)"), saved.error().message.c_str());
