@@ -613,6 +613,10 @@ case("fail-expand-no-margin", expect="error", setup=EXPAND_SETUP,
      act=f"(report-result {expand_call()})", message="every margin is 0", sent=0)
 case("fail-expand-negative-margin", expect="error", setup=EXPAND_SETUP,
      act=f"(report-result {expand_call(margins=(0, -20, 100, 0))})", message="cannot be negative", sent=0)
+# A 1-pixel border once cost two full 1024x1024 tiles.
+case("fail-expand-one-pixel-border", expect="error", setup=EXPAND_SETUP,
+     act=f"(report-result {expand_call(margins=(0, 0, 0, 1))})",
+     message="the bottom margin is 1 pixel", sent=0)
 case("fail-expand-too-large", expect="error", setup=EXPAND_SETUP,
      act=f"(report-result {expand_call(margins=(0, 0, 524288, 0))})",
      message="past GIMP's largest image", sent=0)

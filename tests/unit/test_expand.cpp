@@ -223,6 +223,11 @@ const AspectCase kAspectCases[] = {
     {"odd-split", {401, 300}, 1, 1, ExpandAnchor::Centre, {0, 50, 0, 51}},
     {"portrait-to-square", {300, 400}, 1, 1, ExpandAnchor::Start, {0, 0, 100, 0}},
     {"already-16-9", {1920, 1080}, 16, 9, ExpandAnchor::Centre, {}},
+    // One row short of 16:9 (a canvas an earlier 16:9 expand rounded): no 1-pixel border.
+    {"nearly-16-9", {1920, 1079}, 16, 9, ExpandAnchor::Centre, {}},
+    {"nearly-16-9-end", {1920, 1065}, 16, 9, ExpandAnchor::End, {}},
+    // 20 rows to add, centred: one border of 20 rather than two of 10.
+    {"too-narrow-to-split", {400, 280}, 4, 3, ExpandAnchor::Centre, {0, 0, 0, 20}},
     // GIMP's widest canvas: the arithmetic must not overflow 32 bits.
     {"widest-canvas", {524288, 2}, 1, 1, ExpandAnchor::Start, {0, 0, 0, 524286}},
     {"no-ratio", {400, 300}, 0, 9, ExpandAnchor::Centre, {}},

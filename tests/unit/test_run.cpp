@@ -1607,6 +1607,12 @@ struct ExpandRefusal {
 const ExpandRefusal kExpandRefusals[] = {
     {"no-margin", {}, "gpt-image-1", "every margin is 0"},
     {"negative-margin", {0, -10, 50, 0}, "gpt-image-1", "cannot be negative"},
+    // A 1-pixel border once cost two full 1024x1024 tiles.
+    {"one-pixel-border",
+     {0, 0, 0, 1},
+     "gpt-image-1",
+     "the bottom margin is 1 pixel: a border narrower than 16 pixels is not worth a request"},
+    {"fifteen-pixel-border", {15, 0, 64, 0}, "gpt-image-1", "the left margin is 15 pixels"},
     {"past-gimp-largest", {0, 0, 524288, 0}, "gpt-image-1", "past GIMP's largest image"},
     {"too-many-tiles", {0, 0, 40000, 40000}, "gpt-image-1", "expand in smaller steps"},
     {"model-without-edits", {0, 0, 100, 0}, "dall-e-3", "does not edit images"},

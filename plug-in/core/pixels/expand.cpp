@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <tuple>
+#include <utility>
 
 namespace imagegen {
 
@@ -96,6 +97,27 @@ Status checkMargins(Size canvas, Margins m) {
 }
 
 } // namespace
+
+Status checkBorderWidths(Margins m) {
+    for (const auto& [name, margin] :
+         {std::pair{"left", m.left}, {"top", m.top}, {"right", m.right}, {"bottom", m.bottom}}) {
+        if (margin > 0 && margin < kMinExpandBorder) {
+            // TRANSLATORS: the first %s is the parameter's name: left, top, right or bottom.
+            return expandRefusal(
+                textf(g_dngettext(GETTEXT_PACKAGE,
+                                  "the %s margin is %d pixel: a border narrower than %d pixels is "
+                                  "not worth a request, as each tile is charged in full; give 0 "
+                                  "or at least %d",
+                                  "the %s margin is %d pixels: a border narrower than %d pixels "
+                                  "is not worth a request, as each tile is charged in full; give "
+                                  "0 or at least %d",
+                                  static_cast<unsigned long>(margin)),
+                      name, margin, kMinExpandBorder, kMinExpandBorder),
+                name);
+        }
+    }
+    return Ok{};
+}
 
 Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size) {
     if (!caps.edits) {
@@ -351,11 +373,14 @@ Margins marginsForAspect(Size canvas, int ratioWidth, int ratioHeight, ExpandAnc
     const auto grownTo = [](int64_t side, int64_t numerator, int64_t denominator) {
         return (side * numerator + denominator - 1) / denominator;
     };
+    // A growth narrower than a useful border is none: the canvas has nearly the shape already.
+    // Centred, a growth too narrow to split goes on one side rather than two slivers.
     const auto split = [anchor](int64_t total, int& before, int& after) {
-        const int grow = static_cast<int>(total);
-        before = anchor == ExpandAnchor::Centre  ? grow / 2
-                 : anchor == ExpandAnchor::Start ? 0
-                                                 : grow;
+        const int grow = total < kMinExpandBorder ? 0 : static_cast<int>(total);
+        before = anchor == ExpandAnchor::Centre && grow >= 2 * kMinExpandBorder ? grow / 2
+                 : anchor == ExpandAnchor::Start                                ? 0
+                 : anchor == ExpandAnchor::End                                  ? grow
+                                                                                : 0;
         after = grow - before;
     };
     const int64_t width = grownTo(canvas.height, ratioWidth, ratioHeight);

@@ -27,6 +27,9 @@ struct Margins {
 inline constexpr int kMaxCanvasSide = 524288;
 // The most tiles one expand may send (each is one request, done one after another).
 inline constexpr int kMaxExpandTiles = 64;
+// The narrowest border worth painting: each tile is charged in full (a 1-pixel border once cost two
+// 1024x1024 tiles), and a model continues a picture poorly into a sliver.
+inline constexpr int kMinExpandBorder = 16;
 // The smallest tile side: smaller tiles give the model too little to continue, and many of them.
 inline constexpr int kMinExpandTileSide = 256;
 // The most pixels a run may hold in copies of what it covers (one per alternative, with its
@@ -48,13 +51,17 @@ Result<Size> expandTileSize(const ModelCaps& caps, const std::string& size);
 // Refuses margins that are negative or all 0, and a new canvas past GIMP's largest image or past
 // kMaxExpandTiles tiles; otherwise the tiles, which cover every border pixel.
 Result<ExpandPlan> planExpand(Size canvas, Margins margins, Size apiSize);
+// Refuses a margin narrower than kMinExpandBorder (0 is fine): what a run may pay for, where
+// planExpand says only what the geometry allows.
+Status checkBorderWidths(Margins margins);
 
 // Where the picture stays when the canvas grows to an aspect ratio: centred, at the left or top
 // (the border grows right or down), at the right or bottom.
 enum class ExpandAnchor { Centre, Start, End };
 
 // The margins that grow `canvas` to the aspect ratio ratioWidth:ratioHeight by widening it or
-// by making it taller, never both; none when it has that ratio already.
+// by making it taller, never both; none when it has that ratio already, or would grow by less
+// than kMinExpandBorder.
 Margins marginsForAspect(Size canvas, int ratioWidth, int ratioHeight, ExpandAnchor anchor);
 
 // Whether a pixel of the new canvas belongs to the border (not the original).

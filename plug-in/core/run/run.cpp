@@ -299,9 +299,13 @@ Result<GeometryPlan> planGeometry(Procedure procedure, const ModelCaps& caps,
         if (!tile) {
             return tile.error();
         }
-        auto expand = planExpand(
-            geometry.canvas, {parameters.left, parameters.top, parameters.right, parameters.bottom},
-            *tile);
+        const Margins margins{parameters.left, parameters.top, parameters.right, parameters.bottom};
+        auto expand = planExpand(geometry.canvas, margins, *tile);
+        if (expand) {
+            if (auto widths = checkBorderWidths(margins); !widths) {
+                return widths.error();
+            }
+        }
         if (!expand) {
             return expand.error();
         }
