@@ -4,6 +4,7 @@
 #include "core/util/json_util.h"
 #include "core/util/number_format.h"
 #include "dialog/gtk_util.h"
+#include "dialog/window_fit.h"
 
 #include <gdk/gdkkeysyms.h>
 #include <glib/gi18n-lib.h>
@@ -23,6 +24,7 @@ namespace {
 constexpr int kPreviewSide = 1024; // an expand's picture under its results, at most
 constexpr guint kTickMs = 100;
 constexpr guint kPlanDelayMs = 120;
+constexpr guint kWatchMs = 700;
 enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
 constexpr int kSetUpConnection = 1; // the info bar's own response
 
@@ -108,6 +110,17 @@ DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& 
         showError(refused->message); // the dialog works without it; the user may fix it
     }
     followConnections();
+    gtk_expander_set_expanded(w_->advanced_expander,
+                              loadExpanded(statePath(), "advanced", false) ? TRUE : FALSE);
+}
+
+// Beside the prompt history: what the dialog remembers of itself.
+std::string DialogController::statePath() const {
+    if (ctx_.historyPath.empty()) {
+        return {};
+    }
+    const GCharPtr folder(g_path_get_dirname(ctx_.historyPath.c_str()));
+    return std::string(folder.get()) + G_DIR_SEPARATOR_S + "dialog-state.ini";
 }
 
 DialogController::~DialogController() {
@@ -125,9 +138,21 @@ DialogOutcome DialogController::run() {
     }
     gtk_widget_realize(GTK_WIDGET(w_));
     makeTransient();
+    fitToWorkArea(GTK_WINDOW(w_));
     refreshThumbnail();
     updatePlan();
     gtk_widget_show(GTK_WIDGET(w_));
+    // GIMP tells a plug-in nothing of the image's changes: a cheap look at its geometry now and
+    // then keeps the thumbnail, the plan and Expand's new canvas in step with the selection,
+    // a crop or an undo.
+    watch_.reset(g_timeout_add(
+        kWatchMs,
+        +[](gpointer s) -> gboolean {
+            auto* self = static_cast<DialogController*>(s);
+            guarded([self] { self->watchImage(); }, [](const std::string&) {});
+            return G_SOURCE_CONTINUE;
+        },
+        this));
     form_->focusPrompt();
     if (ctx_.onShown) {
         ctx_.onShown();
@@ -186,6 +211,16 @@ void DialogController::schedulePlan() {
             return G_SOURCE_REMOVE;
         },
         this));
+}
+
+void DialogController::watchImage() {
+    if (procedure_ == Procedure::NewImage || session_.running()) {
+        return;
+    }
+    if (const std::unique_ptr<Host> host = ctx_.makeHost(); plan_.stale(*host)) {
+        refreshThumbnail();
+        schedulePlan();
+    }
 }
 
 void DialogController::refreshThumbnail() {
@@ -390,6 +425,8 @@ void DialogController::insert(bool all) {
                                              static_cast<int>(report.steps)));
         setStatus(report.steps > 1 ? steps.get() : text.get());
     }
+    // The canvas an expand grew has the new shape: a ratio or border kept would ask for more.
+    form_->resetExpand();
     refreshThumbnail();
     schedulePlan();
 }
@@ -495,6 +532,9 @@ void DialogController::setStatus(const std::string& text) {
 
 // Closing drops a run in flight: its connections close now, and no callback of it runs.
 void DialogController::close() {
+    saveExpanded(statePath(), "advanced",
+                 gtk_expander_get_expanded(w_->advanced_expander) != FALSE);
+    watch_.reset();
     session_.stop();
     expandUnderlay_.reset();
     tick_.reset();

@@ -61,9 +61,11 @@ class DialogController {
     [[nodiscard]] bool connectionAvailable() const;
     void showNoConnection();
     void makeTransient();
+    [[nodiscard]] std::string statePath() const;
     void schedulePlan();
     void updatePlan();
     void refreshThumbnail();
+    void watchImage();
 
     void generate();
     void onPartial(const RgbaImage& image);
@@ -90,6 +92,7 @@ class DialogController {
     GRef<GdkPixbuf> expandUnderlay_; // the picture an expand in flight grows
     SourceId tick_;
     SourceId planUpdate_;
+    SourceId watch_; // looks at the image's geometry now and then
     std::unique_ptr<ConnectionsEditor> editor_;
     SourceId editorClosed_;
     SourceId firstSetup_;              // opens the Connections window once the dialog is up

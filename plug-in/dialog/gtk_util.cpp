@@ -37,6 +37,21 @@ void setText(GtkTextView* view, const std::string& text) {
                              static_cast<gint>(text.size()));
 }
 
+void letShrink(GtkComboBox* combo) {
+    constexpr int kFewestChars = 8;
+    GList* cells = gtk_cell_layout_get_cells(GTK_CELL_LAYOUT(combo));
+    for (GList* c = cells; c != nullptr; c = c->next) {
+        if (GTK_IS_CELL_RENDERER_TEXT(c->data)) {
+            g_object_set(c->data, "ellipsize", PANGO_ELLIPSIZE_END, "width-chars", kFewestChars,
+                         nullptr);
+        }
+    }
+    g_list_free(cells);
+    if (gtk_combo_box_get_has_entry(combo) != FALSE) {
+        gtk_entry_set_width_chars(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(combo))), kFewestChars);
+    }
+}
+
 GtkWidget* attachRow(GtkGrid* grid, int row, const char* caption, const char* accessibleName,
                      GtkWidget* control) {
     GtkWidget* label = gtk_label_new_with_mnemonic(caption);

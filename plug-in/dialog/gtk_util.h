@@ -39,6 +39,9 @@ using Choices = std::vector<std::pair<std::string, std::string>>;
 void fillCombo(GtkComboBoxText* combo, const Choices& choices, const std::string& keep);
 // The value of the choice shown, or "" when none is.
 std::string comboValue(GtkComboBoxText* combo);
+// A combo box whose longest choice ("Automatic: the environment's connection (host)") would
+// otherwise set the dialog's narrowest width: its text is cut with "…" instead.
+void letShrink(GtkComboBox* combo);
 
 std::string textOf(GtkTextView* view);
 void setText(GtkTextView* view, const std::string& text);

@@ -173,6 +173,8 @@ static void imagegen_dialog_class_init(ImagegenDialogClass* klass) {
     gtk_widget_class_bind_template_child(widget, ImagegenDialog, history_list);
     gtk_widget_class_bind_template_child(widget, ImagegenDialog, expand_frame);
     gtk_widget_class_bind_template_child(widget, ImagegenDialog, expand_grid);
+    gtk_widget_class_bind_template_child(widget, ImagegenDialog, main_options_grid);
+    gtk_widget_class_bind_template_child(widget, ImagegenDialog, advanced_expander);
     gtk_widget_class_bind_template_child(widget, ImagegenDialog, options_grid);
     gtk_widget_class_bind_template_child(widget, ImagegenDialog, region_view);
     gtk_widget_class_bind_template_child(widget, ImagegenDialog, scale_note);

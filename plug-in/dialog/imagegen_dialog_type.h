@@ -35,6 +35,8 @@ struct _ImagegenDialog {
     GtkListBox* history_list;
     GtkWidget* expand_frame;
     GtkGrid* expand_grid;
+    GtkGrid* main_options_grid;
+    GtkExpander* advanced_expander;
     GtkGrid* options_grid;
     GtkWidget* region_view;
     GtkLabel* scale_note;

@@ -91,16 +91,19 @@ bool OptionRows::Row::shown() const {
     return gtk_widget_get_visible(widget) != FALSE;
 }
 
-OptionRows::OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()> onChange)
-    : grid_(grid), procedure_(procedure), onChange_(std::move(onChange)) {
+OptionRows::OptionRows(GtkGrid* main, GtkGrid* advanced, Procedure procedure,
+                       std::function<void()> onChange)
+    : grid_(main), procedure_(procedure), onChange_(std::move(onChange)) {
     size_ = addCombo(_("_Size:"), _("Size"));
     customSize_ = addCustomSize();
-    quality_ = addCombo(_("_Quality:"), _("Quality"));
     images_ = addSpin(_("Num_ber of images:"), _("Images"), 1, 10, 1);
+    grid_ = advanced;
+    rows_ = 0;
+    quality_ = addCombo(_("_Quality:"), _("Quality"));
     style_ = addCombo(_("St_yle:"), _("Style"));
     background_ = addCombo(_("Bac_kground:"), _("Background"));
     format_ = addCombo(_("Output _format:"), _("Output format"));
-    compression_ = addSpin(_("Compression le_vel (%):"), _("Compression"), 0, 100, 1);
+    compression_ = addSpin(_("Compression level (%):"), _("Compression"), 0, 100, 1);
     fidelity_ = addCombo(_("Inpu_t fidelity:"), _("Input fidelity"));
     moderation_ = addCombo(_("Mo_deration:"), _("Moderation"));
     user_ = add(_("_User:"), _("User"), gtk_entry_new());
@@ -166,7 +169,9 @@ OptionRows::Row OptionRows::addCheck(const char* label, const char* accessibleNa
 }
 
 OptionRows::Row OptionRows::addCombo(const char* label, const char* accessibleName) {
-    return add(label, accessibleName, gtk_combo_box_text_new());
+    GtkWidget* widget = gtk_combo_box_text_new();
+    letShrink(GTK_COMBO_BOX(widget));
+    return add(label, accessibleName, widget);
 }
 
 OptionRows::Row OptionRows::addSpin(const char* label, const char* accessibleName, double lower,

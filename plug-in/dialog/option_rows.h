@@ -17,7 +17,9 @@ namespace imagegen::dialog {
 class OptionRows {
   public:
     // `onChange` runs after any option changes (the dialog updates its plan then).
-    OptionRows(GtkGrid* grid, Procedure procedure, std::function<void()> onChange);
+    // The size and the number of images go into `main`, every other field into `advanced`.
+    OptionRows(GtkGrid* main, GtkGrid* advanced, Procedure procedure,
+               std::function<void()> onChange);
 
     // Offers what `caps` accepts and hides the rest, keeping each value the model still takes.
     void followModel(const ModelCaps& caps);
@@ -46,7 +48,7 @@ class OptionRows {
     void showDependentRows();
     [[nodiscard]] std::string size() const;
 
-    GtkGrid* grid_;
+    GtkGrid* grid_; // the grid rows go into now: the main one, then Advanced
     Procedure procedure_;
     std::function<void()> onChange_;
     const ModelCaps* caps_ = nullptr;

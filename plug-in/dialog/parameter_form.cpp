@@ -14,10 +14,14 @@ ParameterForm::ParameterForm(ImagegenDialog* widgets, const DialogContext& conte
     : w_(widgets), ctx_(context), procedure_(context.spec->procedure),
       onChange_(std::move(onChange)),
       history_(PromptHistory::load(context.historyPath, &historyRefused_)) {
-    options_ = std::make_unique<OptionRows>(w_->options_grid, procedure_, onChange_);
+    options_ = std::make_unique<OptionRows>(w_->main_options_grid, w_->options_grid, procedure_,
+                                            onChange_);
     if (procedure_ == Procedure::Expand) {
         gtk_widget_set_visible(w_->expand_frame, TRUE);
         expandRows_ = std::make_unique<ExpandRows>(w_->expand_grid, onChange_);
+    }
+    for (GtkComboBoxText* combo : {w_->connection_combo, w_->model_combo, w_->presets_combo}) {
+        letShrink(GTK_COMBO_BOX(combo));
     }
     baseOptions_ = ctx_.initial.options;
     // Reference layers are named by ID, which means nothing in another image or session, and
@@ -176,6 +180,12 @@ RunParameters ParameterForm::collect() const {
 void ParameterForm::setCanvas(Size canvas) {
     if (expandRows_) {
         expandRows_->setCanvas(canvas);
+    }
+}
+
+void ParameterForm::resetExpand() {
+    if (expandRows_) {
+        expandRows_->show(RunParameters{});
     }
 }
 

@@ -35,6 +35,8 @@ class ParameterForm {
 
     // The image's canvas as it is now: Expand's aspect ratios are reached from it.
     void setCanvas(Size canvas);
+    // Expand, after an insert grew the canvas: no ratio, the default border.
+    void resetExpand();
     // A prompt that was sent goes first in the history.
     void remember(const std::string& prompt);
     // The saved connections changed (the Connections editor closed).

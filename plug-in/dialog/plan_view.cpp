@@ -30,13 +30,25 @@ PlanView::PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstim
 std::optional<Size> PlanView::refresh(Host& host, PixelSource source) {
     std::optional<Size> canvas;
     shows_ = source;
+    shown_.reset();
     if (auto geometry = host.inspect()) {
+        shown_ = *geometry;
         canvas_ = geometry->canvas;
         thumbnail_ = pixbufOf(host.thumbnail(kThumbnailSide, source));
         canvas = canvas_;
     }
     gtk_widget_queue_draw(picture_);
     return canvas;
+}
+
+bool PlanView::stale(Host& host) const {
+    auto now = host.inspect();
+    if (!now || !shown_) {
+        return now.ok() != shown_.has_value();
+    }
+    const auto& was = *shown_;
+    return now->canvas.width != was.canvas.width || now->canvas.height != was.canvas.height ||
+           now->drawable != was.drawable || now->selection != was.selection;
 }
 
 void PlanView::update(const RunParameters& p, const ModelCaps& caps, const HostFactory& makeHost) {

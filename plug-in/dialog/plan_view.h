@@ -27,6 +27,9 @@ class PlanView {
     std::optional<Size> refresh(Host& host, PixelSource source);
     // What the thumbnail shows: the picture, or the active layer alone.
     [[nodiscard]] PixelSource shows() const { return shows_; }
+    // Whether the image's canvas, active layer or selection are no longer those the thumbnail
+    // was read from (the user went on working while the dialog is open).
+    [[nodiscard]] bool stale(Host& host) const;
     // The plan of a run with `p` on the model `caps`, from the image as it is now, shown.
     void update(const RunParameters& p, const ModelCaps& caps, const HostFactory& makeHost);
     // The picture's "draw" signal.
@@ -43,6 +46,7 @@ class PlanView {
     GRef<GdkPixbuf> thumbnail_;
     PixelSource shows_ = PixelSource::Visible;
     Size canvas_;
+    std::optional<ImageGeometry> shown_; // the geometry the thumbnail was read with
     std::optional<GeometryPlan> plan_;
 };
 

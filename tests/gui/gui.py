@@ -567,6 +567,65 @@ def case_expand(t):
           f"one undo did not restore the image: {lines}")
 
 
+def extents(acc):
+    """Where a control is on the screen: x, y, width, height."""
+    box = acc.queryComponent().getExtents(a11y.pyatspi.DESKTOP_COORDS)
+    return box.x, box.y, box.width, box.height
+
+
+def case_laptop(t):
+    """At 1366×768, a laptop's screen, with an Expand result in the strip and an info bar shown,
+    the dialog and every one of its buttons are on the screen. (The dialog once opened at
+    1080×740, grew with each info bar and result, and put its buttons below the screen's edge.)"""
+    t.setup_image()
+    n = t.open(expand_call(), "expand")
+    t.set_prompt("a calm sea")
+    t.press("Generate")
+    t.wait_results(1)
+    t.emu.faults({"kind": "content_filter", "stage": "input"})
+    t.press("Generate")
+    a11y.poll("a message in the info bar", t.info_messages, 30)
+    t.shot(MAIN_TITLES["expand"], "dialog-1366x768.png")
+    x, y, w, h = extents(t.dialog)
+    t.notes.append(f"the dialog at 1366x768: {w}x{h} at {x},{y}")
+    check(x >= 0 and y >= 0 and x + w <= 1366 and y + h <= 768, f"the dialog lies at {x},{y} {w}x{h}")
+    for name in ("Close", "Insert all", "Insert", "Generate"):
+        bx, by, bw, bh = extents(t.button(name))
+        check(bw > 0 and bh > 0 and bx >= 0 and by >= 0 and bx + bw <= 1366 and by + bh <= 768,
+              f'the button "{name}" lies at {bx},{by} {bw}x{bh}, off a 1366x768 screen')
+    t.close(n)
+
+
+def case_picture_after_insert(t):
+    """After an Insert GIMP makes the result layer active, and a menu call opens the next Edit on
+    it. That layer is transparent outside its region: the dialog sends the picture as the user
+    sees it (Sample merged, its default), an opaque image, not that layer."""
+    t.setup_image()
+    n = t.open(edit_call())
+    t.set_prompt("a red boat")
+    t.press("Generate")
+    t.wait_results(1)
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    t.close(n)
+    # As GIMP's menu calls it now: on the active layer, the result; a new selection beside it.
+    t.gimp.run("(begin (set! layer (car (gimp-image-get-active-drawable img))) "
+               "(gimp-image-select-rectangle img CHANNEL-OP-REPLACE 260 40 120 100))")
+    layers, lines = t.layers()
+    check(len(layers) == 2, f"after the insert: {lines}")
+    n = t.open(edit_call())
+    t.set_prompt("a blue kite")
+    t.press("Generate")
+    t.wait_results(1)
+    sent = t.requests()[-1]["images"][0]
+    t.notes.append(f"the second edit sent {sent}")
+    check(not sent["has_alpha"] and sent["content_type"] == "image/jpeg",
+          f"the second edit sent {sent}, not the opaque picture")
+    check(a11y.states(t.c("check box", "Sample merged")).contains(a11y.pyatspi.STATE_CHECKED),
+          "Sample merged is not on by default")
+    t.close(n)
+
+
 def plugin_windows():
     """The plug-in's top-level windows on AT-SPI (GIMP's own are left out: its tree is huge)."""
     return [w for app, w in a11y.windows() if "imagegen" in (app.name or "").lower()
@@ -795,7 +854,11 @@ CASES = {
     "german": case_german,
     "a11y-walk": case_a11y_walk,
     "first-setup": case_first_setup,
+    "laptop": case_laptop,
+    "picture-after-insert": case_picture_after_insert,
 }
+# Cases on another screen than the usual 1440x1000.
+CASE_SCREEN = {"laptop": "1366x768"}
 
 # ---------------------------------------------------------------- running a case
 
@@ -845,7 +908,8 @@ def run_case(name, build, source, shots):
     notes, error, session = [], None, None
     t0 = time.monotonic()
     session = Session(build, source, name, keep=bool(os.environ.get("GUI_KEEP")),
-                      env_extra=CASE_ENV.get(name), env_connection=name not in NO_ENV_CONNECTION)
+                      env_extra=CASE_ENV.get(name), env_connection=name not in NO_ENV_CONNECTION,
+                      screen=CASE_SCREEN.get(name, "1440x1000"))
 
     def on_sigterm(*_):
         session.kill_now()

@@ -148,8 +148,10 @@ def _popen_fd(args, env, root, name, **kw):
 class Session:
     """One world for one case. Use as a context manager; `env` is GIMP's environment."""
 
-    def __init__(self, build, source, name, keep=False, env_extra=None, env_connection=True):
+    def __init__(self, build, source, name, keep=False, env_extra=None, env_connection=True,
+                 screen="1440x1000"):
         self.build, self.source = build, source
+        self.screen = screen  # Xvfb's screen, width x height
         self.env_extra = env_extra or {}
         # False: GIMP starts without OPENAI_BASE_URL and OPENAI_API_KEY, as for a new user with
         # no connection at all.
@@ -197,7 +199,7 @@ class Session:
                    XDG_DATA_HOME=os.path.join(self.home, ".local", "share"),
                    XDG_CACHE_HOME=os.path.join(self.home, ".cache"),
                    GSETTINGS_BACKEND="memory")
-        xvfb, display = _popen_fd(["Xvfb", "-displayfd", "{fd}", "-screen", "0", "1440x1000x24",
+        xvfb, display = _popen_fd(["Xvfb", "-displayfd", "{fd}", "-screen", "0", f"{self.screen}x24",
                                    "-nolisten", "tcp", "-noreset"], env, root, "xvfb",
                                   start_new_session=True)
         self.procs.append(("Xvfb", xvfb))
