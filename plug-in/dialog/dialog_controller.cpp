@@ -242,10 +242,21 @@ void DialogController::updatePlan() {
     plan_.update(p, form_->currentCaps(), ctx_.makeHost);
 }
 
-gboolean DialogController::onPromptKey(const GdkEventKey* event) {
+gboolean DialogController::onKey(const GdkEventKey* event) {
     const bool enter = event->keyval == GDK_KEY_Return || event->keyval == GDK_KEY_KP_Enter;
     if (enter && (event->state & GDK_CONTROL_MASK) != 0) {
         generate();
+        return TRUE;
+    }
+    // Enter or Space on a result inserts that one alone, not the results chosen before it (the
+    // flow box would only toggle its selection).
+    GtkWidget* focus = gtk_window_get_focus(GTK_WINDOW(w_));
+    const bool space = event->keyval == GDK_KEY_space || event->keyval == GDK_KEY_KP_Space;
+    if ((enter || space) && focus != nullptr && GTK_IS_FLOW_BOX_CHILD(focus) &&
+        gtk_widget_get_parent(focus) == GTK_WIDGET(w_->results)) {
+        gtk_flow_box_unselect_all(w_->results);
+        gtk_flow_box_select_child(w_->results, GTK_FLOW_BOX_CHILD(focus));
+        insert(false);
         return TRUE;
     }
     return FALSE;

@@ -37,8 +37,10 @@ class DialogController {
     // The template's signals.
     void onResponse(int response);
     void onActivated();
-    gboolean onPromptKey(const GdkEventKey* event);
+    gboolean onKey(const GdkEventKey* event);
     void onResultsChosen();
+    // Insert (the results chosen, or the one activated) or Insert all.
+    void insert(bool all);
     // The Connections window; `firstSetup` opens it on a new connection (see run()).
     void openConnections(bool firstSetup = false);
     // The connection chosen, or the saved ones, changed: Generate and the "no connection" bar
@@ -74,7 +76,6 @@ class DialogController {
     void onFailed(const Error& error);
     void setRunning(bool running);
     void tick();
-    void insert(bool all);
     void setStatus(const std::string& text);
     void close();
 

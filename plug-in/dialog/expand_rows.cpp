@@ -43,7 +43,9 @@ ExpandRows::ExpandRows(GtkGrid* grid, std::function<void()> onChange)
     : onChange_(std::move(onChange)) {
     int row = 0;
     ratio_ = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
-    attachRow(grid, row++, _("Aspect _ratio:"), _("Aspect ratio"), GTK_WIDGET(ratio_));
+    // Their captions take no mnemonic where every letter of them is taken in this window (the
+    // keyboard test, tests/gui case keyboard, checks they stay unique); Tab reaches them.
+    attachRow(grid, row++, _("Aspect ratio:"), _("Aspect ratio"), GTK_WIDGET(ratio_));
     Choices ratios{{"", _("Free: the margins below")}};
     for (const char* r :
          {"1:1", "5:4", "4:3", "3:2", "16:9", "21:9", "4:5", "3:4", "2:3", "9:16"}) {
@@ -52,7 +54,7 @@ ExpandRows::ExpandRows(GtkGrid* grid, std::function<void()> onChange)
     fillCombo(ratio_, ratios, "");
     anchor_ = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
     anchorLabel_ =
-        attachRow(grid, row++, _("_Picture stays:"), _("Picture position"), GTK_WIDGET(anchor_));
+        attachRow(grid, row++, _("Picture sta_ys:"), _("Picture position"), GTK_WIDGET(anchor_));
     fillCombo(anchor_,
               {{"centre", _("In the middle")},
                {"start", _("At the left or top")},
@@ -62,10 +64,10 @@ ExpandRows::ExpandRows(GtkGrid* grid, std::function<void()> onChange)
     top_ = marginSpin();
     right_ = marginSpin();
     bottom_ = marginSpin();
-    attachRow(grid, row++, _("_Left (px):"), _("Left margin"), left_);
-    attachRow(grid, row++, _("_Top (px):"), _("Top margin"), top_);
-    attachRow(grid, row++, _("R_ight (px):"), _("Right margin"), right_);
-    attachRow(grid, row++, _("_Bottom (px):"), _("Bottom margin"), bottom_);
+    attachRow(grid, row++, _("Left (px):"), _("Left margin"), left_);
+    attachRow(grid, row++, _("Top (px):"), _("Top margin"), top_);
+    attachRow(grid, row++, _("Right (px):"), _("Right margin"), right_);
+    attachRow(grid, row++, _("Bottom (px):"), _("Bottom margin"), bottom_);
     size_ = GTK_LABEL(gtk_label_new(""));
     gtk_label_set_xalign(size_, 0.0F);
     setAccessibleName(GTK_WIDGET(size_), _("New canvas"));

@@ -79,10 +79,19 @@ void on_results_chosen(GtkFlowBox* /*results*/, ImagegenDialog* self) {
     withController(self, [](DialogController& c) { c.onResultsChosen(); });
 }
 
-gboolean on_prompt_key(GtkWidget* /*view*/, GdkEventKey* event, ImagegenDialog* self) {
+// Before the control with the focus sees it: Ctrl+Enter generates from anywhere in the dialog.
+gboolean on_key(GtkWidget* /*dialog*/, GdkEventKey* event, ImagegenDialog* self) {
     gboolean handled = FALSE;
-    withController(self, [&](DialogController& c) { handled = c.onPromptKey(event); });
+    withController(self, [&](DialogController& c) { handled = c.onKey(event); });
     return handled;
+}
+
+// Enter or Space on a result (or a double click) inserts that result alone, whatever else was
+// chosen before.
+void on_result_activated(GtkFlowBox* results, GtkFlowBoxChild* child, ImagegenDialog* self) {
+    gtk_flow_box_unselect_all(results);
+    gtk_flow_box_select_child(results, child);
+    withController(self, [](DialogController& c) { c.insert(false); });
 }
 
 gboolean on_draw_region(GtkWidget* /*area*/, cairo_t* cr, ImagegenDialog* self) {
@@ -136,7 +145,6 @@ void nameControls(ImagegenDialog* self) {
     atk_object_set_role(gtk_widget_get_accessible(self->preview), ATK_ROLE_IMAGE);
     atk_object_set_role(gtk_widget_get_accessible(self->region_view), ATK_ROLE_IMAGE);
     atk_object_set_role(gtk_widget_get_accessible(GTK_WIDGET(self->results)), ATK_ROLE_LIST_BOX);
-    gtk_widget_set_can_focus(self->preview, TRUE);
 }
 
 // The controller goes first, so that no signal of the children, destroyed after it, reaches it.
@@ -200,7 +208,8 @@ static void imagegen_dialog_class_init(ImagegenDialogClass* klass) {
     gtk_widget_class_bind_template_callback(widget, on_history_search);
     gtk_widget_class_bind_template_callback(widget, on_history_row);
     gtk_widget_class_bind_template_callback(widget, on_results_chosen);
-    gtk_widget_class_bind_template_callback(widget, on_prompt_key);
+    gtk_widget_class_bind_template_callback(widget, on_key);
+    gtk_widget_class_bind_template_callback(widget, on_result_activated);
     gtk_widget_class_bind_template_callback(widget, on_draw_region);
     gtk_widget_class_bind_template_callback(widget, on_draw_preview);
 }

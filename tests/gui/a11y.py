@@ -125,6 +125,32 @@ def control(root, role_name, name, timeout=10.0, showing=True):
     return poll(f'a {role_name} named "{name}"', lambda: find(root, role_name, name, showing or None), timeout)
 
 
+def grab_focus(acc):
+    """Moves the keyboard focus to a control, as a click into it would."""
+    acc.queryComponent().grabFocus()
+    poll(f"{acc.name!r} to take the focus", lambda: states(acc).contains(pyatspi.STATE_FOCUSED), 10)
+
+
+class FocusWatch:
+    """The controls that take the keyboard focus, as a screen reader hears of them: AT-SPI's
+    focus events. (A combo box's focus is on a button inside it that its accessible does not
+    show as a child, so no walk of the tree finds it; the event names the combo box's parts.)"""
+
+    def __init__(self):
+        self.seen = []
+        self._listener = lambda event: self.seen.append(event.source) if event.detail1 else None
+        pyatspi.Registry.registerEventListener(self._listener, "object:state-changed:focused")
+
+    def close(self):
+        pyatspi.Registry.deregisterEventListener(self._listener, "object:state-changed:focused")
+
+    def next(self, timeout=10.0):
+        """The next control to take the focus."""
+        count = len(self.seen)
+        poll("a control to take the focus", lambda: len(self.seen) > count, timeout)
+        return self.seen[-1]
+
+
 def set_text(acc, text):
     if not acc.queryEditableText().setTextContents(text):
         raise Failure(f'"{acc.name}" refused setTextContents')

@@ -168,6 +168,20 @@ class Case:
         a11y.poll(f'"{title}" to close', lambda: a11y.find_window(title) is None, 30)
         return self.gimp.wait(call, timeout=30, what="the interactive call to return after the dialog closed")
 
+    def activate(self, title):
+        """Makes the X window titled `title` the one keys go to, as a click on it would."""
+        for xid in self.s.xdotool("search", "--name", "Imagegen").stdout.split():
+            if self.s.xdotool("getwindowname", xid).stdout.strip() == title:
+                self.s.xdotool("windowactivate", "--sync", xid)
+                a11y.poll(f'"{title}" to be active',
+                          lambda: a11y.states(self.dialog).contains(a11y.pyatspi.STATE_ACTIVE), 10)
+                return
+        raise Failure(f'no X window titled "{title}"')
+
+    def key(self, name):
+        """A key pressed on the keyboard (xdotool's names: Tab, ctrl+Return…)."""
+        self.s.xdotool("key", "--clearmodifiers", name)
+
     def shot(self, title, name):
         if not self.shots:
             return
@@ -573,6 +587,91 @@ def extents(acc):
     return box.x, box.y, box.width, box.height
 
 
+def mnemonics(window):
+    """The Alt+key mnemonics of the controls showing in a window: {key: [control names]}. GTK
+    gives a control's mnemonic as the first part of its action's key binding ("<Alt>g;;")."""
+    keys = {}
+    for acc, _ in a11y.walk(window):
+        try:
+            if not a11y.is_showing(acc) or "Action" not in acc.get_interfaces():
+                continue
+            action = acc.queryAction()
+            binding = action.getKeyBinding(0) if action.nActions > 0 else ""
+        except (a11y.GLib.Error, NotImplementedError):
+            continue
+        first = (binding or "").split(";")[0]
+        if first.lower().startswith("<alt>"):
+            keys.setdefault(first[len("<Alt>"):].lower(), []).append(f"{a11y.role(acc)} {acc.name!r}")
+    return keys
+
+
+def check_mnemonics(t, window, where):
+    keys = mnemonics(window)
+    twice = {k: v for k, v in keys.items() if len(v) > 1}
+    t.notes.append(f"{where}: {len(keys)} mnemonics")
+    check(not twice, f"{where}: one Alt key opens several controls: {twice}")
+
+
+def case_keyboard(t):
+    """The keyboard: in every dialog (Advanced open, and Expand's rows) each Alt+key opens one
+    control; Tab stops only on controls; Ctrl+Enter generates from anywhere in the dialog; Enter
+    on a chosen result inserts that result."""
+    t.setup_image()
+    for kind, call in (("generate", generate_call()), ("expand", expand_call()), ("edit", edit_call())):
+        n = t.open(call, kind)
+        advanced = a11y.control(t.dialog, None, "Advanced")
+        if not a11y.states(advanced).contains(a11y.pyatspi.STATE_EXPANDED):
+            a11y.press(advanced)
+            a11y.poll("Advanced to open", lambda: a11y.states(advanced).contains(a11y.pyatspi.STATE_EXPANDED), 10)
+        a11y.poll("the Advanced rows to show", lambda: a11y.find(t.dialog, "spin button", "Context", True)
+                  or kind != "edit", 10)
+        check_mnemonics(t, t.dialog, MAIN_TITLES[kind])
+        if kind != "edit":
+            t.close(n)
+    # Tab from the prompt: every stop is a control, and the walk comes round to the prompt.
+    t.set_prompt("a red boat")
+    t.activate(MAIN_TITLES["edit"])
+    a11y.grab_focus(t.c("text", "Prompt"))
+    stops = []
+    watch = a11y.FocusWatch()
+    try:
+        for _ in range(80):
+            t.key("Tab")
+            focused = watch.next()
+            parent = focused.parent
+            where = f"{a11y.role(focused)} {focused.name!r}"
+            if not focused.name and parent is not None and parent.name:  # a combo box's button
+                where += f" in {a11y.role(parent)} {parent.name!r}"
+            stops.append(where)
+            if a11y.role(focused) == "text" and focused.name == "Prompt":
+                break
+    finally:
+        watch.close()
+    t.notes.append("Tab order: " + ", ".join(stops))
+    check(stops and stops[-1] == "text 'Prompt'", f"Tab did not come back to the prompt: {stops}")
+    passive = [s for s in stops if s.split(" ")[0] in ("label", "image", "drawing area", "filler", "panel")]
+    check(not passive, f"Tab stopped on what cannot be used: {passive}")
+    # Ctrl+Enter from the number of images, not the prompt.
+    a11y.grab_focus(t.c("spin button", "Images"))
+    sent = len(t.requests())
+    t.key("ctrl+Return")
+    t.wait_results(1)
+    check(len(t.requests()) == sent + 1, "Ctrl+Enter outside the prompt did not generate")
+    n_results = len(t.results())
+    t.set_spin("Images", 2)
+    t.press("Generate")
+    t.wait_results(n_results + 2)
+    # Enter on the chosen result inserts that one: Result 2, not Result 1.
+    a11y.select_child(t.results_box(), "Result 2")
+    a11y.grab_focus(a11y.find(t.results_box(), None, "Result 2"))
+    t.key("Return")
+    t.wait_status(lambda s: s.startswith("Inserted"), "say Inserted", timeout=30)
+    t.close(n)
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 1, f"Enter on Result 2 inserted: {lines}")
+
+
 def case_laptop(t):
     """At 1366×768, a laptop's screen, with an Expand result in the strip and an info bar shown,
     the dialog and every one of its buttons are on the screen. (The dialog once opened at
@@ -855,6 +954,7 @@ CASES = {
     "a11y-walk": case_a11y_walk,
     "first-setup": case_first_setup,
     "laptop": case_laptop,
+    "keyboard": case_keyboard,
     "picture-after-insert": case_picture_after_insert,
 }
 # Cases on another screen than the usual 1440x1000.
