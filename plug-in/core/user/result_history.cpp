@@ -381,7 +381,8 @@ void removeFiles(const std::string& folder, const std::set<std::string>& keep, b
     }
     g_dir_close(dir);
     for (const auto& n : doomed) {
-        g_unlink((folder + "/" + n).c_str());
+        const GCharPtr path(g_build_filename(folder.c_str(), n.c_str(), nullptr));
+        g_unlink(path.get());
     }
 }
 
