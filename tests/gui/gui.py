@@ -779,6 +779,98 @@ def case_german(t):
     a11y.poll("the dialog to close", lambda: a11y.find_window(title) is None, 30)
 
 
+def new_image_call():
+    return '(plug-in-imagegen-new-image RUN-INTERACTIVE "" "" -1 "" "" "" "" "" "")'
+
+
+def case_keep_results(t):
+    """Results not inserted survive Close: reopening the dialog on the same image shows them,
+    with no new request, and one of them goes in as a fresh one would, masked over the
+    selection, in one undo step."""
+    t.setup_image()
+    prompt = "a blue kite"
+    n = t.open(edit_call())
+    t.set_prompt(prompt)
+    t.set_spin("Images", 2)
+    t.press("Generate")
+    t.wait_results(2)
+    t.close(n)
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"closing without Insert added layers: {lines}")
+
+    n = t.open(edit_call())
+    kept = a11y.poll("the results kept from before in the Results list",
+                     lambda: t.results() == ["Result 1", "Result 2"] and t.results(), 20)
+    t.notes.append(f"reopened: Results holds {kept}; status {t.status()!r}")
+    # Result 2 alone (AT-SPI's selectChild adds to the choice, where a click replaces it).
+    t.results_box().querySelection().clearSelection()
+    a11y.select_child(t.results_box(), "Result 2")
+    t.press("Insert")
+    t.wait_status(lambda s: s.startswith("Inserted 1 layer"), 'say "Inserted 1 layer"', timeout=30)
+    result2 = [c for c in t.results_box() if c is not None and c.name == "Result 2"][0]
+    a11y.poll('"Result 2" to say it was inserted',
+              lambda: (result2.description or "").startswith("Inserted"), 10)
+    t.close(n)
+    check(len(t.requests()) == 1, f"reopening sent {len(t.requests()) - 1} more requests")
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 1 and added[0]["mask"] > 0, f"the kept result went in as: {lines}")
+    before, after, sel = t.export_after()
+    e2e.compare_outside_and_inside(before, after, sel, e2e.prompt_colour(prompt), margin=6, gray=False)
+    step = t.undo_once()
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"one undo ({step!r}) after inserting a kept result left {lines}")
+
+
+def case_insert_all_skips(t):
+    """Insert all after one result went in inserts only the other; reopened, both say they
+    were inserted and Insert all has nothing left to insert."""
+    t.setup_image()
+    n = t.open(edit_call())
+    t.set_prompt("three red apples")
+    t.set_spin("Images", 2)
+    t.press("Generate")
+    t.wait_results(2)
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    t.wait_status(lambda s: s.startswith("Inserted 1 layer"), 'say "Inserted 1 layer"', timeout=30)
+    t.press("Insert all")
+    t.close(n)
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 2 and not any(l["group"] == 1 for l in layers),
+          f"Insert all after Result 1 went in made: {lines}")
+    # Reopened, both are marked inserted, and Insert all has nothing left to insert.
+    n = t.open(edit_call())
+    a11y.poll("the results kept from before in the Results list",
+              lambda: t.results() == ["Result 1", "Result 2"], 20)
+    for child in [c for c in t.results_box() if c is not None]:
+        check((child.description or "").startswith("Inserted"),
+              f'"{child.name}" does not say it was inserted: {child.description!r}')
+    check(not a11y.states(t.button("Insert all")).contains(a11y.SENSITIVE),
+          '"Insert all" is sensitive with every result inserted')
+    t.close(n)
+
+
+def case_new_image_status(t):
+    """Generate Image's Insert opens a new image, and the status says so, not "Inserted 1
+    layer"."""
+    t.setup_image()
+    n = t.open(new_image_call(), "new-image")
+    t.set_prompt("a lighthouse at dusk")
+    t.press("Generate")
+    t.wait_results(1)
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    said = t.wait_status(lambda s: "image" in s.lower() or "Inserted" in s, "report the insert", timeout=30)
+    t.notes.append(f"status after Insert: {said!r}")
+    check("new image" in said and not said.startswith("Inserted"),
+          f"after Generate Image's Insert the status says {said!r}")
+    t.press("Close")
+    a11y.poll("the dialog to close", lambda: a11y.find_window(MAIN_TITLES["new-image"]) is None, 30)
+    t.gimp.wait(n, timeout=30, what="the interactive call to return")
+
+
 CASE_ENV = {"german": {"LANGUAGE": "de", "LC_ALL": "C.UTF-8"}}
 # Cases that start as a new user does: no connection saved and none in the environment.
 NO_ENV_CONNECTION = {"first-setup"}
@@ -795,6 +887,9 @@ CASES = {
     "german": case_german,
     "a11y-walk": case_a11y_walk,
     "first-setup": case_first_setup,
+    "keep-results": case_keep_results,
+    "insert-all-skips": case_insert_all_skips,
+    "new-image-status": case_new_image_status,
 }
 
 # ---------------------------------------------------------------- running a case
