@@ -871,6 +871,41 @@ def case_new_image_status(t):
     t.gimp.wait(n, timeout=30, what="the interactive call to return")
 
 
+def preview_plain(t):
+    """The share of the Preview's pixels, on screen, that have its commonest colour: near 1 when
+    it shows no picture."""
+    import collections
+    ext = t.c("image", "Preview").queryComponent().getExtents(a11y.pyatspi.DESKTOP_COORDS)
+    root = screenshot.Gdk.get_default_root_window()
+    pb = screenshot.Gdk.pixbuf_get_from_window(root, ext.x, ext.y, ext.width, ext.height)
+    data, n, stride = pb.get_pixels(), pb.get_n_channels(), pb.get_rowstride()
+    counts = collections.Counter(bytes(data[y * stride + x * n:y * stride + x * n + 3])
+                                 for y in range(0, pb.get_height(), 3) for x in range(0, pb.get_width(), 3))
+    return counts.most_common(1)[0][1] / sum(counts.values())
+
+
+def case_cancel_clears_partial(t):
+    """A run cancelled after a streamed partial image: the partial image leaves the Preview (it
+    was no result and must not look like one)."""
+    t.setup_image()
+    t.emu.control("latency", {"ms": 0, "stream_delay_ms": 4000})
+    n = t.open(edit_call())
+    t.set_prompt("a yellow umbrella")
+    a11y.set_checked(t.c("check box", "Stream previews"), True)
+    plain = preview_plain(t)
+    check(plain > 0.97, f"the Preview is not plain before any run ({plain:.2f})")
+    preview = t.c("image", "Preview")
+    t.press("Generate")
+    a11y.poll("a partial image in the Preview",
+              lambda: (preview.description or "").startswith("Partial image 1"), 30)
+    a11y.poll("the partial image drawn", lambda: preview_plain(t) < 0.9, 10)
+    t.press("Cancel")
+    t.wait_status(lambda s: "Cancel" in s, 'say "Cancelled"', timeout=15)
+    a11y.poll("the Preview to be plain again after the cancel", lambda: preview_plain(t) > 0.97, 10)
+    check(not t.results(), f"a cancelled run left results: {t.results()}")
+    t.close(n)
+
+
 CASE_ENV = {"german": {"LANGUAGE": "de", "LC_ALL": "C.UTF-8"}}
 # Cases that start as a new user does: no connection saved and none in the environment.
 NO_ENV_CONNECTION = {"first-setup"}
@@ -890,6 +925,7 @@ CASES = {
     "keep-results": case_keep_results,
     "insert-all-skips": case_insert_all_skips,
     "new-image-status": case_new_image_status,
+    "cancel-clears-partial": case_cancel_clears_partial,
 }
 
 # ---------------------------------------------------------------- running a case
