@@ -75,7 +75,7 @@ std::string colorMatchNote(const NewLayer& layer) {
 
 DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& context)
     : w_(dialog), ctx_(context), procedure_(context.spec->procedure),
-      loop_(g_main_loop_new(nullptr, FALSE)),
+      loop_(g_main_loop_new(nullptr, FALSE)), kept_(context.resultsFolder),
       plan_(dialog->region_view, dialog->scale_note, dialog->usage_estimate, procedure_),
       session_(procedure_, *context.setup,
                {.onPartial =
@@ -139,6 +139,7 @@ DialogOutcome DialogController::run() {
     gtk_widget_realize(GTK_WIDGET(w_));
     makeTransient();
     fitToWorkArea(GTK_WINDOW(w_));
+    restoreKept();
     refreshThumbnail();
     updatePlan();
     gtk_widget_show(GTK_WIDGET(w_));
@@ -349,7 +350,8 @@ void DialogController::onDone(Result<RunSession::Generated> ended) {
         return;
     }
     strip_.add(ended->first, underlay);
-    gtk_widget_set_sensitive(w_->insert_all_button, session_.resultCount() > 0 ? TRUE : FALSE);
+    followInsertAll();
+    keep(ended->first, ended->count);
     const auto seconds = static_cast<double>(g_get_monotonic_time() - startedUs_) / 1e6;
     const GCharPtr text(
         g_strdup_printf(_("Done in %.1f s · %s"), seconds, usageText(ended->usage).c_str()));
@@ -359,9 +361,9 @@ void DialogController::onDone(Result<RunSession::Generated> ended) {
 
 // A run that ended without results: cancelled, or failed.
 void DialogController::onFailed(const Error& error) {
+    strip_.endPartial(); // a partial image is no result: it must not look like one
     if (error.kind == ErrorKind::Cancelled) {
         setStatus(_("Cancelled: nothing was added to the image."));
-        strip_.showNone();
         return;
     }
     setStatus(_("Failed."));
@@ -411,13 +413,8 @@ void DialogController::onResultsChosen() {
 // The chosen results (or all) go into the image, grouped as the session groups them.
 void DialogController::insert(bool all) {
     clearError();
-    std::vector<size_t> chosen = strip_.chosen();
-    if (all) {
-        chosen.resize(session_.resultCount());
-        for (size_t i = 0; i < chosen.size(); ++i) {
-            chosen[i] = i;
-        }
-    }
+    // Insert all skips what is in the image already; a result chosen by itself goes in again.
+    const std::vector<size_t> chosen = all ? session_.notInserted() : strip_.chosen();
     if (chosen.empty()) {
         return;
     }
@@ -425,7 +422,16 @@ void DialogController::insert(bool all) {
     if (report.error) {
         showError(report.error->message);
     }
-    if (report.layers > 0) {
+    keepInserted(report.results);
+    if (report.layers > 0 && procedure_ == Procedure::NewImage) {
+        // Generate Image's insert opens an image of its own: nothing went into this one.
+        const GCharPtr text(
+            g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Opened a new image with the result.",
+                                        "Opened a new image with the %d results as layers.",
+                                        static_cast<unsigned long>(report.layers)),
+                            static_cast<int>(report.layers)));
+        setStatus(text.get());
+    } else if (report.layers > 0) {
         const GCharPtr text(
             g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Inserted %d layer (one undo step).",
                                         "Inserted %d layers (one undo step).",
@@ -440,6 +446,59 @@ void DialogController::insert(bool all) {
     form_->resetExpand();
     refreshThumbnail();
     schedulePlan();
+}
+
+void DialogController::followInsertAll() {
+    gtk_widget_set_sensitive(w_->insert_all_button, session_.notInserted().empty() ? FALSE : TRUE);
+}
+
+void DialogController::restoreKept() {
+    if (ctx_.resultsFolder.empty() || ctx_.resultsKey.empty()) {
+        return;
+    }
+    const auto kept = kept_.load(ctx_.resultsKey);
+    if (kept.empty()) {
+        return;
+    }
+    const RunSession::Generated restored = session_.restore(kept);
+    strip_.add(restored.first, {}); // an expand's picture as it was is not kept
+    followInsertAll();
+    const GCharPtr text(
+        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%d result from before is kept below.",
+                                    "%d results from before are kept below.",
+                                    static_cast<unsigned long>(restored.count)),
+                        static_cast<int>(restored.count)));
+    setStatus(text.get());
+}
+
+void DialogController::keep(size_t first, size_t count) {
+    if (ctx_.resultsFolder.empty() || ctx_.resultsKey.empty() || count == 0) {
+        return;
+    }
+    std::vector<KeptResult> results;
+    results.reserve(count);
+    for (size_t i = first; i < first + count; ++i) {
+        results.push_back(session_.kept(i));
+    }
+    if (auto added = kept_.add(ctx_.resultsKey, results); !added) {
+        showError(added.error().message + " " +
+                  _("Insert the results you want before you close this dialog."));
+    }
+}
+
+void DialogController::keepInserted(const std::vector<size_t>& results) {
+    strip_.markInserted(results);
+    followInsertAll();
+    if (ctx_.resultsFolder.empty() || ctx_.resultsKey.empty() || results.empty()) {
+        return;
+    }
+    std::vector<std::string> ids;
+    ids.reserve(results.size());
+    for (const size_t r : results) {
+        ids.push_back(session_.idOf(r));
+    }
+    // Not worth an error in the user's way: at worst "Insert all" offers it again next time.
+    (void)kept_.markInserted(ctx_.resultsKey, ids);
 }
 
 void DialogController::openConnections(bool firstSetup) {

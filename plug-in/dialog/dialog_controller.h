@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/run/run_session.h"
+#include "core/user/result_history.h"
 #include "core/util/glib_ptr.h"
 #include "dialog/connections_editor.h"
 #include "dialog/imagegen_dialog.h"
@@ -76,6 +77,13 @@ class DialogController {
     void onFailed(const Error& error);
     void setRunning(bool running);
     void tick();
+    // Results kept on disk for this image (see DialogContext::resultsKey): the last dialog's
+    // come back at open, each Generate's are kept as they arrive, and an insert is recorded,
+    // so that Close never loses a result that was paid for.
+    void restoreKept();
+    void keep(size_t first, size_t count);
+    void keepInserted(const std::vector<size_t>& results);
+    void followInsertAll();
     void setStatus(const std::string& text);
     void close();
 
@@ -84,6 +92,7 @@ class DialogController {
     const Procedure procedure_;
     GMainLoopPtr loop_;
     std::optional<RunParameters> lastRun_; // the parameters of the last Generate
+    ResultHistory kept_;
     std::unique_ptr<ParameterForm> form_;
     PlanView plan_;
 

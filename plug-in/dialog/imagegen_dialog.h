@@ -28,6 +28,10 @@ struct DialogContext {
     std::function<std::unique_ptr<Host>()> makeHost;
     std::string connectionsPath; // the saved connections' key file
     std::string historyPath;     // the prompt history
+    // Where results are kept between dialogs (core/user/result_history.h), and the image they
+    // belong to; either empty: none are kept.
+    std::string resultsFolder;
+    std::string resultsKey;
     std::vector<Preset> presets;
     unsigned long transientFor = 0; // the image window's X11 ID; 0: none
     bool darkTheme = true;

@@ -63,6 +63,9 @@ void ResultsStrip::add(size_t first, const GRef<GdkPixbuf>& underlay) {
         gtk_widget_show_all(child);
         gtk_flow_box_insert(strip_, child, -1);
         children_.push_back(child);
+        if (session_.isInserted(result)) { // kept from an earlier dialog
+            showAsInserted(result);
+        }
     }
     if (first < children_.size()) {
         gtk_flow_box_unselect_all(strip_);
@@ -97,6 +100,33 @@ void ResultsStrip::showResult(size_t result) {
     previewPixbuf_ = picture(result, kPreviewSide, kPreviewSide);
     gtk_widget_queue_draw(preview_);
     setAccessibleDescription(preview_, textf(_("Result %zu"), result + 1));
+}
+
+void ResultsStrip::markInserted(const std::vector<size_t>& results) {
+    for (const size_t result : results) {
+        showAsInserted(result);
+    }
+}
+
+void ResultsStrip::showAsInserted(size_t result) {
+    if (result >= children_.size()) {
+        return;
+    }
+    GtkWidget* image = gtk_bin_get_child(GTK_BIN(children_[result]));
+    if (image != nullptr) {
+        gtk_widget_set_opacity(image, 0.5);
+    }
+    // TRANSLATORS: a result's tooltip once it is in the image; %s is its prompt.
+    const std::string tip = textf(_("Inserted · %s"), session_.promptOf(result).c_str());
+    gtk_widget_set_tooltip_text(children_[result], tip.c_str());
+}
+
+void ResultsStrip::endPartial() {
+    previewPixbuf_.reset();
+    gtk_widget_queue_draw(preview_);
+    if (!onChosen()) {
+        showNone();
+    }
 }
 
 void ResultsStrip::showPartial(const RgbaImage& image, int shown, int expected) {

@@ -26,8 +26,14 @@ class ResultsStrip {
     [[nodiscard]] std::vector<size_t> chosen() const;
     // The choice changed: the preview shows the result chosen first. Whether any is chosen.
     bool onChosen();
+    // Marks the results as inserted: dimmed, and their tooltip (a screen reader's description)
+    // says so, so that nobody pays twice by inserting the same result again unawares.
+    void markInserted(const std::vector<size_t>& results);
     // A partial image of the run in flight, the `shown`-th of `expected` (0: not known).
     void showPartial(const RgbaImage& image, int shown, int expected);
+    // The run ended without results (cancelled, failed): its partial image goes, and the
+    // preview shows the result chosen, if any, as before the run.
+    void endPartial();
     // No result shown: said to a screen reader.
     void showNone();
     // The preview's "draw" signal.
@@ -36,6 +42,7 @@ class ResultsStrip {
   private:
     [[nodiscard]] GRef<GdkPixbuf> picture(size_t result, int width, int height) const;
     void showResult(size_t result);
+    void showAsInserted(size_t result);
 
     GtkFlowBox* strip_;
     GtkWidget* preview_;

@@ -937,6 +937,133 @@ def case_german(t):
     a11y.poll("the dialog to close", lambda: a11y.find_window(title) is None, 30)
 
 
+def new_image_call():
+    return '(plug-in-imagegen-new-image RUN-INTERACTIVE "" "" -1 "" "" "" "" "" "")'
+
+
+def case_keep_results(t):
+    """Results not inserted survive Close: reopening the dialog on the same image shows them,
+    with no new request, and one of them goes in as a fresh one would, masked over the
+    selection, in one undo step."""
+    t.setup_image()
+    prompt = "a blue kite"
+    n = t.open(edit_call())
+    t.set_prompt(prompt)
+    t.set_spin("Images", 2)
+    t.press("Generate")
+    t.wait_results(2)
+    t.close(n)
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"closing without Insert added layers: {lines}")
+
+    n = t.open(edit_call())
+    kept = a11y.poll("the results kept from before in the Results list",
+                     lambda: t.results() == ["Result 1", "Result 2"] and t.results(), 20)
+    t.notes.append(f"reopened: Results holds {kept}; status {t.status()!r}")
+    # Result 2 alone (AT-SPI's selectChild adds to the choice, where a click replaces it).
+    t.results_box().querySelection().clearSelection()
+    a11y.select_child(t.results_box(), "Result 2")
+    t.press("Insert")
+    t.wait_status(lambda s: s.startswith("Inserted 1 layer"), 'say "Inserted 1 layer"', timeout=30)
+    result2 = [c for c in t.results_box() if c is not None and c.name == "Result 2"][0]
+    a11y.poll('"Result 2" to say it was inserted',
+              lambda: (result2.description or "").startswith("Inserted"), 10)
+    t.close(n)
+    check(len(t.requests()) == 1, f"reopening sent {len(t.requests()) - 1} more requests")
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 1 and added[0]["mask"] > 0, f"the kept result went in as: {lines}")
+    before, after, sel = t.export_after()
+    e2e.compare_outside_and_inside(before, after, sel, e2e.prompt_colour(prompt), margin=6, gray=False)
+    step = t.undo_once()
+    layers, lines = t.layers()
+    check(len(layers) == 1, f"one undo ({step!r}) after inserting a kept result left {lines}")
+
+
+def case_insert_all_skips(t):
+    """Insert all after one result went in inserts only the other; reopened, both say they
+    were inserted and Insert all has nothing left to insert."""
+    t.setup_image()
+    n = t.open(edit_call())
+    t.set_prompt("three red apples")
+    t.set_spin("Images", 2)
+    t.press("Generate")
+    t.wait_results(2)
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    t.wait_status(lambda s: s.startswith("Inserted 1 layer"), 'say "Inserted 1 layer"', timeout=30)
+    t.press("Insert all")
+    t.close(n)
+    layers, lines = t.layers()
+    added = [l for l in layers if l["name"] != "background"]
+    check(len(added) == 2 and not any(l["group"] == 1 for l in layers),
+          f"Insert all after Result 1 went in made: {lines}")
+    # Reopened, both are marked inserted, and Insert all has nothing left to insert.
+    n = t.open(edit_call())
+    a11y.poll("the results kept from before in the Results list",
+              lambda: t.results() == ["Result 1", "Result 2"], 20)
+    for child in [c for c in t.results_box() if c is not None]:
+        check((child.description or "").startswith("Inserted"),
+              f'"{child.name}" does not say it was inserted: {child.description!r}')
+    check(not a11y.states(t.button("Insert all")).contains(a11y.SENSITIVE),
+          '"Insert all" is sensitive with every result inserted')
+    t.close(n)
+
+
+def case_new_image_status(t):
+    """Generate Image's Insert opens a new image, and the status says so, not "Inserted 1
+    layer"."""
+    t.setup_image()
+    n = t.open(new_image_call(), "new-image")
+    t.set_prompt("a lighthouse at dusk")
+    t.press("Generate")
+    t.wait_results(1)
+    a11y.select_child(t.results_box(), "Result 1")
+    t.press("Insert")
+    said = t.wait_status(lambda s: "image" in s.lower() or "Inserted" in s, "report the insert", timeout=30)
+    t.notes.append(f"status after Insert: {said!r}")
+    check("new image" in said and not said.startswith("Inserted"),
+          f"after Generate Image's Insert the status says {said!r}")
+    t.press("Close")
+    a11y.poll("the dialog to close", lambda: a11y.find_window(MAIN_TITLES["new-image"]) is None, 30)
+    t.gimp.wait(n, timeout=30, what="the interactive call to return")
+
+
+def preview_plain(t):
+    """The share of the Preview's pixels, on screen, that have its commonest colour: near 1 when
+    it shows no picture."""
+    import collections
+    ext = t.c("image", "Preview").queryComponent().getExtents(a11y.pyatspi.DESKTOP_COORDS)
+    root = screenshot.Gdk.get_default_root_window()
+    pb = screenshot.Gdk.pixbuf_get_from_window(root, ext.x, ext.y, ext.width, ext.height)
+    data, n, stride = pb.get_pixels(), pb.get_n_channels(), pb.get_rowstride()
+    counts = collections.Counter(bytes(data[y * stride + x * n:y * stride + x * n + 3])
+                                 for y in range(0, pb.get_height(), 3) for x in range(0, pb.get_width(), 3))
+    return counts.most_common(1)[0][1] / sum(counts.values())
+
+
+def case_cancel_clears_partial(t):
+    """A run cancelled after a streamed partial image: the partial image leaves the Preview (it
+    was no result and must not look like one)."""
+    t.setup_image()
+    t.emu.control("latency", {"ms": 0, "stream_delay_ms": 4000})
+    n = t.open(edit_call())
+    t.set_prompt("a yellow umbrella")
+    a11y.set_checked(t.c("check box", "Stream previews"), True)
+    plain = preview_plain(t)
+    check(plain > 0.97, f"the Preview is not plain before any run ({plain:.2f})")
+    preview = t.c("image", "Preview")
+    t.press("Generate")
+    a11y.poll("a partial image in the Preview",
+              lambda: (preview.description or "").startswith("Partial image 1"), 30)
+    a11y.poll("the partial image drawn", lambda: preview_plain(t) < 0.9, 10)
+    t.press("Cancel")
+    t.wait_status(lambda s: "Cancel" in s, 'say "Cancelled"', timeout=15)
+    a11y.poll("the Preview to be plain again after the cancel", lambda: preview_plain(t) > 0.97, 10)
+    check(not t.results(), f"a cancelled run left results: {t.results()}")
+    t.close(n)
+
+
 CASE_ENV = {"german": {"LANGUAGE": "de", "LC_ALL": "C.UTF-8"}}
 # Cases that start as a new user does: no connection saved and none in the environment.
 NO_ENV_CONNECTION = {"first-setup"}
@@ -956,6 +1083,10 @@ CASES = {
     "laptop": case_laptop,
     "keyboard": case_keyboard,
     "picture-after-insert": case_picture_after_insert,
+    "keep-results": case_keep_results,
+    "insert-all-skips": case_insert_all_skips,
+    "new-image-status": case_new_image_status,
+    "cancel-clears-partial": case_cancel_clears_partial,
 }
 # Cases on another screen than the usual 1440x1000.
 CASE_SCREEN = {"laptop": "1366x768"}

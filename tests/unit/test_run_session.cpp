@@ -5,8 +5,10 @@
 #include "core/pixels/codec.h"
 #include "core/run/run.h"
 #include "core/run/run_session.h"
+#include "core/user/result_history.h"
 #include "fake_host.h"
 #include "run_fixtures.h"
+#include "temp_dir.h"
 #include "test_server.h"
 #include "test_util.h"
 
@@ -376,6 +378,168 @@ void testExpandInsertGroupedByRun() {
     g_assert_cmpuint(session.inserted().layers.size(), ==, 2);
 }
 
+// "Insert all" inserts what is not in the image yet; a result already inserted goes in again
+// only when chosen by itself.
+void testInsertAllSkipsInserted() {
+    TestServer server;
+    answerGradients(server, 2);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    RunParameters p = parameters();
+    p.n = 2;
+    if (!assertOk(generate(session, record, p, host))) {
+        return;
+    }
+    g_assert_true(session.notInserted() == (std::vector<size_t>{0, 1}));
+    auto first = session.insert({0}, hostOf(host));
+    g_assert_true(first.results == std::vector<size_t>{0});
+    g_assert_true(session.isInserted(0));
+    g_assert_false(session.isInserted(1));
+    g_assert_true(session.notInserted() == std::vector<size_t>{1});
+    auto all = session.insert(session.notInserted(), hostOf(host));
+    g_assert_cmpuint(all.layers, ==, 1);
+    g_assert_true(all.results == std::vector<size_t>{1});
+    if (assertSize(host.undoSteps(), 2) && assertSize(host.undoSteps()[1], 1)) {
+        g_assert_true(host.undoSteps()[1][0].pixels.pixels == session.layer(1).pixels.pixels);
+    }
+    g_assert_true(session.notInserted().empty());
+    // Chosen by itself, an inserted result goes in again.
+    auto again = session.insert({0}, hostOf(host));
+    g_assert_cmpuint(again.layers, ==, 1);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 3);
+}
+
+// Every file under `folder`, whole.
+std::string allFiles(const std::string& folder) {
+    std::string out;
+    GDir* dir = g_dir_open(folder.c_str(), 0, nullptr);
+    if (dir == nullptr) {
+        return out;
+    }
+    while (const char* name = g_dir_read_name(dir)) {
+        const std::string path = folder + "/" + name;
+        if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) {
+            out += allFiles(path);
+            continue;
+        }
+        GCharPtr text;
+        gsize length = 0;
+        if (g_file_get_contents(path.c_str(), outPtr(text), &length, nullptr)) {
+            out.append(text.get(), length);
+        }
+    }
+    g_dir_close(dir);
+    return out;
+}
+
+// Results kept on disk and restored in a new session (a reopened dialog) go in exactly as the
+// fresh ones would have: the same layers, places, masks, names and parasites, the same undo
+// steps and canvas. No file of the store holds the key the run was sent with.
+void testKeptResultsInsertAsFresh(gconstpointer data) {
+    const auto* c = static_cast<const SameInsert*>(data);
+    TestServer server;
+    answerGradients(server, c->n);
+    Setup s(server);
+    FakeHost fresh(c->canvas.width, c->canvas.height);
+    FakeHost restored(c->canvas.width, c->canvas.height);
+    for (FakeHost* host : {&fresh, &restored}) {
+        host->fillWithNoise();
+        if (c->selection) {
+            host->select(*c->selection);
+        }
+    }
+    RunParameters p = c->procedure == Procedure::Expand ? expandParameters(c->margins)
+                                                        : parameters("a \"quoted\" kite");
+    p.n = c->n;
+    p.feather = c->feather;
+    Record record;
+    RunSession first(c->procedure, s.setup, record.callbacks());
+    auto generated = generate(first, record, p, fresh);
+    if (!assertOk(generated)) {
+        return;
+    }
+    const TempDir dir;
+    const ResultHistory history(dir.file("results"));
+    std::vector<KeptResult> kept;
+    for (size_t i = 0; i < first.resultCount(); ++i) {
+        kept.push_back(first.kept(i));
+    }
+    if (!assertOk(history.add("image:1@100", kept))) {
+        return;
+    }
+    g_assert_true(allFiles(dir.file("results")).find("sk-run-test") == std::string::npos);
+
+    // The dialog reopened: an Edit dialog shows an expand's results too, and inserts them as
+    // Expand would.
+    Record later;
+    RunSession second(c->procedure == Procedure::NewImage ? Procedure::NewImage : Procedure::Edit,
+                      s.setup, later.callbacks());
+    const auto back = second.restore(history.load("image:1@100"));
+    g_assert_cmpuint(back.first, ==, 0);
+    g_assert_cmpuint(back.count, ==, first.resultCount());
+    g_assert_cmpint(later.done, ==, 0);
+    assertEq(second.promptOf(0), first.promptOf(0));
+    assertEq(second.idOf(0), first.idOf(0));
+    auto reportFresh = first.insert(first.notInserted(), hostOf(fresh));
+    auto reportRestored = second.insert(second.notInserted(), hostOf(restored));
+    g_assert_false(reportFresh.error.has_value());
+    g_assert_false(reportRestored.error.has_value());
+    g_assert_true(restored.createdCanvas() == fresh.createdCanvas());
+    g_assert_true(restored.groupNames() == fresh.groupNames());
+    g_assert_true(restored.canvas() == fresh.canvas());
+    if (!assertSize(restored.undoSteps(), 1) || !assertSize(fresh.undoSteps(), 1) ||
+        !assertSize(restored.undoSteps()[0], fresh.undoSteps()[0].size())) {
+        return;
+    }
+    for (size_t i = 0; i < fresh.undoSteps()[0].size(); ++i) {
+        assertSameLayer(restored.undoSteps()[0][i], fresh.undoSteps()[0][i]);
+    }
+    g_assert_true(restored.layer().pixels == fresh.layer().pixels);
+
+    // Inserted is kept too: reopened once more, nothing is left for "Insert all".
+    std::vector<std::string> ids;
+    for (const size_t r : reportRestored.results) {
+        ids.push_back(second.idOf(r));
+    }
+    if (!assertOk(history.markInserted("image:1@100", ids))) {
+        return;
+    }
+    Record third;
+    RunSession again(Procedure::Edit, s.setup, third.callbacks());
+    again.restore(history.load("image:1@100"));
+    g_assert_cmpuint(again.resultCount(), ==, first.resultCount());
+    g_assert_true(again.notInserted().empty());
+}
+
+// A kept expand result goes in only into a canvas of the size it was made for; else a message
+// says why, and the image is untouched.
+void testKeptExpandNeedsItsCanvas() {
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession first(Procedure::Expand, s.setup, record.callbacks());
+    if (!assertOk(generate(first, record, expandParameters({0, 0, 120, 0}), host))) {
+        return;
+    }
+    Record later;
+    RunSession second(Procedure::Expand, s.setup, later.callbacks());
+    second.restore({first.kept(0)});
+    FakeHost resized(310, 200);
+    auto report = second.insert({0}, hostOf(resized));
+    if (report.error) {
+        assertContains(report.error->message, "size changed");
+    } else {
+        fail(IMAGEGEN_TEST_HERE, "a kept expand result went into a canvas not its own");
+    }
+    g_assert_cmpuint(resized.undoSteps().size(), ==, 0);
+    g_assert_false(second.isInserted(0));
+    g_assert_cmpint(resized.canvas().width, ==, 310);
+}
+
 // A refusal that needs no network comes back from start(): nothing starts or is sent.
 void testRefusedAtStart() {
     TestServer server;
@@ -557,5 +721,11 @@ int main(int argc, char** argv) {
     g_test_add_data_func("/run-session/stop-drops-the-run", &kNo, testStopDropsTheRun);
     g_test_add_data_func("/run-session/end-drops-the-run", &kYes, testStopDropsTheRun);
     g_test_add_func("/run-session/partial-images", testPartialImages);
+    g_test_add_func("/run-session/insert-all-skips-inserted", testInsertAllSkipsInserted);
+    for (const auto& c : kSameInserts) {
+        g_test_add_data_func((std::string("/run-session/kept/inserts-as-fresh/") + c.name).c_str(),
+                             &c, testKeptResultsInsertAsFresh);
+    }
+    g_test_add_func("/run-session/kept/expand-needs-its-canvas", testKeptExpandNeedsItsCanvas);
     return g_test_run();
 }

@@ -100,21 +100,103 @@ std::optional<std::pair<size_t, size_t>> RunSession::tiles() const {
 }
 
 const NewLayer& RunSession::layer(size_t result) const {
-    const auto& [generation, index] = results_.at(result);
-    return generations_[generation]->layers[index];
+    const Kept& kept = results_.at(result);
+    return generations_[kept.generation]->layers[kept.layer];
 }
 
 const std::string& RunSession::promptOf(size_t result) const {
-    return generations_[results_.at(result).first]->plan->parameters.prompt;
+    return generations_[results_.at(result).generation]->plan->parameters.prompt;
 }
 
 size_t RunSession::generationOf(size_t result) const {
-    return results_.at(result).first;
+    return results_.at(result).generation;
+}
+
+// A restored result may come from another dialog than this session's (an expand's, kept with
+// the image, shown in Edit): it goes in the way of the run that made it.
+Procedure RunSession::procedureOf(size_t result) const {
+    return generations_[results_.at(result).generation]->plan->procedure;
 }
 
 const ExpandPlan* RunSession::expandOf(size_t result) const {
-    const RunPlan& plan = *generations_[results_.at(result).first]->plan;
+    const RunPlan& plan = *generations_[results_.at(result).generation]->plan;
     return plan.procedure == Procedure::Expand ? &plan.expand : nullptr;
+}
+
+std::vector<size_t> RunSession::notInserted() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < results_.size(); ++i) {
+        if (!results_[i].inserted) {
+            out.push_back(i);
+        }
+    }
+    return out;
+}
+
+KeptResult RunSession::kept(size_t result) const {
+    const Kept& k = results_.at(result);
+    const Generation& g = *generations_[k.generation];
+    KeptResult out;
+    out.id = k.id;
+    out.run = g.run;
+    out.created = g.created;
+    out.procedure = g.plan->procedure;
+    out.layer = g.layers[k.layer];
+    out.settings = g.plan->parameters;
+    out.usage = g.usage;
+    if (out.procedure == Procedure::Expand) {
+        out.canvas = g.plan->expand.canvas;
+        out.original = g.plan->expand.original;
+    }
+    out.inserted = k.inserted;
+    return out;
+}
+
+RunSession::Generated RunSession::restore(const std::vector<KeptResult>& kept) {
+    const size_t first = results_.size();
+    size_t from = 0;
+    while (from < kept.size()) {
+        // One run's results, as they were kept one after another.
+        size_t to = from + 1;
+        while (to < kept.size() && kept[to].run == kept[from].run &&
+               kept[to].procedure == kept[from].procedure) {
+            ++to;
+        }
+        const KeptResult& head = kept[from];
+        auto plan = std::make_shared<RunPlan>();
+        plan->procedure = head.procedure;
+        plan->parameters = head.settings;
+        plan->expand.canvas = head.canvas;
+        plan->expand.original = head.original;
+        Generation generation{std::move(plan), {}, head.usage, head.run, head.created};
+        std::vector<KeptResult> group(kept.begin() + static_cast<std::ptrdiff_t>(from),
+                                      kept.begin() + static_cast<std::ptrdiff_t>(to));
+        for (const auto& k : group) {
+            generation.layers.push_back(k.layer);
+        }
+        addGeneration(std::move(generation), &group);
+        from = to;
+    }
+    return {first, results_.size() - first, Usage{}};
+}
+
+// Appends a Generate's results; `kept` gives their IDs and inserted state when restored, else
+// they get new IDs from the run's.
+size_t RunSession::addGeneration(Generation generation, const std::vector<KeptResult>* kept) {
+    const size_t index = generations_.size();
+    const size_t count = generation.layers.size();
+    const std::string run = generation.run;
+    results_.reserve(results_.size() + count);
+    generations_.push_back(std::make_unique<const Generation>(std::move(generation)));
+    for (size_t i = 0; i < count; ++i) {
+        Kept k{index, i, run + "-" + std::to_string(i), false};
+        if (kept != nullptr) {
+            k.id = (*kept)[i].id;
+            k.inserted = (*kept)[i].inserted;
+        }
+        results_.push_back(std::move(k));
+    }
+    return index;
 }
 
 void RunSession::onPartial(const std::string& bytes) {
@@ -146,13 +228,9 @@ void RunSession::onDone(Result<RunOutcome> outcome) {
 void RunSession::keep(std::shared_ptr<const RunPlan> plan, std::vector<NewLayer> layers,
                       const Usage& usage) {
     const Generated generated{results_.size(), layers.size(), usage};
-    const size_t generation = generations_.size();
-    results_.reserve(results_.size() + layers.size());
-    generations_.push_back(
-        std::make_unique<const Generation>(Generation{std::move(plan), std::move(layers)}));
-    for (size_t i = 0; i < generated.count; ++i) {
-        results_.emplace_back(generation, i);
-    }
+    addGeneration(Generation{std::move(plan), std::move(layers), usage, ResultHistory::newRunId(),
+                             setup_.nowUnix()},
+                  nullptr);
     finish(generated);
 }
 
@@ -170,8 +248,10 @@ RunSession::InsertReport RunSession::insert(const std::vector<size_t>& chosen,
                                             const HostFactory& makeHost) {
     std::vector<std::vector<size_t>> groups;
     for (const size_t result : chosen) {
-        if (groups.empty() || (procedure_ == Procedure::Expand &&
-                               generationOf(groups.back().front()) != generationOf(result))) {
+        const size_t last = groups.empty() ? 0 : groups.back().front();
+        if (groups.empty() || procedureOf(last) != procedureOf(result) ||
+            (procedureOf(result) == Procedure::Expand &&
+             generationOf(last) != generationOf(result))) {
             groups.emplace_back();
         }
         groups.back().push_back(result);
@@ -185,6 +265,7 @@ RunSession::InsertReport RunSession::insert(const std::vector<size_t>& chosen,
         }
         report.layers += group.size();
         ++report.steps;
+        report.results.insert(report.results.end(), group.begin(), group.end());
     }
     return report;
 }
@@ -203,8 +284,11 @@ Status RunSession::insertStep(const std::vector<size_t>& group, Host& host) {
     if (!inserted) {
         return inserted.error();
     }
-    if (procedure_ == Procedure::Expand) {
+    if (generations_[generation]->plan->procedure == Procedure::Expand) {
         grownBy_ = generation;
+    }
+    for (const size_t result : group) {
+        results_.at(result).inserted = true;
     }
     insertedAny_ = true;
     inserted_.layers.insert(inserted_.layers.end(), inserted->layers.begin(),

@@ -16,6 +16,7 @@
 #include "core/run/run_operation.h"
 #include "core/run/run_parameters.h"
 #include "core/service/responses.h"
+#include "core/user/result_history.h"
 #include "core/util/error.h"
 
 #include <cstddef>
@@ -54,6 +55,7 @@ class RunSession {
         size_t layers = 0;
         size_t steps = 0;
         std::optional<Error> error;
+        std::vector<size_t> results; // the results that went in
     };
 
     using HostFactory = std::function<std::unique_ptr<Host>()>;
@@ -91,12 +93,28 @@ class RunSession {
     // Expand: the canvas the result was made for and where the picture is in it; else nullptr.
     [[nodiscard]] const ExpandPlan* expandOf(size_t result) const;
 
-    // Puts the chosen results (indices, in the order given) into the image. Edit and generate
-    // results carry their own place: all go in as one undo step. An expand's results go in with
-    // the run that made them: the chosen ones of each Generate together, one undo step each; a
-    // second insert of the run whose insert last grew the canvas goes into that canvas. Each
-    // step reads the image anew through `makeHost`.
+    // Puts the chosen results (indices, in the order given) into the image, inserted before or
+    // not. Edit and generate results carry their own place: all go in as one undo step. An
+    // expand's results go in with the run that made them: the chosen ones of each Generate
+    // together, one undo step each; a second insert of the run whose insert last grew the
+    // canvas goes into that canvas. Results of different procedures (restored ones) go in
+    // apart. Each step reads the image anew through `makeHost`.
     InsertReport insert(const std::vector<size_t>& chosen, const HostFactory& makeHost);
+
+    // Whether the result went into the image (in this session, or before it was kept).
+    [[nodiscard]] bool isInserted(size_t result) const { return results_.at(result).inserted; }
+    // What "Insert all" inserts: the results not inserted yet, in order. One already inserted
+    // goes in again only when chosen by itself (insert() inserts whatever it is given).
+    [[nodiscard]] std::vector<size_t> notInserted() const;
+
+    // The result as the dialog keeps it on disk (core/user/result_history.h), and its ID there.
+    [[nodiscard]] KeptResult kept(size_t result) const;
+    [[nodiscard]] const std::string& idOf(size_t result) const { return results_.at(result).id; }
+    // Results kept from an earlier dialog on this image, added after the session's own as if a
+    // Generate had made them (those of one run together), with their inserted state. They go in
+    // exactly as they would have then: an edit's or a generation's in its own place; an
+    // expand's only into a canvas of the size it was made for. No callback runs.
+    Generated restore(const std::vector<KeptResult>& kept);
 
     // Everything inserted while the session lasted.
     [[nodiscard]] const Inserted& inserted() const { return inserted_; }
@@ -107,12 +125,23 @@ class RunSession {
     struct Generation {
         std::shared_ptr<const RunPlan> plan;
         std::vector<NewLayer> layers;
+        Usage usage;
+        std::string run;     // its ID, kept with its results
+        int64_t created = 0; // unix seconds
+    };
+    struct Kept {
+        size_t generation = 0;
+        size_t layer = 0;
+        std::string id;
+        bool inserted = false;
     };
 
     void onDone(Result<RunOutcome> outcome);
     void onPartial(const std::string& bytes);
     void keep(std::shared_ptr<const RunPlan> plan, std::vector<NewLayer> layers,
               const Usage& usage);
+    size_t addGeneration(Generation generation, const std::vector<KeptResult>* kept);
+    [[nodiscard]] Procedure procedureOf(size_t result) const;
     void finish(Result<Generated> ended) noexcept;
     Status insertStep(const std::vector<size_t>& group, Host& host);
 
@@ -120,7 +149,7 @@ class RunSession {
     RunSetup& setup_;
     Callbacks callbacks_;
     std::vector<std::unique_ptr<const Generation>> generations_;
-    std::vector<std::pair<size_t, size_t>> results_; // {generation, layer}
+    std::vector<Kept> results_;
     // The expand whose insert last grew the canvas: more of its results go into that canvas.
     std::optional<size_t> grownBy_;
     Inserted inserted_;

@@ -4,7 +4,10 @@
 
 #include <libgimp/gimp.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <string>
 
 namespace imagegen::host {
 
@@ -37,6 +40,22 @@ void saveLastValues(const char* procedure, const std::string& json) {
 
 std::string userDirectory() {
     return gimp_directory();
+}
+
+// The image's file (its XCF, or the file it was imported from) when it has one: the results
+// come back whenever that file is open again, in this GIMP or a later one. An image never saved
+// has only its ID, which each GIMP process hands out again from 1: with GIMP's process (the
+// plug-in's parent) in the key, image 1 of a later session does not show another picture's
+// results. Generate Image has no image: its results are kept under one key of their own.
+std::string resultsKey(int image) {
+    if (image < 0 || gimp_image_is_valid(image) == FALSE) {
+        return "new-image";
+    }
+    const GCharPtr file(gimp_image_get_filename(image));
+    if (file) {
+        return std::string("file:") + file.get();
+    }
+    return "image:" + std::to_string(image) + "@" + std::to_string(static_cast<long>(getppid()));
 }
 
 int activeDrawable(int image) {

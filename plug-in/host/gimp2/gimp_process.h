@@ -16,6 +16,9 @@ void saveLastValues(const char* procedure, const std::string& json);
 // GIMP's user directory (~/.config/GIMP/2.10).
 std::string userDirectory();
 
+// The image the dialog's kept results belong to (core/user/result_history.h).
+std::string resultsKey(int image);
+
 // The image's active layer now (the user may change it while the dialog is open).
 int activeDrawable(int image);
 // The X11 window of the image window the call came from, for the dialog to stay above it; 0

@@ -101,6 +101,8 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     };
     context.connectionsPath = folder + "/connections.ini";
     context.historyPath = folder + "/prompt-history.json";
+    context.resultsFolder = folder + "/results";
+    context.resultsKey = host::resultsKey(image);
     // The presets are a help, not a need: without the file the dialog offers none.
     auto presets = loadDefaultPresets();
     if (presets) {
