@@ -26,7 +26,6 @@ constexpr guint kTickMs = 100;
 constexpr guint kPlanDelayMs = 120;
 constexpr guint kWatchMs = 700;
 enum Response { kCancel = 1, kInsertAll = 2, kInsert = 3, kGenerate = 4 };
-constexpr int kSetUpConnection = 1; // the info bar's own response
 
 // "_Edit Selection…" → "Edit Selection"; translated, "Auswahl _bearbeiten …" → "Auswahl
 // bearbeiten" and "選択範囲を編集(_E)…" → "選択範囲を編集" (a mnemonic in brackets goes whole).
@@ -448,136 +447,8 @@ void DialogController::insert(bool all) {
     schedulePlan();
 }
 
-void DialogController::followInsertAll() {
-    gtk_widget_set_sensitive(w_->insert_all_button, session_.notInserted().empty() ? FALSE : TRUE);
-}
-
-void DialogController::restoreKept() {
-    if (ctx_.resultsFolder.empty() || ctx_.resultsKey.empty()) {
-        return;
-    }
-    const auto kept = kept_.load(ctx_.resultsKey);
-    if (kept.empty()) {
-        return;
-    }
-    const RunSession::Generated restored = session_.restore(kept);
-    strip_.add(restored.first, {}); // an expand's picture as it was is not kept
-    followInsertAll();
-    const GCharPtr text(
-        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%d result from before is kept below.",
-                                    "%d results from before are kept below.",
-                                    static_cast<unsigned long>(restored.count)),
-                        static_cast<int>(restored.count)));
-    setStatus(text.get());
-}
-
-void DialogController::keep(size_t first, size_t count) {
-    if (ctx_.resultsFolder.empty() || ctx_.resultsKey.empty() || count == 0) {
-        return;
-    }
-    std::vector<KeptResult> results;
-    results.reserve(count);
-    for (size_t i = first; i < first + count; ++i) {
-        results.push_back(session_.kept(i));
-    }
-    if (auto added = kept_.add(ctx_.resultsKey, results); !added) {
-        showError(added.error().message + " " +
-                  _("Insert the results you want before you close this dialog."));
-    }
-}
-
-void DialogController::keepInserted(const std::vector<size_t>& results) {
-    strip_.markInserted(results);
-    followInsertAll();
-    if (ctx_.resultsFolder.empty() || ctx_.resultsKey.empty() || results.empty()) {
-        return;
-    }
-    std::vector<std::string> ids;
-    ids.reserve(results.size());
-    for (const size_t r : results) {
-        ids.push_back(session_.idOf(r));
-    }
-    // Not worth an error in the user's way: at worst "Insert all" offers it again next time.
-    (void)kept_.markInserted(ctx_.resultsKey, ids);
-}
-
-void DialogController::openConnections(bool firstSetup) {
-    if (editor_) {
-        editorClosed_.reset(); // reopened before its closing went through
-        editor_->present();
-        return;
-    }
-    ConnectionsEditor::Callbacks callbacks;
-    // A saved or removed connection shows in this window at once, not only after Connections
-    // closes: the "no connection" bar goes as soon as there is one.
-    callbacks.onChanged = [this] {
-        form_->refillConnections();
-        followConnections();
-    };
-    callbacks.onClosed = [this] {
-        // Closed: the editor goes once its own callback has returned.
-        editorClosed_.reset(g_idle_add(
-            +[](gpointer s) -> gboolean {
-                auto* self = static_cast<DialogController*>(s);
-                self->editorClosed_.forget();
-                self->editor_.reset();
-                guarded(
-                    [self] {
-                        self->form_->refillConnections();
-                        self->followConnections();
-                    },
-                    [self](const std::string& m) { self->showError(m); });
-                return G_SOURCE_REMOVE;
-            },
-            this));
-    };
-    editor_ = std::make_unique<ConnectionsEditor>(GTK_WINDOW(w_), ctx_.setup, ctx_.connectionsPath,
-                                                  std::move(callbacks), firstSetup);
-}
-
-// Where a Generate would go, as the run resolves it (core/service/service.cpp): the connection
-// chosen by name, else the saved default (or the only one saved), else the environment's.
-bool DialogController::connectionAvailable() const {
-    const ConnectionStore& store = ctx_.setup->connections;
-    if (const std::string chosen = comboValue(w_->connection_combo); !chosen.empty()) {
-        return store.find(chosen) != nullptr;
-    }
-    return store.defaultConnection() != nullptr || connectionFromEnvironment(ctx_.setup->env).ok();
-}
-
-void DialogController::followConnections() {
-    hasConnection_ = connectionAvailable();
-    gtk_widget_set_sensitive(w_->generate_button,
-                             hasConnection_ && !session_.running() ? TRUE : FALSE);
-    // Says why Generate is greyed; GTK also gives it to a screen reader as the description.
-    gtk_widget_set_tooltip_text(w_->generate_button,
-                                hasConnection_
-                                    ? nullptr
-                                    : _("Set up a connection first: use Connections… or the button "
-                                        "in the message above."));
-    if (!hasConnection_) {
-        showNoConnection();
-    } else if (showingNoConnection_) {
-        clearError();
-    }
-}
-
-void DialogController::showNoConnection() {
-    showError(_("No connection is set up yet. Set one up with Connections…, or set "
-                "OPENAI_API_KEY (or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY) in GIMP's "
-                "environment."));
-    gtk_info_bar_set_message_type(w_->info_bar, GTK_MESSAGE_WARNING);
-    gtk_widget_show(setUpButton_);
-    showingNoConnection_ = true;
-}
-
-void DialogController::onInfoBarResponse(int response) {
-    if (response == kSetUpConnection) {
-        openConnections(ctx_.setup->connections.connections().empty());
-        return;
-    }
-    clearError();
-}
+// The results kept on disk: dialog_kept_results.cpp. The Connections window and the "no
+// connection" bar: dialog_connections.cpp.
 
 // ------------------------------------------------------------------ messages
 

@@ -61,6 +61,7 @@ class DialogController {
     [[nodiscard]] ResultsStrip& results() { return strip_; }
 
   private:
+    static constexpr int kSetUpConnection = 1; // the info bar's own response
     [[nodiscard]] bool connectionAvailable() const;
     void showNoConnection();
     void makeTransient();
