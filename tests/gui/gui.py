@@ -182,6 +182,14 @@ class Case:
         """A key pressed on the keyboard (xdotool's names: Tab, ctrl+Return…)."""
         self.s.xdotool("key", "--clearmodifiers", name)
 
+    def screen_shot(self, name):
+        if not self.shots:
+            return
+        os.makedirs(self.shots, exist_ok=True)
+        path = os.path.join(self.shots, name)
+        w, h = screenshot.screen_png(path)
+        self.notes.append(f"screenshot {path} ({w}x{h})")
+
     def shot(self, title, name):
         if not self.shots:
             return
@@ -685,6 +693,7 @@ def case_laptop(t):
     t.press("Generate")
     a11y.poll("a message in the info bar", t.info_messages, 30)
     t.shot(MAIN_TITLES["expand"], "dialog-1366x768.png")
+    t.screen_shot("screen-1366x768.png")
     x, y, w, h = extents(t.dialog)
     t.notes.append(f"the dialog at 1366x768: {w}x{h} at {x},{y}")
     check(x >= 0 and y >= 0 and x + w <= 1366 and y + h <= 768, f"the dialog lies at {x},{y} {w}x{h}")
@@ -692,6 +701,21 @@ def case_laptop(t):
         bx, by, bw, bh = extents(t.button(name))
         check(bw > 0 and bh > 0 and bx >= 0 and by >= 0 and bx + bw <= 1366 and by + bh <= 768,
               f'the button "{name}" lies at {bx},{by} {bw}x{bh}, off a 1366x768 screen')
+    t.close(n)
+
+
+def case_desktop(t):
+    """At 1920×1080 the Edit dialog opens beside the picture, not over it: it covers at most a
+    third of the screen, so most of the canvas stays visible while a retoucher keeps it open."""
+    t.setup_image()
+    n = t.open(edit_call())
+    t.set_prompt("a red boat")
+    t.press("Generate")
+    t.wait_results(1)
+    x, y, w, h = extents(t.dialog)
+    t.notes.append(f"the dialog at 1920x1080: {w}x{h} at {x},{y}")
+    check(w * h <= 1920 * 1080 / 3, f"the dialog covers {w}x{h} of a 1920x1080 screen")
+    t.screen_shot("screen-1920x1080.png")
     t.close(n)
 
 
@@ -1082,6 +1106,7 @@ CASES = {
     "first-setup": case_first_setup,
     "laptop": case_laptop,
     "keyboard": case_keyboard,
+    "desktop": case_desktop,
     "picture-after-insert": case_picture_after_insert,
     "keep-results": case_keep_results,
     "insert-all-skips": case_insert_all_skips,
@@ -1089,7 +1114,7 @@ CASES = {
     "cancel-clears-partial": case_cancel_clears_partial,
 }
 # Cases on another screen than the usual 1440x1000.
-CASE_SCREEN = {"laptop": "1366x768"}
+CASE_SCREEN = {"laptop": "1366x768", "desktop": "1920x1080"}
 
 # ---------------------------------------------------------------- running a case
 

@@ -23,3 +23,14 @@ def window_png(xid, path):
         raise RuntimeError(f"could not read the pixels of window {xid:#x}")
     pixbuf.savev(path, "png", [], [])
     return w, h
+
+
+def screen_png(path):
+    """Saves the whole screen as PNG; returns (width, height)."""
+    root = Gdk.get_default_root_window()
+    w, h = root.get_width(), root.get_height()
+    pixbuf = Gdk.pixbuf_get_from_window(root, 0, 0, w, h)
+    if pixbuf is None:
+        raise RuntimeError("could not read the screen's pixels")
+    pixbuf.savev(path, "png", [], [])
+    return w, h
