@@ -74,7 +74,11 @@ static void testChooseApiSize() {
     assertEq(chosen(chooseApiSize(gpt, "1024x1536", {3000, 2000})), "1024x1536");
     assertFails(chooseApiSize(gpt, "1792x1024", {100, 100}), ErrorKind::InvalidRequest);
     assertEq(chosen(chooseApiSize(model("dall-e-3"), "auto", {1900, 1000})), "1792x1024");
-    assertEq(chosen(chooseApiSize(model("dall-e-2"), "", {1900, 1000})), "256x256");
+    // dall-e-2's three squares: the smallest that covers the region, else the largest (it once
+    // took 256x256 for every region and enlarged it).
+    assertEq(chosen(chooseApiSize(model("dall-e-2"), "", {1900, 1000})), "1024x1024");
+    assertEq(chosen(chooseApiSize(model("dall-e-2"), "", {460, 460})), "512x512");
+    assertEq(chosen(chooseApiSize(model("dall-e-2"), "", {200, 150})), "256x256");
     assertFails(chooseApiSize(gpt, "auto", {0, 10}), ErrorKind::InvalidRequest);
 }
 

@@ -80,9 +80,21 @@ Result<Size> chooseApiSize(const ModelCaps& caps, const std::string& requested, 
             continue;
         }
         const double d = std::fabs(std::log(static_cast<double>(s->width) / s->height / aspect));
-        if (d < bestDistance - 1e-9) {
+        // Sizes of the same shape (dall-e-2's 256, 512 and 1024 squares): the smallest that
+        // covers the region, else the largest, so that a result is not enlarged when a larger
+        // size was on offer (Automatic once picked 256x256 and enlarged it 1.8 times).
+        const auto covers = [&region](Size a) {
+            return a.width >= region.width && a.height >= region.height;
+        };
+        const auto pixels = [](Size a) {
+            return int64_t{a.width} * a.height;
+        };
+        const bool tie = std::fabs(d - bestDistance) <= 1e-9;
+        const bool better = tie && (covers(*s) ? !covers(best) || pixels(*s) < pixels(best)
+                                               : !covers(best) && pixels(*s) > pixels(best));
+        if (d < bestDistance - 1e-9 || better) {
             best = *s;
-            bestDistance = d;
+            bestDistance = std::min(d, bestDistance);
         }
     }
     if (best.width == 0) {
