@@ -98,7 +98,12 @@ DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& 
     // TRANSLATORS: the dialog's title, e.g. "Edit Selection — Imagegen".
     const std::string title = textf(_("%s — Imagegen"), plainLabel(ctx_.spec->menuLabel).c_str());
     gtk_window_set_title(GTK_WINDOW(w_), title.c_str());
-    setStatus(_("Write a prompt, then Generate (Ctrl+Enter)."));
+    // What to do first: an expand needs no prompt, and a prompt may come from the last run.
+    setStatus(procedure_ == Procedure::Expand
+                  ? _("Set the new canvas, then Generate (Ctrl+Enter); a prompt is optional.")
+              : form_->collect().prompt.empty()
+                  ? _("Write a prompt, then Generate (Ctrl+Enter).")
+                  : _("Generate (Ctrl+Enter) when the prompt says what you want."));
     // Shown with the "no connection" message only. No mnemonic: every letter of it is taken in
     // this window; Tab reaches it.
     setUpButton_ =

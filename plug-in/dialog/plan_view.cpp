@@ -25,6 +25,13 @@ PlanView::PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstim
     if (procedure_ == Procedure::NewImage) {
         gtk_widget_set_visible(picture_, FALSE); // a new image has nothing to show
     }
+    // Only an edit and an expand send pixels: the others say what their picture shows.
+    if (GtkWidget* frame = gtk_widget_get_ancestor(picture_, GTK_TYPE_FRAME)) {
+        const char* title = procedure_ == Procedure::Generate   ? _("Where the result goes")
+                            : procedure_ == Procedure::NewImage ? _("The new image")
+                                                                : _("What is sent");
+        gtk_frame_set_label(GTK_FRAME(frame), title);
+    }
 }
 
 std::optional<Size> PlanView::refresh(Host& host, PixelSource source) {
@@ -61,6 +68,7 @@ void PlanView::update(const RunParameters& p, const ModelCaps& caps, const HostF
         auto geometry = host->inspect();
         plan = geometry ? planGeometry(procedure_, caps, p, *geometry)
                         : Result<GeometryPlan>(geometry.error());
+        selected_ = geometry && geometry->selection.has_value();
     }
     if (!plan) {
         gtk_label_set_text(scaleNote_, plan.error().message.c_str());
@@ -100,6 +108,10 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
                         "each at full resolution.",
                         static_cast<unsigned long>(tiles)),
             tiles, plan.size.c_str()));
+    } else if (procedure_ == Procedure::NewImage) {
+        note.reset(parseSize(plan.size)
+                       ? g_strdup_printf(_("The new image will be %s."), plan.size.c_str())
+                       : g_strdup(_("The model chooses the size of the new image.")));
     } else if (!parseSize(plan.size)) { // "auto" or unset: the model decides
         note.reset(g_strdup(_("The model chooses the size it draws at; the result is scaled to "
                               "cover the region.")));
@@ -110,7 +122,13 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
     } else {
         note.reset(g_strdup_printf(_("The model draws %s: no enlargement."), plan.size.c_str()));
     }
-    gtk_label_set_text(scaleNote_, note.get());
+    std::string shown = note.get();
+    if (procedure_ == Procedure::Edit && !selected_) {
+        shown += std::string(" ") + (p.options.sendsVisible()
+                                         ? _("No selection: the whole picture is repainted.")
+                                         : _("No selection: the whole layer is repainted."));
+    }
+    gtk_label_set_text(scaleNote_, shown.c_str());
     const auto drawn = parseSize(plan.size);
     const bool streaming = p.options.stream;
     // An expand sends one request per tile for each image asked for.

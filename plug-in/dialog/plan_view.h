@@ -47,6 +47,7 @@ class PlanView {
     PixelSource shows_ = PixelSource::Visible;
     Size canvas_;
     std::optional<ImageGeometry> shown_; // the geometry the thumbnail was read with
+    bool selected_ = false;              // whether the image had a selection at the last plan
     std::optional<GeometryPlan> plan_;
 };
 

@@ -719,6 +719,45 @@ def case_desktop(t):
     t.close(n)
 
 
+def label_saying(t, text, timeout=10):
+    return a11y.poll(f'a label saying "{text}"',
+                     lambda: a11y.find_all(t.dialog, "label", pred=lambda a: text in a11y.text_of(a)), timeout)
+
+
+def case_feedback(t):
+    """What the dialog says fits what it does: the first status follows the procedure and the
+    prompt; Generate Layer and Generate Image do not say "What is sent"; an edit without a
+    selection says the whole picture is repainted."""
+    t.setup_image()
+    n = t.open(expand_call(), "expand")
+    check("a prompt is optional" in t.status(), f"Expand's first status: {t.status()!r}")
+    t.close(n)
+    n = t.open(generate_call(), "generate")
+    check(a11y.find(t.dialog, "panel", "Where the result goes") is not None
+          and a11y.find(t.dialog, "panel", "What is sent") is None, "Generate Layer says What is sent")
+    t.close(n)
+    t.gimp.run("(gimp-selection-none img)")
+    n = t.open(edit_call())
+    check(t.status().startswith("Write a prompt"), f"the first status: {t.status()!r}")
+    label_saying(t, "No selection: the whole picture is repainted.")
+    t.set_prompt("a red boat")
+    t.press("Generate")
+    t.wait_results(1)
+    t.close(n)
+    # The last values bring the prompt back: the dialog does not ask for one.
+    n = t.open('(report-result (plug-in-imagegen-edit RUN-INTERACTIVE img layer "a red boat" "" -1 "" '
+               '"" "" -1 -1 "" ""))')
+    # (The status tells of the result kept from the run before, rather than of the prompt.)
+    check("Write a prompt" not in t.status(), f"the first status with a prompt: {t.status()!r}")
+    t.close(n)
+    create = a11y.control(a11y.control(t.image_window(), "menu", "File"), "menu", "Create", showing=False)
+    a11y.press(a11y.control(create, "menu item", "Generate Image…", showing=False))
+    t.dialog = t.wait_dialog(MAIN_TITLES["new-image"])
+    check(a11y.find(t.dialog, "panel", "The new image") is not None, "Generate Image's frame")
+    t.press("Close")
+    a11y.poll("Generate Image to close", lambda: a11y.find_window(MAIN_TITLES["new-image"]) is None, 30)
+
+
 def case_picture_after_insert(t):
     """After an Insert GIMP makes the result layer active, and a menu call opens the next Edit on
     it. That layer is transparent outside its region: the dialog sends the picture as the user
@@ -1107,6 +1146,7 @@ CASES = {
     "laptop": case_laptop,
     "keyboard": case_keyboard,
     "desktop": case_desktop,
+    "feedback": case_feedback,
     "picture-after-insert": case_picture_after_insert,
     "keep-results": case_keep_results,
     "insert-all-skips": case_insert_all_skips,
