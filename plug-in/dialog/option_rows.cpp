@@ -17,7 +17,7 @@ constexpr int kPartialImages = 2; // streamed previews asked for when streaming 
 
 std::string sizeLabel(const std::string& size) {
     if (size == "auto") {
-        return _("Chosen by the model");
+        return _("Let the model choose");
     }
     const auto parsed = parseSize(size);
     if (!parsed) {
@@ -54,12 +54,27 @@ std::string valueLabel(const std::string& value) {
     return value;
 }
 
-Choices withDefault(const std::vector<std::string>& values) {
-    Choices choices{{"", _("Default")}};
+// One default a choice, named by what it is ("Automatic (default)", "Standard (default)"), where
+// the row once offered both "Default" and the value the default stands for. Unset ("") is what
+// goes for it: the request leaves the field out, and the service takes `standsFor`.
+Choices withDefault(const std::vector<std::string>& values, const std::string& standsFor) {
+    // TRANSLATORS: a choice that is the default, e.g. "Automatic (default)".
+    Choices choices{{"", textf(_("%s (default)"), valueLabel(standsFor).c_str())}};
     for (const auto& v : values) {
-        choices.emplace_back(v, valueLabel(v));
+        if (v != standsFor) {
+            choices.emplace_back(v, valueLabel(v));
+        }
     }
     return choices;
+}
+
+// The API's default quality: "auto" where the model has it, else its first (dall-e-3: standard).
+std::string defaultQuality(const std::vector<std::string>& qualities) {
+    if (std::find(qualities.begin(), qualities.end(), "auto") != qualities.end() ||
+        qualities.empty()) {
+        return "auto";
+    }
+    return qualities.front();
 }
 
 void setSpin(GtkWidget* spin, double value) {
@@ -74,9 +89,13 @@ double spinValue(GtkWidget* spin) {
 GtkComboBoxText* combo(GtkWidget* w) {
     return GTK_COMBO_BOX_TEXT(w);
 }
+// A value the row has no entry of its own for (the default's own name, "auto", from a script's
+// last values) is the default.
 void choose(GtkWidget* w, const std::string& value, bool onlySet) {
     if (!value.empty() || !onlySet) {
-        gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value.c_str());
+        if (gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value.c_str()) == FALSE) {
+            gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), "");
+        }
     }
 }
 
@@ -206,17 +225,17 @@ void OptionRows::followModel(const ModelCaps& caps) {
         sizes.emplace_back(kCustomSize, _("Custom size…"));
     }
     fillCombo(combo(size_.widget), sizes, comboValue(combo(size_.widget)));
-    fillCombo(combo(quality_.widget), withDefault(caps.qualities),
+    fillCombo(combo(quality_.widget), withDefault(caps.qualities, defaultQuality(caps.qualities)),
               comboValue(combo(quality_.widget)));
-    fillCombo(combo(style_.widget), withDefault({"vivid", "natural"}),
+    fillCombo(combo(style_.widget), withDefault({"vivid", "natural"}, "vivid"),
               comboValue(combo(style_.widget)));
-    fillCombo(combo(background_.widget), withDefault({"auto", "transparent", "opaque"}),
+    fillCombo(combo(background_.widget), withDefault({"auto", "transparent", "opaque"}, "auto"),
               comboValue(combo(background_.widget)));
-    fillCombo(combo(format_.widget), withDefault(caps.outputFormats),
+    fillCombo(combo(format_.widget), withDefault(caps.outputFormats, "png"),
               comboValue(combo(format_.widget)));
-    fillCombo(combo(fidelity_.widget), withDefault({"low", "high"}),
+    fillCombo(combo(fidelity_.widget), withDefault({"low", "high"}, "low"),
               comboValue(combo(fidelity_.widget)));
-    fillCombo(combo(moderation_.widget), withDefault({"auto", "low"}),
+    fillCombo(combo(moderation_.widget), withDefault({"auto", "low"}, "auto"),
               comboValue(combo(moderation_.widget)));
     gtk_spin_button_set_range(GTK_SPIN_BUTTON(images_.widget), 1, std::max(1, caps.maxN));
     if (caps.freeSizes) {

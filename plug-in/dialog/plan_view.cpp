@@ -145,6 +145,12 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
                                    total.c_str(), each.c_str())
                            : textf(_("Estimated cost: about %s output tokens (%s per image)"),
                                    total.c_str(), each.c_str());
+    } else if (!caps.isGptImage()) {
+        // dall-e-2 and dall-e-3 are priced by the image, not by tokens.
+        text = textf(g_dngettext(GETTEXT_PACKAGE, "%s is charged by the image: %d image.",
+                                 "%s is charged by the image: %d images.",
+                                 static_cast<unsigned long>(images)),
+                     caps.name.c_str(), images);
     } else if (p.quality.empty() || p.quality == "auto") {
         text = _("Choose a quality (low, medium or high) to see the estimated tokens: with "
                  "automatic quality the service decides the cost.");
