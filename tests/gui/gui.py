@@ -168,6 +168,13 @@ class Case:
         a11y.poll(f'"{title}" to close', lambda: a11y.find_window(title) is None, 30)
         return self.gimp.wait(call, timeout=30, what="the interactive call to return after the dialog closed")
 
+    def open_advanced(self):
+        """Opens the Advanced expander, where the API's further fields are."""
+        advanced = a11y.control(self.dialog, "toggle button", "Advanced")
+        if not a11y.states(advanced).contains(a11y.pyatspi.STATE_EXPANDED):
+            a11y.press(advanced)
+            a11y.poll("Advanced to open", lambda: a11y.states(advanced).contains(a11y.pyatspi.STATE_EXPANDED), 10)
+
     def activate(self, title):
         """Makes the X window titled `title` the one keys go to, as a click on it would."""
         for xid in self.s.xdotool("search", "--name", "Imagegen").stdout.split():
@@ -627,10 +634,7 @@ def case_keyboard(t):
     t.setup_image()
     for kind, call in (("generate", generate_call()), ("expand", expand_call()), ("edit", edit_call())):
         n = t.open(call, kind)
-        advanced = a11y.control(t.dialog, None, "Advanced")
-        if not a11y.states(advanced).contains(a11y.pyatspi.STATE_EXPANDED):
-            a11y.press(advanced)
-            a11y.poll("Advanced to open", lambda: a11y.states(advanced).contains(a11y.pyatspi.STATE_EXPANDED), 10)
+        t.open_advanced()
         a11y.poll("the Advanced rows to show", lambda: a11y.find(t.dialog, "spin button", "Context", True)
                   or kind != "edit", 10)
         check_mnemonics(t, t.dialog, MAIN_TITLES[kind])
@@ -769,6 +773,31 @@ def case_picture_after_insert(t):
     t.wait_results(1)
     a11y.select_child(t.results_box(), "Result 1")
     t.press("Insert")
+    t.wait_status(lambda s: s.startswith("Inserted"), "say Inserted", timeout=30)
+    # In the same dialog, the active layer alone (Sample merged off): the layer the dialog opened
+    # on, not the result GIMP made active, which is transparent past the first run's region (a
+    # context of 40 % reaches past it, within the canvas).
+    t.open_advanced()
+    t.set_spin("Context", 40)
+    # (Below the visible part of the scrolled column: found, not "showing".)
+    merged = a11y.control(t.dialog, "check box", "Sample merged", showing=False)
+    a11y.press(merged)
+    a11y.poll("Sample merged to be off", lambda: not a11y.states(merged).contains(a11y.pyatspi.STATE_CHECKED), 10)
+    sent_before = len(t.requests())
+    t.press("Generate")
+    a11y.poll("the second request", lambda: len(t.requests()) > sent_before, 30)
+    t.wait_status(lambda s: s.startswith("Done"), "say Done", timeout=60)
+    sent = t.requests()[-1]["images"][0]
+    check(not sent["has_alpha"] and sent["content_type"] == "image/jpeg",
+          f"with Sample merged off the dialog sent {sent}, not the layer it opened on")
+    # Back as they were: the next dialog opens with these values.
+    a11y.press(merged)
+    a11y.poll("Sample merged to be on", lambda: a11y.states(merged).contains(a11y.pyatspi.STATE_CHECKED), 10)
+    t.set_spin("Context", 15)
+    sent_before = len(t.requests())
+    t.press("Generate")  # the last values are those of the last run
+    a11y.poll("the third request", lambda: len(t.requests()) > sent_before, 30)
+    t.wait_status(lambda s: s.startswith("Done"), "say Done", timeout=60)
     t.close(n)
     # As GIMP's menu calls it now: on the active layer, the result; a new selection beside it.
     t.gimp.run("(begin (set! layer (car (gimp-image-get-active-drawable img))) "
@@ -783,7 +812,8 @@ def case_picture_after_insert(t):
     t.notes.append(f"the second edit sent {sent}")
     check(not sent["has_alpha"] and sent["content_type"] == "image/jpeg",
           f"the second edit sent {sent}, not the opaque picture")
-    check(a11y.states(t.c("check box", "Sample merged")).contains(a11y.pyatspi.STATE_CHECKED),
+    check(a11y.states(a11y.control(t.dialog, "check box", "Sample merged", showing=False)).contains(
+              a11y.pyatspi.STATE_CHECKED),
           "Sample merged is not on by default")
     t.close(n)
 

@@ -58,8 +58,15 @@ std::string resultsKey(int image) {
     return "image:" + std::to_string(image) + "@" + std::to_string(static_cast<long>(getppid()));
 }
 
-int activeDrawable(int image) {
-    return gimp_image_is_valid(image) != FALSE ? gimp_image_get_active_drawable(image) : -1;
+int runDrawable(int image, int opened) {
+    if (gimp_image_is_valid(image) == FALSE) {
+        return -1;
+    }
+    if (opened >= 0 && gimp_item_is_valid(opened) != FALSE &&
+        gimp_item_get_image(opened) == image) {
+        return opened;
+    }
+    return gimp_image_get_active_drawable(image);
 }
 
 unsigned long imageWindowHandle() {

@@ -19,8 +19,10 @@ std::string userDirectory();
 // The image the dialog's kept results belong to (core/user/result_history.h).
 std::string resultsKey(int image);
 
-// The image's active layer now (the user may change it while the dialog is open).
-int activeDrawable(int image);
+// The layer a dialog's run works on: the one it opened on while that is still in the image (after
+// an Insert GIMP makes the result active, and that must not become the layer to edit), else the
+// image's active layer now.
+int runDrawable(int image, int opened);
 // The X11 window of the image window the call came from, for the dialog to stay above it; 0
 // when there is none (a call from Script-Fu's batch mode has no default display).
 unsigned long imageWindowHandle();

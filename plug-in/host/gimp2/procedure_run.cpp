@@ -94,9 +94,10 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     context.initial = initial;
     context.setup = &setup->run;
     const int image = ctx.image;
-    context.makeHost = [image] {
+    const int opened = ctx.drawable;
+    context.makeHost = [image, opened] {
         // A new image has no image to read (and asking GIMP about image -1 would warn).
-        const int drawable = image >= 0 ? host::activeDrawable(image) : -1;
+        const int drawable = image >= 0 ? host::runDrawable(image, opened) : -1;
         return std::make_unique<host::GimpHost>(image, drawable, true);
     };
     context.connectionsPath = folder + "/connections.ini";
