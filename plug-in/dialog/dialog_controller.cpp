@@ -429,12 +429,8 @@ void DialogController::insert(bool all) {
     keepInserted(report.results);
     if (report.layers > 0 && procedure_ == Procedure::NewImage) {
         // Generate Image's insert opens an image of its own: nothing went into this one.
-        const GCharPtr text(
-            g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Opened a new image with the result.",
-                                        "Opened a new image with the %d results as layers.",
-                                        static_cast<unsigned long>(report.layers)),
-                            static_cast<int>(report.layers)));
-        setStatus(text.get());
+        setStatusCount("Opened a new image with the result.",
+                       "Opened a new image with the %d results as layers.", report.layers);
     } else if (report.layers > 0) {
         const GCharPtr text(
             g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Inserted %d layer (one undo step).",
@@ -470,6 +466,15 @@ void DialogController::clearError() {
     gtk_widget_hide(setUpButton_);
     showingNoConnection_ = false;
     gtk_widget_hide(GTK_WIDGET(w_->info_bar));
+}
+
+// A status that counts: `one` and `many` are the message's forms (xgettext takes them from each
+// call, po/meson.build says how), with the count as their one %d where they have it.
+void DialogController::setStatusCount(const char* one, const char* many, size_t count) {
+    const GCharPtr text(
+        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, one, many, static_cast<unsigned long>(count)),
+                        static_cast<int>(count)));
+    setStatus(text.get());
 }
 
 void DialogController::setStatus(const std::string& text) {

@@ -86,6 +86,7 @@ class DialogController {
     void keepInserted(const std::vector<size_t>& results);
     void followInsertAll();
     void setStatus(const std::string& text);
+    void setStatusCount(const char* one, const char* many, size_t count);
     void close();
 
     ImagegenDialog* w_;

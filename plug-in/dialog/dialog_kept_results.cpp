@@ -27,12 +27,8 @@ void DialogController::restoreKept() {
     const RunSession::Generated restored = session_.restore(kept);
     strip_.add(restored.first, {}); // an expand's picture as it was is not kept
     followInsertAll();
-    const GCharPtr text(
-        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%d result from before is kept below.",
-                                    "%d results from before are kept below.",
-                                    static_cast<unsigned long>(restored.count)),
-                        static_cast<int>(restored.count)));
-    setStatus(text.get());
+    setStatusCount("%d result from before is kept below.", "%d results from before are kept below.",
+                   restored.count);
 }
 
 void DialogController::keep(size_t first, size_t count) {
