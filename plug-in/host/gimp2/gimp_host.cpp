@@ -3,6 +3,7 @@
 #include "core/pixels/srgb.h"
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
+#include "host/host_errors.h"
 
 #include <libgimp/gimp.h>
 
@@ -179,17 +180,6 @@ void readLegacy(int drawable, Rect rect, uint8_t* out, const std::array<uint8_t,
     }
 }
 
-Error hostError(const std::string& message) {
-    return makeError(ErrorKind::InvalidRequest, message);
-}
-
-// What GIMP refused, as the run's error. Each GIMP call that makes or changes something is
-// checked: a layer GIMP could not make (too large for its memory, say) ends the run with this,
-// and what was made is deleted, never left half-made.
-Error gimpRefused(const std::string& what) {
-    return hostError(textf(_("GIMP refused %s; the image is as it was."), what.c_str()));
-}
-
 Status writeMask(int layer, const NewLayer& l, bool legacy) {
     const Rect whole{0, 0, l.bounds.width, l.bounds.height};
     const gint32 mask = gimp_layer_create_mask(layer, GIMP_ADD_MASK_WHITE);
@@ -339,26 +329,34 @@ Status insertUnder(int image, int parent, int position, const std::vector<int>& 
     return Ok{};
 }
 
-Error closedMeanwhile() {
-    return hostError(_("The image or the layer was closed while the service was working; the "
-                       "results were not inserted."));
-}
-
 Status checkIndexed(int image) {
     if (gimp_image_base_type(image) == GIMP_INDEXED) {
-        return hostError(_("This image is indexed (a palette of colours); the plug-in needs RGB or "
-                           "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again."));
+        return indexedImage();
     }
     return Ok{};
+}
+
+DrawableKind kindOf(int drawable) {
+    if (drawable < 0 || gimp_item_is_valid(drawable) == FALSE) {
+        return DrawableKind::Missing;
+    }
+    if (gimp_item_is_layer_mask(drawable)) {
+        return DrawableKind::LayerMask;
+    }
+    if (gimp_item_is_channel(drawable)) {
+        return DrawableKind::Channel;
+    }
+    if (gimp_item_is_group(drawable)) {
+        return DrawableKind::Group;
+    }
+    return gimp_item_is_layer(drawable) ? DrawableKind::Layer : DrawableKind::NotALayer;
 }
 
 } // namespace
 
 Status GimpHost::checkImage() const {
-    // The dialog stays open while the user works: the image may have been closed meanwhile.
     if (gimp_image_is_valid(image_) == FALSE) {
-        return hostError(_("The image was closed. Close this dialog and open it again from an "
-                           "image window."));
+        return imageClosed();
     }
     return checkIndexed(image_);
 }
@@ -369,24 +367,8 @@ Result<ImageGeometry> GimpHost::inspect() {
     if (auto s = checkImage(); !s) {
         return s.error();
     }
-    if (drawable < 0 || gimp_item_is_valid(drawable) == FALSE) {
-        return hostError(_("The image has no active layer. Choose a layer in the Layers dialog, "
-                           "then try again."));
-    }
-    if (gimp_item_is_layer_mask(drawable)) {
-        return hostError(_("A layer mask is active. Click the layer's own thumbnail in the Layers "
-                           "dialog so the layer is active, then try again."));
-    }
-    if (gimp_item_is_channel(drawable)) {
-        return hostError(
-            _("A channel is active. Choose a layer in the Layers dialog, then try again."));
-    }
-    if (gimp_item_is_group(drawable)) {
-        return hostError(
-            _("A layer group is active. Choose one of the layers inside it, then try again."));
-    }
-    if (!gimp_item_is_layer(drawable)) {
-        return hostError(_("The active drawable is not a layer. Choose a layer, then try again."));
+    if (auto s = checkDrawable(kindOf(drawable)); !s) {
+        return s.error();
     }
     ImageGeometry g;
     g.canvas = {gimp_image_width(image), gimp_image_height(image)};
@@ -440,8 +422,7 @@ std::vector<uint8_t> GimpHost::readSelection(Rect region) {
 
 Result<RgbaImage> GimpHost::readLayer(int layer) {
     if (!gimp_item_is_valid(layer) || !gimp_item_is_layer(layer) || gimp_item_is_group(layer)) {
-        return hostError(
-            textf(_("options: references names %d, which is not a layer of pixels"), layer));
+        return notAPixelLayer(layer);
     }
     RgbaImage out(gimp_drawable_width(layer), gimp_drawable_height(layer));
     if (legacyExact(gimp_item_get_image(layer))) {
@@ -467,20 +448,8 @@ RgbaImage GimpHost::thumbnail(int maxSide) {
     if (!data || width <= 0 || height <= 0 || bpp < 1 || bpp > 4) {
         return {};
     }
-    // GIMP gives Y, YA, RGB or RGBA.
-    RgbaImage out(width, height);
-    const auto* in = reinterpret_cast<const uint8_t*>(data.get());
-    const bool gray = bpp <= 2;
-    const bool alpha = bpp == 2 || bpp == 4;
-    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
-        const uint8_t* px = in + i * static_cast<size_t>(bpp);
-        uint8_t* o = out.pixels.data() + i * 4;
-        o[0] = px[0];
-        o[1] = gray ? px[0] : px[1];
-        o[2] = gray ? px[0] : px[2];
-        o[3] = alpha ? px[bpp - 1] : 255;
-    }
-    return out;
+    return thumbnailToRgba(reinterpret_cast<const uint8_t*>(data.get()),
+                           static_cast<size_t>(width) * height * bpp, width, height, bpp);
 }
 
 Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
@@ -496,19 +465,12 @@ Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
     if (gimp_image_is_valid(image_) == FALSE) {
         return closedMeanwhile();
     }
-    // The layers were planned for the canvas as it was when the run began; the user may have
-    // cropped or scaled it meanwhile, and a border would then cover part of the picture.
-    const Rect grown{margins.left, margins.top,
-                     gimp_image_width(image_) + margins.left + margins.right,
-                     gimp_image_height(image_) + margins.top + margins.bottom};
-    for (const NewLayer& l : layers) {
-        if (l.bounds.x != 0 || l.bounds.y != 0 || l.bounds.width != grown.width ||
-            l.bounds.height != grown.height) {
-            return hostError(_("The image's size changed while the service was working; the "
-                               "results were not inserted. Run Generative Expand again."));
-        }
+    auto grown =
+        grownCanvas({gimp_image_width(image_), gimp_image_height(image_)}, margins, layers);
+    if (!grown) {
+        return grown.error();
     }
-    return insertAboveActive(layers, groupName, isCancelled, grown);
+    return insertAboveActive(layers, groupName, isCancelled, *grown);
 }
 
 // Both inserts: every layer is made outside the image first (a cancel there leaves the image as
@@ -534,7 +496,7 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
             for (const int layer : *made) {
                 gimp_item_delete(layer);
             }
-            return hostError(_("GIMP could not enlarge the canvas; the image is as it was."));
+            return canvasNotEnlarged();
         }
         const gint32 parent = gimp_item_get_parent(drawable_);
         const gint position = gimp_image_get_item_position(image_, drawable_);

@@ -1,4 +1,6 @@
-#include "host/gimp2/gimp_process.h"
+#include "host/gimp_process.h"
+
+#include "host/gimp2/gimp_host.h"
 
 #include "core/util/glib_ptr.h"
 
@@ -15,6 +17,10 @@ void initialise(const std::string& executableDir) {
     if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
         g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
     }
+}
+
+std::unique_ptr<Host> makeHost(int image, int drawable, bool display) {
+    return std::make_unique<GimpHost>(image, drawable, display);
 }
 
 std::optional<std::string> loadLastValues(const char* procedure) {

@@ -8,8 +8,8 @@
 #include "core/util/i18n.h"
 #include "core/util/timings.h"
 #include "host/gimp2/gimp_host.h"
-#include "host/gimp2/gimp_process.h"
-#include "host/gimp2/procedure_run.h"
+#include "host/gimp_process.h"
+#include "host/procedure_run.h"
 
 #include <libgimp/gimp.h>
 

@@ -1,0 +1,443 @@
+#include "host/gimp3/gimp_host.h"
+
+#include "core/util/glib_ptr.h"
+#include "core/util/i18n.h"
+#include "host/host_errors.h"
+
+#include <libgimp/gimp.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+namespace imagegen::host {
+
+namespace {
+
+// Balances gimp_image_undo_group_start/end on every path.
+class UndoGroup {
+  public:
+    explicit UndoGroup(GimpImage* image) : image_(image) { gimp_image_undo_group_start(image_); }
+    ~UndoGroup() { gimp_image_undo_group_end(image_); }
+    UndoGroup(const UndoGroup&) = delete;
+    UndoGroup& operator=(const UndoGroup&) = delete;
+    UndoGroup(UndoGroup&&) = delete;
+    UndoGroup& operator=(UndoGroup&&) = delete;
+
+  private:
+    GimpImage* image_;
+};
+
+using GeglBufferRef = GRef<GeglBuffer>;
+using ParasitePtr = std::unique_ptr<GimpParasite, GFreeWith<gimp_parasite_free>>;
+
+// GIMP 3 hands a plug-in its buffers through GEGL only; GEGL starts once, at the first buffer.
+void ensureGegl() {
+    static bool started = false;
+    if (!started) {
+        gegl_init(nullptr, nullptr);
+        started = true;
+    }
+}
+
+// libgimp owns its item objects (they are proxies of GIMP's): these look them up, nullptr when
+// the ID names nothing valid now.
+GimpImage* imageOf(int id) {
+    if (id <= 0) {
+        return nullptr;
+    }
+    GimpImage* image = gimp_image_get_by_id(id);
+    return image != nullptr && gimp_image_is_valid(image) != FALSE ? image : nullptr;
+}
+GimpItem* itemOf(int id) {
+    if (id <= 0) {
+        return nullptr;
+    }
+    GimpItem* item = gimp_item_get_by_id(id);
+    return item != nullptr && gimp_item_is_valid(item) != FALSE ? item : nullptr;
+}
+
+GeglBufferRef bufferOf(GimpDrawable* drawable) {
+    ensureGegl();
+    return adoptRef(gimp_drawable_get_buffer(drawable));
+}
+
+// `rect` of `drawable` (drawable coordinates) in `format`, transparent (zeros) outside it.
+void readBuffer(GimpDrawable* drawable, Rect rect, const char* format, uint8_t* out) {
+    GeglBufferRef buffer = bufferOf(drawable);
+    if (!buffer) {
+        return;
+    }
+    const GeglRectangle r{rect.x, rect.y, rect.width, rect.height};
+    gegl_buffer_get(buffer.get(), &r, 1.0, babl_format(format), out, GEGL_AUTO_ROWSTRIDE,
+                    GEGL_ABYSS_NONE);
+}
+
+// Writes a whole `width`x`height` drawable from `pixels` in `format`; GEGL converts to the
+// drawable's own format, whatever the image's precision (8, 16 or 32 bits, linear or not) and
+// base type (a grayscale image's layers take the luminance).
+Status writeBuffer(GimpDrawable* drawable, int width, int height, const char* format,
+                   const uint8_t* pixels) {
+    GeglBufferRef buffer = bufferOf(drawable);
+    if (!buffer) {
+        return gimpRefused(_("the pixels of a result layer"));
+    }
+    const GeglRectangle rect{0, 0, width, height};
+    gegl_buffer_set(buffer.get(), &rect, 0, babl_format(format), pixels, GEGL_AUTO_ROWSTRIDE);
+    gegl_buffer_flush(buffer.get());
+    return Ok{};
+}
+
+void deleteItem(GimpItem* item) {
+    if (item != nullptr && gimp_item_is_valid(item) != FALSE) {
+        gimp_item_delete(item);
+    }
+}
+
+Status writeMask(GimpLayer* layer, const NewLayer& l) {
+    GimpLayerMask* mask = gimp_layer_create_mask(layer, GIMP_ADD_MASK_WHITE);
+    if (mask == nullptr || gimp_layer_add_mask(layer, mask) == FALSE) {
+        deleteItem(GIMP_ITEM(mask));
+        return gimpRefused(_("to add a layer mask to a result"));
+    }
+    // Adding a mask makes it the one edited; the result itself should be, so that the next run
+    // starts from it.
+    gimp_layer_set_edit_mask(layer, FALSE);
+    // Y' as GIMP's own selection-to-mask does, so the mask equals the selection read as Y'.
+    return writeBuffer(GIMP_DRAWABLE(mask), l.bounds.width, l.bounds.height, "Y' u8",
+                       l.mask.data());
+}
+
+Status writeLayer(GimpLayer* layer, const NewLayer& l) {
+    if (auto written = writeBuffer(GIMP_DRAWABLE(layer), l.bounds.width, l.bounds.height,
+                                   "R'G'B'A u8", l.pixels.pixels.data());
+        !written) {
+        return written;
+    }
+    if (!l.mask.empty()) {
+        if (auto masked = writeMask(layer, l); !masked) {
+            return masked;
+        }
+    }
+    if (!l.parasite.empty()) {
+        const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
+                                                     static_cast<guint32>(l.parasite.size() + 1),
+                                                     l.parasite.c_str()));
+        if (gimp_item_attach_parasite(GIMP_ITEM(layer), parasite.get()) == FALSE) {
+            return gimpRefused(_("the note of how a result was made (its parasite)"));
+        }
+    }
+    if (gimp_item_set_visible(GIMP_ITEM(layer), l.visible ? TRUE : FALSE) == FALSE ||
+        gimp_drawable_update(GIMP_DRAWABLE(layer), 0, 0, l.bounds.width, l.bounds.height) ==
+            FALSE) {
+        return gimpRefused(_("to show a result layer"));
+    }
+    return Ok{};
+}
+
+// One result layer, outside the image; an error when GIMP refuses any part of it, with nothing
+// of it left.
+Result<GimpLayer*> makeLayer(GimpImage* image, const NewLayer& l, bool gray) {
+    GimpLayer* layer =
+        gimp_layer_new(image, l.name.c_str(), l.bounds.width, l.bounds.height,
+                       gray ? GIMP_GRAYA_IMAGE : GIMP_RGBA_IMAGE, 100.0, GIMP_LAYER_MODE_NORMAL);
+    if (layer == nullptr) {
+        return gimpRefused(
+            textf(_("a new layer of %dx%d pixels"), l.bounds.width, l.bounds.height));
+    }
+    Status written = gimp_layer_set_offsets(layer, l.bounds.x, l.bounds.y) != FALSE
+                         ? writeLayer(layer, l)
+                         : Status(gimpRefused(_("to place a result layer")));
+    if (!written) {
+        deleteItem(GIMP_ITEM(layer));
+        return written.error();
+    }
+    return layer;
+}
+
+// Makes the layers with their masks, pixels and parasites outside the image: nothing in the
+// image changes meanwhile, and a cancel or a refusal only deletes what was made.
+Result<std::vector<GimpLayer*>> makeLayers(GimpImage* image, const std::vector<NewLayer>& layers,
+                                           bool gray, const CancelCheck& cancelled) {
+    std::vector<GimpLayer*> made;
+    std::optional<Error> stop;
+    for (const auto& l : layers) {
+        auto layer = makeLayer(image, l, gray);
+        if (!layer) {
+            stop = layer.error();
+            break;
+        }
+        made.push_back(*layer);
+        if (cancelled()) {
+            stop = makeError(ErrorKind::Cancelled, "cancelled");
+            break;
+        }
+    }
+    if (stop) {
+        for (GimpLayer* layer : made) {
+            deleteItem(GIMP_ITEM(layer));
+        }
+        return *stop;
+    }
+    return made;
+}
+
+// Inserts the layers made (in a group when several) under `parent` at `position`. When GIMP
+// refuses one, what went in comes out again and the rest is deleted, inside the caller's undo
+// group.
+Status insertUnder(GimpImage* image, GimpLayer* parent, int position,
+                   const std::vector<GimpLayer*>& layers, const std::string& groupName) {
+    GimpLayer* container = parent;
+    int next = position;
+    GimpLayer* group = nullptr;
+    if (layers.size() > 1) {
+        group = GIMP_LAYER(gimp_group_layer_new(image, groupName.c_str()));
+        if (group == nullptr || gimp_image_insert_layer(image, group, parent, position) == FALSE) {
+            deleteItem(GIMP_ITEM(group));
+            for (GimpLayer* layer : layers) {
+                deleteItem(GIMP_ITEM(layer));
+            }
+            return gimpRefused(_("a new layer group for the results"));
+        }
+        container = group;
+        next = 0;
+    }
+    for (size_t i = 0; i < layers.size(); ++i) {
+        if (gimp_image_insert_layer(image, layers[i], container, next++) == FALSE) {
+            for (size_t j = 0; j < layers.size(); ++j) {
+                if (j < i) {
+                    gimp_image_remove_layer(image, layers[j]);
+                } else {
+                    deleteItem(GIMP_ITEM(layers[j]));
+                }
+            }
+            if (group != nullptr) {
+                gimp_image_remove_layer(image, group);
+            }
+            return gimpRefused(_("to insert a result layer into the image"));
+        }
+    }
+    return Ok{};
+}
+
+DrawableKind kindOf(GimpItem* item) {
+    if (item == nullptr) {
+        return DrawableKind::Missing;
+    }
+    if (gimp_item_is_layer_mask(item) != FALSE) {
+        return DrawableKind::LayerMask;
+    }
+    if (gimp_item_is_channel(item) != FALSE) {
+        return DrawableKind::Channel;
+    }
+    if (gimp_item_is_group(item) != FALSE) {
+        return DrawableKind::Group;
+    }
+    return gimp_item_is_layer(item) != FALSE ? DrawableKind::Layer : DrawableKind::NotALayer;
+}
+
+std::vector<int> idsOf(const std::vector<GimpLayer*>& layers) {
+    std::vector<int> ids;
+    ids.reserve(layers.size());
+    for (GimpLayer* layer : layers) {
+        ids.push_back(gimp_item_get_id(GIMP_ITEM(layer)));
+    }
+    return ids;
+}
+
+} // namespace
+
+Status Gimp3Host::checkImage() const {
+    GimpImage* image = imageOf(image_);
+    if (image == nullptr) {
+        return imageClosed();
+    }
+    if (gimp_image_get_base_type(image) == GIMP_INDEXED) {
+        return indexedImage();
+    }
+    return Ok{};
+}
+
+Result<ImageGeometry> Gimp3Host::inspect() {
+    if (auto s = checkImage(); !s) {
+        return s.error();
+    }
+    GimpImage* image = imageOf(image_);
+    GimpItem* item = itemOf(drawable_);
+    if (auto s = checkDrawable(kindOf(item)); !s) {
+        return s.error();
+    }
+    auto* drawable = GIMP_DRAWABLE(item);
+    ImageGeometry g;
+    g.canvas = {gimp_image_get_width(image), gimp_image_get_height(image)};
+    gint ox = 0;
+    gint oy = 0;
+    gimp_drawable_get_offsets(drawable, &ox, &oy);
+    g.drawable = {ox, oy, gimp_drawable_get_width(drawable), gimp_drawable_get_height(drawable)};
+    gboolean nonEmpty = FALSE;
+    gint x1 = 0;
+    gint y1 = 0;
+    gint x2 = 0;
+    gint y2 = 0;
+    gimp_selection_bounds(image, &nonEmpty, &x1, &y1, &x2, &y2);
+    if (nonEmpty != FALSE) {
+        g.selection = Rect{x1, y1, x2 - x1, y2 - y1};
+    }
+    return g;
+}
+
+RgbaImage Gimp3Host::readRegion(Rect region) {
+    RgbaImage out(region.width, region.height);
+    GimpItem* item = itemOf(drawable_);
+    if (item == nullptr) {
+        return out;
+    }
+    gint ox = 0;
+    gint oy = 0;
+    gimp_drawable_get_offsets(GIMP_DRAWABLE(item), &ox, &oy);
+    readBuffer(GIMP_DRAWABLE(item), Rect{region.x - ox, region.y - oy, region.width, region.height},
+               "R'G'B'A u8", out.pixels.data());
+    return out;
+}
+
+std::vector<uint8_t> Gimp3Host::readSelection(Rect region) {
+    std::vector<uint8_t> coverage(static_cast<size_t>(region.width) * region.height, 0);
+    GimpImage* image = imageOf(image_);
+    if (image == nullptr) {
+        return coverage;
+    }
+    readBuffer(GIMP_DRAWABLE(gimp_image_get_selection(image)), region, "Y' u8", coverage.data());
+    return coverage;
+}
+
+Result<RgbaImage> Gimp3Host::readLayer(int layer) {
+    GimpItem* item = itemOf(layer);
+    if (item == nullptr || gimp_item_is_layer(item) == FALSE || gimp_item_is_group(item) != FALSE) {
+        return notAPixelLayer(layer);
+    }
+    auto* drawable = GIMP_DRAWABLE(item);
+    RgbaImage out(gimp_drawable_get_width(drawable), gimp_drawable_get_height(drawable));
+    readBuffer(drawable, Rect{0, 0, out.width, out.height}, "R'G'B'A u8", out.pixels.data());
+    return out;
+}
+
+RgbaImage Gimp3Host::thumbnail(int maxSide) {
+    GimpImage* image = imageOf(image_);
+    if (image == nullptr) {
+        return {};
+    }
+    gint width = maxSide;
+    gint height = maxSide;
+    gint bpp = 0;
+    const GBytesPtr data(gimp_image_get_thumbnail_data(image, &width, &height, &bpp));
+    if (!data) {
+        return {};
+    }
+    gsize size = 0;
+    const auto* bytes = static_cast<const uint8_t*>(g_bytes_get_data(data.get(), &size));
+    return thumbnailToRgba(bytes, size, width, height, bpp);
+}
+
+Result<std::vector<int>> Gimp3Host::insertLayers(const std::vector<NewLayer>& layers,
+                                                 const std::string& groupName,
+                                                 const CancelCheck& isCancelled) {
+    return insertAboveActive(layers, groupName, isCancelled, std::nullopt);
+}
+
+Result<std::vector<int>> Gimp3Host::insertLayersExpanding(Margins margins,
+                                                          const std::vector<NewLayer>& layers,
+                                                          const std::string& groupName,
+                                                          const CancelCheck& isCancelled) {
+    GimpImage* image = imageOf(image_);
+    if (image == nullptr) {
+        return closedMeanwhile();
+    }
+    auto grown =
+        grownCanvas({gimp_image_get_width(image), gimp_image_get_height(image)}, margins, layers);
+    if (!grown) {
+        return grown.error();
+    }
+    return insertAboveActive(layers, groupName, isCancelled, *grown);
+}
+
+// Both inserts: every layer is made outside the image first (a cancel there leaves the image as
+// it was), then, as one undo step, the canvas grows when `canvas` is given (its x and y are where
+// the old canvas goes) and the layers go above the active layer.
+Result<std::vector<int>> Gimp3Host::insertAboveActive(const std::vector<NewLayer>& layers,
+                                                      const std::string& groupName,
+                                                      const CancelCheck& isCancelled,
+                                                      std::optional<Rect> canvas) {
+    // The user may close the image or delete the layer while the run waits for the service.
+    GimpImage* image = imageOf(image_);
+    GimpItem* source = itemOf(drawable_);
+    if (image == nullptr || source == nullptr) {
+        return closedMeanwhile();
+    }
+    const bool gray = gimp_image_get_base_type(image) == GIMP_GRAY;
+    auto made = makeLayers(image, layers, gray, isCancelled);
+    if (!made) {
+        return made.error();
+    }
+    {
+        const UndoGroup undo(image);
+        if (canvas && gimp_image_resize(image, canvas->width, canvas->height, canvas->x,
+                                        canvas->y) == FALSE) {
+            for (GimpLayer* layer : *made) {
+                deleteItem(GIMP_ITEM(layer));
+            }
+            return canvasNotEnlarged();
+        }
+        GimpItem* parent = gimp_item_get_parent(source);
+        const gint position = gimp_image_get_item_position(image, source);
+        if (auto in = insertUnder(image, parent != nullptr ? GIMP_LAYER(parent) : nullptr, position,
+                                  *made, groupName);
+            !in) {
+            return in.error();
+        }
+        if (!made->empty()) {
+            const GimpLayer* selected[] = {made->front(), nullptr};
+            gimp_image_set_selected_layers(image, selected);
+        }
+    }
+    gimp_displays_flush();
+    return idsOf(*made);
+}
+
+Result<int> Gimp3Host::createImage(Size canvas, const std::vector<NewLayer>& layers,
+                                   const std::string& groupName, const CancelCheck& isCancelled) {
+    GimpImage* image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);
+    if (image == nullptr) {
+        return gimpRefused(textf(_("a new image of %dx%d pixels"), canvas.width, canvas.height));
+    }
+    gimp_image_undo_disable(image);
+    auto made = makeLayers(image, layers, false, isCancelled);
+    if (!made) {
+        gimp_image_delete(image);
+        return made.error();
+    }
+    if (auto in = insertUnder(image, nullptr, 0, *made, groupName); !in) {
+        gimp_image_delete(image);
+        return in.error();
+    }
+    gimp_image_undo_enable(image);
+    if (display_) {
+        gimp_display_new(image);
+        gimp_displays_flush();
+    }
+    return gimp_image_get_id(image);
+}
+
+void Gimp3Host::progressStart(const std::string& text) {
+    gimp_progress_init(text.c_str());
+}
+void Gimp3Host::progressPulse() {
+    gimp_progress_pulse();
+}
+void Gimp3Host::progressSet(double fraction) {
+    gimp_progress_update(std::clamp(fraction, 0.0, 1.0));
+}
+void Gimp3Host::progressEnd() {
+    gimp_progress_end();
+}
+
+} // namespace imagegen::host

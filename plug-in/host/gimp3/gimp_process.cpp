@@ -1,0 +1,78 @@
+// host/gimp_process.h for GIMP 3.
+#include "host/gimp_process.h"
+
+#include "core/util/glib_ptr.h"
+#include "host/gimp3/gimp_host.h"
+
+#include <libgimp/gimp.h>
+
+#include <cstring>
+
+namespace imagegen::host {
+
+void initialise(const std::string& executableDir) {
+    // As in 2.10: the plug-in reads and writes buffers only, and a GEGL_PATH without operation
+    // modules saves loading all of them if GEGL starts after this (libgimp may have started it).
+    if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
+        g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
+    }
+}
+
+// GIMP 3 keeps the last values itself, in the procedure's config (plug-in/host/gimp3/
+// plugin_main.cpp reads and writes them there): nothing is kept beside them.
+std::optional<std::string> loadLastValues(const char* /*procedure*/) {
+    return std::nullopt;
+}
+void saveLastValues(const char* /*procedure*/, const std::string& /*json*/) {}
+
+std::string userDirectory() {
+    return gimp_directory();
+}
+
+std::unique_ptr<Host> makeHost(int image, int drawable, bool display) {
+    return std::make_unique<Gimp3Host>(image, drawable, display);
+}
+
+int activeDrawable(int image) {
+    GimpImage* img = image > 0 ? gimp_image_get_by_id(image) : nullptr;
+    if (img == nullptr || gimp_image_is_valid(img) == FALSE) {
+        return -1;
+    }
+    // GIMP 3 may have several layers selected: the run takes one, so only then is there one.
+    std::unique_ptr<GimpDrawable*, GFreeWith<g_free>> drawables(
+        gimp_image_get_selected_drawables(img));
+    if (!drawables || drawables.get()[0] == nullptr || drawables.get()[1] != nullptr) {
+        return -1;
+    }
+    return gimp_item_get_id(GIMP_ITEM(drawables.get()[0]));
+}
+
+unsigned long imageWindowHandle() {
+    GimpDisplay* display = gimp_default_display();
+    if (display == nullptr || gimp_display_is_valid(display) == FALSE) {
+        return 0;
+    }
+    // On X11 the handle GIMP 3 gives is the window's XID as a Window (an unsigned long), as
+    // libgimpwidgets reads it; on Wayland it is a text handle, which the dialog (GDK's X11
+    // foreign windows) cannot use, so it has none there.
+    const GBytesPtr handle(gimp_display_get_window_handle(display));
+    if (!handle) {
+        return 0;
+    }
+    gsize size = 0;
+    const void* data = g_bytes_get_data(handle.get(), &size);
+    unsigned long xid = 0;
+    if (data == nullptr || size != sizeof xid) {
+        return 0;
+    }
+    std::memcpy(&xid, data, sizeof xid);
+    return xid;
+}
+
+bool themeIsDark() {
+    // GIMP 3's gimprc says "prefer-dark-theme" (yes by default) for its Default theme.
+    const GCharPtr dark(gimp_gimprc_query("prefer-dark-theme"));
+    return !dark || g_strcmp0(dark.get(), "no") != 0;
+}
+
+} // namespace imagegen::host
