@@ -158,8 +158,8 @@ def call(name, image=None, drawables=None, mode=Gimp.RunMode.NONINTERACTIVE, **a
         else:
             # Python cannot iterate a core object array held in a GValue: the array's getter.
             out["layers"] = [l.get_id() for l in res.get_core_object_array(1)]
-    elif res.length() > 1:
-        out["error"] = res.index(1)
+    elif status != Gimp.PDBStatusType.CANCEL and res.length() > 1:
+        out["error"] = res.index(1)  # an error's message
     e2e("returned", **out)
     return out
 '''
@@ -292,9 +292,23 @@ case("expand", expect="expand", prompt="a calm sea", setup="image, layer = new_i
      margins=(0, 0, 250, 0),
      act="call('plug-in-imagegen-expand', image, [layer], prompt='a calm sea', left=0, top=0, right=250, "
          "bottom=0, model='gpt-image-1')")
+# Last values are GIMP 3's own: it keeps an interactive run's arguments in its plug-in-settings
+# folder (a batch run keeps none) and gives them to a WITH-LAST-VALS call in place of the
+# arguments passed. Here they are written there as GIMP writes them, before GIMP starts.
+case("last-values", prompt="saved prompt",
+     settings={"plug-in-imagegen-edit": '(prompt "saved prompt")\n(model "gpt-image-1")\n(n-images 1)\n'},
+     act="call('plug-in-imagegen-edit', image, [layer], mode=Gimp.RunMode.WITH_LAST_VALS, prompt='ignored', "
+         "model='ignored')")
+# A cancel (SIGINT, as the plug-in sends itself when the phase named ends) while the answer is
+# decoded and while the layers are made: nothing added, the image as it was.
+case("cancelled-while-decoding", expect="cancel", env={"IMAGEGEN_INTERRUPT_AFTER": "request"})
+case("cancelled-while-inserting", expect="cancel", env={"IMAGEGEN_INTERRUPT_AFTER": "decode"},
+     extra=", n_images=2")
 # Refusals: the error says what refused, no layer is added and the image is as it was.
 case("fail-content-filter", expect="error", faults=[{"kind": "content_filter", "stage": "input"}],
      azure=True, message="The service's safety system refused the prompt", sent=1)
+case("fail-server-error", expect="error", faults=[{"kind": "server_error", "status": 500}] * 3,
+     message="The service had an internal error (HTTP 500)", sent=3)
 case("fail-empty-prompt", expect="error", prompt="", message="the prompt is empty", sent=0)
 # Several layers selected: the plug-in works on one (its menu entries are greyed out otherwise),
 # and a script passing several is told so, with nothing sent.
@@ -328,6 +342,13 @@ def verify(spec, log, requests, paths):
         check(reports[-1]["dirty"] == 0, "a failed run left undo steps (the image is dirty)")
         check(len(requests) == spec["sent"], f"{len(requests)} requests sent, expected {spec['sent']}")
         return f"refused: {ret['error'][:80]}"
+    if expect == "cancel":
+        check(ret["status"] == "cancel", f"a cancelled run returned {ret}")
+        check(before.raw == after.raw, "the image's pixels changed")
+        check(len(layers) == 1, f"{len(layers)} layers after a cancel")
+        check(reports[-1]["dirty"] == 0, "a cancelled run left undo steps")
+        check(len(requests) == 1, "the request never reached the emulator")
+        return "cancelled, nothing added"
     check(ret["status"] == "success", f"the procedure returned {ret}")
     if expect == "new-image":
         check(before.raw == after.raw, "the image it was called from changed")
@@ -393,6 +414,11 @@ def run_case(name, build, source):
     seen = {}
     try:
         home = prepare_home(build, source, root)
+        for proc, text in spec.get("settings", {}).items():
+            folder = os.path.join(os.path.dirname(os.path.dirname(plugin_folder(home))), "plug-in-settings")
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, f"GimpProcedureConfigRun-{proc}.last"), "w") as f:
+                f.write(f"# settings\n\n{text}\n# end of settings\n")
         emulator = Emulator(os.path.join(build, "tests", "emulator", "imagegen-emulator"), root,
                             ["gpt-image-1=gpt-image-1", "img-prod=gpt-image-1"])
         if spec.get("faults"):
@@ -402,6 +428,7 @@ def run_case(name, build, source):
                    "AZURE_OPENAI_DEPLOYMENT": "img-prod"}
         else:
             env = {"OPENAI_BASE_URL": emulator.base + "/v1", "OPENAI_API_KEY": API_KEY}
+        env.update(spec.get("env", {}))
         paths = {k: os.path.join(root, k) for k in ("before", "after", "selection")}
         log, status, seconds = run_gimp(root, home, env, python_fu(spec, paths))
         check(status == 0, f"gimp-console-3 exited {status} (the script failed: see gimp.err)")
