@@ -8,7 +8,6 @@ comparisons and the key search are the 2.10 suite's (tests/e2e/e2e.py), imported
 
     e2e3.py --build BUILD_DIR --source SOURCE_DIR CASE
 """
-import argparse
 import fcntl
 import json
 import os
@@ -438,36 +437,9 @@ def run_case(name, build, source):
     except (Failure, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
         error = f"{type(e).__name__ if not isinstance(e, Failure) else ''} {e}".strip()
     finally:
-        if emulator:
-            try:
-                seen["the emulator's request log"] = emulator.control_text("requests")
-            except OSError as e:
-                error = error or f"the emulator's request log could not be read: {e}"
-            emulator.stop()
-    leaks = e2e.key_leaks(root, seen)
-    if leaks:
-        error = (error + "; " if error else "") + "the key leaked: " + "; ".join(leaks)
-    if error is None:
-        print(f"ok - {name} {summary}")
-        shutil.rmtree(root, ignore_errors=True)
-        return 0
-    print(f"not ok - {name}: {error}")
-    print(f"# logs kept in {root}")
-    return 1
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--build")
-    parser.add_argument("--source")
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("case", nargs="?")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    return run_case(args.case, os.path.abspath(args.build), os.path.abspath(args.source))
+        error = e2e.stop_emulator(emulator, seen, error)
+    return e2e.report(name, root, seen, error, summary)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(CASES, run_case))

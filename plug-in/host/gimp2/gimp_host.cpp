@@ -1,9 +1,11 @@
-#include "host/gimp2/gimp_host.h"
+#include "host/gimp_host.h"
 
 #include "core/pixels/srgb.h"
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
+#include "host/gimp_shared.h"
 #include "host/host_errors.h"
+#include "host/layer_steps.h"
 
 #include <libgimp/gimp.h>
 
@@ -17,34 +19,9 @@ namespace imagegen::host {
 
 namespace {
 
-// Balances gimp_image_undo_group_start/end on every path.
-class UndoGroup {
-  public:
-    explicit UndoGroup(int image) : image_(image) { gimp_image_undo_group_start(image_); }
-    ~UndoGroup() { gimp_image_undo_group_end(image_); }
-    UndoGroup(const UndoGroup&) = delete;
-    UndoGroup& operator=(const UndoGroup&) = delete;
-    UndoGroup(UndoGroup&&) = delete;
-    UndoGroup& operator=(UndoGroup&&) = delete;
-
-  private:
-    int image_;
-};
-
-using GeglBufferRef = GRef<GeglBuffer>;
-using ParasitePtr = std::unique_ptr<GimpParasite, GFreeWith<gimp_parasite_free>>;
-
 // GEGL (babl above all) costs a quarter of a second of start-up, twice what the rest of an edit
 // of 1536x1024 takes: it starts only when a run needs it (ensureGegl), and 8-bit sRGB images,
 // most of what is edited, never need it (LegacyPixels).
-void ensureGegl() {
-    static bool started = false;
-    if (!started) {
-        gegl_init(nullptr, nullptr);
-        started = true;
-    }
-}
-
 GeglBufferRef bufferOf(int drawable) {
     ensureGegl();
     return adoptRef(gimp_drawable_get_buffer(drawable));
@@ -226,10 +203,7 @@ Status writeLayer(int layer, const NewLayer& l, bool legacy) {
         }
     }
     if (!l.parasite.empty()) {
-        const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
-                                                     static_cast<guint32>(l.parasite.size() + 1),
-                                                     l.parasite.c_str()));
-        if (gimp_item_attach_parasite(layer, parasite.get()) == FALSE) {
+        if (!attachResultNote(layer, l.parasite)) {
             return gimpRefused(_("the note of how a result was made (its parasite)"));
         }
     }
@@ -260,73 +234,31 @@ Result<int> makeLayer(int image, const NewLayer& l, bool gray, bool legacy) {
     return layer;
 }
 
-// Makes the layers with their masks, pixels and parasites outside the image: nothing in the
-// image changes meanwhile, and a cancel or a refusal only deletes what was made.
-Result<std::vector<int>> makeLayers(int image, const std::vector<NewLayer>& layers, bool gray,
-                                    const CancelCheck& cancelled) {
-    std::vector<int> made;
-    std::optional<Error> stop;
+// GIMP 2.10's calls for the steps both hosts take (host/layer_steps.h).
+LayerSteps<int> stepsFor(int image, bool gray) {
+    LayerSteps<int> steps;
     const bool legacy = legacyExact(image);
-    for (const auto& l : layers) {
-        auto layer = makeLayer(image, l, gray, legacy);
-        if (!layer) {
-            stop = layer.error();
-            break;
+    steps.make = [image, gray, legacy](const NewLayer& l) {
+        return makeLayer(image, l, gray, legacy);
+    };
+    steps.discard = [](int layer) {
+        gimp_item_delete(layer);
+    };
+    steps.newGroup = [image](const std::string& name) -> std::optional<int> {
+        const gint32 group = gimp_layer_group_new(image);
+        if (group <= 0) {
+            return std::nullopt;
         }
-        made.push_back(*layer);
-        if (cancelled()) {
-            stop = makeError(ErrorKind::Cancelled, "cancelled");
-            break;
-        }
-    }
-    if (stop) {
-        for (const int layer : made) {
-            gimp_item_delete(layer);
-        }
-        return *stop;
-    }
-    return made;
-}
-
-// Inserts the layers made (in a group when several) under `parent` at `position`. When GIMP
-// refuses one, what went in comes out again and the rest is deleted, inside the caller's undo
-// group.
-Status insertUnder(int image, int parent, int position, const std::vector<int>& layers,
-                   const std::string& groupName) {
-    int container = parent;
-    int next = position;
-    gint32 group = -1;
-    if (layers.size() > 1) {
-        group = gimp_layer_group_new(image);
-        if (group <= 0 || gimp_image_insert_layer(image, group, parent, position) == FALSE) {
-            if (group > 0) {
-                gimp_item_delete(group);
-            }
-            for (const int layer : layers) {
-                gimp_item_delete(layer);
-            }
-            return gimpRefused(_("a new layer group for the results"));
-        }
-        gimp_item_set_name(group, groupName.c_str());
-        container = group;
-        next = 0;
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-        if (gimp_image_insert_layer(image, layers[i], container, next++) == FALSE) {
-            for (size_t j = 0; j < layers.size(); ++j) {
-                if (j < i) {
-                    gimp_image_remove_layer(image, layers[j]);
-                } else {
-                    gimp_item_delete(layers[j]);
-                }
-            }
-            if (group > 0) {
-                gimp_image_remove_layer(image, group);
-            }
-            return gimpRefused(_("to insert a result layer into the image"));
-        }
-    }
-    return Ok{};
+        gimp_item_set_name(group, name.c_str());
+        return group;
+    };
+    steps.insert = [image](int layer, std::optional<int> parent, int position) {
+        return gimp_image_insert_layer(image, layer, parent.value_or(0), position) != FALSE;
+    };
+    steps.remove = [image](int layer) {
+        gimp_image_remove_layer(image, layer);
+    };
+    return steps;
 }
 
 Status checkIndexed(int image) {
@@ -376,15 +308,7 @@ Result<ImageGeometry> GimpHost::inspect() {
     gint oy = 0;
     gimp_drawable_offsets(drawable, &ox, &oy);
     g.drawable = {ox, oy, gimp_drawable_width(drawable), gimp_drawable_height(drawable)};
-    gboolean nonEmpty = FALSE;
-    gint x1 = 0;
-    gint y1 = 0;
-    gint x2 = 0;
-    gint y2 = 0;
-    gimp_selection_bounds(image, &nonEmpty, &x1, &y1, &x2, &y2);
-    if (nonEmpty) {
-        g.selection = Rect{x1, y1, x2 - x1, y2 - y1};
-    }
+    g.selection = selectionBounds(image);
     return g;
 }
 
@@ -452,30 +376,14 @@ RgbaImage GimpHost::thumbnail(int maxSide) {
                            static_cast<size_t>(width) * height * bpp, width, height, bpp);
 }
 
-Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
-                                                const std::string& groupName,
-                                                const CancelCheck& isCancelled) {
-    return insertAboveActive(layers, groupName, isCancelled, std::nullopt);
-}
-
-Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
-                                                         const std::vector<NewLayer>& layers,
-                                                         const std::string& groupName,
-                                                         const CancelCheck& isCancelled) {
+std::optional<Size> GimpHost::canvasSize() const {
     if (gimp_image_is_valid(image_) == FALSE) {
-        return closedMeanwhile();
+        return std::nullopt;
     }
-    auto grown =
-        grownCanvas({gimp_image_width(image_), gimp_image_height(image_)}, margins, layers);
-    if (!grown) {
-        return grown.error();
-    }
-    return insertAboveActive(layers, groupName, isCancelled, *grown);
+    return Size{gimp_image_width(image_), gimp_image_height(image_)};
 }
 
-// Both inserts: every layer is made outside the image first (a cancel there leaves the image as
-// it was), then, as one undo step, the canvas grows when `canvas` is given (its x and y are where
-// the old canvas goes) and the layers go above the active layer.
+// The inserts of host/layer_steps.h, with GIMP 2.10's calls.
 Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>& layers,
                                                      const std::string& groupName,
                                                      const CancelCheck& isCancelled,
@@ -484,29 +392,19 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
     if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
         return closedMeanwhile();
     }
-    const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
-    auto made = makeLayers(image_, layers, gray, isCancelled);
+    const int image = image_;
+    InsertPlace<int> place = placeIn<int>(image);
+    if (const gint32 parent = gimp_item_get_parent(drawable_); parent > 0) {
+        place.parent = parent;
+    }
+    place.position = gimp_image_get_item_position(image, drawable_);
+    place.select = [image](int first) {
+        gimp_image_set_active_layer(image, first);
+    };
+    const bool gray = gimp_image_base_type(image) == GIMP_GRAY;
+    auto made = insertAbove(stepsFor(image, gray), place, layers, groupName, isCancelled, canvas);
     if (!made) {
         return made.error();
-    }
-    {
-        const UndoGroup undo(image_);
-        if (canvas && gimp_image_resize(image_, canvas->width, canvas->height, canvas->x,
-                                        canvas->y) == FALSE) {
-            for (const int layer : *made) {
-                gimp_item_delete(layer);
-            }
-            return canvasNotEnlarged();
-        }
-        const gint32 parent = gimp_item_get_parent(drawable_);
-        const gint position = gimp_image_get_item_position(image_, drawable_);
-        if (auto in = insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
-            !in) {
-            return in.error();
-        }
-        if (!made->empty()) {
-            gimp_image_set_active_layer(image_, made->front());
-        }
     }
     gimp_displays_flush();
     return std::move(*made);
@@ -519,12 +417,13 @@ Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& laye
         return gimpRefused(textf(_("a new image of %dx%d pixels"), canvas.width, canvas.height));
     }
     gimp_image_undo_disable(image);
-    auto made = makeLayers(image, layers, false, isCancelled);
+    const LayerSteps<int> steps = stepsFor(image, false);
+    auto made = makeLayers(steps, layers, isCancelled);
     if (!made) {
         gimp_image_delete(image);
         return made.error();
     }
-    if (auto in = insertUnder(image, 0, 0, *made, groupName); !in) {
+    if (auto in = insertUnder(steps, std::optional<int>(), 0, *made, groupName); !in) {
         gimp_image_delete(image);
         return in.error();
     }
@@ -534,19 +433,6 @@ Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& laye
         gimp_displays_flush();
     }
     return image;
-}
-
-void GimpHost::progressStart(const std::string& text) {
-    gimp_progress_init(text.c_str());
-}
-void GimpHost::progressPulse() {
-    gimp_progress_pulse();
-}
-void GimpHost::progressSet(double fraction) {
-    gimp_progress_update(std::clamp(fraction, 0.0, 1.0));
-}
-void GimpHost::progressEnd() {
-    gimp_progress_end();
 }
 
 } // namespace imagegen::host

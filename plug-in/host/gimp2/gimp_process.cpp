@@ -1,7 +1,5 @@
 #include "host/gimp_process.h"
 
-#include "host/gimp2/gimp_host.h"
-
 #include "core/util/glib_ptr.h"
 
 #include <libgimp/gimp.h>
@@ -9,19 +7,6 @@
 #include <cstring>
 
 namespace imagegen::host {
-
-void initialise(const std::string& executableDir) {
-    // The plug-in reads and writes buffers only: pointing GEGL_PATH at a folder without
-    // operation modules saves loading all of them when GEGL starts (ensureGegl).
-    // IMAGEGEN_LOAD_GEGL_MODULES=1 keeps GEGL's own path, for the benchmark's comparison.
-    if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
-        g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
-    }
-}
-
-std::unique_ptr<Host> makeHost(int image, int drawable, bool display) {
-    return std::make_unique<GimpHost>(image, drawable, display);
-}
 
 std::optional<std::string> loadLastValues(const char* procedure) {
     const gint size = gimp_get_data_size(procedure);
@@ -39,10 +24,6 @@ std::optional<std::string> loadLastValues(const char* procedure) {
 
 void saveLastValues(const char* procedure, const std::string& json) {
     gimp_set_data(procedure, json.c_str(), static_cast<guint32>(json.size() + 1));
-}
-
-std::string userDirectory() {
-    return gimp_directory();
 }
 
 int activeDrawable(int image) {

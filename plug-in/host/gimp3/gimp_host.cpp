@@ -1,8 +1,10 @@
-#include "host/gimp3/gimp_host.h"
+#include "host/gimp_host.h"
 
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
+#include "host/gimp_shared.h"
 #include "host/host_errors.h"
+#include "host/layer_steps.h"
 
 #include <libgimp/gimp.h>
 
@@ -13,32 +15,6 @@
 namespace imagegen::host {
 
 namespace {
-
-// Balances gimp_image_undo_group_start/end on every path.
-class UndoGroup {
-  public:
-    explicit UndoGroup(GimpImage* image) : image_(image) { gimp_image_undo_group_start(image_); }
-    ~UndoGroup() { gimp_image_undo_group_end(image_); }
-    UndoGroup(const UndoGroup&) = delete;
-    UndoGroup& operator=(const UndoGroup&) = delete;
-    UndoGroup(UndoGroup&&) = delete;
-    UndoGroup& operator=(UndoGroup&&) = delete;
-
-  private:
-    GimpImage* image_;
-};
-
-using GeglBufferRef = GRef<GeglBuffer>;
-using ParasitePtr = std::unique_ptr<GimpParasite, GFreeWith<gimp_parasite_free>>;
-
-// GIMP 3 hands a plug-in its buffers through GEGL only; GEGL starts once, at the first buffer.
-void ensureGegl() {
-    static bool started = false;
-    if (!started) {
-        gegl_init(nullptr, nullptr);
-        started = true;
-    }
-}
 
 // libgimp owns its item objects (they are proxies of GIMP's): these look them up, nullptr when
 // the ID names nothing valid now.
@@ -120,10 +96,7 @@ Status writeLayer(GimpLayer* layer, const NewLayer& l) {
         }
     }
     if (!l.parasite.empty()) {
-        const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
-                                                     static_cast<guint32>(l.parasite.size() + 1),
-                                                     l.parasite.c_str()));
-        if (gimp_item_attach_parasite(GIMP_ITEM(layer), parasite.get()) == FALSE) {
+        if (!attachResultNote(GIMP_ITEM(layer), l.parasite)) {
             return gimpRefused(_("the note of how a result was made (its parasite)"));
         }
     }
@@ -155,69 +128,26 @@ Result<GimpLayer*> makeLayer(GimpImage* image, const NewLayer& l, bool gray) {
     return layer;
 }
 
-// Makes the layers with their masks, pixels and parasites outside the image: nothing in the
-// image changes meanwhile, and a cancel or a refusal only deletes what was made.
-Result<std::vector<GimpLayer*>> makeLayers(GimpImage* image, const std::vector<NewLayer>& layers,
-                                           bool gray, const CancelCheck& cancelled) {
-    std::vector<GimpLayer*> made;
-    std::optional<Error> stop;
-    for (const auto& l : layers) {
-        auto layer = makeLayer(image, l, gray);
-        if (!layer) {
-            stop = layer.error();
-            break;
-        }
-        made.push_back(*layer);
-        if (cancelled()) {
-            stop = makeError(ErrorKind::Cancelled, "cancelled");
-            break;
-        }
-    }
-    if (stop) {
-        for (GimpLayer* layer : made) {
-            deleteItem(GIMP_ITEM(layer));
-        }
-        return *stop;
-    }
-    return made;
-}
-
-// Inserts the layers made (in a group when several) under `parent` at `position`. When GIMP
-// refuses one, what went in comes out again and the rest is deleted, inside the caller's undo
-// group.
-Status insertUnder(GimpImage* image, GimpLayer* parent, int position,
-                   const std::vector<GimpLayer*>& layers, const std::string& groupName) {
-    GimpLayer* container = parent;
-    int next = position;
-    GimpLayer* group = nullptr;
-    if (layers.size() > 1) {
-        group = GIMP_LAYER(gimp_group_layer_new(image, groupName.c_str()));
-        if (group == nullptr || gimp_image_insert_layer(image, group, parent, position) == FALSE) {
-            deleteItem(GIMP_ITEM(group));
-            for (GimpLayer* layer : layers) {
-                deleteItem(GIMP_ITEM(layer));
-            }
-            return gimpRefused(_("a new layer group for the results"));
-        }
-        container = group;
-        next = 0;
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-        if (gimp_image_insert_layer(image, layers[i], container, next++) == FALSE) {
-            for (size_t j = 0; j < layers.size(); ++j) {
-                if (j < i) {
-                    gimp_image_remove_layer(image, layers[j]);
-                } else {
-                    deleteItem(GIMP_ITEM(layers[j]));
-                }
-            }
-            if (group != nullptr) {
-                gimp_image_remove_layer(image, group);
-            }
-            return gimpRefused(_("to insert a result layer into the image"));
-        }
-    }
-    return Ok{};
+// GIMP 3's calls for the steps both hosts take (host/layer_steps.h).
+LayerSteps<GimpLayer*> stepsFor(GimpImage* image, bool gray) {
+    LayerSteps<GimpLayer*> steps;
+    steps.make = [image, gray](const NewLayer& l) {
+        return makeLayer(image, l, gray);
+    };
+    steps.discard = [](GimpLayer* layer) {
+        deleteItem(GIMP_ITEM(layer));
+    };
+    steps.newGroup = [image](const std::string& name) -> std::optional<GimpLayer*> {
+        GimpGroupLayer* group = gimp_group_layer_new(image, name.c_str());
+        return group != nullptr ? std::optional<GimpLayer*>(GIMP_LAYER(group)) : std::nullopt;
+    };
+    steps.insert = [image](GimpLayer* layer, std::optional<GimpLayer*> parent, int position) {
+        return gimp_image_insert_layer(image, layer, parent.value_or(nullptr), position) != FALSE;
+    };
+    steps.remove = [image](GimpLayer* layer) {
+        gimp_image_remove_layer(image, layer);
+    };
+    return steps;
 }
 
 DrawableKind kindOf(GimpItem* item) {
@@ -247,7 +177,7 @@ std::vector<int> idsOf(const std::vector<GimpLayer*>& layers) {
 
 } // namespace
 
-Status Gimp3Host::checkImage() const {
+Status GimpHost::checkImage() const {
     GimpImage* image = imageOf(image_);
     if (image == nullptr) {
         return imageClosed();
@@ -258,7 +188,7 @@ Status Gimp3Host::checkImage() const {
     return Ok{};
 }
 
-Result<ImageGeometry> Gimp3Host::inspect() {
+Result<ImageGeometry> GimpHost::inspect() {
     if (auto s = checkImage(); !s) {
         return s.error();
     }
@@ -274,19 +204,11 @@ Result<ImageGeometry> Gimp3Host::inspect() {
     gint oy = 0;
     gimp_drawable_get_offsets(drawable, &ox, &oy);
     g.drawable = {ox, oy, gimp_drawable_get_width(drawable), gimp_drawable_get_height(drawable)};
-    gboolean nonEmpty = FALSE;
-    gint x1 = 0;
-    gint y1 = 0;
-    gint x2 = 0;
-    gint y2 = 0;
-    gimp_selection_bounds(image, &nonEmpty, &x1, &y1, &x2, &y2);
-    if (nonEmpty != FALSE) {
-        g.selection = Rect{x1, y1, x2 - x1, y2 - y1};
-    }
+    g.selection = selectionBounds(image);
     return g;
 }
 
-RgbaImage Gimp3Host::readRegion(Rect region) {
+RgbaImage GimpHost::readRegion(Rect region) {
     RgbaImage out(region.width, region.height);
     GimpItem* item = itemOf(drawable_);
     if (item == nullptr) {
@@ -300,7 +222,7 @@ RgbaImage Gimp3Host::readRegion(Rect region) {
     return out;
 }
 
-std::vector<uint8_t> Gimp3Host::readSelection(Rect region) {
+std::vector<uint8_t> GimpHost::readSelection(Rect region) {
     std::vector<uint8_t> coverage(static_cast<size_t>(region.width) * region.height, 0);
     GimpImage* image = imageOf(image_);
     if (image == nullptr) {
@@ -310,7 +232,7 @@ std::vector<uint8_t> Gimp3Host::readSelection(Rect region) {
     return coverage;
 }
 
-Result<RgbaImage> Gimp3Host::readLayer(int layer) {
+Result<RgbaImage> GimpHost::readLayer(int layer) {
     GimpItem* item = itemOf(layer);
     if (item == nullptr || gimp_item_is_layer(item) == FALSE || gimp_item_is_group(item) != FALSE) {
         return notAPixelLayer(layer);
@@ -321,7 +243,7 @@ Result<RgbaImage> Gimp3Host::readLayer(int layer) {
     return out;
 }
 
-RgbaImage Gimp3Host::thumbnail(int maxSide) {
+RgbaImage GimpHost::thumbnail(int maxSide) {
     GimpImage* image = imageOf(image_);
     if (image == nullptr) {
         return {};
@@ -338,84 +260,57 @@ RgbaImage Gimp3Host::thumbnail(int maxSide) {
     return thumbnailToRgba(bytes, size, width, height, bpp);
 }
 
-Result<std::vector<int>> Gimp3Host::insertLayers(const std::vector<NewLayer>& layers,
-                                                 const std::string& groupName,
-                                                 const CancelCheck& isCancelled) {
-    return insertAboveActive(layers, groupName, isCancelled, std::nullopt);
-}
-
-Result<std::vector<int>> Gimp3Host::insertLayersExpanding(Margins margins,
-                                                          const std::vector<NewLayer>& layers,
-                                                          const std::string& groupName,
-                                                          const CancelCheck& isCancelled) {
+std::optional<Size> GimpHost::canvasSize() const {
     GimpImage* image = imageOf(image_);
     if (image == nullptr) {
-        return closedMeanwhile();
+        return std::nullopt;
     }
-    auto grown =
-        grownCanvas({gimp_image_get_width(image), gimp_image_get_height(image)}, margins, layers);
-    if (!grown) {
-        return grown.error();
-    }
-    return insertAboveActive(layers, groupName, isCancelled, *grown);
+    return Size{gimp_image_get_width(image), gimp_image_get_height(image)};
 }
 
-// Both inserts: every layer is made outside the image first (a cancel there leaves the image as
-// it was), then, as one undo step, the canvas grows when `canvas` is given (its x and y are where
-// the old canvas goes) and the layers go above the active layer.
-Result<std::vector<int>> Gimp3Host::insertAboveActive(const std::vector<NewLayer>& layers,
-                                                      const std::string& groupName,
-                                                      const CancelCheck& isCancelled,
-                                                      std::optional<Rect> canvas) {
+// The inserts of host/layer_steps.h, with GIMP 3's calls.
+Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>& layers,
+                                                     const std::string& groupName,
+                                                     const CancelCheck& isCancelled,
+                                                     std::optional<Rect> canvas) {
     // The user may close the image or delete the layer while the run waits for the service.
     GimpImage* image = imageOf(image_);
     GimpItem* source = itemOf(drawable_);
     if (image == nullptr || source == nullptr) {
         return closedMeanwhile();
     }
+    InsertPlace<GimpLayer*> place = placeIn<GimpLayer*>(image);
+    if (GimpItem* parent = gimp_item_get_parent(source); parent != nullptr) {
+        place.parent = GIMP_LAYER(parent);
+    }
+    place.position = gimp_image_get_item_position(image, source);
+    place.select = [image](GimpLayer* first) {
+        const GimpLayer* selected[] = {first, nullptr};
+        gimp_image_set_selected_layers(image, selected);
+    };
     const bool gray = gimp_image_get_base_type(image) == GIMP_GRAY;
-    auto made = makeLayers(image, layers, gray, isCancelled);
+    auto made = insertAbove(stepsFor(image, gray), place, layers, groupName, isCancelled, canvas);
     if (!made) {
         return made.error();
-    }
-    {
-        const UndoGroup undo(image);
-        if (canvas && gimp_image_resize(image, canvas->width, canvas->height, canvas->x,
-                                        canvas->y) == FALSE) {
-            for (GimpLayer* layer : *made) {
-                deleteItem(GIMP_ITEM(layer));
-            }
-            return canvasNotEnlarged();
-        }
-        GimpItem* parent = gimp_item_get_parent(source);
-        const gint position = gimp_image_get_item_position(image, source);
-        if (auto in = insertUnder(image, parent != nullptr ? GIMP_LAYER(parent) : nullptr, position,
-                                  *made, groupName);
-            !in) {
-            return in.error();
-        }
-        if (!made->empty()) {
-            const GimpLayer* selected[] = {made->front(), nullptr};
-            gimp_image_set_selected_layers(image, selected);
-        }
     }
     gimp_displays_flush();
     return idsOf(*made);
 }
 
-Result<int> Gimp3Host::createImage(Size canvas, const std::vector<NewLayer>& layers,
-                                   const std::string& groupName, const CancelCheck& isCancelled) {
+Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& layers,
+                                  const std::string& groupName, const CancelCheck& isCancelled) {
     GimpImage* image = gimp_image_new(canvas.width, canvas.height, GIMP_RGB);
     if (image == nullptr) {
         return gimpRefused(textf(_("a new image of %dx%d pixels"), canvas.width, canvas.height));
     }
     gimp_image_undo_disable(image);
-    auto made = makeLayers(image, layers, false, isCancelled);
+    const LayerSteps<GimpLayer*> steps = stepsFor(image, false);
+    auto made = makeLayers(steps, layers, isCancelled);
     if (!made) {
         gimp_image_delete(image);
         return made.error();
     }
-    if (auto in = insertUnder(image, nullptr, 0, *made, groupName); !in) {
+    if (auto in = insertUnder(steps, std::optional<GimpLayer*>(), 0, *made, groupName); !in) {
         gimp_image_delete(image);
         return in.error();
     }
@@ -425,19 +320,6 @@ Result<int> Gimp3Host::createImage(Size canvas, const std::vector<NewLayer>& lay
         gimp_displays_flush();
     }
     return gimp_image_get_id(image);
-}
-
-void Gimp3Host::progressStart(const std::string& text) {
-    gimp_progress_init(text.c_str());
-}
-void Gimp3Host::progressPulse() {
-    gimp_progress_pulse();
-}
-void Gimp3Host::progressSet(double fraction) {
-    gimp_progress_update(std::clamp(fraction, 0.0, 1.0));
-}
-void Gimp3Host::progressEnd() {
-    gimp_progress_end();
 }
 
 } // namespace imagegen::host

@@ -2,7 +2,6 @@
 #include "host/gimp_process.h"
 
 #include "core/util/glib_ptr.h"
-#include "host/gimp3/gimp_host.h"
 
 #include <libgimp/gimp.h>
 
@@ -10,28 +9,12 @@
 
 namespace imagegen::host {
 
-void initialise(const std::string& executableDir) {
-    // As in 2.10: the plug-in reads and writes buffers only, and a GEGL_PATH without operation
-    // modules saves loading all of them if GEGL starts after this (libgimp may have started it).
-    if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
-        g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
-    }
-}
-
 // GIMP 3 keeps the last values itself, in the procedure's config (plug-in/host/gimp3/
 // plugin_main.cpp reads and writes them there): nothing is kept beside them.
 std::optional<std::string> loadLastValues(const char* /*procedure*/) {
     return std::nullopt;
 }
 void saveLastValues(const char* /*procedure*/, const std::string& /*json*/) {}
-
-std::string userDirectory() {
-    return gimp_directory();
-}
-
-std::unique_ptr<Host> makeHost(int image, int drawable, bool display) {
-    return std::make_unique<Gimp3Host>(image, drawable, display);
-}
 
 int activeDrawable(int image) {
     GimpImage* img = image > 0 ? gimp_image_get_by_id(image) : nullptr;

@@ -9,7 +9,7 @@
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
 #include "core/util/timings.h"
-#include "host/gimp3/gimp_host.h"
+#include "host/gimp_host.h"
 #include "host/gimp_process.h"
 #include "host/procedure_run.h"
 
@@ -107,8 +107,10 @@ Result<RunParameters> parametersFromConfig(const ProcedureSpec& spec, GimpProced
             break;
         }
         default: {
-            imagegen::GCharPtr v;
-            g_object_get(config, p.name, imagegen::outPtr(v), nullptr);
+            // A plain pointer: g_object_get's varargs take no C++ object.
+            gchar* raw = nullptr;
+            g_object_get(config, p.name, &raw, nullptr);
+            const imagegen::GCharPtr v(raw);
             args.emplace_back(std::string(v ? v.get() : ""));
             break;
         }
@@ -153,15 +155,6 @@ void parametersToConfig(const ProcedureSpec& spec, const RunParameters& p,
             break;
         }
     }
-}
-
-std::string executableDir() {
-    const imagegen::GCharPtr exe(g_file_read_link("/proc/self/exe", nullptr));
-    if (!exe) {
-        return {};
-    }
-    const imagegen::GCharPtr dir(g_path_get_dirname(exe.get()));
-    return dir.get();
 }
 
 GimpValueArray* failure(GimpProcedure* procedure, GimpPDBStatusType status,
@@ -222,7 +215,7 @@ GimpValueArray* runChecked(GimpProcedure* procedure, const ProcedureSpec& spec, 
     imagegen::RunContext ctx;
     ctx.image = image != nullptr ? gimp_image_get_id(image) : -1;
     ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
-    ctx.executableDir = executableDir();
+    ctx.executableDir = imagegen::programDirectory();
     imagegen::host::initialise(ctx.executableDir);
     if (spec.takesImage()) {
         auto drawable = theDrawable(spec, drawables);
@@ -238,7 +231,7 @@ GimpValueArray* runChecked(GimpProcedure* procedure, const ProcedureSpec& spec, 
     if (!p) {
         return failure(procedure, GIMP_PDB_CALLING_ERROR, p.error().message);
     }
-    imagegen::host::Gimp3Host host(ctx.image, ctx.drawable, ctx.interactive);
+    imagegen::host::GimpHost host(ctx.image, ctx.drawable, ctx.interactive);
     if (spec.takesImage()) {
         if (auto s = host.checkImage(); !s) {
             return failure(procedure, GIMP_PDB_EXECUTION_ERROR, s.error().message);
