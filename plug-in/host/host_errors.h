@@ -6,6 +6,7 @@
 #include "core/run/host.h"
 #include "core/util/error.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ Error indexedImage();
 Error canvasNotEnlarged();
 
 // Why the active drawable cannot be edited, by what it is.
-enum class DrawableKind { Missing, LayerMask, Channel, Group, NotALayer, Layer };
+enum class DrawableKind : std::uint8_t { Missing, LayerMask, Channel, Group, NotALayer, Layer };
 Status checkDrawable(DrawableKind kind);
 
 // A reference layer named in `options` that is not a layer of pixels.

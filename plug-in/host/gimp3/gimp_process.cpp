@@ -6,6 +6,7 @@
 #include <libgimp/gimp.h>
 
 #include <cstring>
+#include <memory>
 
 namespace imagegen::host {
 
@@ -22,7 +23,10 @@ int activeDrawable(int image) {
         return -1;
     }
     // GIMP 3 may have several layers selected: the run takes one, so only then is there one.
-    std::unique_ptr<GimpDrawable*, GFreeWith<g_free>> drawables(
+    struct FreeArray { // the array only: libgimp owns the objects
+        void operator()(GimpDrawable** p) const noexcept { g_free(static_cast<void*>(p)); }
+    };
+    const std::unique_ptr<GimpDrawable*, FreeArray> drawables(
         gimp_image_get_selected_drawables(img));
     if (!drawables || drawables.get()[0] == nullptr || drawables.get()[1] != nullptr) {
         return -1;

@@ -19,6 +19,7 @@
 #include <clocale>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -242,8 +243,8 @@ GimpValueArray* runChecked(GimpProcedure* procedure, const ProcedureSpec& spec, 
         if (!outcome) {
             return failure(procedure, GIMP_PDB_EXECUTION_ERROR, outcome.error().message);
         }
-        if (outcome->lastRun) {
-            parametersToConfig(spec, *outcome->lastRun, config);
+        if (const std::optional<RunParameters>& last = outcome->lastRun; last) {
+            parametersToConfig(spec, *last, config);
         }
         return answer(procedure, spec, outcome->inserted, !outcome->insertedAny);
     }
