@@ -321,6 +321,26 @@ case("fail-several-layers", expect="error", base_layers=2,
 # ---------------------------------------------------------------- checks
 
 
+def verify_expand(margins, before, after, layers, ret, colour):
+    """The canvas grown by the margins, the original identical at its new place, the border the
+    prompt's colour, one masked layer over the new canvas."""
+    left, top_m, right, bottom = margins
+    width, height = before.width + left + right, before.height + top_m + bottom
+    check((after.width, after.height) == (width, height), f"the canvas is {after.width}x{after.height}")
+    step = before.channels * 4
+    for y in range(before.height):
+        check(after.row(y + top_m)[left * step:(left + before.width) * step] == before.row(y),
+              f"row {y} of the original changed")
+    worst = max(max(abs(g - e) for g, e in zip(after.pixel(x, y), colour))
+                for y in range(height) for x in range(width)
+                if not (left <= x < left + before.width and top_m <= y < top_m + before.height))
+    check(worst <= 4.5, f"a border pixel is {worst:.1f} levels from the prompt's colour")
+    result = [l for l in layers if l["id"] in ret["layers"]]
+    check(len(result) == 1 and (result[0]["w"], result[0]["h"]) == (width, height) and result[0]["mask"],
+          f"the result layer is {result}")
+    return f"canvas {width}x{height}, original identical, border within {worst:.1f} levels"
+
+
 def verify(spec, log, requests, paths):
     before, after, sel = Dump(paths["before"]), Dump(paths["after"]), Coverage(paths["selection"])
     returned = events(log, "returned")
@@ -357,20 +377,7 @@ def verify(spec, log, requests, paths):
         check(len(requests) == 1 and requests[0]["fields"]["n"] == "2", "one request for n=2")
         return "a new image of 1536x1024 with two layers"
     if expect == "expand":
-        left, top_m, right, bottom = spec["margins"]
-        width, height = before.width + left + right, before.height + top_m + bottom
-        check((after.width, after.height) == (width, height), f"the canvas is {after.width}x{after.height}")
-        step = before.channels * 4
-        for y in range(before.height):
-            check(after.row(y + top_m)[left * step:(left + before.width) * step] == before.row(y),
-                  f"row {y} of the original changed")
-        worst = max(max(abs(g - e) for g, e in zip(after.pixel(x, y), colour))
-                    for y in range(height) for x in range(before.width + left, width))
-        check(worst <= 4.5, f"a border pixel is {worst:.1f} levels from the prompt's colour")
-        result = [l for l in layers if l["id"] in ret["layers"]]
-        check(len(result) == 1 and (result[0]["w"], result[0]["h"]) == (width, height) and result[0]["mask"],
-              f"the result layer is {result}")
-        return f"canvas {width}x{height}, original identical, border within {worst:.1f} levels"
+        return verify_expand(spec["margins"], before, after, layers, ret, colour)
     n = spec.get("n", 1)
     check(len(ret["layers"]) == n, f"returned {ret['layers']}, expected {n} layers")
     results = [l for l in layers if l["id"] in ret["layers"]]

@@ -23,11 +23,10 @@ import e2e  # noqa: E402
 import e2e3  # noqa: E402
 from e2e import API_KEY, Emulator, Failure, check, prompt_colour  # noqa: E402
 
-TITLE = "Edit Selection — Imagegen"
 PROMPT = "a red kite"
 
 
-def script(paths, then):
+def script(paths, then, procedure="plug-in-imagegen-edit"):
     """Python-Fu for GIMP: an image in a window, the interactive call, then `then`."""
     return e2e3.PRELUDE + f"""
 image, layer = new_image(400, 300)
@@ -37,7 +36,7 @@ Gimp.displays_flush()
 image.clean_all()
 dump(image, {paths['before']!r})
 dump_selection(image, {paths['selection']!r})
-call('plug-in-imagegen-edit', image, [layer], mode=Gimp.RunMode.INTERACTIVE)
+call({procedure!r}, image, [layer], mode=Gimp.RunMode.INTERACTIVE)
 {then}
 report_layers(image)
 dump(image, {paths['after']!r})
@@ -72,6 +71,23 @@ def insert_case(dialog, emulator):
     a11y.press(button(dialog, "Close"))
 
 
+def expand_case(dialog, emulator):
+    """Generative Expand's dialog: the border on the right only, generated and inserted."""
+    for side, value in (("Left", 0), ("Top", 0), ("Right", 250), ("Bottom", 0)):
+        spin = a11y.control(dialog, "spin button", f"{side} margin")
+        spin.queryValue().currentValue = float(value)
+        a11y.poll(f"the {side} margin to be {value}", lambda: int(spin.queryValue().currentValue) == value, 5)
+    prompt = a11y.control(dialog, "text", "Prompt")
+    a11y.set_text(prompt, PROMPT)
+    generate = button(dialog, "Generate")
+    a11y.wait_sensitive(generate, timeout=30)
+    a11y.press(generate)
+    insert = button(dialog, "Insert")
+    a11y.wait_sensitive(insert, timeout=60)
+    a11y.press(insert)
+    a11y.press(button(dialog, "Close"))
+
+
 CASES = {
     # The dialog opens over the image from an interactive call, and closing it is a cancel.
     "open": {"drive": open_case, "then": "", "expect": "cancel"},
@@ -79,6 +95,10 @@ CASES = {
     # last values (kept from the interactive run) repeat the prompt with WITH-LAST-VALS.
     "insert": {"drive": insert_case, "expect": "insert",
                "then": "call('plug-in-imagegen-edit', image, [layer], mode=Gimp.RunMode.WITH_LAST_VALS)"},
+    # Generative Expand from its dialog: the canvas grown by the margins set there, the original
+    # bit-identical.
+    "expand": {"drive": expand_case, "expect": "expand", "then": "", "procedure": "plug-in-imagegen-expand",
+               "title": "Generative Expand — Imagegen"},
 }
 
 
@@ -112,6 +132,10 @@ def verify(name, spec, log, requests, paths):
         check(before.raw == after.raw and len(layers) == 1, "closing the dialog changed the image")
         check(not requests, f"{len(requests)} requests sent")
         return "closed: a cancel, nothing sent"
+    if spec["expect"] == "expand":
+        check(returned[0]["status"] == "success", f"the interactive expand returned {returned[0]}")
+        check(len(requests) == 1, f"{len(requests)} requests, expected one tile")
+        return e2e3.verify_expand((0, 0, 250, 0), before, after, layers, returned[0], prompt_colour(PROMPT))
     check(returned[0]["status"] == "success" and len(returned[0]["layers"]) == 1,
           f"the interactive call returned {returned[0]}")
     check(len(returned) == 2 and returned[1]["status"] == "success", f"WITH-LAST-VALS returned {returned[1:]}")
@@ -146,9 +170,9 @@ def run_case(name, build, source):
         with open(os.path.join(root, "gimp.out"), "w") as out, open(os.path.join(root, "gimp.err"), "w") as err:
             gimp = subprocess.Popen(["gimp-3", "--no-splash", "--quit", "--batch-interpreter=python-fu-eval",
                                      "-b", "-"], env=env, stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
-            gimp.stdin.write(script(paths, spec["then"]))
+            gimp.stdin.write(script(paths, spec["then"], spec.get("procedure", "plug-in-imagegen-edit")))
             gimp.stdin.close()
-            dialog = a11y.wait_window(TITLE, timeout=120)
+            dialog = a11y.wait_window(spec.get("title", "Edit Selection — Imagegen"), timeout=120)
             spec["drive"](dialog, emulator)
             gimp.wait(timeout=120)
         with open(os.path.join(root, "gimp.out"), errors="replace") as o, \
