@@ -309,6 +309,10 @@ case("fail-content-filter", expect="error", faults=[{"kind": "content_filter", "
 case("fail-server-error", expect="error", faults=[{"kind": "server_error", "status": 500}] * 3,
      message="The service had an internal error (HTTP 500)", sent=3)
 case("fail-empty-prompt", expect="error", prompt="", message="the prompt is empty", sent=0)
+# In German: the refusal comes from the plug-in's catalogue, as in 2.10. In a German locale: Debian
+# 13's C.UTF-8 ignores LANGUAGE (tools/gimp3-root makes de_DE.UTF-8).
+case("fail-empty-prompt-german", expect="error", prompt="", env={"LC_ALL": "de_DE.UTF-8"},
+     message="der Prompt ist leer: beschreiben Sie, was gezeichnet werden soll", sent=0)
 # Several layers selected: the plug-in works on one (its menu entries are greyed out otherwise),
 # and a script passing several is told so, with nothing sent.
 case("fail-several-layers", expect="error", base_layers=2,
