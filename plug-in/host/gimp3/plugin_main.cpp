@@ -296,9 +296,10 @@ GimpProcedure* createProcedure(GimpPlugIn* plugIn, const gchar* name) {
     } else {
         procedure =
             gimp_procedure_new(plugIn, name, GIMP_PDB_PROC_TYPE_PLUGIN, runPlain, data, nullptr);
-        gimp_procedure_add_enum_argument(procedure, "run-mode", "run-mode", _("The run mode"),
-                                         GIMP_TYPE_RUN_MODE, GIMP_RUN_INTERACTIVE,
-                                         G_PARAM_READWRITE);
+        // The table's run-mode row, its description as 2.10 registers it.
+        gimp_procedure_add_enum_argument(procedure, "run-mode", "run-mode",
+                                         _(spec->params[0].description), GIMP_TYPE_RUN_MODE,
+                                         GIMP_RUN_INTERACTIVE, G_PARAM_READWRITE);
         gimp_procedure_set_sensitivity_mask(procedure, GIMP_PROCEDURE_SENSITIVE_ALWAYS);
     }
     gimp_procedure_set_menu_label(procedure, _(spec->menuLabel));
