@@ -172,7 +172,7 @@ def run_case(name, build, source):
                                      "-b", "-"], env=env, stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
             gimp.stdin.write(script(paths, spec["then"], spec.get("procedure", "plug-in-imagegen-edit")))
             gimp.stdin.close()
-            dialog = a11y.wait_window(spec.get("title", "Edit Selection — Imagegen"), timeout=120)
+            dialog = a11y.wait_window(spec.get("title", "Edit Selection — Imagegen"), timeout=180)
             spec["drive"](dialog, emulator)
             gimp.wait(timeout=120)
         with open(os.path.join(root, "gimp.out"), errors="replace") as o, \
