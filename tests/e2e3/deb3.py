@@ -7,7 +7,6 @@ root (`meson test --suite deb3`).
 
     deb3.py --build BUILD_DIR --source SOURCE_DIR
 """
-import argparse
 import glob
 import os
 import shutil
@@ -39,28 +38,13 @@ def copy_source(source, dest):
     shutil.copytree(source, dest, ignore=ignore, symlinks=True)
 
 
-def procedures_found(home):
-    """What a fresh gimp-console-3 in `home` says of the four procedures (install3's query)."""
-    done = subprocess.run(["gimp-console-3", "-i", "--quit", "--batch-interpreter=python-fu-eval", "-b", "-"],
-                          input=install3.QUERY, env=dict(os.environ, HOME=home, LC_ALL="C.UTF-8"),
-                          capture_output=True, text=True, timeout=240)
-    events = e2e3.events(done.stdout + done.stderr, "procedures")
-    check(events, f"GIMP did not answer (exit {done.returncode})")
-    return events[0]["procedures"]
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--build")
-    parser.add_argument("--source")
-    args = parser.parse_args()
-    print("1..1", flush=True)
+def check_package(_build, source):
     root = tempfile.mkdtemp(prefix="imagegen-deb3-")
     installed = False
     try:
         check(os.geteuid() == 0, "the package check needs root (apt-get install)")
         src = os.path.join(root, "imagegen-gimp")
-        copy_source(os.path.abspath(args.source), src)
+        copy_source(source, src)
         env = dict(os.environ, DEB_BUILD_PROFILES=PROFILE,
                    DEB_BUILD_OPTIONS=os.environ.get("IMAGEGEN_DEB_BUILD_OPTIONS", "nocheck parallel=2"))
         status, out = run(["dpkg-buildpackage", "-us", "-uc", "-b", f"--build-profiles={PROFILE}"], cwd=src, env=env)
@@ -79,14 +63,7 @@ def main():
         check(program and os.access(program[0], os.X_OK), f"no plug-in program in the package: {files}")
         home = os.path.join(root, "home")
         os.makedirs(home)
-        procs = procedures_found(home)
-        for name, (label, path, arguments) in install3.EXPECTED.items():
-            check(name in procs and procs[name]["label"] == label and procs[name]["paths"] == [path]
-                  and procs[name]["arguments"] == arguments, f"GIMP finds {name} as {procs.get(name)}")
-        gimpdir = os.path.join(home, ".config", "GIMP", e2e3.gimp_version())
-        with open(os.path.join(gimpdir, "pluginrc"), errors="replace") as f:
-            icons = f.read().count('(icon image-file -1 "file:///usr/share/imagegen/imagegen.svg")')
-        check(icons == 4, f"{icons} of the four procedures have the installed icon")
+        install3.check_procedures(home, "/usr/share/imagegen/imagegen.svg")
         status, out = run(["apt-get", "purge", "-y", "-q", PACKAGE], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
         check(status == 0, "apt-get purge failed:\n" + out[-2000:])
         installed = False
@@ -106,4 +83,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(install3.main(check_package))

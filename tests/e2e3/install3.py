@@ -47,6 +47,25 @@ EXPECTED = {
 }
 
 
+def check_procedures(home, icon):
+    """A fresh gimp-console-3 in `home` knows the four procedures with their menu entries and
+    arguments, and registered `icon` (the installed SVG) for each."""
+    done = subprocess.run(["gimp-console-3", "-i", "--quit", "--batch-interpreter=python-fu-eval", "-b", "-"],
+                          input=QUERY, env=dict(os.environ, HOME=home, LC_ALL="C.UTF-8"),
+                          capture_output=True, text=True, timeout=240)
+    events = e2e3.events(done.stdout + done.stderr, "procedures")
+    check(events, f"GIMP did not answer (exit {done.returncode})")
+    procs = events[0]["procedures"]
+    for name, (label, path, arguments) in EXPECTED.items():
+        check(name in procs, f"GIMP does not know {name}")
+        got = procs[name]
+        check(got["label"] == label and got["paths"] == [path], f"{name}'s menu entry is {got}")
+        check(got["arguments"] == arguments, f"{name}'s arguments are {got['arguments']}")
+    with open(os.path.join(home, ".config", "GIMP", e2e3.gimp_version(), "pluginrc"), errors="replace") as f:
+        icons = f.read().count(f'(icon image-file -1 "file://{icon}")')
+    check(icons == 4, f"{icons} of the four procedures have the icon {icon}")
+
+
 def run(build):
     root = tempfile.mkdtemp(prefix="imagegen-install3-")
     try:
@@ -67,21 +86,7 @@ def run(build):
                   os.path.join("locale", "de", "LC_MESSAGES", "imagegen-gimp.mo")):
             check(os.path.isfile(os.path.join(folder, f)), f"{f} is not beside the plug-in")
         home = os.path.dirname(os.path.dirname(os.path.dirname(gimpdir)))  # HOME/.config/GIMP/3.x
-        env = dict(os.environ, LC_ALL="C.UTF-8")
-        done = subprocess.run(["gimp-console-3", "-i", "--quit", "--batch-interpreter=python-fu-eval", "-b", "-"],
-                              input=QUERY, env=dict(env, HOME=home), capture_output=True, text=True, timeout=240)
-        events = e2e3.events(done.stdout + done.stderr, "procedures")
-        check(events, f"GIMP did not answer (exit {done.returncode})")
-        procs = events[0]["procedures"]
-        for name, (label, path, arguments) in EXPECTED.items():
-            check(name in procs, f"GIMP does not know {name}")
-            got = procs[name]
-            check(got["label"] == label and got["paths"] == [path], f"{name}'s menu entry is {got}")
-            check(got["arguments"] == arguments, f"{name}'s arguments are {got['arguments']}")
-        with open(os.path.join(gimpdir, "pluginrc"), errors="replace") as f:
-            pluginrc = f.read()
-        icon = "file://" + os.path.join(folder, "imagegen.svg")
-        check(pluginrc.count(f'(icon image-file -1 "{icon}")') == 4, "the four procedures do not have the icon")
+        check_procedures(home, os.path.join(folder, "imagegen.svg"))
         print(f"ok - install3-user into {folder[len(destdir):]}, GIMP {version} finds the four procedures")
         shutil.rmtree(root, ignore_errors=True)
         return 0
@@ -91,12 +96,15 @@ def run(build):
         return 1
 
 
-def main():
+def main(check_one=None):
+    """One TAP test: this install's check, or another's (deb3.py) given (build, source)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--build")
     parser.add_argument("--source")
     args = parser.parse_args()
     print("1..1", flush=True)
+    if check_one is not None:
+        return check_one(os.path.abspath(args.build), os.path.abspath(args.source))
     return run(os.path.abspath(args.build))
 
 

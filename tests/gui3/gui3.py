@@ -56,8 +56,8 @@ def open_case(dialog, emulator):
     a11y.press(button(dialog, "Close"))
 
 
-def insert_case(dialog, emulator):
-    """A prompt, Generate, the result in the Results list, Insert, Close."""
+def generate_insert_close(dialog):
+    """A prompt, Generate, Insert once the result is there, Close."""
     prompt = a11y.control(dialog, "text", "Prompt")
     a11y.set_text(prompt, PROMPT)
     a11y.poll("the prompt to hold the text", lambda: a11y.text_of(prompt) == PROMPT, 5)
@@ -71,21 +71,17 @@ def insert_case(dialog, emulator):
     a11y.press(button(dialog, "Close"))
 
 
+def insert_case(dialog, emulator):
+    generate_insert_close(dialog)
+
+
 def expand_case(dialog, emulator):
     """Generative Expand's dialog: the border on the right only, generated and inserted."""
     for side, value in (("Left", 0), ("Top", 0), ("Right", 250), ("Bottom", 0)):
         spin = a11y.control(dialog, "spin button", f"{side} margin")
         spin.queryValue().currentValue = float(value)
         a11y.poll(f"the {side} margin to be {value}", lambda: int(spin.queryValue().currentValue) == value, 5)
-    prompt = a11y.control(dialog, "text", "Prompt")
-    a11y.set_text(prompt, PROMPT)
-    generate = button(dialog, "Generate")
-    a11y.wait_sensitive(generate, timeout=30)
-    a11y.press(generate)
-    insert = button(dialog, "Insert")
-    a11y.wait_sensitive(insert, timeout=60)
-    a11y.press(insert)
-    a11y.press(button(dialog, "Close"))
+    generate_insert_close(dialog)
 
 
 CASES = {
