@@ -765,13 +765,24 @@ def run_case(name, build, source):
     except (Failure, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
         error = f"{type(e).__name__ if not isinstance(e, Failure) else ''} {e}".strip()
     finally:
-        if emulator:
-            try:
-                seen["the emulator's request log (/_emulator/requests)"] = emulator.control_text("requests")
-            except OSError as e:
-                error = error or f"the emulator's request log could not be read: {e}"
-            emulator.stop()
-    # Whatever the outcome: a key that leaked fails the case, and says where.
+        error = stop_emulator(emulator, seen, error)
+    return report(name, root, seen, error, summary)
+
+
+def stop_emulator(emulator, seen, error):
+    """Stops the emulator, its request log kept in `seen` to be searched for the key."""
+    if emulator:
+        try:
+            seen["the emulator's request log (/_emulator/requests)"] = emulator.control_text("requests")
+        except OSError as e:
+            error = error or f"the emulator's request log could not be read: {e}"
+        emulator.stop()
+    return error
+
+
+def report(name, root, seen, error, summary):
+    """The case's TAP line. Whatever the outcome, a key that leaked fails the case, and says
+    where; the case's folder is kept when it failed."""
     leaks = key_leaks(root, seen)
     if leaks:
         error = (error + "; " if error else "") + "the key leaked: " + "; ".join(leaks)
@@ -1222,7 +1233,8 @@ def verify_drift(spec, lines, result, before, after, sel, colour, margin, paths)
             f"{to_drift:.2f} from the drifted source; the fill {inside:.2f} from {'the prompt colour' if outcome == 'applied' else 'its drifted colour'}")
 
 
-def main():
+def main(cases=None, run=None):
+    """--list, or one case: this suite's, or another's (tests/e2e3) with its cases and runner."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--build")
     parser.add_argument("--source")
@@ -1230,9 +1242,9 @@ def main():
     parser.add_argument("case", nargs="?")
     args = parser.parse_args()
     if args.list:
-        print("\n".join(CASES))
+        print("\n".join(cases if cases is not None else CASES))
         return 0
-    return run_case(args.case, os.path.abspath(args.build), os.path.abspath(args.source))
+    return (run or run_case)(args.case, os.path.abspath(args.build), os.path.abspath(args.source))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,6 @@
 
 namespace imagegen {
 
-namespace {
-
-// The folder of the running program; empty when /proc does not say.
 std::string programDirectory() {
     const GCharPtr program(g_file_read_link("/proc/self/exe", nullptr));
     if (!program) {
@@ -29,8 +26,6 @@ std::string programDirectory() {
     const GCharPtr dir(g_path_get_dirname(program.get()));
     return dir.get();
 }
-
-} // namespace
 
 std::string dataDirectory() {
     const char* dir = g_getenv("IMAGEGEN_DATADIR");

@@ -12,6 +12,8 @@ namespace imagegen {
 // and a build tree point it at data/); else the running program's folder when models.json is
 // there (a user install); else the folder a system install puts them in (meson.build).
 std::string dataDirectory();
+// The folder of the running program (the plug-in's folder); empty when /proc does not say.
+std::string programDirectory();
 
 // The folder of the message catalogues (<lang>/LC_MESSAGES/GETTEXT_PACKAGE.mo): IMAGEGEN_LOCALEDIR
 // in the environment when it is set (the tests point it at the build tree's po/), otherwise the

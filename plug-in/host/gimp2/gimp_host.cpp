@@ -1,8 +1,11 @@
-#include "host/gimp2/gimp_host.h"
+#include "host/gimp_host.h"
 
 #include "core/pixels/srgb.h"
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
+#include "host/gimp_shared.h"
+#include "host/host_errors.h"
+#include "host/layer_steps.h"
 
 #include <libgimp/gimp.h>
 
@@ -16,34 +19,9 @@ namespace imagegen::host {
 
 namespace {
 
-// Balances gimp_image_undo_group_start/end on every path.
-class UndoGroup {
-  public:
-    explicit UndoGroup(int image) : image_(image) { gimp_image_undo_group_start(image_); }
-    ~UndoGroup() { gimp_image_undo_group_end(image_); }
-    UndoGroup(const UndoGroup&) = delete;
-    UndoGroup& operator=(const UndoGroup&) = delete;
-    UndoGroup(UndoGroup&&) = delete;
-    UndoGroup& operator=(UndoGroup&&) = delete;
-
-  private:
-    int image_;
-};
-
-using GeglBufferRef = GRef<GeglBuffer>;
-using ParasitePtr = std::unique_ptr<GimpParasite, GFreeWith<gimp_parasite_free>>;
-
 // GEGL (babl above all) costs a quarter of a second of start-up, twice what the rest of an edit
 // of 1536x1024 takes: it starts only when a run needs it (ensureGegl), and 8-bit sRGB images,
 // most of what is edited, never need it (LegacyPixels).
-void ensureGegl() {
-    static bool started = false;
-    if (!started) {
-        gegl_init(nullptr, nullptr);
-        started = true;
-    }
-}
-
 GeglBufferRef bufferOf(int drawable) {
     ensureGegl();
     return adoptRef(gimp_drawable_get_buffer(drawable));
@@ -179,26 +157,6 @@ void readLegacy(int drawable, Rect rect, uint8_t* out, const std::array<uint8_t,
     }
 }
 
-// GIMP's thumbnail data (Y, YA, RGB or RGBA) as RGBA; empty when there is none.
-RgbaImage rgbaOfThumbnail(const gchar* data, int width, int height, int bpp) {
-    if (data == nullptr || width <= 0 || height <= 0 || bpp < 1 || bpp > 4) {
-        return {};
-    }
-    RgbaImage out(width, height);
-    const auto* in = reinterpret_cast<const uint8_t*>(data);
-    const bool gray = bpp <= 2;
-    const bool alpha = bpp == 2 || bpp == 4;
-    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
-        const uint8_t* px = in + i * static_cast<size_t>(bpp);
-        uint8_t* o = out.pixels.data() + i * 4;
-        o[0] = px[0];
-        o[1] = gray ? px[0] : px[1];
-        o[2] = gray ? px[0] : px[2];
-        o[3] = alpha ? px[bpp - 1] : 255;
-    }
-    return out;
-}
-
 // The picture as the user sees it, as a layer of the image that is never inserted, deleted when
 // the scope ends.
 struct VisibleLayer {
@@ -216,17 +174,6 @@ struct VisibleLayer {
 
     const gint32 id;
 };
-
-Error hostError(const std::string& message) {
-    return makeError(ErrorKind::InvalidRequest, message);
-}
-
-// What GIMP refused, as the run's error. Each GIMP call that makes or changes something is
-// checked: a layer GIMP could not make (too large for its memory, say) ends the run with this,
-// and what was made is deleted, never left half-made.
-Error gimpRefused(const std::string& what) {
-    return hostError(textf(_("GIMP refused %s; the image is as it was."), what.c_str()));
-}
 
 Status writeMask(int layer, const NewLayer& l, bool legacy) {
     const Rect whole{0, 0, l.bounds.width, l.bounds.height};
@@ -274,10 +221,7 @@ Status writeLayer(int layer, const NewLayer& l, bool legacy) {
         }
     }
     if (!l.parasite.empty()) {
-        const ParasitePtr parasite(gimp_parasite_new("imagegen-result", GIMP_PARASITE_PERSISTENT,
-                                                     static_cast<guint32>(l.parasite.size() + 1),
-                                                     l.parasite.c_str()));
-        if (gimp_item_attach_parasite(layer, parasite.get()) == FALSE) {
+        if (!attachResultNote(layer, l.parasite)) {
             return gimpRefused(_("the note of how a result was made (its parasite)"));
         }
     }
@@ -308,95 +252,61 @@ Result<int> makeLayer(int image, const NewLayer& l, bool gray, bool legacy) {
     return layer;
 }
 
-// Makes the layers with their masks, pixels and parasites outside the image: nothing in the
-// image changes meanwhile, and a cancel or a refusal only deletes what was made.
-Result<std::vector<int>> makeLayers(int image, const std::vector<NewLayer>& layers, bool gray,
-                                    const CancelCheck& cancelled) {
-    std::vector<int> made;
-    std::optional<Error> stop;
+// GIMP 2.10's calls for the steps both hosts take (host/layer_steps.h).
+LayerSteps<int> stepsFor(int image, bool gray) {
+    LayerSteps<int> steps;
     const bool legacy = legacyExact(image);
-    for (const auto& l : layers) {
-        auto layer = makeLayer(image, l, gray, legacy);
-        if (!layer) {
-            stop = layer.error();
-            break;
+    steps.make = [image, gray, legacy](const NewLayer& l) {
+        return makeLayer(image, l, gray, legacy);
+    };
+    steps.discard = [](int layer) {
+        gimp_item_delete(layer);
+    };
+    steps.newGroup = [image](const std::string& name) -> std::optional<int> {
+        const gint32 group = gimp_layer_group_new(image);
+        if (group <= 0) {
+            return std::nullopt;
         }
-        made.push_back(*layer);
-        if (cancelled()) {
-            stop = makeError(ErrorKind::Cancelled, "cancelled");
-            break;
-        }
-    }
-    if (stop) {
-        for (const int layer : made) {
-            gimp_item_delete(layer);
-        }
-        return *stop;
-    }
-    return made;
-}
-
-// Inserts the layers made (in a group when several) under `parent` at `position`. When GIMP
-// refuses one, what went in comes out again and the rest is deleted, inside the caller's undo
-// group.
-Status insertUnder(int image, int parent, int position, const std::vector<int>& layers,
-                   const std::string& groupName) {
-    int container = parent;
-    int next = position;
-    gint32 group = -1;
-    if (layers.size() > 1) {
-        group = gimp_layer_group_new(image);
-        if (group <= 0 || gimp_image_insert_layer(image, group, parent, position) == FALSE) {
-            if (group > 0) {
-                gimp_item_delete(group);
-            }
-            for (const int layer : layers) {
-                gimp_item_delete(layer);
-            }
-            return gimpRefused(_("a new layer group for the results"));
-        }
-        gimp_item_set_name(group, groupName.c_str());
-        container = group;
-        next = 0;
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-        if (gimp_image_insert_layer(image, layers[i], container, next++) == FALSE) {
-            for (size_t j = 0; j < layers.size(); ++j) {
-                if (j < i) {
-                    gimp_image_remove_layer(image, layers[j]);
-                } else {
-                    gimp_item_delete(layers[j]);
-                }
-            }
-            if (group > 0) {
-                gimp_image_remove_layer(image, group);
-            }
-            return gimpRefused(_("to insert a result layer into the image"));
-        }
-    }
-    return Ok{};
-}
-
-Error closedMeanwhile() {
-    return hostError(_("The image or the layer was closed while the service was working; the "
-                       "results were not inserted."));
+        gimp_item_set_name(group, name.c_str());
+        return group;
+    };
+    steps.insert = [image](int layer, std::optional<int> parent, int position) {
+        return gimp_image_insert_layer(image, layer, parent.value_or(0), position) != FALSE;
+    };
+    steps.remove = [image](int layer) {
+        gimp_image_remove_layer(image, layer);
+    };
+    return steps;
 }
 
 Status checkIndexed(int image) {
     if (gimp_image_base_type(image) == GIMP_INDEXED) {
-        return hostError(_("This image is indexed (a palette of colours); the plug-in needs RGB or "
-                           "grayscale pixels. Convert it with Image ▸ Mode ▸ RGB and try again."));
+        return indexedImage();
     }
     return Ok{};
+}
+
+DrawableKind kindOf(int drawable) {
+    if (drawable < 0 || gimp_item_is_valid(drawable) == FALSE) {
+        return DrawableKind::Missing;
+    }
+    if (gimp_item_is_layer_mask(drawable)) {
+        return DrawableKind::LayerMask;
+    }
+    if (gimp_item_is_channel(drawable)) {
+        return DrawableKind::Channel;
+    }
+    if (gimp_item_is_group(drawable)) {
+        return DrawableKind::Group;
+    }
+    return gimp_item_is_layer(drawable) ? DrawableKind::Layer : DrawableKind::NotALayer;
 }
 
 } // namespace
 
 Status GimpHost::checkImage() const {
-    // The dialog stays open while the user works: the image may have been closed meanwhile.
     if (gimp_image_is_valid(image_) == FALSE) {
-        return hostError(_("The image was closed. Close this dialog and open it again from an "
-                           "image window."));
+        return imageClosed();
     }
     return checkIndexed(image_);
 }
@@ -407,24 +317,8 @@ Result<ImageGeometry> GimpHost::inspect() {
     if (auto s = checkImage(); !s) {
         return s.error();
     }
-    if (drawable < 0 || gimp_item_is_valid(drawable) == FALSE) {
-        return hostError(_("The image has no active layer. Choose a layer in the Layers dialog, "
-                           "then try again."));
-    }
-    if (gimp_item_is_layer_mask(drawable)) {
-        return hostError(_("A layer mask is active. Click the layer's own thumbnail in the Layers "
-                           "dialog so the layer is active, then try again."));
-    }
-    if (gimp_item_is_channel(drawable)) {
-        return hostError(
-            _("A channel is active. Choose a layer in the Layers dialog, then try again."));
-    }
-    if (gimp_item_is_group(drawable)) {
-        return hostError(
-            _("A layer group is active. Choose one of the layers inside it, then try again."));
-    }
-    if (!gimp_item_is_layer(drawable)) {
-        return hostError(_("The active drawable is not a layer. Choose a layer, then try again."));
+    if (auto s = checkDrawable(kindOf(drawable)); !s) {
+        return s.error();
     }
     ImageGeometry g;
     g.canvas = {gimp_image_width(image), gimp_image_height(image)};
@@ -432,15 +326,7 @@ Result<ImageGeometry> GimpHost::inspect() {
     gint oy = 0;
     gimp_drawable_offsets(drawable, &ox, &oy);
     g.drawable = {ox, oy, gimp_drawable_width(drawable), gimp_drawable_height(drawable)};
-    gboolean nonEmpty = FALSE;
-    gint x1 = 0;
-    gint y1 = 0;
-    gint x2 = 0;
-    gint y2 = 0;
-    gimp_selection_bounds(image, &nonEmpty, &x1, &y1, &x2, &y2);
-    if (nonEmpty) {
-        g.selection = Rect{x1, y1, x2 - x1, y2 - y1};
-    }
+    g.selection = selectionBounds(image);
     return g;
 }
 
@@ -487,8 +373,7 @@ std::vector<uint8_t> GimpHost::readSelection(Rect region) {
 
 Result<RgbaImage> GimpHost::readLayer(int layer) {
     if (!gimp_item_is_valid(layer) || !gimp_item_is_layer(layer) || gimp_item_is_group(layer)) {
-        return hostError(
-            textf(_("options: references names %d, which is not a layer of pixels"), layer));
+        return notAPixelLayer(layer);
     }
     RgbaImage out(gimp_drawable_width(layer), gimp_drawable_height(layer));
     if (legacyExact(gimp_item_get_image(layer))) {
@@ -511,7 +396,9 @@ RgbaImage GimpHost::thumbnail(int maxSide, PixelSource source) {
     gint bpp = 0;
     const GCharPtr data(
         reinterpret_cast<gchar*>(gimp_image_get_thumbnail_data(image_, &width, &height, &bpp)));
-    RgbaImage picture = rgbaOfThumbnail(data.get(), width, height, bpp);
+    RgbaImage picture = thumbnailToRgba(
+        reinterpret_cast<const uint8_t*>(data.get()),
+        static_cast<size_t>(std::max(0, width)) * std::max(0, height) * bpp, width, height, bpp);
     if (source == PixelSource::Visible || picture.width <= 0 ||
         gimp_item_is_valid(drawable_) == FALSE) {
         return picture;
@@ -525,49 +412,23 @@ RgbaImage GimpHost::thumbnail(int maxSide, PixelSource source) {
     gint layerHeight = std::max(1, static_cast<int>(gimp_drawable_height(drawable_) * scale));
     const GCharPtr layerData(reinterpret_cast<gchar*>(
         gimp_drawable_get_thumbnail_data(drawable_, &layerWidth, &layerHeight, &bpp)));
-    const RgbaImage layer = rgbaOfThumbnail(layerData.get(), layerWidth, layerHeight, bpp);
-    RgbaImage out(picture.width, picture.height);
-    const int left = static_cast<int>(std::lround(ox * scale));
-    const int top = static_cast<int>(std::lround(oy * scale));
-    for (int y = std::max(0, -top); y < layer.height && top + y < out.height; ++y) {
-        for (int x = std::max(0, -left); x < layer.width && left + x < out.width; ++x) {
-            std::copy_n(layer.at(x, y), 4, out.at(left + x, top + y));
-        }
-    }
-    return out;
+    const RgbaImage layer = thumbnailToRgba(reinterpret_cast<const uint8_t*>(layerData.get()),
+                                            static_cast<size_t>(std::max(0, layerWidth)) *
+                                                std::max(0, layerHeight) * bpp,
+                                            layerWidth, layerHeight, bpp);
+    return layerOnPicture(layer, {picture.width, picture.height},
+                          static_cast<int>(std::lround(ox * scale)),
+                          static_cast<int>(std::lround(oy * scale)));
 }
 
-Result<std::vector<int>> GimpHost::insertLayers(const std::vector<NewLayer>& layers,
-                                                const std::string& groupName,
-                                                const CancelCheck& isCancelled) {
-    return insertAboveActive(layers, groupName, isCancelled, std::nullopt);
-}
-
-Result<std::vector<int>> GimpHost::insertLayersExpanding(Margins margins,
-                                                         const std::vector<NewLayer>& layers,
-                                                         const std::string& groupName,
-                                                         const CancelCheck& isCancelled) {
+std::optional<Size> GimpHost::canvasSize() const {
     if (gimp_image_is_valid(image_) == FALSE) {
-        return closedMeanwhile();
+        return std::nullopt;
     }
-    // The layers were planned for the canvas as it was when the run began; the user may have
-    // cropped or scaled it meanwhile, and a border would then cover part of the picture.
-    const Rect grown{margins.left, margins.top,
-                     gimp_image_width(image_) + margins.left + margins.right,
-                     gimp_image_height(image_) + margins.top + margins.bottom};
-    for (const NewLayer& l : layers) {
-        if (l.bounds.x != 0 || l.bounds.y != 0 || l.bounds.width != grown.width ||
-            l.bounds.height != grown.height) {
-            return hostError(_("The image's size changed while the service was working; the "
-                               "results were not inserted. Run Generative Expand again."));
-        }
-    }
-    return insertAboveActive(layers, groupName, isCancelled, grown);
+    return Size{gimp_image_width(image_), gimp_image_height(image_)};
 }
 
-// Both inserts: every layer is made outside the image first (a cancel there leaves the image as
-// it was), then, as one undo step, the canvas grows when `canvas` is given (its x and y are where
-// the old canvas goes) and the layers go above the active layer.
+// The inserts of host/layer_steps.h, with GIMP 2.10's calls.
 Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>& layers,
                                                      const std::string& groupName,
                                                      const CancelCheck& isCancelled,
@@ -576,29 +437,19 @@ Result<std::vector<int>> GimpHost::insertAboveActive(const std::vector<NewLayer>
     if (gimp_image_is_valid(image_) == FALSE || gimp_item_is_valid(drawable_) == FALSE) {
         return closedMeanwhile();
     }
-    const bool gray = gimp_image_base_type(image_) == GIMP_GRAY;
-    auto made = makeLayers(image_, layers, gray, isCancelled);
+    const int image = image_;
+    InsertPlace<int> place = placeIn<int>(image);
+    if (const gint32 parent = gimp_item_get_parent(drawable_); parent > 0) {
+        place.parent = parent;
+    }
+    place.position = gimp_image_get_item_position(image, drawable_);
+    place.select = [image](int first) {
+        gimp_image_set_active_layer(image, first);
+    };
+    const bool gray = gimp_image_base_type(image) == GIMP_GRAY;
+    auto made = insertAbove(stepsFor(image, gray), place, layers, groupName, isCancelled, canvas);
     if (!made) {
         return made.error();
-    }
-    {
-        const UndoGroup undo(image_);
-        if (canvas && gimp_image_resize(image_, canvas->width, canvas->height, canvas->x,
-                                        canvas->y) == FALSE) {
-            for (const int layer : *made) {
-                gimp_item_delete(layer);
-            }
-            return hostError(_("GIMP could not enlarge the canvas; the image is as it was."));
-        }
-        const gint32 parent = gimp_item_get_parent(drawable_);
-        const gint position = gimp_image_get_item_position(image_, drawable_);
-        if (auto in = insertUnder(image_, parent > 0 ? parent : 0, position, *made, groupName);
-            !in) {
-            return in.error();
-        }
-        if (!made->empty()) {
-            gimp_image_set_active_layer(image_, made->front());
-        }
     }
     gimp_displays_flush();
     return std::move(*made);
@@ -611,12 +462,13 @@ Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& laye
         return gimpRefused(textf(_("a new image of %dx%d pixels"), canvas.width, canvas.height));
     }
     gimp_image_undo_disable(image);
-    auto made = makeLayers(image, layers, false, isCancelled);
+    const LayerSteps<int> steps = stepsFor(image, false);
+    auto made = makeLayers(steps, layers, isCancelled);
     if (!made) {
         gimp_image_delete(image);
         return made.error();
     }
-    if (auto in = insertUnder(image, 0, 0, *made, groupName); !in) {
+    if (auto in = insertUnder(steps, std::optional<int>(), 0, *made, groupName); !in) {
         gimp_image_delete(image);
         return in.error();
     }
@@ -626,19 +478,6 @@ Result<int> GimpHost::createImage(Size canvas, const std::vector<NewLayer>& laye
         gimp_displays_flush();
     }
     return image;
-}
-
-void GimpHost::progressStart(const std::string& text) {
-    gimp_progress_init(text.c_str());
-}
-void GimpHost::progressPulse() {
-    gimp_progress_pulse();
-}
-void GimpHost::progressSet(double fraction) {
-    gimp_progress_update(std::clamp(fraction, 0.0, 1.0));
-}
-void GimpHost::progressEnd() {
-    gimp_progress_end();
 }
 
 } // namespace imagegen::host

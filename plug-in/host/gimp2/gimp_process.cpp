@@ -1,4 +1,4 @@
-#include "host/gimp2/gimp_process.h"
+#include "host/gimp_process.h"
 
 #include "core/util/glib_ptr.h"
 
@@ -10,15 +10,6 @@
 #include <string>
 
 namespace imagegen::host {
-
-void initialise(const std::string& executableDir) {
-    // The plug-in reads and writes buffers only: pointing GEGL_PATH at a folder without
-    // operation modules saves loading all of them when GEGL starts (ensureGegl).
-    // IMAGEGEN_LOAD_GEGL_MODULES=1 keeps GEGL's own path, for the benchmark's comparison.
-    if (!executableDir.empty() && g_strcmp0(g_getenv("IMAGEGEN_LOAD_GEGL_MODULES"), "1") != 0) {
-        g_setenv("GEGL_PATH", executableDir.c_str(), TRUE);
-    }
-}
 
 std::optional<std::string> loadLastValues(const char* procedure) {
     const gint size = gimp_get_data_size(procedure);
@@ -36,10 +27,6 @@ std::optional<std::string> loadLastValues(const char* procedure) {
 
 void saveLastValues(const char* procedure, const std::string& json) {
     gimp_set_data(procedure, json.c_str(), static_cast<guint32>(json.size() + 1));
-}
-
-std::string userDirectory() {
-    return gimp_directory();
 }
 
 // The image's file (its XCF, or the file it was imported from) when it has one: the results

@@ -7,9 +7,9 @@
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
 #include "core/util/timings.h"
-#include "host/gimp2/gimp_host.h"
-#include "host/gimp2/gimp_process.h"
-#include "host/gimp2/procedure_run.h"
+#include "host/gimp_host.h"
+#include "host/gimp_process.h"
+#include "host/procedure_run.h"
 
 #include <libgimp/gimp.h>
 
@@ -112,15 +112,6 @@ Result<RunParameters> lastValues(const ProcedureSpec& spec, bool interactive) {
     return imagegen::makeError(imagegen::ErrorKind::InvalidRequest, text.get() + reset);
 }
 
-std::string executableDir() {
-    const imagegen::GCharPtr exe(g_file_read_link("/proc/self/exe", nullptr));
-    if (!exe) {
-        return {};
-    }
-    const imagegen::GCharPtr dir(g_path_get_dirname(exe.get()));
-    return dir.get();
-}
-
 // What run() hands back. Static storage: libgimp reads it after run() returns.
 class Answer {
   public:
@@ -212,7 +203,7 @@ void runChecked(const ProcedureSpec& spec, gint nparams, const GimpParam* params
     ctx.image = spec.takesImage() ? params[1].data.d_image : -1;
     ctx.drawable = spec.takesImage() ? params[2].data.d_drawable : -1;
     ctx.interactive = mode == GIMP_RUN_INTERACTIVE;
-    ctx.executableDir = executableDir();
+    ctx.executableDir = imagegen::programDirectory();
     imagegen::host::initialise(ctx.executableDir);
 
     auto p = parametersFor(spec, mode, nparams, params);

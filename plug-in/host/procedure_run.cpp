@@ -1,12 +1,11 @@
-#include "host/gimp2/procedure_run.h"
+#include "host/procedure_run.h"
 
 #include "core/service/connection.h"
 #include "core/service/models.h"
 #include "core/user/presets.h"
 #include "core/util/glib_ptr.h"
 #include "core/util/timings.h"
-#include "host/gimp2/gimp_host.h"
-#include "host/gimp2/gimp_process.h"
+#include "host/gimp_process.h"
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -98,7 +97,7 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     context.makeHost = [image, opened] {
         // A new image has no image to read (and asking GIMP about image -1 would warn).
         const int drawable = image >= 0 ? host::runDrawable(image, opened) : -1;
-        return std::make_unique<host::GimpHost>(image, drawable, true);
+        return host::makeHost(image, drawable, true);
     };
     context.connectionsPath = folder + "/connections.ini";
     context.historyPath = folder + "/prompt-history.json";
