@@ -94,7 +94,7 @@ DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& 
                     }}),
       strip_(dialog->results, dialog->preview, session_) {
     // Made here, once every member is: its rows ask for a new plan as they are filled.
-    form_ = std::make_unique<ParameterForm>(dialog, context, [this] { schedulePlan(); });
+    form_ = std::make_unique<ParameterForm>(dialog, context, [this] { onParametersChanged(); });
     // TRANSLATORS: the dialog's title, e.g. "Edit Selection — Imagegen".
     const std::string title = textf(_("%s — Imagegen"), plainLabel(ctx_.spec->menuLabel).c_str());
     gtk_window_set_title(GTK_WINDOW(w_), title.c_str());
@@ -205,6 +205,16 @@ void DialogController::onActivated() {
 
 // ------------------------------------------------------------------ the plan before a run
 
+// The user changed a parameter (another model, size, option): a refusal of the last Generate
+// spoke of the old ones, and goes; the plan follows the new ones.
+void DialogController::onParametersChanged() {
+    if (startRefused_) {
+        startRefused_ = false;
+        clearError();
+    }
+    schedulePlan();
+}
+
 void DialogController::schedulePlan() {
     planUpdate_.reset(g_timeout_add(
         kPlanDelayMs,
@@ -313,6 +323,7 @@ void DialogController::generate() {
     schedulePlan();
     if (!started) {
         showError(started.error().message);
+        startRefused_ = true;
         return;
     }
     form_->remember(p.prompt);

@@ -66,6 +66,7 @@ class DialogController {
     void showNoConnection();
     void makeTransient();
     [[nodiscard]] std::string statePath() const;
+    void onParametersChanged();
     void schedulePlan();
     void updatePlan();
     void refreshThumbnail();
@@ -104,7 +105,8 @@ class DialogController {
     GRef<GdkPixbuf> expandUnderlay_; // the picture an expand in flight grows
     SourceId tick_;
     SourceId planUpdate_;
-    SourceId watch_; // looks at the image's geometry now and then
+    SourceId watch_;            // looks at the image's geometry now and then
+    bool startRefused_ = false; // the info bar shows why the last Generate did not start
     std::unique_ptr<ConnectionsEditor> editor_;
     SourceId editorClosed_;
     SourceId firstSetup_;              // opens the Connections window once the dialog is up

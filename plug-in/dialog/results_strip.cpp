@@ -20,6 +20,27 @@ constexpr int kPreviewSide = 1024; // a result shown in the preview, at most
 ResultsStrip::ResultsStrip(GtkFlowBox* strip, GtkWidget* preview, const RunSession& session)
     : strip_(strip), preview_(preview), session_(session) {
     showNone();
+    GtkWidget* scroller = gtk_widget_get_ancestor(GTK_WIDGET(strip_), GTK_TYPE_SCROLLED_WINDOW);
+    if (scroller != nullptr) {
+        scroll_ = addRef(gtk_scrolled_window_get_hadjustment(GTK_SCROLLED_WINDOW(scroller)));
+        // "changed": the strip's width (the adjustment's upper bound) follows the new results.
+        scrollChanged_ = g_signal_connect_swapped(
+            scroll_.get(), "changed", G_CALLBACK(+[](ResultsStrip* self) {
+                if (self->scrollToEnd_) {
+                    self->scrollToEnd_ = false;
+                    GtkAdjustment* a = self->scroll_.get();
+                    gtk_adjustment_set_value(a, gtk_adjustment_get_upper(a) -
+                                                    gtk_adjustment_get_page_size(a));
+                }
+            }),
+            this);
+    }
+}
+
+ResultsStrip::~ResultsStrip() {
+    if (scrollChanged_ != 0) {
+        g_signal_handler_disconnect(scroll_.get(), scrollChanged_);
+    }
 }
 
 // A result as the user will see it once inserted, at most `width` x `height`: an expand's
@@ -68,6 +89,7 @@ void ResultsStrip::add(size_t first, const GRef<GdkPixbuf>& underlay) {
         }
     }
     if (first < children_.size()) {
+        scrollToEnd_ = true;
         gtk_flow_box_unselect_all(strip_);
         gtk_flow_box_select_child(strip_, GTK_FLOW_BOX_CHILD(children_[first]));
     }

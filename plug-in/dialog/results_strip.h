@@ -18,6 +18,11 @@ class ResultsStrip {
   public:
     // `session` must outlive the strip.
     ResultsStrip(GtkFlowBox* strip, GtkWidget* preview, const RunSession& session);
+    ~ResultsStrip();
+    ResultsStrip(const ResultsStrip&) = delete;
+    ResultsStrip& operator=(const ResultsStrip&) = delete;
+    ResultsStrip(ResultsStrip&&) = delete;
+    ResultsStrip& operator=(ResultsStrip&&) = delete;
 
     // Adds the session's results from `first` to its last, shown over `underlay` (an expand's
     // picture as it was; empty otherwise), and chooses the first of them.
@@ -50,6 +55,11 @@ class ResultsStrip {
     std::vector<GtkWidget*> children_;       // one per result; the strip holds them
     std::vector<GRef<GdkPixbuf>> underlays_; // one per result, shared by a Generate's
     GRef<GdkPixbuf> previewPixbuf_;
+    // New results go at the end of the strip: once the strip has grown to hold them, it scrolls
+    // there, so they are not added out of sight.
+    GRef<GtkAdjustment> scroll_;
+    gulong scrollChanged_ = 0;
+    bool scrollToEnd_ = false;
 };
 
 } // namespace imagegen::dialog

@@ -771,9 +771,29 @@ def case_feedback(t):
     n = t.open(edit_call())
     check(t.status().startswith("Write a prompt"), f"the first status: {t.status()!r}")
     label_saying(t, "No selection: the whole picture is repainted.")
-    t.set_prompt("a red boat")
+    # A refused Generate says why until a parameter changes: then the message spoke of old values.
     t.press("Generate")
-    t.wait_results(1)
+    a11y.poll("the refusal in the info bar", lambda: any("prompt" in m for m in t.info_messages()), 30)
+    t.set_spin("Images", 2)
+    a11y.poll("the refusal to go once a parameter changed", lambda: not t.info_messages(), 10)
+    # New results are scrolled into view at the end of the strip, not added out of sight.
+    t.set_prompt("a red boat")
+    t.set_spin("Images", 4)
+    t.press("Generate")
+    t.wait_results(4)
+    t.press("Generate")
+    t.wait_results(8)
+    strip = t.results_box()
+    pane = strip.parent
+    while pane is not None and a11y.role(pane) != "scroll pane":
+        pane = pane.parent
+    px, _, pw, _ = extents(pane)
+
+    def newest_in_view():
+        last = [c for c in strip if c is not None][-1]
+        x, _, w, _ = extents(last)
+        return x >= px - 1 and x + w <= px + pw + 1
+    a11y.poll("the newest result to be in view", newest_in_view, 10)
     t.close(n)
     # The last values bring the prompt back: the dialog does not ask for one.
     n = t.open('(report-result (plug-in-imagegen-edit RUN-INTERACTIVE img layer "a red boat" "" -1 "" '
