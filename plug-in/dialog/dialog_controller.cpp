@@ -207,6 +207,12 @@ void DialogController::onActivated() {
 
 // The user changed a parameter (another model, size, option): a refusal of the last Generate
 // spoke of the old ones, and goes; the plan follows the new ones.
+void DialogController::onPresetChosen() {
+    if (const std::string report = form_->onPresetChosen(); !report.empty()) {
+        setStatus(report);
+    }
+}
+
 void DialogController::onParametersChanged() {
     if (startRefused_) {
         startRefused_ = false;
@@ -261,6 +267,15 @@ gboolean DialogController::onKey(const GdkEventKey* event) {
     const bool enter = event->keyval == GDK_KEY_Return || event->keyval == GDK_KEY_KP_Enter;
     if (enter && (event->state & GDK_CONTROL_MASK) != 0) {
         generate();
+        return TRUE;
+    }
+    // Ctrl+Z in the prompt: GTK 3's text view has no undo of its own; a preset's replacement of
+    // the prompt is taken back.
+    if ((event->keyval == GDK_KEY_z || event->keyval == GDK_KEY_Z) &&
+        (event->state & GDK_CONTROL_MASK) != 0 &&
+        gtk_window_get_focus(GTK_WINDOW(w_)) == GTK_WIDGET(w_->prompt_view) &&
+        form_->undoPreset()) {
+        setStatus(_("Your prompt is back."));
         return TRUE;
     }
     // Enter or Space on a result inserts that one alone, not the results chosen before it (the

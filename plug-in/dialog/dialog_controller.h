@@ -40,6 +40,7 @@ class DialogController {
     void onActivated();
     gboolean onKey(const GdkEventKey* event);
     void onResultsChosen();
+    void onPresetChosen();
     // Insert (the results chosen, or the one activated) or Insert all.
     void insert(bool all);
     // The Connections window; `firstSetup` opens it on a new connection (see run()).

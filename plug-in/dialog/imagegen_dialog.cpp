@@ -64,7 +64,7 @@ void on_model_changed(GtkComboBox* /*combo*/, ImagegenDialog* self) {
 }
 
 void on_preset_chosen(GtkComboBox* /*combo*/, ImagegenDialog* self) {
-    withController(self, [](DialogController& c) { c.form().onPresetChosen(); });
+    withController(self, [](DialogController& c) { c.onPresetChosen(); });
 }
 
 void on_history_search(GtkSearchEntry* /*entry*/, ImagegenDialog* self) {

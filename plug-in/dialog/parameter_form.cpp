@@ -30,6 +30,7 @@ ParameterForm::ParameterForm(ImagegenDialog* widgets, const DialogContext& conte
     fillConnections(ctx_.initial.connection);
     fillModels(ctx_.initial.model);
     fillPresets();
+    greyUnfitPresets();
     onHistorySearch();
     show(ctx_.initial);
 }
@@ -107,14 +108,44 @@ void ParameterForm::fillModels(const std::string& keep) {
     gtk_entry_set_placeholder_text(entry, fallback.c_str());
 }
 
+// The presets of this procedure; one the model cannot honour is greyed, its reason after its
+// title ("Product on a transparent background — dall-e-3 has no background choice").
 void ParameterForm::fillPresets() {
+    const ModelCaps& caps = currentCaps();
     Choices choices{{"", _("Choose a preset…")}};
+    unfitPresets_.clear();
     for (const auto& preset : ctx_.presets) {
-        if (preset.appliesTo(procedure_)) {
-            choices.emplace_back(preset.id, _(preset.title.c_str()));
+        if (!preset.appliesTo(procedure_)) {
+            continue;
         }
+        std::string label = _(preset.title.c_str());
+        if (const auto unfit = presetUnfitFor(preset, caps)) {
+            label += " — " + *unfit;
+            unfitPresets_.insert(preset.id);
+        }
+        choices.emplace_back(preset.id, label);
     }
     fillCombo(w_->presets_combo, choices, "");
+}
+
+void ParameterForm::greyUnfitPresets() {
+    GtkCellLayout* layout = GTK_CELL_LAYOUT(w_->presets_combo);
+    const GListPtr cells(gtk_cell_layout_get_cells(layout));
+    for (GList* c = cells.get(); c != nullptr; c = c->next) {
+        gtk_cell_layout_set_cell_data_func(
+            layout, GTK_CELL_RENDERER(c->data),
+            +[](GtkCellLayout* /*layout*/, GtkCellRenderer* cell, GtkTreeModel* model,
+                GtkTreeIter* iter, gpointer self) {
+                gchar* id = nullptr;
+                // GtkComboBoxText's columns: the text, then the ID.
+                gtk_tree_model_get(model, iter, 1, &id, -1);
+                const GCharPtr owned(id);
+                const auto& unfit = static_cast<ParameterForm*>(self)->unfitPresets_;
+                const bool greyed = id != nullptr && unfit.count(id) != 0;
+                g_object_set(cell, "sensitive", greyed ? FALSE : TRUE, nullptr);
+            },
+            this, nullptr);
+    }
 }
 
 // The history's list, filtered by the search entry.
@@ -201,15 +232,17 @@ void ParameterForm::onConnectionChanged() {
 
 void ParameterForm::onModelChanged() {
     options_->followModel(currentCaps());
+    fillPresets(); // what the new model can honour
     onChange_();
 }
 
-void ParameterForm::onPresetChosen() {
+std::string ParameterForm::onPresetChosen() {
     const std::string id = comboValue(w_->presets_combo);
     for (const auto& preset : ctx_.presets) {
-        if (preset.id != id) {
+        if (preset.id != id || unfitPresets_.count(id) != 0) {
             continue;
         }
+        const RunParameters before = collect();
         RunParameters p;
         p.size = preset.size;
         p.quality = preset.quality;
@@ -218,6 +251,7 @@ void ParameterForm::onPresetChosen() {
         p.n = preset.n;
         p.context = preset.context;
         p.feather = preset.feather;
+        promptBeforePreset_ = before.prompt;
         setText(w_->prompt_view, preset.prompt);
         selectPlaceholder();
         options_->show(p, true);
@@ -225,8 +259,42 @@ void ParameterForm::onPresetChosen() {
         // Back to "Choose a preset…", so the same preset can be chosen again (that choice
         // matches no preset and changes nothing).
         gtk_combo_box_set_active(GTK_COMBO_BOX(w_->presets_combo), 0);
-        return;
+        return presetReport(before, collect());
     }
+    return {};
+}
+
+// What a preset changed, for the status line, and how to take the prompt back.
+std::string ParameterForm::presetReport(const RunParameters& before, const RunParameters& after) {
+    std::string changed;
+    const auto note = [&changed](bool differs, const char* what) {
+        if (differs) {
+            changed += std::string(changed.empty() ? "" : ", ") + what;
+        }
+    };
+    note(before.size != after.size, _("size"));
+    note(before.quality != after.quality, _("quality"));
+    note(before.n != after.n, _("number of images"));
+    note(before.options.background != after.options.background, _("background"));
+    note(before.options.inputFidelity != after.options.inputFidelity, _("input fidelity"));
+    note(before.context != after.context, _("context"));
+    note(before.feather != after.feather, _("feather"));
+    return changed.empty()
+               ? std::string(_("The preset set the prompt; Ctrl+Z in the prompt brings back "
+                               "yours."))
+               : textf(_("The preset set the prompt and changed: %s. Ctrl+Z in the prompt "
+                         "brings back your prompt."),
+                       changed.c_str());
+}
+
+bool ParameterForm::undoPreset() {
+    if (!promptBeforePreset_) {
+        return false;
+    }
+    setText(w_->prompt_view, *promptBeforePreset_);
+    promptBeforePreset_.reset();
+    onChange_();
+    return true;
 }
 
 // A preset's "[the product]" is for the user to replace: it is selected, so typing replaces it.

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,10 @@ class ParameterForm {
     // The template's signals.
     void onConnectionChanged();
     void onModelChanged();
-    void onPresetChosen();
+    // Applies the preset chosen; what it changed, for the status line ("" when none was).
+    std::string onPresetChosen();
+    // Ctrl+Z in the prompt: the prompt the last preset replaced comes back. Whether one did.
+    bool undoPreset();
     void onHistorySearch();
     void onHistoryRow(GtkListBoxRow* row);
 
@@ -59,12 +63,16 @@ class ParameterForm {
     void fillPresets();
     void show(const RunParameters& p);
     void selectPlaceholder();
+    void greyUnfitPresets();
+    static std::string presetReport(const RunParameters& before, const RunParameters& after);
 
     ImagegenDialog* w_;
     const DialogContext& ctx_;
     const Procedure procedure_;
     std::function<void()> onChange_;
     std::optional<Error> historyRefused_;
+    std::set<std::string> unfitPresets_;            // the presets the model cannot honour
+    std::optional<std::string> promptBeforePreset_; // what Ctrl+Z brings back
     PromptHistory history_;
     std::unique_ptr<OptionRows> options_;
     std::unique_ptr<ExpandRows> expandRows_; // Expand only

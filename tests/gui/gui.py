@@ -809,6 +809,34 @@ def case_feedback(t):
     a11y.poll("Generate Image to close", lambda: a11y.find_window(MAIN_TITLES["new-image"]) is None, 30)
 
 
+def case_presets(t):
+    """A preset says what it changed, Ctrl+Z in the prompt brings back the prompt it replaced,
+    and a preset the model cannot honour is greyed with the reason (a transparent background
+    under dall-e-3 was once applied anyway)."""
+    t.setup_image()
+    n = t.open(generate_call(), "generate")
+    t.set_prompt("my own words")
+    presets = t.c("combo box", "Presets")
+    # (Chosen, the combo box goes back to "Choose a preset…" at once: no wait for it to show.)
+    presets.querySelection().selectChild(a11y.items_of(presets).index("Product on a plain background"))
+    status = t.wait_status(lambda s: "changed" in s, "say what the preset changed", timeout=10)
+    check("background" in status and "Ctrl+Z" in status, f"the status after a preset: {status!r}")
+    prompt = t.c("text", "Prompt")
+    check(a11y.text_of(prompt) != "my own words", "the preset did not set the prompt")
+    t.activate(MAIN_TITLES["generate"])
+    a11y.grab_focus(prompt)
+    t.key("ctrl+z")
+    a11y.poll("the prompt to come back", lambda: a11y.text_of(prompt) == "my own words", 10)
+    # dall-e-3 has no background choice: the transparent product preset is greyed, with why.
+    model = a11y.find(t.c("combo box", "Model"), "text", None)
+    a11y.set_text(model, "dall-e-3")
+    unfit = "Product on a transparent background — dall-e-3 has no background choice"
+    a11y.poll("the preset to give its reason", lambda: unfit in a11y.items_of(presets), 10)
+    item = [c for c, _ in a11y.walk(presets) if c.name == unfit][0]
+    check(not a11y.states(item).contains(a11y.SENSITIVE), "the unfit preset can be chosen")
+    t.close(n)
+
+
 def case_picture_after_insert(t):
     """After an Insert GIMP makes the result layer active, and a menu call opens the next Edit on
     it. That layer is transparent outside its region: the dialog sends the picture as the user
@@ -1225,6 +1253,7 @@ CASES = {
     "keyboard": case_keyboard,
     "desktop": case_desktop,
     "feedback": case_feedback,
+    "presets": case_presets,
     **{f"mnemonics-{lang}": mnemonics_case(lang) for lang in ("de", "fr", "es", "ja")},
     "picture-after-insert": case_picture_after_insert,
     "keep-results": case_keep_results,

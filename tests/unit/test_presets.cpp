@@ -109,6 +109,31 @@ static void testProductSettings() {
     g_assert_cmpfloat(clear->feather, ==, -1);
 }
 
+// A preset a model cannot honour says why, for the dialog to grey it: a transparent background
+// under dall-e-3 (which once applied it anyway).
+static void testUnfitForTheModel() {
+    const Preset* clear = shippedPreset("product-transparent-background");
+    if (clear == nullptr) {
+        fail(IMAGEGEN_TEST_HERE, "the transparent product preset is missing");
+        return;
+    }
+    const auto unfit = presetUnfitFor(*clear, model("dall-e-3"));
+    g_assert_true(unfit.has_value());
+    assertEq(unfit.value_or(""), "dall-e-3 has no background choice");
+    g_assert_false(presetUnfitFor(*clear, model("gpt-image-1")).has_value());
+    Preset hd;
+    hd.quality = "hd";
+    assertEq(presetUnfitFor(hd, model("gpt-image-1")).value_or(""),
+             "gpt-image-1 has no hd quality");
+    Preset wide;
+    wide.size = "1792x1024";
+    assertEq(presetUnfitFor(wide, model("gpt-image-1")).value_or(""),
+             "gpt-image-1 does not draw 1792x1024");
+    for (const Preset& preset : shipped()) {
+        g_assert_false(presetUnfitFor(preset, model("gpt-image-1")).has_value());
+    }
+}
+
 static void testMinimalPreset() {
     auto presets = presetsFromJson(R"({"presets":[{"id":"a","title":"A","prompt":"p"}]})");
     if (!assertOk(presets) || !assertSize(*presets, 1)) {
@@ -222,6 +247,7 @@ int main(int argc, char** argv) {
     g_test_add_func("/presets/shipped/remove-object-settings", testRemoveObjectSettings);
     g_test_add_func("/presets/shipped/product-settings", testProductSettings);
     g_test_add_func("/presets/read/minimal", testMinimalPreset);
+    g_test_add_func("/presets/unfit-for-the-model", testUnfitForTheModel);
     g_test_add_func("/presets/read/every-field", testEveryField);
     for (const auto& c : kRefused) {
         g_test_add_data_func((std::string("/presets/refused/") + c.name).c_str(), &c, testRefused);

@@ -181,6 +181,26 @@ Result<Preset> readPreset(JsonNode* node, guint index) {
 
 } // namespace
 
+std::optional<std::string> presetUnfitFor(const Preset& preset, const ModelCaps& caps) {
+    const char* model = caps.name.c_str();
+    if (!preset.background.empty() && !caps.background) {
+        // TRANSLATORS: shown after a preset's title, e.g. "… — dall-e-3 has no transparent or
+        // opaque background choice".
+        return textf(_("%s has no background choice"), model);
+    }
+    if (!preset.quality.empty() && std::find(caps.qualities.begin(), caps.qualities.end(),
+                                             preset.quality) == caps.qualities.end()) {
+        return textf(_("%s has no %s quality"), model, preset.quality.c_str());
+    }
+    if (!preset.size.empty() && preset.size != "auto" && !caps.offersSize(preset.size)) {
+        return textf(_("%s does not draw %s"), model, preset.size.c_str());
+    }
+    if (!preset.inputFidelity.empty() && !caps.inputFidelity) {
+        return textf(_("%s has no input fidelity"), model);
+    }
+    return std::nullopt;
+}
+
 bool Preset::appliesTo(Procedure procedure) const {
     return procedures.empty() ||
            std::find(procedures.begin(), procedures.end(), procedure) != procedures.end();

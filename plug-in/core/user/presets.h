@@ -6,6 +6,7 @@
 #include "core/run/run_parameters.h"
 #include "core/util/error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct Preset {
 
     [[nodiscard]] bool appliesTo(Procedure procedure) const;
 };
+
+struct ModelCaps;
+
+// Why `caps`'s model cannot do what the preset sets (a transparent background under dall-e-3, a
+// quality or size it does not offer), in a few words for the dialog; nothing when it can.
+std::optional<std::string> presetUnfitFor(const Preset& preset, const ModelCaps& caps);
 
 // The procedure names presets.json uses: "edit", "generate", "new-image".
 const char* presetProcedureName(Procedure procedure);
