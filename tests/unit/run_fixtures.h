@@ -6,6 +6,7 @@
 #include "core/pixels/codec.h"
 #include "core/run/run.h"
 #include "core/util/glib_ptr.h"
+#include "fake_host.h"
 #include "test_server.h"
 #include "test_util.h"
 
@@ -91,6 +92,34 @@ inline void answerGradients(TestServer& server, int count) {
     server.answerAlways([count](SoupServerMessage* msg, const ReceivedRequest& req) {
         TestServer::respond(msg, 200, "application/json", gradientsAnswer(sizeAsked(req), count));
     });
+}
+
+// Two layers made alike: place, pixels, mask, name, visibility and parasite.
+inline void assertSameLayer(const NewLayer& a, const NewLayer& b) {
+    g_assert_true(a.bounds == b.bounds);
+    g_assert_cmpint(a.pixels.width, ==, b.pixels.width);
+    g_assert_cmpint(a.pixels.height, ==, b.pixels.height);
+    g_assert_true(a.pixels.pixels == b.pixels.pixels);
+    g_assert_true(a.mask == b.mask);
+    assertEq(a.name, b.name);
+    g_assert_true(a.visible == b.visible);
+    assertEq(a.parasite, b.parasite);
+}
+
+// Two images that took the same insert: the same new image or canvas, group names, one undo step
+// each of the same layers, and the source layer as it was in both.
+inline void assertSameInsert(const FakeHost& got, const FakeHost& expected) {
+    g_assert_true(got.createdCanvas() == expected.createdCanvas());
+    g_assert_true(got.groupNames() == expected.groupNames());
+    g_assert_true(got.canvas() == expected.canvas());
+    if (!assertSize(got.undoSteps(), 1) || !assertSize(expected.undoSteps(), 1) ||
+        !assertSize(got.undoSteps()[0], expected.undoSteps()[0].size())) {
+        return;
+    }
+    for (size_t i = 0; i < expected.undoSteps()[0].size(); ++i) {
+        assertSameLayer(got.undoSteps()[0][i], expected.undoSteps()[0][i]);
+    }
+    g_assert_true(got.layer().pixels == expected.layer().pixels);
 }
 
 } // namespace imagegen::test

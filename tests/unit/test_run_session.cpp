@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -128,17 +129,6 @@ RunParameters expandParameters(Margins m, int n = -1) {
     return p;
 }
 
-void assertSameLayer(const NewLayer& a, const NewLayer& b) {
-    g_assert_true(a.bounds == b.bounds);
-    g_assert_cmpint(a.pixels.width, ==, b.pixels.width);
-    g_assert_cmpint(a.pixels.height, ==, b.pixels.height);
-    g_assert_true(a.pixels.pixels == b.pixels.pixels);
-    g_assert_true(a.mask == b.mask);
-    assertEq(a.name, b.name);
-    g_assert_true(a.visible == b.visible);
-    assertEq(a.parasite, b.parasite);
-}
-
 // A Generate keeps its results and touches nothing; the image changes only at insert.
 void testResultsKeptUntilInserted() {
     TestServer server;
@@ -242,6 +232,24 @@ const SameInsert kSameInserts[] = {
      .canvas = {200, 100}},
 };
 
+// The images of a case, alike: noise, and the case's selection.
+void prepareImages(const SameInsert& c, std::initializer_list<FakeHost*> hosts) {
+    for (FakeHost* host : hosts) {
+        host->fillWithNoise();
+        if (c.selection) {
+            host->select(*c.selection);
+        }
+    }
+}
+
+RunParameters parametersOf(const SameInsert& c) {
+    RunParameters p = c.procedure == Procedure::Expand ? expandParameters(c.margins)
+                                                       : parameters("a \"quoted\" kite");
+    p.n = c.n;
+    p.feather = c.feather;
+    return p;
+}
+
 void testInsertsAsScriptFu(gconstpointer data) {
     const auto* c = static_cast<const SameInsert*>(data);
     TestServer server;
@@ -249,16 +257,8 @@ void testInsertsAsScriptFu(gconstpointer data) {
     Setup s(server);
     FakeHost script(c->canvas.width, c->canvas.height);
     FakeHost dialog(c->canvas.width, c->canvas.height);
-    for (FakeHost* host : {&script, &dialog}) {
-        host->fillWithNoise();
-        if (c->selection) {
-            host->select(*c->selection);
-        }
-    }
-    RunParameters p = c->procedure == Procedure::Expand ? expandParameters(c->margins)
-                                                        : parameters("a \"quoted\" kite");
-    p.n = c->n;
-    p.feather = c->feather;
+    prepareImages(*c, {&script, &dialog});
+    const RunParameters p = parametersOf(*c);
     if (!assertOk(runProcedure(c->procedure, p, s.setup, script, nullptr))) {
         return;
     }
@@ -276,17 +276,7 @@ void testInsertsAsScriptFu(gconstpointer data) {
     }
     auto report = session.insert(all, hostOf(dialog));
     g_assert_false(report.error.has_value());
-    g_assert_true(dialog.createdCanvas() == script.createdCanvas());
-    g_assert_true(dialog.groupNames() == script.groupNames());
-    g_assert_true(dialog.canvas() == script.canvas());
-    if (!assertSize(dialog.undoSteps(), 1) || !assertSize(script.undoSteps(), 1) ||
-        !assertSize(dialog.undoSteps()[0], script.undoSteps()[0].size())) {
-        return;
-    }
-    for (size_t i = 0; i < script.undoSteps()[0].size(); ++i) {
-        assertSameLayer(dialog.undoSteps()[0][i], script.undoSteps()[0][i]);
-    }
-    g_assert_true(dialog.layer().pixels == script.layer().pixels);
+    assertSameInsert(dialog, script);
     g_assert_true(session.insertedAny());
     g_assert_cmpint(session.inserted().image >= 0 ? 1 : 0, ==,
                     c->procedure == Procedure::NewImage ? 1 : 0);
@@ -444,16 +434,8 @@ void testKeptResultsInsertAsFresh(gconstpointer data) {
     Setup s(server);
     FakeHost fresh(c->canvas.width, c->canvas.height);
     FakeHost restored(c->canvas.width, c->canvas.height);
-    for (FakeHost* host : {&fresh, &restored}) {
-        host->fillWithNoise();
-        if (c->selection) {
-            host->select(*c->selection);
-        }
-    }
-    RunParameters p = c->procedure == Procedure::Expand ? expandParameters(c->margins)
-                                                        : parameters("a \"quoted\" kite");
-    p.n = c->n;
-    p.feather = c->feather;
+    prepareImages(*c, {&fresh, &restored});
+    const RunParameters p = parametersOf(*c);
     Record record;
     RunSession first(c->procedure, s.setup, record.callbacks());
     auto generated = generate(first, record, p, fresh);
@@ -486,17 +468,7 @@ void testKeptResultsInsertAsFresh(gconstpointer data) {
     auto reportRestored = second.insert(second.notInserted(), hostOf(restored));
     g_assert_false(reportFresh.error.has_value());
     g_assert_false(reportRestored.error.has_value());
-    g_assert_true(restored.createdCanvas() == fresh.createdCanvas());
-    g_assert_true(restored.groupNames() == fresh.groupNames());
-    g_assert_true(restored.canvas() == fresh.canvas());
-    if (!assertSize(restored.undoSteps(), 1) || !assertSize(fresh.undoSteps(), 1) ||
-        !assertSize(restored.undoSteps()[0], fresh.undoSteps()[0].size())) {
-        return;
-    }
-    for (size_t i = 0; i < fresh.undoSteps()[0].size(); ++i) {
-        assertSameLayer(restored.undoSteps()[0][i], fresh.undoSteps()[0][i]);
-    }
-    g_assert_true(restored.layer().pixels == fresh.layer().pixels);
+    assertSameInsert(restored, fresh);
 
     // Inserted is kept too: reopened once more, nothing is left for "Insert all".
     std::vector<std::string> ids;
