@@ -136,10 +136,6 @@ DialogController::~DialogController() {
 }
 
 DialogOutcome DialogController::run() {
-    if (ctx_.darkTheme) {
-        g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", TRUE,
-                     nullptr);
-    }
     gtk_widget_realize(GTK_WIDGET(w_));
     makeTransient();
     fitToWorkArea(GTK_WINDOW(w_));
@@ -160,7 +156,14 @@ DialogOutcome DialogController::run() {
         this));
     form_->focusPrompt();
     if (ctx_.onShown) {
-        ctx_.onShown();
+        // On screen means drawn: the first frame, not the show, which only asks for one.
+        g_signal_connect(w_, "draw", G_CALLBACK(+[](GtkWidget* window, cairo_t*, gpointer s) {
+                             g_signal_handlers_disconnect_by_data(window, s);
+                             auto* self = static_cast<DialogController*>(s);
+                             guarded([self] { self->ctx_.onShown(); }, [](const std::string&) {});
+                             return FALSE;
+                         }),
+                         this);
     }
     if (ctx_.setup->connections.connections().empty() && !hasConnection_) {
         // Nothing to run with at all: straight to a short setup, once this window is up, so

@@ -210,6 +210,15 @@ class Case:
                 return
         raise Failure(f'no X window titled "{title}" for the screenshot')
 
+    def window_shade(self, title):
+        """The mean grey (0-255) of the window titled `title`, inside its frame."""
+        path = os.path.join(self.s.root, "shade.png")
+        for xid in self.s.xdotool("search", "--name", "Imagegen").stdout.split():
+            if self.s.xdotool("getwindowname", xid).stdout.strip() == title:
+                screenshot.window_png(int(xid), path)
+                return screenshot.mean_grey(path)
+        raise Failure(f'no X window titled "{title}"')
+
     # -- undo through GIMP's own Edit menu
 
     def edit_items(self):
@@ -284,6 +293,11 @@ def case_open(t):
     bars = [b for b in a11y.find_all(t.dialog, "info bar") if a11y.is_showing(b)]
     check(not bars, "an info bar shows with no message")
     t.shot(MAIN_TITLES["edit"], "dialog-open.png")
+    # GIMP's default theme is Dark: the dialog follows it (GTK's dark variant, asked for before
+    # the first widget is made).
+    shade = t.window_shade(MAIN_TITLES["edit"])
+    t.notes.append(f"the dialog's mean grey {shade:.0f} of 255 under GIMP's Dark theme")
+    check(shade < 110, f"the dialog is light (mean grey {shade:.0f}) under GIMP's Dark theme")
     t.close(n)
 
     # The menu call: Filters ▸ Generative ▸ Edit Selection… in the image window.

@@ -149,8 +149,9 @@ class Session:
     """One world for one case. Use as a context manager; `env` is GIMP's environment."""
 
     def __init__(self, build, source, name, keep=False, env_extra=None, env_connection=True,
-                 screen="1440x1000"):
+                 screen="1440x1000", plugin=None):
         self.build, self.source = build, source
+        self.plugin = plugin  # another build's plug-in in place of this build's (the benchmark)
         self.screen = screen  # Xvfb's screen, width x height
         self.env_extra = env_extra or {}
         # False: GIMP starts without OPENAI_BASE_URL and OPENAI_API_KEY, as for a new user with
@@ -181,6 +182,10 @@ class Session:
         t0 = time.monotonic()
         root = self.root
         self.home = e2e.prepare_home(self.build, self.source, root)
+        if self.plugin:
+            # GIMP sees the plug-in changed and queries it again as it starts.
+            shutil.copy(self.plugin, os.path.join(self.home, ".config", "GIMP", "2.10", "plug-ins",
+                                                  "imagegen", "imagegen"))
         run = os.path.join(root, "run")
         tmp = os.path.join(root, "tmp")
         os.makedirs(run, mode=0o700)

@@ -34,3 +34,19 @@ def screen_png(path):
         raise RuntimeError("could not read the screen's pixels")
     pixbuf.savev(path, "png", [], [])
     return w, h
+
+
+def mean_grey(path):
+    """The mean of R, G and B over a PNG's pixels, 0-255."""
+    from gi.repository import GdkPixbuf
+    pixbuf = GdkPixbuf.Pixbuf.new_from_file(path)
+    data = pixbuf.get_pixels()
+    n, stride = pixbuf.get_n_channels(), pixbuf.get_rowstride()
+    total = count = 0
+    for y in range(0, pixbuf.get_height(), 4):
+        row = y * stride
+        for x in range(0, pixbuf.get_width(), 4):
+            i = row + x * n
+            total += data[i] + data[i + 1] + data[i + 2]
+            count += 3
+    return total / max(count, 1)
