@@ -321,6 +321,16 @@ Status giveOption(Options& options, const ParamSpec& param, const std::string& v
 
 } // namespace
 
+const MenuBranch& generativeMenu() {
+    static const MenuBranch branch{
+        "<Image>/Filters",
+        // TRANSLATORS: the Filters submenu of the menu paths ("Generative"), with its mnemonic:
+        // the same word as there, and a letter no other entry of GIMP's Filters menu uses (in
+        // English, Generic takes G).
+        N_("Generati_ve")};
+    return branch;
+}
+
 const std::vector<ProcedureSpec>& procedureSpecs() {
     static const std::vector<ProcedureSpec> specs = {editSpec(), generateSpec(), newImageSpec(),
                                                      expandSpec()};

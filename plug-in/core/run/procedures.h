@@ -54,6 +54,15 @@ struct ProcedureSpec {
 };
 
 const std::vector<ProcedureSpec>& procedureSpecs();
+
+// The submenu of Filters the menu entries go in. A menu path alone makes a submenu without a
+// mnemonic; the branch gives it one. Both parts untranslated: GIMP translates them with the
+// plug-in's catalogue.
+struct MenuBranch {
+    const char* parentPath;
+    const char* label;
+};
+const MenuBranch& generativeMenu();
 const ProcedureSpec* findProcedure(std::string_view name);
 const ProcedureSpec& specOf(Procedure procedure);
 

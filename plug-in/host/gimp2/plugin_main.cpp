@@ -46,6 +46,13 @@ template <typename Spec> std::vector<GimpParamDef> paramDefs(const std::vector<S
 // GIMP translates the menu labels, the menu path and the blurbs through the domain registered
 // here, with the catalogues in the folder given; it keeps both in pluginrc until the plug-in
 // changes, so the folder is the one the catalogues are in when GIMP first queries the plug-in.
+// GIMP 2.10 keeps no menu branch between its starts (pluginrc has none), so the branch is given
+// at each start, in the init that GIMP calls then.
+void init() {
+    const imagegen::MenuBranch& menu = imagegen::generativeMenu();
+    gimp_plugin_menu_branch_register(menu.parentPath, menu.label);
+}
+
 void query() {
     gimp_plugin_domain_register(GETTEXT_PACKAGE, imagegen::localeDirectory().c_str());
     // The menu entries' icon, from the data folder. GIMP loads it from this path whenever it
@@ -254,7 +261,7 @@ void run(const gchar* name, gint nparams, const GimpParam* params, gint* nreturn
 
 } // namespace
 
-const GimpPlugInInfo PLUG_IN_INFO = {nullptr, nullptr, query, run};
+const GimpPlugInInfo PLUG_IN_INFO = {init, nullptr, query, run};
 
 // What libgimp's MAIN() does, after the plug-in's catalogues are bound: every message, from
 // query() on, is translated. The user's locale as GIMP's own plug-ins take it, except numbers,
