@@ -95,6 +95,7 @@ DialogController::DialogController(ImagegenDialog* dialog, const DialogContext& 
       strip_(dialog->results, dialog->preview, session_) {
     // Made here, once every member is: its rows ask for a new plan as they are filled.
     form_ = std::make_unique<ParameterForm>(dialog, context, [this] { onParametersChanged(); });
+    plan_.followPrompt(w_->prompt_view, [this] { schedulePlan(); }); // the price's high end
     // TRANSLATORS: the dialog's title, e.g. "Edit Selection — Imagegen".
     const std::string title = textf(_("%s — Imagegen"), plainLabel(ctx_.spec->menuLabel).c_str());
     gtk_window_set_title(GTK_WINDOW(w_), title.c_str());

@@ -16,6 +16,20 @@ namespace {
 
 constexpr int kThumbnailSide = 360;
 
+// "$0.17", or "$0.17–$0.18" when the two ends differ as shown, in the user's numeric conventions.
+std::string dollars(const CostEstimate& cost) {
+    const int decimals = dollarDecimals(cost.high);
+    const std::string low = withDecimals(cost.low, decimals);
+    const std::string high = withDecimals(cost.high, decimals);
+    // TRANSLATORS: a sum in US dollars, e.g. "$0.17"; the figure is already in the user's
+    // numeric conventions. OpenAI's prices are in US dollars: keep the currency.
+    if (low == high) {
+        return textf(_("$%s"), low.c_str());
+    }
+    // TRANSLATORS: a range of US dollars, e.g. "$0.17–$0.18".
+    return textf(_("$%s–$%s"), low.c_str(), high.c_str());
+}
+
 } // namespace
 
 PlanView::PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstimate,
@@ -32,6 +46,24 @@ PlanView::PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstim
                                                                 : _("What is sent");
         gtk_frame_set_label(GTK_FRAME(frame), title);
     }
+}
+
+PlanView::~PlanView() {
+    if (promptChanged_ != 0) {
+        g_signal_handler_disconnect(promptBuffer_.get(), promptChanged_);
+    }
+}
+
+void PlanView::followPrompt(GtkTextView* prompt, std::function<void()> onEdit) {
+    onPromptEdit_ = std::move(onEdit);
+    promptBuffer_ = addRef(gtk_text_view_get_buffer(prompt));
+    promptChanged_ =
+        g_signal_connect_swapped(promptBuffer_.get(), "changed", G_CALLBACK(+[](PlanView* self) {
+                                     if (self->onPromptEdit_) {
+                                         self->onPromptEdit_();
+                                     }
+                                 }),
+                                 this);
 }
 
 std::optional<Size> PlanView::refresh(Host& host, PixelSource source) {
@@ -136,6 +168,22 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
     const auto estimate =
         drawn ? estimateOutputTokens(caps, *drawn, p.quality, images, streaming ? 2 : 0)
               : std::nullopt;
+    // The prompt is billed once in each request: n images go in requests of nPerRequest, one
+    // set for each tile of an expand.
+    const int perTile = std::max(1, p.n);
+    const int batches =
+        (perTile + std::max(1, caps.nPerRequest) - 1) / std::max(1, caps.nPerRequest);
+    CostRequest costed;
+    costed.quality = p.quality;
+    costed.images = images;
+    costed.partialImages = streaming ? 2 : 0;
+    costed.requests = batches * (expand ? std::max(1, tiles) : 1);
+    costed.promptBytes = p.prompt.size();
+    std::optional<CostEstimate> cost;
+    if (drawn) {
+        costed.size = *drawn;
+        cost = estimateCost(caps, costed);
+    }
     std::string text;
     if (estimate) {
         const std::string total = withThousands(estimate->total);
@@ -145,12 +193,30 @@ void PlanView::describe(const GeometryPlan& plan, const RunParameters& p, const 
                                    total.c_str(), each.c_str())
                            : textf(_("Estimated cost: about %s output tokens (%s per image)"),
                                    total.c_str(), each.c_str());
+        if (cost) {
+            // An edit and an expand also pay for the picture they send, which no OpenAI page
+            // says how to count (see estimateCost): the figure says it leaves it out.
+            const bool sendsPicture = procedure_ == Procedure::Edit || expand;
+            // TRANSLATORS: the estimate, then its price: "Estimated cost: about 4,160 output
+            // tokens, $0.17 (OpenAI's list prices of 2026-12-06; prices change)".
+            text = textf(sendsPicture ? _("%s, %s plus the picture sent (OpenAI's list prices of "
+                                          "%s; prices change)")
+                                      : _("%s, %s (OpenAI's list prices of %s; prices change)"),
+                         text.c_str(), dollars(*cost).c_str(), cost->asOf.c_str());
+        }
     } else if (!caps.isGptImage()) {
         // dall-e-2 and dall-e-3 are priced by the image, not by tokens.
-        text = textf(g_dngettext(GETTEXT_PACKAGE, "%s is charged by the image: %d image.",
-                                 "%s is charged by the image: %d images.",
-                                 static_cast<unsigned long>(images)),
-                     caps.name.c_str(), images);
+        text = cost ? textf(g_dngettext(GETTEXT_PACKAGE,
+                                        "%s is charged by the image: %d image, %s (OpenAI's list "
+                                        "prices of %s; prices change).",
+                                        "%s is charged by the image: %d images, %s (OpenAI's list "
+                                        "prices of %s; prices change).",
+                                        static_cast<unsigned long>(images)),
+                            caps.name.c_str(), images, dollars(*cost).c_str(), cost->asOf.c_str())
+                    : textf(g_dngettext(GETTEXT_PACKAGE, "%s is charged by the image: %d image.",
+                                        "%s is charged by the image: %d images.",
+                                        static_cast<unsigned long>(images)),
+                            caps.name.c_str(), images);
     } else if (p.quality.empty() || p.quality == "auto") {
         text = _("Choose a quality (low, medium or high) to see the estimated tokens: with "
                  "automatic quality the service decides the cost.");

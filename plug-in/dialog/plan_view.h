@@ -1,7 +1,7 @@
 // "What is sent": what the next Generate will send, before it is sent. The image's thumbnail
 // with the region an edit sends (or the area a generation covers) outlined, or Expand's new
 // canvas with its tiles; beside it, in words, how much the result will be enlarged and the
-// estimated tokens. It reads the image only through Host, and sends nothing.
+// estimated tokens and price. It reads the image only through Host, and sends nothing.
 #pragma once
 
 #include "core/run/host.h"
@@ -21,6 +21,12 @@ class PlanView {
     using HostFactory = std::function<std::unique_ptr<Host>()>;
 
     PlanView(GtkWidget* picture, GtkLabel* scaleNote, GtkLabel* usageEstimate, Procedure procedure);
+    ~PlanView();
+    PlanView(const PlanView&) = delete;
+    PlanView& operator=(const PlanView&) = delete;
+
+    // Calls `onEdit` as the prompt is typed: its length bounds what the estimate's price can be.
+    void followPrompt(GtkTextView* prompt, std::function<void()> onEdit);
 
     // Reads the image's canvas and thumbnail again (the user may have changed them); returns the
     // canvas, or nothing when there is no image to read.
@@ -49,6 +55,9 @@ class PlanView {
     std::optional<ImageGeometry> shown_; // the geometry the thumbnail was read with
     bool selected_ = false;              // whether the image had a selection at the last plan
     std::optional<GeometryPlan> plan_;
+    GRef<GtkTextBuffer> promptBuffer_;
+    gulong promptChanged_ = 0;
+    std::function<void()> onPromptEdit_;
 };
 
 } // namespace imagegen::dialog

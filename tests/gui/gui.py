@@ -1251,6 +1251,36 @@ CASE_ENV = {"german": {"LANGUAGE": "de", "LC_ALL": "C.UTF-8"},
 # Cases that start as a new user does: no connection saved and none in the environment.
 NO_ENV_CONNECTION = {"first-setup"}
 
+def case_price(t):
+    """The estimate gives a price from the dated table of models.json for a model an OpenAI page
+    prices (gpt-image-1), with its date and that prices change; the prompt typed widens it to a
+    range (the prompt's text tokens); a model with no price (gpt-image-1.5) shows tokens only."""
+    t.setup_image()
+    n = t.open(generate_call(), "generate")
+    a11y.select_item(t.c("combo box", "Model"), "gpt-image-1")
+    a11y.select_item(t.c("combo box", "Size"), "1024 × 1024 (square)")
+    t.open_advanced()
+    a11y.select_item(t.c("combo box", "Quality"), "High")
+    estimate = t.c("label", "Estimated usage")
+    dated = "(OpenAI's list prices of 2026-12-06; prices change)"
+
+    def saying(pred, what):
+        return a11y.poll(f"the estimate to {what}", lambda: pred(a11y.text_of(estimate)) and a11y.text_of(estimate), 10)
+    # 4,160 output tokens (4,360 with two streamed previews) at $40 per 1M: $0.17.
+    text = saying(lambda s: "output tokens, $0.17 " in s, "give $0.17 for one high-quality square image")
+    check(dated in text, f"the estimate does not date its prices: {text!r}")
+    t.notes.append(f"gpt-image-1: {text}")
+    # 4,000 bytes of prompt are at most 4,000 text tokens at $5 per 1M: up to $0.02 more.
+    t.set_prompt("a lighthouse on a cliff at dusk, waves. " * 100)
+    text = saying(lambda s: re.search(r"\$0\.17–\$0\.19 ", s), "widen to $0.17–$0.19 with a long prompt")
+    t.notes.append(f"with a 4,000-byte prompt: {text}")
+    a11y.select_item(t.c("combo box", "Model"), "gpt-image-1.5")
+    text = saying(lambda s: "output tokens" in s and "$" not in s, "show tokens without a price for gpt-image-1.5")
+    check("prices change" not in text, f"an unpriced model's estimate speaks of prices: {text!r}")
+    t.notes.append(f"gpt-image-1.5: {text}")
+    t.close(n)
+
+
 CASES = {
     "open": case_open,
     "stream": case_stream,
@@ -1274,6 +1304,7 @@ CASES = {
     "insert-all-skips": case_insert_all_skips,
     "new-image-status": case_new_image_status,
     "cancel-clears-partial": case_cancel_clears_partial,
+    "price": case_price,
 }
 # Cases on another screen than the usual 1440x1000.
 CASE_SCREEN = {"laptop": "1366x768", "desktop": "1920x1080"}

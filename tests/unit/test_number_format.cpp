@@ -6,6 +6,7 @@
 
 #include <climits>
 #include <clocale>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -37,6 +38,24 @@ static void testGroupingRules() {
     assertEq(groupDigits(INT64_MAX, ",", threes), "9,223,372,036,854,775,807");
 }
 
+// Decimals: rounded once to the places asked, with the given point, the whole part grouped.
+static void testDecimalRules() {
+    const std::string threes = "\3";
+    assertEq(groupDecimal(0.1664, 2, ".", ",", threes), "0.17");
+    assertEq(groupDecimal(0.1664, 2, ",", ".", threes), "0,17");
+    assertEq(groupDecimal(0.002176, 4, ".", ",", threes), "0.0022");
+    assertEq(groupDecimal(0.04, 2, ".", ",", threes), "0.04");
+    assertEq(groupDecimal(0.996, 2, ".", ",", threes), "1.00"); // carries into the whole part
+    assertEq(groupDecimal(1234.5, 2, ".", ",", threes), "1,234.50");
+    assertEq(groupDecimal(1234567.891, 2, ",", "\u202f", threes), "1\u202f234\u202f567,89");
+    assertEq(groupDecimal(-2.5, 1, ".", ",", threes), "-2.5");
+    assertEq(groupDecimal(-0.001, 2, ".", ",", threes), "0.00"); // no "-0.00"
+    assertEq(groupDecimal(3.7, 0, ".", ",", threes), "4");
+    assertEq(groupDecimal(std::nan(""), 2, ".", ",", threes), "");
+    assertEq(groupDecimal(1e300, 2, ".", ",", threes), "");
+    assertEq(groupDecimal(1.0, 12, ".", ",", threes), "");
+}
+
 // withThousands follows the environment's LC_NUMERIC, also when the process's own is "C" (the
 // plug-in sets LC_NUMERIC to "C" for JSON).
 static void testCLocale() {
@@ -45,6 +64,7 @@ static void testCLocale() {
     assertEq(withThousands(1234567), "1234567");
     assertEq(withThousands(-1234567), "-1234567");
     assertEq(withThousands(0), "0");
+    assertEq(withDecimals(1234.567, 2), "1234.57");
     g_setenv("LC_ALL", "C.UTF-8", TRUE);
     assertEq(withThousands(-123), "-123");
     assertEq(withThousands(1234567), "1234567");
@@ -84,6 +104,8 @@ static void testGerman() {
         assertEq(withThousands(-1234567), "-1.234.567");
         assertEq(withThousands(1234), "1.234");
         assertEq(withThousands(-123), "-123");
+        assertEq(withDecimals(0.1664, 2), "0,17");
+        assertEq(withDecimals(1234.5, 2), "1.234,50");
         g_unsetenv("LC_ALL");
     }
     g_unsetenv("LOCPATH");
@@ -95,6 +117,7 @@ int main(int argc, char** argv) {
     std::setlocale(LC_ALL, "");
     std::setlocale(LC_NUMERIC, "C"); // as the plug-in does
     g_test_add_func("/number-format/grouping-rules", testGroupingRules);
+    g_test_add_func("/number-format/decimal-rules", testDecimalRules);
     g_test_add_func("/number-format/c-locale", testCLocale);
     g_test_add_func("/number-format/german", testGerman);
     return g_test_run();

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <string_view>
 #include <tuple>
@@ -134,6 +135,85 @@ static Status readOutputTokens(JsonObject* m, ModelCaps& caps) {
     return Ok{};
 }
 
+// "2026-12-06": four digits, two, two, with dashes; a date a person can read back.
+static bool isIsoDate(const std::string& text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+        return false;
+    }
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return c == '-' || std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
+}
+
+// A price in US dollars: a positive finite number, nullopt for anything else.
+static std::optional<double> readDollars(JsonObject* o, const char* name) {
+    const auto value = json::number(o, name);
+    if (!value || !std::isfinite(*value) || *value <= 0) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+// "per_image": {"<quality>": {"<WxH>": <USD>, …}, …}, only qualities and sizes the model offers.
+static bool readPerImage(JsonObject* table, ModelCaps& caps, ModelPrice& price) {
+    const GListPtr qualities(json_object_get_members(table));
+    for (GList* q = qualities.get(); q != nullptr; q = q->next) {
+        const std::string quality = static_cast<const char*>(q->data);
+        JsonObject* bySize = json::object(table, quality.c_str());
+        if (!contains(caps.qualities, quality) || bySize == nullptr) {
+            return false;
+        }
+        const GListPtr sizes(json_object_get_members(bySize));
+        for (GList* z = sizes.get(); z != nullptr; z = z->next) {
+            const std::string size = static_cast<const char*>(z->data);
+            const auto dollars = readDollars(bySize, size.c_str());
+            if (!parseSize(size) || !caps.offersSize(size) || !dollars) {
+                return false;
+            }
+            price.perImage[quality][size] = *dollars;
+        }
+    }
+    return true;
+}
+
+// The model's "price", dated by the table's "prices". Unlike output_tokens, a slip here is not an
+// error that stops the plug-in: the price is left out as a whole (a price partly read could be
+// wrong), and the dialog shows the tokens alone, as it does for a model no page gives a price for.
+static std::optional<ModelPrice> readPrice(JsonObject* m, ModelCaps& caps, JsonObject* prices) {
+    JsonObject* entry = json::object(m, "price");
+    if (entry == nullptr || prices == nullptr) {
+        return std::nullopt;
+    }
+    ModelPrice price;
+    price.asOf = json::string(prices, "as_of").value_or("");
+    // Prices without their date would be passed off as current: none at all.
+    if (!isIsoDate(price.asOf) || json::string(prices, "currency").value_or("USD") != "USD") {
+        return std::nullopt;
+    }
+    price.source =
+        json::string(entry, "source").value_or(json::string(prices, "source").value_or(""));
+    for (const auto& [name, field] : {std::pair{"image_output_per_1m", &price.imageOutputPer1M},
+                                      std::pair{"text_input_per_1m", &price.textInputPer1M}}) {
+        if (json_object_has_member(entry, name)) {
+            const auto dollars = readDollars(entry, name);
+            if (!dollars) {
+                return std::nullopt;
+            }
+            *field = *dollars;
+        }
+    }
+    if (json_object_has_member(entry, "per_image")) {
+        JsonObject* table = json::object(entry, "per_image");
+        if (table == nullptr || !readPerImage(table, caps, price)) {
+            return std::nullopt;
+        }
+    }
+    if (price.imageOutputPer1M <= 0 && price.perImage.empty()) {
+        return std::nullopt; // nothing that prices an image
+    }
+    return price;
+}
+
 Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
     auto document = json::parseObject(text);
     JsonObject* root = document ? document->root() : nullptr;
@@ -180,6 +260,7 @@ Result<ModelCatalog> ModelCatalog::fromJson(const std::string& text) {
         if (auto tokens = readOutputTokens(m, caps); !tokens) {
             return tokens.error();
         }
+        caps.price = readPrice(m, caps, json::object(root, "prices"));
         catalog.models_.push_back(std::move(caps));
     }
     if (catalog.models_.empty()) {

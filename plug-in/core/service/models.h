@@ -27,6 +27,19 @@ struct FreeSizeRule {
     int64_t maxPixels = 3840LL * 2160LL;
 };
 
+// A model's list price in US dollars, from models.json's "prices" and the model's "price" (see
+// the file's note for where each figure comes from). Every figure is positive; a model whose
+// price is missing or malformed has none at all, and the dialog then shows tokens only.
+struct ModelPrice {
+    std::string asOf;   // "YYYY-MM-DD": the day the prices were read
+    std::string source; // the page they were read on
+    // GPT Image models, per 1M tokens; 0 where the page gives none.
+    double imageOutputPer1M = 0; // the images made, partial images included
+    double textInputPer1M = 0;   // the prompt
+    // dall-e: the price of one image, by quality and then size ("1024x1024").
+    std::map<std::string, std::map<std::string, double>> perImage;
+};
+
 struct ModelCaps {
     std::string name;
     std::vector<std::string> sizes; // including "auto" where the model takes it
@@ -49,6 +62,7 @@ struct ModelCaps {
     // documentation gives them (models.json "output_tokens"); empty when no source gives the
     // model's figures. Only what is listed is known: nothing is guessed for other sizes.
     std::map<std::string, std::map<std::string, int64_t>> outputTokens;
+    std::optional<ModelPrice> price; // none when no OpenAI page gives one
 
     [[nodiscard]] bool isGptImage() const { return responseFormats.empty(); }
     [[nodiscard]] bool offersSize(const std::string& size) const;
