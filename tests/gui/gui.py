@@ -641,11 +641,45 @@ def check_mnemonics(t, window, where):
     check(not twice, f"{where}: one Alt key opens several controls: {twice}")
 
 
+# The Filters submenu the entries go in, as each language names it (the catalogues' translation
+# of the menu path's last part; in Japanese with the mnemonic after it, as GIMP writes its own).
+GENERATIVE = {"en": "Generative", "de": "Generativ", "fr": "Génératif", "es": "Generativo", "ja": "生成AI(V)"}
+
+
+def check_menu_mnemonic(t, language="en"):
+    """The Generative submenu of the image window's Filters menu: one of it (the branch that gives
+    the mnemonic and the entries' menu path agree), holding the entries, with an Alt key that no
+    other entry of the Filters menu has."""
+    name = GENERATIVE[language]
+    window = t.image_window()
+    bar = [m for m in a11y.find_all(window, "menu", None) if m.parent is not None
+           and a11y.role(m.parent) == "menu bar"]
+    holders = [m for m in bar if any(c.name == name for c in m)]
+    check(len(holders) == 1, f"no single menu holds a {name!r} submenu: {[m.name for m in holders]}")
+    filters = holders[0]
+    entries = [c for c in filters if a11y.role(c) in ("menu", "menu item")]
+    keys = {}
+    for c in entries:
+        action = c.queryAction() if "Action" in c.get_interfaces() else None
+        binding = action.getKeyBinding(0) if action is not None and action.nActions > 0 else ""
+        key = (binding or "").split(";")[0]
+        if key:
+            keys.setdefault(key.lower(), []).append(c.name)
+    ours = [c for c in entries if c.name == name]
+    check(len(ours) == 1, f"{filters.name}: {len(ours)} submenus named {name!r}")
+    check(ours[0].childCount >= 3, f"{filters.name} ▸ {name} holds {ours[0].childCount} entries")
+    mine = [k for k, names in keys.items() if name in names]
+    t.notes.append(f"{filters.name} ▸ {name}: mnemonic {mine}")
+    check(mine and keys[mine[0]] == [name],
+          f"{filters.name} ▸ {name} has no Alt key of its own: {mine} {keys.get(mine[0]) if mine else ''}")
+
+
 def case_keyboard(t):
-    """The keyboard: in every dialog (Advanced open, and Expand's rows) each Alt+key opens one
-    control; Tab stops only on controls; Ctrl+Enter generates from anywhere in the dialog; Enter
+    """The keyboard: GIMP's Filters ▸ Generative submenu has an Alt key of its own; in every
+    dialog (Advanced open, and Expand's rows) each Alt+key opens one control; Tab stops only on controls; Ctrl+Enter generates from anywhere in the dialog; Enter
     on a chosen result inserts that result."""
     t.setup_image()
+    check_menu_mnemonic(t)
     for kind, call in (("generate", generate_call()), ("expand", expand_call()), ("edit", edit_call())):
         n = t.open(call, kind)
         t.open_advanced()
@@ -704,7 +738,8 @@ UNTITLED = {"de": "[Unbenannt]", "fr": "[Sans titre]", "es": "[Sin nombre]", "ja
 
 def mnemonics_case(language):
     def case(t):
-        """Each Alt+key opens one control in every dialog, Advanced open, in one language: the rows
+        """The Generative submenu has an Alt key of its own in GIMP's Filters menu, and each Alt+key
+        opens one control in every dialog, Advanced open, in one language: the rows
         the code makes as well as those of the .ui files, which tests/i18n/check-catalogues
         checks."""
         folder = os.path.join(t.s.home, ".config", "GIMP", "2.10", "imagegen")
@@ -713,6 +748,7 @@ def mnemonics_case(language):
             f.write("[dialog]\nadvanced=true\n")
         t.image_title = UNTITLED[language]
         t.setup_image()
+        check_menu_mnemonic(t, language)
         for kind, call in (("generate", generate_call()), ("expand", expand_call()), ("edit", edit_call())):
             n = t.gimp.send(call)
             t.dialog = t.wait_dialog("Imagegen", n)

@@ -324,9 +324,9 @@ Status giveOption(Options& options, const ParamSpec& param, const std::string& v
 const MenuBranch& generativeMenu() {
     static const MenuBranch branch{
         "<Image>/Filters",
-        // TRANSLATORS: the Filters submenu of the menu paths ("Generative"), with its mnemonic:
-        // the same word as there, and a letter no other entry of GIMP's Filters menu uses (in
-        // English, Generic takes G).
+        // TRANSLATORS: the submenu under Filters, with its mnemonic: the same word as in the menu
+        // path, with a letter that no other entry of GIMP's Filters menu uses; in English, Generic
+        // takes G.
         N_("Generati_ve")};
     return branch;
 }
