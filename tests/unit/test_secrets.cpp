@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace imagegen;
@@ -173,7 +174,7 @@ static void testKeyLookedUpOffTheMainLoop() {
     RunSession session(
         Procedure::Edit, s.setup,
         {.onPartial = {}, .onProgress = {}, .onDone = [&ended](Result<RunSession::Generated> r) {
-             ended = r;
+             ended = std::move(r);
          }});
     {
         StoppedKeyring keyring;
