@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,9 +121,7 @@ Round measure(Way way, const std::string& az) {
     return round;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
     const TempDir dir;
     const std::string az = dir.file("az");
@@ -151,4 +150,15 @@ int main(int argc, char** argv) {
     std::printf("row credential-stall-before-ms %.1f\n", median(before));
     std::printf("row credential-lookup-ms %.1f\n", median(lookup));
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "imagegen-bench-credential: %s\n", e.what());
+        return 1;
+    }
 }
