@@ -135,7 +135,8 @@ ConnectionsEditor::ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::st
 }
 
 ConnectionsEditor::~ConnectionsEditor() {
-    http_.reset(); // a test in flight ends here, and its callback never runs
+    lookup_.reset(); // a lookup still waiting drops its callback; its worker ends by itself
+    http_.reset();   // a test in flight ends here, and its callback never runs
     closeConfirmation();
     if (dialog_ != nullptr) {
         gtk_widget_destroy(dialog_);
@@ -366,6 +367,9 @@ void ConnectionsEditor::save() {
         (void)clearSecret(editing_);
         setup_->connections.remove(editing_);
     }
+    // The next run reads the key anew: it may have changed here.
+    setup_->credentials.forget(c.name);
+    setup_->credentials.forget(editing_);
     setup_->connections.put(c);
     if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(fields_->isDefault)) != FALSE) {
         setup_->connections.setDefault(c.name);
@@ -386,41 +390,47 @@ void ConnectionsEditor::save() {
 
 // Remove, which asks first: connections_remove.cpp.
 
-// Proves routing and credentials with a request the service refuses without making an image:
-// the key typed in the field, else the saved one (or the environment's).
-// The credential a test uses, and where it came from, so that "it works" is never about a key
-// other than the one the user thinks of: the key typed, else an Entra ID token, else the saved
-// key, else the environment's.
-Result<std::pair<Credential, std::string>>
-ConnectionsEditor::testCredential(const Connection& c) const {
+// Proves routing and credentials with a request the service refuses without making an image,
+// with the credential named, so that "it works" is never about a key other than the one the user
+// thinks of: the key typed, else an Entra ID token, else the saved key, else the environment's.
+// The saved key and a token from the Azure CLI are looked up off the main loop: the window stays
+// alive while the keyring or `az` answers.
+void ConnectionsEditor::test() {
+    const Connection c = fromFields();
+    sayResult(_("Testing…"), Tone::Plain);
+    lookup_.reset(); // drops an earlier lookup still waiting
+    http_.reset();   // and an earlier test still in flight
     if (const std::string typed = typedKey(); !typed.empty()) {
-        return std::make_pair(Credential{c.auth, typed}, std::string(_("the key typed above")));
+        sendTest(c, Credential{c.auth, typed}, _("the key typed above"));
+        return;
     }
     Connection saved = c;
     saved.name = editing_.empty() ? c.name : editing_;
-    auto found = credentialFor(saved, setup_->env, setup_->tokens, setup_->nowUnix());
-    if (!found) {
-        return found.error();
-    }
-    std::string source;
-    if (c.auth == AuthMethod::EntraId) {
-        source = _("an Entra ID token");
-    } else if (auto kept = lookupSecret(saved.name); kept && *kept == found->secret) {
-        source = _("the key saved in the keyring");
-    } else {
-        source = isAzure(c.kind) ? _("AZURE_OPENAI_API_KEY from the environment")
-                                 : _("OPENAI_API_KEY from the environment");
-    }
-    return std::make_pair(*found, source);
-}
-
-void ConnectionsEditor::test() {
-    const Connection c = fromFields();
-    auto credential = testCredential(c);
-    if (!credential) {
-        sayResult(credential.error().message, Tone::Bad);
+    const int64_t now = setup_->nowUnix();
+    if (auto atHand = credentialAtHand(saved, setup_->env, *setup_->tokens, now)) {
+        sendTest(c, *atHand, _("an Entra ID token"));
         return;
     }
+    CredentialQuery query = credentialQuery(saved, setup_->env, setup_->tokens, now);
+    const std::string envKey = query.envKey;
+    lookup_ = std::make_unique<CredentialLookup>(
+        std::move(query), nullptr, [this, c, envKey](Result<Credential> found) {
+            if (!found) {
+                sayResult(found.error().message, Tone::Bad);
+                return;
+            }
+            // The keyring is asked first: a key other than the environment's came from it.
+            const std::string source = c.auth == AuthMethod::EntraId ? _("an Entra ID token")
+                                       : found->secret != envKey ? _("the key saved in the keyring")
+                                       : isAzure(c.kind)
+                                           ? _("AZURE_OPENAI_API_KEY from the environment")
+                                           : _("OPENAI_API_KEY from the environment");
+            sendTest(c, *found, source);
+        });
+}
+
+void ConnectionsEditor::sendTest(const Connection& c, const Credential& credential,
+                                 const std::string& source) {
     std::string model = c.defaultModel;
     if (model.empty() && !c.deployments.empty()) {
         model = c.deployments.front().name;
@@ -428,19 +438,17 @@ void ConnectionsEditor::test() {
     if (model.empty() && !isAzure(c.kind)) {
         model = "gpt-image-1";
     }
-    sayResult(_("Testing…"), Tone::Plain);
     // A test answers at once: no retries of a 429 or 5xx, and a short wait for the connection.
     HttpOptions options = setup_->http;
     options.maxRetries = 0;
     options.connectTimeoutMs = 5'000;
     options.totalTimeoutMs = 30'000;
-    http_ = std::make_unique<HttpClient>(options); // drops an earlier test still in flight
-    testConnection(*http_, c, credential->first, model, nullptr,
-                   [this, source = credential->second](const ConnectionTestResult& result) {
-                       sayResult(
-                           textf(_("%s Tested with %s."), result.message.c_str(), source.c_str()),
-                           result.verdict == ConnectionVerdict::Works ? Tone::Good : Tone::Bad);
-                   });
+    http_ = std::make_unique<HttpClient>(options);
+    testConnection(
+        *http_, c, credential, model, nullptr, [this, source](const ConnectionTestResult& result) {
+            sayResult(textf(_("%s Tested with %s."), result.message.c_str(), source.c_str()),
+                      result.verdict == ConnectionVerdict::Works ? Tone::Good : Tone::Bad);
+        });
 }
 
 void ConnectionsEditor::checkKeyStorage() {

@@ -5,6 +5,7 @@
 
 #include "core/run/run.h"
 #include "core/service/connection_check.h"
+#include "core/service/credential_lookup.h"
 #include "core/service/http_client.h"
 
 #include <gtk/gtk.h>
@@ -47,8 +48,6 @@ class ConnectionsEditor {
     void showConnection(const Connection* c);
     [[nodiscard]] Connection fromFields() const;
     [[nodiscard]] std::string typedKey() const;
-    [[nodiscard]] Result<std::pair<Credential, std::string>>
-    testCredential(const Connection& c) const;
     void addNew();
     void followKind();
     void reportError(const std::string& message);
@@ -57,6 +56,7 @@ class ConnectionsEditor {
     void removeConfirmed(const std::string& name);
     void closeConfirmation();
     void test();
+    void sendTest(const Connection& c, const Credential& credential, const std::string& source);
     void checkKeyStorage();
     void showKeyState(bool justSaved);
     void say(const char* label, const std::string& text);
@@ -71,8 +71,9 @@ class ConnectionsEditor {
     std::unique_ptr<Fields> fields_;
     std::string editing_; // the name of the saved connection shown, "" for a new one
     bool keyStorageWorks_ = true;
-    // Last, so that it goes first: a test in flight points at the labels above.
+    // Last, so that they go first: a test in flight points at the labels above.
     std::unique_ptr<HttpClient> http_;
+    std::unique_ptr<CredentialLookup> lookup_; // the saved key or token of a test, off the loop
 };
 
 } // namespace imagegen::dialog

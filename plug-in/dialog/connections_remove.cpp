@@ -60,6 +60,7 @@ void ConnectionsEditor::removeConfirmed(const std::string& name) {
         return;
     }
     (void)clearSecret(name);
+    setup_->credentials.forget(name); // a run after this one must not find the key in memory
     setup_->connections.remove(name);
     if (auto written = setup_->connections.save(path_); !written) {
         sayResult(written.error().message, Tone::Bad);

@@ -12,6 +12,8 @@
 #include "test_server.h"
 #include "test_util.h"
 
+#include <glib/gstdio.h>
+
 #include <algorithm>
 #include <functional>
 #include <initializer_list>
@@ -627,6 +629,117 @@ void testStopDropsTheRun(gconstpointer data) {
     g_assert_true(record.progress.empty());
 }
 
+// A stand-in for the Azure CLI that answers only once the test's main loop has run a callback
+// (which creates `go`): a lookup that blocked the main loop would never see it. It says when it
+// has started (`started`), and gives up after 5 s, so that a blocking lookup fails the test
+// rather than hanging it.
+struct WaitingAz {
+    TempDir dir;
+    std::string script = dir.file("az");
+    std::string go = dir.file("go");
+    std::string started = dir.file("started");
+
+    WaitingAz() {
+        const std::string text =
+            "#!/bin/sh\n: > '" + started + "'\ni=0\nwhile [ ! -e '" + go +
+            "' ]; do i=$((i+1)); [ $i -gt 50 ] && exit 3; sleep 0.1; done\n"
+            "printf '{\"accessToken\":\"entra-from-cli\",\"expires_on\":2000000000}'\n";
+        g_assert_true(g_file_set_contents(script.c_str(), text.c_str(), -1, nullptr));
+        g_chmod(script.c_str(), 0755);
+    }
+    void letAnswer() const { g_assert_true(g_file_set_contents(go.c_str(), "", 0, nullptr)); }
+    [[nodiscard]] bool hasStarted() const {
+        return g_file_test(started.c_str(), G_FILE_TEST_EXISTS);
+    }
+};
+
+// A saved connection that authenticates with Entra ID through the Azure CLI (the stand-in).
+void useEntraConnection(Setup& s, const TestServer& server, const WaitingAz& az) {
+    Connection c;
+    c.name = "entra";
+    c.kind = ConnectionKind::Compatible;
+    c.endpoint = server.url("/v1");
+    c.auth = AuthMethod::EntraId;
+    s.setup.connections.put(c);
+    s.setup.tokens = std::make_shared<EntraTokenSource>(std::vector<std::string>{az.script});
+}
+
+// The Entra ID token is fetched off the main loop: the main loop runs (a callback lets the CLI
+// answer) before the token arrives, and the request then carries it.
+void testEntraTokenOffTheMainLoop() {
+    TestServer server;
+    std::vector<std::string> events;
+    server.answerAlways([&events](SoupServerMessage* msg, const ReceivedRequest& req) {
+        events.emplace_back("request");
+        TestServer::respond(msg, 200, "application/json", gradientsAnswer(sizeAsked(req), 1));
+    });
+    Setup s(server, {{"IMAGEGEN_TEST", "1"}}); // no key, no token in the environment
+    WaitingAz az;
+    useEntraConnection(s, server, az);
+    FakeHost host(300, 200);
+    Record record;
+    RunSession session(Procedure::Edit, s.setup, record.callbacks());
+    struct Tick {
+        const WaitingAz& az;
+        std::vector<std::string>& events;
+        SourceId idle;
+    } tick{az, events, {}};
+    tick.idle.reset(g_idle_add(
+        +[](gpointer data) -> gboolean {
+            auto* t = static_cast<Tick*>(data);
+            t->idle.forget();
+            t->events.emplace_back("main loop ran");
+            t->az.letAnswer();
+            return G_SOURCE_REMOVE;
+        },
+        &tick));
+    auto ended = generate(session, record, parameters(), host);
+    if (!assertOk(ended)) {
+        return;
+    }
+    g_assert_true(events == (std::vector<std::string>{"main loop ran", "request"}));
+    if (assertSize(server.received(), 1)) {
+        assertEq(server.received()[0].header("authorization"), "Bearer entra-from-cli");
+    }
+}
+
+// A cancel (the dialog's Cancel or Escape) while the token is awaited ends the run as a cancel,
+// with nothing sent; a dialog closed meanwhile hears nothing more of the run.
+void testCancelWhileTheTokenIsAwaited(gconstpointer data) {
+    const bool close = *static_cast<const bool*>(data);
+    TestServer server;
+    answerGradients(server, 1);
+    Setup s(server, {{"IMAGEGEN_TEST", "1"}});
+    WaitingAz az;
+    useEntraConnection(s, server, az);
+    FakeHost host(300, 200);
+    Record record;
+    auto session = std::make_unique<RunSession>(Procedure::Edit, s.setup, record.callbacks());
+    if (!assertOk(session->start(parameters(), host))) {
+        return;
+    }
+    if (!waitFor([&] { return az.hasStarted(); })) {
+        return;
+    }
+    if (close) {
+        session.reset();
+        az.letAnswer(); // the worker may finish: nothing of the closed dialog hears it
+        drainMainContext();
+        g_assert_cmpint(record.done, ==, 0);
+    } else {
+        session->cancel();
+        g_assert_cmpint(record.done, ==, 0); // from the main loop, not inside cancel()
+        if (!waitFor([&] { return record.done > 0; })) {
+            return;
+        }
+        assertFails(*record.ended, ErrorKind::Cancelled);
+        g_assert_false(session->running());
+    }
+    drainMainContext();
+    g_assert_cmpuint(server.received().size(), ==, 0);
+    g_assert_cmpuint(host.undoSteps().size(), ==, 0);
+}
+
 // Streamed partial images reach the caller decoded, with the number the run expects.
 void testPartialImages() {
     TestServer server;
@@ -693,6 +806,11 @@ int main(int argc, char** argv) {
     g_test_add_data_func("/run-session/stop-drops-the-run", &kNo, testStopDropsTheRun);
     g_test_add_data_func("/run-session/end-drops-the-run", &kYes, testStopDropsTheRun);
     g_test_add_func("/run-session/partial-images", testPartialImages);
+    g_test_add_func("/run-session/entra-token-off-the-main-loop", testEntraTokenOffTheMainLoop);
+    g_test_add_data_func("/run-session/cancel-while-the-token-is-awaited", &kNo,
+                         testCancelWhileTheTokenIsAwaited);
+    g_test_add_data_func("/run-session/closed-while-the-token-is-awaited", &kYes,
+                         testCancelWhileTheTokenIsAwaited);
     g_test_add_func("/run-session/insert-all-skips-inserted", testInsertAllSkipsInserted);
     for (const auto& c : kSameInserts) {
         g_test_add_data_func((std::string("/run-session/kept/inserts-as-fresh/") + c.name).c_str(),

@@ -1,10 +1,22 @@
 // Secrets in the Secret Service (a private gnome-keyring on a private D-Bus, started by
-// with-keyring.sh) and the credential chosen for a saved connection.
+// with-keyring.sh) and the credential chosen for a saved connection, looked up off the main loop.
+#include "core/run/run_session.h"
 #include "core/service/secret_store.h"
+#include "fake_host.h"
+#include "run_fixtures.h"
+#include "test_server.h"
 #include "test_util.h"
 
+#include <gio/gio.h>
+
+#include <atomic>
+#include <csignal>
 #include <map>
 #include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 using namespace imagegen;
 using namespace imagegen::test;
@@ -61,9 +73,139 @@ static void testCredentialForSavedConnection() {
     assertFails(credentialFor(c, envOf({}), tokens, 0), ErrorKind::Authentication);
 }
 
+// The keyring daemon, stopped (SIGSTOP) so that a question to it waits until the test lets it
+// go: from the test's main loop (resume()), else from a watchdog thread after 5 s, so that a
+// lookup that blocked the main loop fails the test (watchdogFired) rather than hanging it.
+class StoppedKeyring {
+  public:
+    StoppedKeyring() : pid_(ownerPid()) {
+        if (pid_ > 0) {
+            kill(pid_, SIGSTOP);
+        }
+        watchdog_ = std::thread([this] {
+            for (int i = 0; i < 100 && !resumed_; ++i) {
+                g_usleep(50'000);
+            }
+            if (!resumed_.exchange(true)) {
+                fired_ = true;
+                kill(pid_, SIGCONT);
+            }
+        });
+    }
+    ~StoppedKeyring() {
+        resume();
+        watchdog_.join();
+    }
+    StoppedKeyring(const StoppedKeyring&) = delete;
+    StoppedKeyring& operator=(const StoppedKeyring&) = delete;
+    StoppedKeyring(StoppedKeyring&&) = delete;
+    StoppedKeyring& operator=(StoppedKeyring&&) = delete;
+
+    [[nodiscard]] bool found() const { return pid_ > 0; }
+    void resume() {
+        if (!resumed_.exchange(true)) {
+            kill(pid_, SIGCONT);
+        }
+    }
+    [[nodiscard]] bool watchdogFired() const { return fired_; }
+
+  private:
+    // Whoever owns org.freedesktop.secrets on the session bus: the private gnome-keyring.
+    static pid_t ownerPid() {
+        GErrorPtr error;
+        const GRef<GDBusConnection> bus =
+            adoptRef(g_bus_get_sync(G_BUS_TYPE_SESSION, nullptr, outPtr(error)));
+        if (!bus) {
+            return 0;
+        }
+        GVariant* reply = g_dbus_connection_call_sync(
+            bus.get(), "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+            "GetConnectionUnixProcessID", g_variant_new("(s)", "org.freedesktop.secrets"),
+            G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, nullptr, outPtr(error));
+        if (reply == nullptr) {
+            return 0;
+        }
+        guint32 pid = 0;
+        g_variant_get(reply, "(u)", &pid);
+        g_variant_unref(reply);
+        return static_cast<pid_t>(pid);
+    }
+
+    pid_t pid_;
+    std::atomic<bool> resumed_{false};
+    std::atomic<bool> fired_{false};
+    std::thread watchdog_;
+};
+
+// One Generate of a session to its end, on the main loop.
+static Result<RunSession::Generated>
+generateOnce(RunSession& session, std::optional<Result<RunSession::Generated>>& ended, Host& host) {
+    ended.reset();
+    RunParameters p;
+    p.prompt = "a red balloon";
+    p.model = "gpt-image-1";
+    if (auto started = session.start(p, host); !started) {
+        return started.error();
+    }
+    const gint64 until = g_get_monotonic_time() + (30 * G_USEC_PER_SEC);
+    while (!ended && g_get_monotonic_time() < until) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(500);
+    }
+    return ended ? *ended : Result<RunSession::Generated>(makeError(ErrorKind::Timeout, "no end"));
+}
+
+// A run asks the keyring for the saved key off the main loop: the keyring answers only once the
+// main loop has run, and the request carries the key. The next run takes the key found then,
+// without asking again: it goes while the keyring is stopped.
+static void testKeyLookedUpOffTheMainLoop() {
+    TestServer server;
+    answerGradients(server, 1);
+    assertOk(storeSecret("saved-key", "sk-from-keyring"));
+    Setup s(server, {{"IMAGEGEN_TEST", "1"}}); // no key in the environment
+    Connection c;
+    c.name = "saved-key";
+    c.kind = ConnectionKind::Compatible;
+    c.endpoint = server.url("/v1");
+    c.auth = AuthMethod::BearerKey;
+    s.setup.connections.put(c);
+    FakeHost host(300, 200);
+    std::optional<Result<RunSession::Generated>> ended;
+    RunSession session(
+        Procedure::Edit, s.setup,
+        {.onPartial = {}, .onProgress = {}, .onDone = [&ended](Result<RunSession::Generated> r) {
+             ended = std::move(r);
+         }});
+    {
+        StoppedKeyring keyring;
+        g_assert_true(keyring.found());
+        const SourceId idle(g_idle_add(
+            +[](gpointer k) -> gboolean {
+                static_cast<StoppedKeyring*>(k)->resume();
+                return G_SOURCE_CONTINUE; // removed with `idle`
+            },
+            &keyring));
+        assertOk(generateOnce(session, ended, host));
+        g_assert_false(keyring.watchdogFired()); // the main loop ran while the key was awaited
+    }
+    if (assertSize(server.received(), 1)) {
+        assertEq(server.received()[0].header("authorization"), "Bearer sk-from-keyring");
+    }
+    {
+        const StoppedKeyring keyring; // and nothing in the main loop lets it go
+        assertOk(generateOnce(session, ended, host));
+        g_assert_false(keyring.watchdogFired());
+    }
+    if (assertSize(server.received(), 2)) {
+        assertEq(server.received()[1].header("authorization"), "Bearer sk-from-keyring");
+    }
+    assertOk(clearSecret("saved-key"));
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/secrets/store-lookup-clear", testStoreLookupClear);
     g_test_add_func("/secrets/credential-for-saved-connection", testCredentialForSavedConnection);
+    g_test_add_func("/secrets/key-looked-up-off-the-main-loop", testKeyLookedUpOffTheMainLoop);
     return g_test_run();
 }

@@ -199,9 +199,11 @@ Result<RunPlan> planWithGeometry(Procedure procedure, const RunParameters& param
     RunPlan run;
     run.procedure = procedure;
     run.parameters = parameters;
-    auto service = resolveService(
-        parameters.connection, parameters.model,
-        {setup.catalog, &setup.connections, setup.env, &setup.tokens, setup.nowUnix()});
+    ServiceSources sources{setup.catalog, &setup.connections, setup.env, setup.tokens.get(),
+                           setup.nowUnix()};
+    sources.deferCredential = true; // the main loop waits on no keyring or CLI
+    sources.known = &setup.credentials;
+    auto service = resolveService(parameters.connection, parameters.model, sources);
     if (!service) {
         return service.error();
     }

@@ -10,6 +10,7 @@
 #include "core/run/host.h"
 #include "core/run/run_parameters.h"
 #include "core/service/connection.h"
+#include "core/service/credential_lookup.h"
 #include "core/service/http_client.h"
 #include "core/service/image_request.h"
 #include "core/service/images_client.h"
@@ -36,7 +37,10 @@ struct RunSetup {
     const ModelCatalog* catalog = nullptr;
     ConnectionStore connections;
     EnvLookup env;
-    EntraTokenSource tokens;        // kept between runs, so a token is fetched once
+    // Kept between runs, so that a token is fetched once and a saved key read once; shared
+    // with a lookup's worker thread, which may outlive the run that started it.
+    std::shared_ptr<EntraTokenSource> tokens = std::make_shared<EntraTokenSource>();
+    CredentialCache credentials;
     std::function<int64_t()> clock; // unix seconds; the real clock when empty
     HttpOptions http;
     size_t maxInFlight = 4; // requests sent at once for a plan of several
@@ -85,7 +89,9 @@ struct PreparedRun {
 };
 
 // Every refusal that needs no network comes from here: the service, the options, the fields
-// (before any pixel is read), the image, the plan, and the encoded request.
+// (before any pixel is read), the image, the plan, and the encoded request. It never waits on
+// the Secret Service or the Azure CLI: a credential not at hand is left pending
+// (Service::credentialPending) for the run operation to look up off the main loop.
 Result<PreparedRun> prepareRun(Procedure procedure, const RunParameters& parameters,
                                RunSetup& setup, Host& host, PhaseTimer* timings = nullptr);
 
@@ -98,7 +104,8 @@ ImageGeometry asSent(ImageGeometry geometry, const RunParameters& parameters);
 
 // The first half of prepareRun, which reads no pixel: the service, the options, the fields, the
 // image's geometry and the plan (the region an edit sends, the size it goes at). The dialog calls
-// it at each change of an option, to show what will be sent and to refuse early.
+// it at each change of an option, to show what will be sent and to refuse early. As prepareRun,
+// it looks no credential up: the plan needs the connection and the model, not the secret.
 Result<RunPlan> planRun(Procedure procedure, const RunParameters& parameters, RunSetup& setup,
                         Host& host);
 

@@ -15,8 +15,8 @@ namespace {
 // readable and dropped what is shaped like a key as it read the answer; the run's own key or
 // token, which only the run knows and which need not look like a key, goes here, from the error
 // and from every revised prompt (kept in the result's parasite, and so in a saved XCF).
-Result<ImagesResult> withoutTheKey(Result<ImagesResult> r, const Service& service) {
-    const std::string& secret = service.credential.secret;
+Result<ImagesResult> withoutTheKey(Result<ImagesResult> r, const Service& service,
+                                   const std::string& secret) {
     if (!r) {
         Error e = withGuessNote(r.error(), service);
         // A message may quote the service in more places than responses.cpp reads (a request
@@ -33,11 +33,11 @@ Result<ImagesResult> withoutTheKey(Result<ImagesResult> r, const Service& servic
 
 } // namespace
 
-RunOperation::RunOperation(PreparedRun run, const RunSetup& setup, RunEvents events, Done done,
+RunOperation::RunOperation(PreparedRun run, RunSetup& setup, RunEvents events, Done done,
                            GCancellable* outer, CancelCheck cancelled, PhaseTimer* timings)
     : plan_(std::make_shared<const RunPlan>(std::move(run.plan))),
       strategy_(strategyFor(*plan_, std::move(run.upload))), setup_(setup),
-      events_(std::move(events)), done_(std::move(done)),
+      credential_(plan_->service.credential), events_(std::move(events)), done_(std::move(done)),
       cancellable_(adoptRef(g_cancellable_new())),
       outer_(outer != nullptr ? addRef(outer) : GRef<GCancellable>()),
       cancelled_(std::move(cancelled)), timings_(timings) {
@@ -48,7 +48,31 @@ RunOperation::RunOperation(PreparedRun run, const RunSetup& setup, RunEvents eve
                                               }),
                                               cancellable_.get(), nullptr);
     }
-    scheduleStep();
+    if (plan_->service.credentialPending) {
+        lookUpCredential();
+    } else {
+        scheduleStep();
+    }
+}
+
+// The keyring or the Azure CLI, on a worker: the main loop goes on (the dialog redraws, Cancel
+// works) and the first step runs when the credential is there. A cancel ends the lookup at once,
+// with nothing sent.
+void RunOperation::lookUpCredential() {
+    const Connection& connection = plan_->service.connection;
+    lookup_ = std::make_unique<CredentialLookup>(
+        credentialQuery(connection, setup_.env, setup_.tokens, setup_.nowUnix()),
+        cancellable_.get(), [this](Result<Credential> found) {
+            if (!found) {
+                finish(found.error());
+                return;
+            }
+            credential_ = *found;
+            if (plan_->service.connection.auth != AuthMethod::EntraId) {
+                setup_.credentials.keep(plan_->service.connection.name, *found);
+            }
+            scheduleStep();
+        });
 }
 
 RunOperation::~RunOperation() {
@@ -150,9 +174,9 @@ void RunOperation::send(std::vector<ImageRequest> requests) {
     }
     http_ = std::make_unique<HttpClient>(setup_.http);
     client_ = std::make_unique<ImagesClient>(*http_, setup_.maxInFlight);
-    client_->run(plan_->service.connection, plan_->service.credential, std::move(requests),
-                 cancellable_.get(), std::move(callbacks), [this](Result<ImagesResult> answer) {
-                     answer_ = withoutTheKey(std::move(answer), plan_->service);
+    client_->run(plan_->service.connection, credential_, std::move(requests), cancellable_.get(),
+                 std::move(callbacks), [this](Result<ImagesResult> answer) {
+                     answer_ = withoutTheKey(std::move(answer), plan_->service, credential_.secret);
                      scheduleStep();
                  });
 }

@@ -7,6 +7,7 @@
 
 #include "core/run/host.h"
 #include "core/run/run.h"
+#include "core/service/credential_lookup.h"
 #include "core/service/http_client.h"
 #include "core/service/images_client.h"
 #include "core/util/glib_ptr.h"
@@ -38,13 +39,14 @@ class RunOperation {
   public:
     using Done = std::function<void(Result<RunOutcome>)>;
 
-    // Starts `run`. `done` runs once, from the main loop, never inside the constructor; it may
-    // destroy this object. Destroying it (a dialog closed mid-run) closes every connection at once
-    // and drops every callback, so nothing runs after its owner has gone. A cancel of `outer` (may
-    // be null) ends the run as a cancel; `cancelled` (may be empty) is asked between the steps
-    // that do not wait on the main loop (decoding, making layers). `timings` (may be null) ends
-    // its phases "request" and "decode".
-    RunOperation(PreparedRun run, const RunSetup& setup, RunEvents events, Done done,
+    // Starts `run`, first looking its credential up on a worker thread when the plan left it
+    // pending (and keeping what it found in `setup` for the next run). `done` runs once, from the
+    // main loop, never inside the constructor; it may destroy this object. Destroying it (a dialog
+    // closed mid-run) closes every connection at once and drops every callback, so nothing runs
+    // after its owner has gone. A cancel of `outer` (may be null) ends the run as a cancel;
+    // `cancelled` (may be empty) is asked between the steps that do not wait on the main loop
+    // (decoding, making layers). `timings` (may be null) ends its phases "request" and "decode".
+    RunOperation(PreparedRun run, RunSetup& setup, RunEvents events, Done done,
                  GCancellable* outer = nullptr, CancelCheck cancelled = {},
                  PhaseTimer* timings = nullptr);
     ~RunOperation();
@@ -64,6 +66,7 @@ class RunOperation {
     [[nodiscard]] const Usage& usage() const { return usage_; }
 
   private:
+    void lookUpCredential();
     void scheduleStep();
     void step();
     void send(std::vector<ImageRequest> requests);
@@ -72,7 +75,8 @@ class RunOperation {
 
     std::shared_ptr<const RunPlan> plan_;
     std::unique_ptr<RunStrategy> strategy_; // reads *plan_
-    const RunSetup& setup_;
+    RunSetup& setup_;
+    Credential credential_; // the plan's, or the one looked up
     RunEvents events_;
     Done done_;
     GRef<GCancellable> cancellable_;
@@ -86,6 +90,7 @@ class RunOperation {
     // Last, so that they go first: their callbacks point at everything above.
     std::unique_ptr<HttpClient> http_;
     std::unique_ptr<ImagesClient> client_;
+    std::unique_ptr<CredentialLookup> lookup_;
 };
 
 // Every step of a call that waits (Script-Fu): prepared, run to its end on a main loop of its own

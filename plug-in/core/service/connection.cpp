@@ -307,10 +307,26 @@ Result<std::pair<std::string, int64_t>> EntraTokenSource::parseCliOutput(const s
     return makeError(ErrorKind::Authentication, _("the Azure CLI's token has no expiry time"));
 }
 
-Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
-    constexpr int64_t kRefreshMargin = 300; // fetch again five minutes before it expires
+static constexpr int64_t kRefreshMargin = 300; // fetch again five minutes before it expires
+
+std::optional<std::string> EntraTokenSource::cached(int64_t nowUnix) const {
+    const std::lock_guard lock(value_);
     if (!token_.empty() && nowUnix < expiresAt_ - kRefreshMargin) {
         return token_;
+    }
+    return std::nullopt;
+}
+
+int64_t EntraTokenSource::expiresAt() const {
+    const std::lock_guard lock(value_);
+    return expiresAt_;
+}
+
+Result<std::string> EntraTokenSource::token(int64_t nowUnix, GCancellable* cancellable) {
+    // One fetch at a time: a second caller waits for the first and takes its token.
+    const std::lock_guard fetching(fetching_);
+    if (auto fresh = cached(nowUnix)) {
+        return *fresh;
     }
     std::vector<const char*> argv;
     argv.reserve(command_.size() + 1);
@@ -318,12 +334,14 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
         argv.push_back(a.c_str());
     }
     argv.push_back(nullptr);
-    GCharPtr out;
-    GCharPtr err;
-    gint wait = 0;
     GErrorPtr error;
-    if (!g_spawn_sync(nullptr, const_cast<gchar**>(argv.data()), nullptr, G_SPAWN_SEARCH_PATH,
-                      nullptr, nullptr, outPtr(out), outPtr(err), &wait, outPtr(error))) {
+    // GSubprocess rather than g_spawn_sync: a cancel (a closed dialog) ends the CLI at once.
+    const GRef<GSubprocess> cli =
+        adoptRef(g_subprocess_newv(argv.data(),
+                                   static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                 G_SUBPROCESS_FLAGS_STDERR_SILENCE),
+                                   outPtr(error)));
+    if (!cli) {
         return makeError(
             ErrorKind::Authentication,
             textf(_("no API key or token is set, and the Azure CLI could not be run to get an "
@@ -331,7 +349,17 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
                     "run az login"),
                   error->message));
     }
-    if (!g_spawn_check_wait_status(wait, nullptr)) {
+    GCharPtr out;
+    if (g_subprocess_communicate_utf8(cli.get(), nullptr, cancellable, outPtr(out), nullptr,
+                                      outPtr(error)) == FALSE) {
+        g_subprocess_force_exit(cli.get());
+        if (g_error_matches(error.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED) != FALSE) {
+            return makeError(ErrorKind::Cancelled, "cancelled");
+        }
+        return makeError(ErrorKind::Authentication,
+                         textf(_("the Azure CLI's answer could not be read (%s)"), error->message));
+    }
+    if (g_subprocess_get_successful(cli.get()) == FALSE) {
         return makeError(ErrorKind::Authentication,
                          _("the Azure CLI could not get an Entra ID token: run az login"));
     }
@@ -339,6 +367,7 @@ Result<std::string> EntraTokenSource::token(int64_t nowUnix) {
     if (!parsed) {
         return parsed.error();
     }
+    const std::lock_guard lock(value_);
     token_ = parsed->first;
     expiresAt_ = parsed->second;
     return token_;

@@ -6,8 +6,11 @@
 #include "core/service/image_request.h"
 #include "core/util/error.h"
 
+#include <gio/gio.h>
+
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,21 +96,29 @@ struct EnvironmentConfig {
 };
 Result<EnvironmentConfig> connectionFromEnvironment(const EnvLookup& env);
 
-// Entra ID access tokens from the Azure CLI, fetched again shortly before they expire.
+// Entra ID access tokens from the Azure CLI, fetched again shortly before they expire. Safe to
+// share between threads: the main loop asks cached() and never waits on the CLI; a worker
+// (credential_lookup.h) runs token(), one fetch at a time.
 class EntraTokenSource {
   public:
     // The command prints the JSON of `az account get-access-token`.
     explicit EntraTokenSource(std::vector<std::string> command = defaultCommand());
     static std::vector<std::string> defaultCommand();
 
-    Result<std::string> token(int64_t nowUnix);
-    [[nodiscard]] int64_t expiresAt() const { return expiresAt_; }
+    // The token, run through the CLI when none is cached or it expires within five minutes. A
+    // cancel of `cancellable` (may be null) ends the CLI and the call as ErrorKind::Cancelled.
+    Result<std::string> token(int64_t nowUnix, GCancellable* cancellable = nullptr);
+    // The cached token when it needs no fetch at `nowUnix`: never waits on a fetch in flight.
+    [[nodiscard]] std::optional<std::string> cached(int64_t nowUnix) const;
+    [[nodiscard]] int64_t expiresAt() const;
 
     // Reads the CLI's JSON: accessToken with expires_on (unix) or expiresOn (local time).
     static Result<std::pair<std::string, int64_t>> parseCliOutput(const std::string& json);
 
   private:
-    std::vector<std::string> command_;
+    const std::vector<std::string> command_;
+    std::mutex fetching_;      // held while the CLI runs, so that two lookups run it once
+    mutable std::mutex value_; // guards token_ and expiresAt_, held only to read or write them
     std::string token_;
     int64_t expiresAt_ = 0;
 };

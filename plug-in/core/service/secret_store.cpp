@@ -1,5 +1,6 @@
 #include "core/service/secret_store.h"
 
+#include "core/service/credential_lookup.h"
 #include "core/util/glib_ptr.h"
 #include "core/util/i18n.h"
 
@@ -38,9 +39,9 @@ Status storeSecret(const std::string& connectionName, const std::string& secret)
     return Ok{};
 }
 
-Result<std::string> lookupSecret(const std::string& connectionName) {
+Result<std::string> lookupSecret(const std::string& connectionName, GCancellable* cancellable) {
     GErrorPtr error;
-    gchar* found = secret_password_lookup_sync(schema(), nullptr, outPtr(error), "connection",
+    gchar* found = secret_password_lookup_sync(schema(), cancellable, outPtr(error), "connection",
                                                connectionName.c_str(), nullptr);
     if (error) {
         return keyringError(
@@ -65,35 +66,11 @@ Status clearSecret(const std::string& connectionName) {
 
 Result<Credential> credentialFor(const Connection& connection, const EnvLookup& env,
                                  EntraTokenSource& tokens, int64_t nowUnix) {
-    if (connection.auth == AuthMethod::EntraId) {
-        const char* token = env("AZURE_OPENAI_AD_TOKEN");
-        if (token != nullptr && *token != '\0') {
-            return Credential{AuthMethod::EntraId, token};
-        }
-        auto fetched = tokens.token(nowUnix);
-        if (!fetched) {
-            return fetched.error();
-        }
-        return Credential{AuthMethod::EntraId, *fetched};
+    if (auto atHand = credentialAtHand(connection, env, tokens, nowUnix)) {
+        return *atHand;
     }
-    auto saved = lookupSecret(connection.name);
-    if (saved && !saved->empty()) {
-        return Credential{connection.auth, *saved};
-    }
-    const bool azure =
-        connection.kind == ConnectionKind::Azure || connection.kind == ConnectionKind::AzureV1;
-    const char* variable = azure ? "AZURE_OPENAI_API_KEY" : "OPENAI_API_KEY";
-    const char* key = env(variable);
-    if (key != nullptr && *key != '\0') {
-        return Credential{connection.auth, key};
-    }
-    std::string message = textf(_("no key is saved for the connection %s: enter it in "
-                                  "Connections… and Save, or set %s"),
-                                connection.name.c_str(), variable);
-    if (!saved) {
-        message += textf(_(" (%s)"), saved.error().message.c_str());
-    }
-    return makeError(ErrorKind::Configuration, message);
+    const CredentialQuery query = credentialQuery(connection, env, nullptr, nowUnix);
+    return findCredential(connection, query.envKey, tokens, nowUnix, nullptr);
 }
 
 } // namespace imagegen

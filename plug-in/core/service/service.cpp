@@ -19,6 +19,16 @@ Result<const Connection*> savedConnection(const std::string& name, const Connect
     return saved;
 }
 
+// The credential at hand without waiting, else none yet: credentialPending.
+void deferCredential(Service& s, const ServiceSources& from) {
+    auto atHand = credentialAtHand(s.connection, from.env, *from.tokens, from.nowUnix);
+    if (!atHand && from.known != nullptr && s.connection.auth != AuthMethod::EntraId) {
+        atHand = from.known->find(s.connection.name);
+    }
+    s.credential = atHand.value_or(Credential{s.connection.auth, ""});
+    s.credentialPending = !atHand;
+}
+
 // The connection and credential, before the model is known.
 Status connect(Service& s, const std::string& connectionName, const ServiceSources& from) {
     auto saved = savedConnection(connectionName, *from.connections);
@@ -27,6 +37,10 @@ Status connect(Service& s, const std::string& connectionName, const ServiceSourc
     }
     if (*saved != nullptr) {
         s.connection = **saved;
+        if (from.deferCredential) {
+            deferCredential(s, from);
+            return Ok{};
+        }
         auto credential = credentialFor(s.connection, from.env, *from.tokens, from.nowUnix);
         if (!credential) {
             return credential.error();
@@ -41,6 +55,10 @@ Status connect(Service& s, const std::string& connectionName, const ServiceSourc
     s.connection = fromEnv->connection;
     s.credential = fromEnv->credential;
     if (s.credential.method == AuthMethod::EntraId && s.credential.secret.empty()) {
+        if (from.deferCredential) {
+            deferCredential(s, from);
+            return Ok{};
+        }
         auto token = from.tokens->token(from.nowUnix);
         if (!token) {
             return token.error();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/service/connection.h"
+#include "core/service/credential_lookup.h"
 #include "core/service/models.h"
 #include "core/util/error.h"
 
@@ -17,6 +18,9 @@ struct Service {
     std::string model;               // the model or deployment name sent
     const ModelCaps* caps = nullptr; // points into the catalog it was resolved with
     bool familyGuessed = false;      // an Azure deployment taken to be a model by its name
+    // Resolved with deferCredential and nothing at hand: the credential (empty here) is to be
+    // looked up off the main loop (CredentialLookup) before the first request.
+    bool credentialPending = false;
 };
 
 // Where a service may come from; the catalog must outlive the services resolved from it.
@@ -26,6 +30,10 @@ struct ServiceSources {
     EnvLookup env;
     EntraTokenSource* tokens = nullptr;
     int64_t nowUnix = 0;
+    // Never wait on the Secret Service or the Azure CLI: take the credential at hand (the
+    // environment's, a fresh token, a key in `known`), else leave it pending.
+    bool deferCredential = false;
+    const CredentialCache* known = nullptr; // may be null
 };
 
 // The capabilities a run of `model` on `connection` is checked against: those of the model the
