@@ -113,6 +113,7 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     if (timings != nullptr) {
         context.onShown = [timings] {
             timings->phase("dialog-shown");
+            timings->stamp("dialog-shown");
         };
     }
     return dialog::runDialog(context);
