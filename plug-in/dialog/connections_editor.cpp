@@ -1,6 +1,5 @@
 #include "dialog/connections_editor.h"
 
-#include "core/service/secret_store.h"
 #include "core/util/i18n.h"
 #include "dialog/gtk_util.h"
 
@@ -135,8 +134,13 @@ ConnectionsEditor::ConnectionsEditor(GtkWindow* parent, RunSetup* setup, std::st
 }
 
 ConnectionsEditor::~ConnectionsEditor() {
-    lookup_.reset(); // a lookup still waiting drops its callback; its worker ends by itself
-    http_.reset();   // a test in flight ends here, and its callback never runs
+    // Calls still waiting drop their callbacks; their workers end by themselves, a write to the
+    // keyring done whole.
+    write_.reset();
+    keyLookup_.reset();
+    probe_.reset();
+    lookup_.reset();
+    http_.reset(); // a test in flight ends here, and its callback never runs
     closeConfirmation();
     if (dialog_ != nullptr) {
         gtk_widget_destroy(dialog_);
@@ -270,33 +274,7 @@ void ConnectionsEditor::showConnection(const Connection* c) {
     }
 }
 
-// Whether a key is kept for the connection shown, in words, and in the key field's placeholder:
-// an empty field after Save must not look as if the key was lost. The key itself is never shown.
-void ConnectionsEditor::showKeyState(bool justSaved) {
-    const Fields& f = *fields_;
-    const bool entra = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(f.entra)) != FALSE;
-    gtk_widget_set_sensitive(f.key, entra ? FALSE : TRUE);
-    bool stored = false;
-    if (!editing_.empty() && !entra) {
-        auto kept = lookupSecret(editing_);
-        stored = kept && !kept->empty();
-    }
-    gtk_entry_set_placeholder_text(GTK_ENTRY(f.key), stored ? _("•••• stored in the keyring")
-                                                            : _("the service's API key"));
-    const char* state = "";
-    if (entra) {
-        state = _("Entra ID signs in through the Azure CLI: no key is needed.");
-    } else if (stored) {
-        state = justSaved ? _("Saved: the key is stored in the keyring (••••). Type a new one here "
-                              "to replace it.")
-                          : _("A key is stored in the keyring (••••). Type a new one here to "
-                              "replace it.");
-    } else if (!editing_.empty()) {
-        state = _("No key is stored for this connection: type it here, then Save.");
-    }
-    gtk_label_set_text(GTK_LABEL(f.keyState), state);
-    gtk_widget_set_visible(f.keyState, *state != '\0' ? TRUE : FALSE);
-}
+// Whether a key is kept for the connection shown: connections_keys.cpp.
 
 Connection ConnectionsEditor::fromFields() const {
     const Fields& f = *fields_;
@@ -337,6 +315,9 @@ std::string ConnectionsEditor::typedKey() const {
     return entryText(fields_->key);
 }
 
+// The connection goes into connections.ini at once (a small local file: Close while the keyring
+// works must not lose it); the key goes to the keyring off the main loop, with Save, Remove, Add,
+// Test and the list insensitive until it is done.
 void ConnectionsEditor::save() {
     const Connection c = fromFields();
     if (auto valid = checkServiceEndpoint(c.endpoint); !valid) {
@@ -349,27 +330,15 @@ void ConnectionsEditor::save() {
                   Tone::Bad);
         return;
     }
-    const std::string key = typedKey();
-    std::string keyNote;
-    if (!key.empty() && c.auth != AuthMethod::EntraId) {
-        if (auto stored = storeSecret(c.name, key); !stored) {
-            keyNote = std::string(" ") + _("The key was NOT saved: no keyring (Secret Service) is "
-                                           "running. Set OPENAI_API_KEY or AZURE_OPENAI_API_KEY "
-                                           "in GIMP's environment instead.");
-        }
-        gtk_entry_set_text(GTK_ENTRY(fields_->key), "");
-    }
-    if (!editing_.empty() && editing_ != c.name) {
-        // Renamed: the key moves with it unless a new one was typed.
-        if (auto old = lookupSecret(editing_); key.empty() && old && !old->empty()) {
-            (void)storeSecret(c.name, *old);
-        }
-        (void)clearSecret(editing_);
-        setup_->connections.remove(editing_);
+    const std::string key = c.auth != AuthMethod::EntraId ? typedKey() : "";
+    const std::string previous = editing_;
+    const bool renamed = !previous.empty() && previous != c.name;
+    if (renamed) {
+        setup_->connections.remove(previous); // its key moves with it: saveConnectionKey
     }
     // The next run reads the key anew: it may have changed here.
     setup_->credentials.forget(c.name);
-    setup_->credentials.forget(editing_);
+    setup_->credentials.forget(previous);
     setup_->connections.put(c);
     if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(fields_->isDefault)) != FALSE) {
         setup_->connections.setDefault(c.name);
@@ -381,86 +350,38 @@ void ConnectionsEditor::save() {
         sayResult(written.error().message, Tone::Bad);
         return;
     }
+    if (key.empty() && !renamed) {
+        saved(c, key, Ok{});
+        return;
+    }
+    setBusy(true);
+    sayResult(_("Saving the key in the keyring…"), Tone::Plain);
+    write_ = saveConnectionKeyAsync(c.name, previous, key, [this, c, key](const Status& stored) {
+        guarded([&] { saved(c, key, stored); }, [this](const std::string& m) { reportError(m); });
+    });
+}
+
+// Save's end, once the keyring has the key.
+void ConnectionsEditor::saved(const Connection& c, const std::string& key, const Status& stored) {
+    setBusy(false);
+    setup_->credentials.forget(c.name); // a run meanwhile may have found the key replaced here
+    std::string keyNote;
+    if (!stored) {
+        keyNote = std::string(" ") + _("The key was NOT saved: no keyring (Secret Service) is "
+                                       "running. Set OPENAI_API_KEY or AZURE_OPENAI_API_KEY in "
+                                       "GIMP's environment instead.");
+    }
+    if (!key.empty() && typedKey() == key) { // not a key typed since
+        gtk_entry_set_text(GTK_ENTRY(fields_->key), "");
+    }
     fillList(c.name);
     gtk_entry_set_text(GTK_ENTRY(fields_->name), c.name.c_str());
-    showKeyState(!key.empty() && keyNote.empty());
+    showKeyState(!key.empty() && stored.ok());
     sayResult(std::string(_("Saved.")) + keyNote, keyNote.empty() ? Tone::Good : Tone::Bad);
     callbacks_.onChanged();
 }
 
-// Remove, which asks first: connections_remove.cpp.
-
-// Proves routing and credentials with a request the service refuses without making an image,
-// with the credential named, so that "it works" is never about a key other than the one the user
-// thinks of: the key typed, else an Entra ID token, else the saved key, else the environment's.
-// The saved key and a token from the Azure CLI are looked up off the main loop: the window stays
-// alive while the keyring or `az` answers.
-void ConnectionsEditor::test() {
-    const Connection c = fromFields();
-    sayResult(_("Testing…"), Tone::Plain);
-    lookup_.reset(); // drops an earlier lookup still waiting
-    http_.reset();   // and an earlier test still in flight
-    if (const std::string typed = typedKey(); !typed.empty()) {
-        sendTest(c, Credential{c.auth, typed}, _("the key typed above"));
-        return;
-    }
-    Connection saved = c;
-    saved.name = editing_.empty() ? c.name : editing_;
-    const int64_t now = setup_->nowUnix();
-    if (auto atHand = credentialAtHand(saved, setup_->env, *setup_->tokens, now)) {
-        sendTest(c, *atHand, _("an Entra ID token"));
-        return;
-    }
-    CredentialQuery query = credentialQuery(saved, setup_->env, setup_->tokens, now);
-    const std::string envKey = query.envKey;
-    lookup_ = std::make_unique<CredentialLookup>(
-        std::move(query), nullptr, [this, c, envKey](Result<Credential> found) {
-            if (!found) {
-                sayResult(found.error().message, Tone::Bad);
-                return;
-            }
-            // The keyring is asked first: a key other than the environment's came from it.
-            const std::string source = c.auth == AuthMethod::EntraId ? _("an Entra ID token")
-                                       : found->secret != envKey ? _("the key saved in the keyring")
-                                       : isAzure(c.kind)
-                                           ? _("AZURE_OPENAI_API_KEY from the environment")
-                                           : _("OPENAI_API_KEY from the environment");
-            sendTest(c, *found, source);
-        });
-}
-
-void ConnectionsEditor::sendTest(const Connection& c, const Credential& credential,
-                                 const std::string& source) {
-    std::string model = c.defaultModel;
-    if (model.empty() && !c.deployments.empty()) {
-        model = c.deployments.front().name;
-    }
-    if (model.empty() && !isAzure(c.kind)) {
-        model = "gpt-image-1";
-    }
-    // A test answers at once: no retries of a 429 or 5xx, and a short wait for the connection.
-    HttpOptions options = setup_->http;
-    options.maxRetries = 0;
-    options.connectTimeoutMs = 5'000;
-    options.totalTimeoutMs = 30'000;
-    http_ = std::make_unique<HttpClient>(options);
-    testConnection(
-        *http_, c, credential, model, nullptr, [this, source](const ConnectionTestResult& result) {
-            sayResult(textf(_("%s Tested with %s."), result.message.c_str(), source.c_str()),
-                      result.verdict == ConnectionVerdict::Works ? Tone::Good : Tone::Bad);
-        });
-}
-
-void ConnectionsEditor::checkKeyStorage() {
-    auto probe = lookupSecret("imagegen-probe");
-    keyStorageWorks_ = probe.ok();
-    say("key_storage",
-        keyStorageWorks_
-            ? _("Keys are kept in your keyring (Secret Service), never in a file.")
-            : _("No keyring (Secret Service) is running, so a key cannot be saved here. Set "
-                "OPENAI_API_KEY, or AZURE_OPENAI_API_KEY for Azure, in GIMP's environment, or "
-                "start a keyring such as GNOME Keyring and open this dialog again."));
-}
+// Remove, which asks first: connections_remove.cpp. Test connection: connections_test.cpp.
 
 // Entra ID, the API version and deployments belong to Azure's kinds only: for the others their
 // rows are hidden, not merely greyed, so that a new user sees only what the kind asks for. The

@@ -1,8 +1,7 @@
-// ConnectionsEditor, its Remove: a question first, then the connection and its key go; the rest
-// is in connections_editor.cpp.
+// ConnectionsEditor, its Remove: a question first, then the connection and its key go (the key
+// off the main loop); the rest is in connections_editor.cpp.
 #include "dialog/connections_editor.h"
 
-#include "core/service/secret_store.h"
 #include "core/util/i18n.h"
 #include "dialog/gtk_util.h"
 
@@ -55,22 +54,38 @@ void ConnectionsEditor::closeConfirmation() {
     }
 }
 
+// The connection leaves connections.ini at once; its key leaves the keyring off the main loop,
+// with Save, Remove, Add, Test and the list insensitive until it is done.
 void ConnectionsEditor::removeConfirmed(const std::string& name) {
     if (setup_->connections.find(name) == nullptr) {
         return;
     }
-    (void)clearSecret(name);
     setup_->credentials.forget(name); // a run after this one must not find the key in memory
     setup_->connections.remove(name);
     if (auto written = setup_->connections.save(path_); !written) {
         sayResult(written.error().message, Tone::Bad);
         return;
     }
+    setBusy(true);
+    sayResult(_("Removing the key from the keyring…"), Tone::Plain);
+    write_ = clearSecretAsync(name, [this, name](const Status& cleared) {
+        guarded([&] { removed(name, cleared); }, [this](const std::string& m) { reportError(m); });
+    });
+}
+
+void ConnectionsEditor::removed(const std::string& name, const Status& cleared) {
+    setBusy(false);
+    setup_->credentials.forget(name); // a run meanwhile may have found the key being removed
     fillList("");
     showConnection(nullptr);
-    sayResult(
-        textf(_("Removed the connection %s and its key."), textf(_("“%s”"), name.c_str()).c_str()),
-        Tone::Plain);
+    const std::string quoted = textf(_("“%s”"), name.c_str());
+    if (cleared) {
+        sayResult(textf(_("Removed the connection %s and its key."), quoted.c_str()), Tone::Plain);
+    } else {
+        sayResult(textf(_("Removed the connection %s, but not its key: %s"), quoted.c_str(),
+                        cleared.error().message.c_str()),
+                  Tone::Bad);
+    }
     callbacks_.onChanged();
 }
 

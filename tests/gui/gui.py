@@ -1126,6 +1126,106 @@ def case_first_setup(t):
     t.close(n)
 
 
+def in_list(t, name):
+    return name in [c.name for c in t.c("list box", "Saved connections") if c is not None]
+
+
+def answers(t, field, text):
+    """The window is alive: a text typed into `field` reads back."""
+    a11y.set_text(field, text)
+    a11y.poll(f'"{field.name}" to read back {text!r}', lambda: a11y.text_of(field) == text, 10)
+
+
+def case_keyring_paused(t):
+    """The keyring stops answering (SIGSTOP on its daemon) while the Connections window needs it:
+    the window still opens and says it is looking; while Save and Remove wait for the keyring,
+    their buttons are greyed and a field can be typed into; once it answers, the key is stored
+    (moved on a rename), then removed. Closing the window while a key is being saved leaves the
+    dialog working, and the key saved whole; closing the dialog while the window waits ends the
+    call cleanly."""
+    t.setup_image()
+    n = t.open(edit_call())
+    main = t.dialog
+    first, renamed, third = "keyring one", "keyring two", "keyring three"
+    t.press("Connections…")
+    t.dialog = t.wait_dialog(CONNECTIONS_TITLE)
+    t.press("Add")
+    a11y.set_text(t.c("text", "Name"), first)
+    a11y.select_item(t.c("combo box", "Kind"), "OpenAI")
+    a11y.set_text(t.c("text", "Endpoint"), t.emu.base + "/v1")
+    a11y.set_text(t.c("password text", "API key"), API_KEY)
+    t.press("Save")
+    a11y.poll(f'"{first}" in the list', lambda: in_list(t, first), 15)
+    t.press("Close")
+    a11y.poll("the Connections window to close", lambda: a11y.find_window(CONNECTIONS_TITLE) is None, 15)
+    t.dialog = main
+
+    with t.s.keyring_paused():
+        t.press("Connections…")
+        t.dialog = t.wait_dialog(CONNECTIONS_TITLE, timeout=20)
+        state, storage = t.c("label", "Key status"), t.c("label", "Key storage")
+        check("Looking in the keyring" in a11y.text_of(state), f"the key status says {a11y.text_of(state)!r}")
+        check("Looking for a keyring" in a11y.text_of(storage), f"the key storage says {a11y.text_of(storage)!r}")
+        model = t.c("text", "Default model")
+        answers(t, model, "gpt-image-1")
+        # A rename with a new key: written while the keyring is stopped.
+        a11y.set_text(t.c("text", "Name"), renamed)
+        a11y.set_text(t.c("password text", "API key"), WRONG_KEY)
+        t.press("Save")
+        save, result = t.button("Save"), t.c("label", "Test result")
+        a11y.wait_sensitive(save, timeout=10, sensitive=False)
+        check(not a11y.states(t.button("Remove")).contains(a11y.SENSITIVE), "Remove is sensitive during Save")
+        check("Saving the key" in a11y.text_of(result), f"during Save the window says {a11y.text_of(result)!r}")
+        answers(t, model, "gpt-image-1.5")
+    a11y.wait_sensitive(save, timeout=30)
+    a11y.poll(f'"{renamed}" in the list', lambda: in_list(t, renamed) and not in_list(t, first), 15)
+    a11y.poll("the key status to say stored", lambda: "stored in the keyring" in a11y.text_of(state), 15)
+    a11y.poll("the key storage to say where keys go", lambda: "kept in your keyring" in a11y.text_of(storage), 15)
+    check(f"secret = {WRONG_KEY}" in t.s.secret_tool("search", "--all", "connection", renamed).stdout,
+          f'the new key is not saved for "{renamed}"')
+    check(not t.s.secret_tool("search", "--all", "connection", first).stdout.strip(),
+          f'"{first}" kept a key after the rename')
+
+    with t.s.keyring_paused():
+        t.press("Remove")
+        alert = a11y.poll("the question before Remove",
+                          lambda: a11y.find_window("Remove Connection", roles=("alert", "dialog")), 10)
+        t.press("Remove", root=alert)
+        a11y.wait_sensitive(save, timeout=10, sensitive=False)
+        check("Removing the key" in a11y.text_of(result), f"during Remove the window says {a11y.text_of(result)!r}")
+        answers(t, model, "dall-e-3")
+    a11y.wait_sensitive(save, timeout=30)
+    a11y.poll(f'"{renamed}" to leave the list', lambda: not in_list(t, renamed), 15)
+    check("Removed the connection" in a11y.text_of(result), f"after Remove the window says {a11y.text_of(result)!r}")
+    check(not t.s.secret_tool("search", "--all", "connection", renamed).stdout.strip(),
+          f'"{renamed}" kept its key after Remove')
+
+    # Closed while its key is being saved: the window goes, the dialog works on, the key is saved.
+    with t.s.keyring_paused():
+        t.press("Add")
+        a11y.set_text(t.c("text", "Name"), third)
+        a11y.set_text(t.c("password text", "API key"), API_KEY)
+        t.press("Save")
+        a11y.wait_sensitive(save, timeout=10, sensitive=False)
+        t.press("Close")
+        a11y.poll("the Connections window to close", lambda: a11y.find_window(CONNECTIONS_TITLE) is None, 15)
+        t.dialog = main
+        t.set_prompt("still alive")
+    a11y.poll("the key saved after Close",
+              lambda: f"secret = {API_KEY}" in t.s.secret_tool("search", "--all", "connection", third).stdout, 15)
+    items = a11y.items_of(t.c("combo box", "Connection"))
+    check(any(third in i for i in items), f'the Connection combo box offers {items}, not "{third}"')
+
+    # The dialog itself closed while the Connections window waits for the keyring: the call
+    # returns, and nothing crashes (GIMP's stderr is checked after the case).
+    with t.s.keyring_paused():
+        t.press("Connections…")
+        t.dialog = t.wait_dialog(CONNECTIONS_TITLE, timeout=20)
+        check("Looking in the keyring" in a11y.text_of(t.c("label", "Key status")), "no lookup under way")
+        t.dialog = main
+        t.close(n)
+
+
 def case_german(t):
     """In German (LANGUAGE=de, C.UTF-8): GIMP shows the plug-in's menu entries in po/de.po's
     words, Filter ▸ Generativ ▸ Auswahl bearbeiten … and Ebene generieren …, Datei ▸ Erstellen ▸
@@ -1329,6 +1429,7 @@ CASES = {
     "german": case_german,
     "a11y-walk": case_a11y_walk,
     "first-setup": case_first_setup,
+    "keyring-paused": case_keyring_paused,
     "laptop": case_laptop,
     "keyboard": case_keyboard,
     "desktop": case_desktop,

@@ -3,12 +3,14 @@ bus it activates, an unlocked gnome-keyring of its own, the emulator, and the GU
 Script-Fu from its standard input. Everything lives under one temporary folder with its own HOME,
 and every process started here is ended here, by its id (each tree in a process group of its
 own, so the services the bus activated go with it)."""
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -257,6 +259,37 @@ class Session:
         wait_for("gnome-keyring to own org.freedesktop.secrets", owned, timeout=20)
 
     # -- helpers
+
+    def keyring_pid(self):
+        """The process that owns org.freedesktop.secrets on the session bus: the private keyring."""
+        r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                            "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                            "string:org.freedesktop.secrets"], env=self.env, capture_output=True, text=True)
+        found = [w for w in r.stdout.split() if w.isdigit()]
+        if not found:
+            raise Failure(f"no owner of org.freedesktop.secrets: {r.stdout} {r.stderr}")
+        return int(found[-1])
+
+    @contextlib.contextmanager
+    def keyring_paused(self, longest=60):
+        """The keyring stopped (SIGSTOP) for the block: every question to it waits. A watchdog
+        lets it go after `longest` seconds, so that a plug-in that waits on it fails its case
+        instead of hanging it. Nothing in the block may ask the keyring itself (secret_tool)."""
+        pid = self.keyring_pid()
+        resumed = threading.Event()
+
+        def watchdog():
+            if not resumed.wait(longest):
+                os.kill(pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGSTOP)
+        thread = threading.Thread(target=watchdog, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            resumed.set()
+            os.kill(pid, signal.SIGCONT)
+            thread.join()
 
     def secret_tool(self, *args):
         return subprocess.run(["secret-tool", *args], env=self.env, capture_output=True, text=True)

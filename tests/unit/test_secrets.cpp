@@ -1,6 +1,7 @@
 // Secrets in the Secret Service (a private gnome-keyring on a private D-Bus, started by
 // with-keyring.sh) and the credential chosen for a saved connection, looked up off the main loop.
 #include "core/run/run_session.h"
+#include "core/service/keyring_call.h"
 #include "core/service/secret_store.h"
 #include "fake_host.h"
 #include "run_fixtures.h"
@@ -202,10 +203,96 @@ static void testKeyLookedUpOffTheMainLoop() {
     assertOk(clearSecret("saved-key"));
 }
 
+// Runs the main loop until `ended` holds a value (or 30 s pass, which fails the test).
+template <typename T> static void runUntil(const std::optional<T>& ended) {
+    const gint64 until = g_get_monotonic_time() + (30 * G_USEC_PER_SEC);
+    while (!ended && g_get_monotonic_time() < until) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(500);
+    }
+    g_assert_true(ended.has_value());
+}
+
+// One keyring call made while the keyring is stopped, which only the main loop lets go: the call
+// must come back without having blocked it.
+template <typename T, typename Start> static T whileStopped(Start start) {
+    std::optional<T> ended;
+    StoppedKeyring keyring;
+    g_assert_true(keyring.found());
+    const SourceId idle(g_idle_add(
+        +[](gpointer k) -> gboolean {
+            static_cast<StoppedKeyring*>(k)->resume();
+            return G_SOURCE_CONTINUE; // removed with `idle`
+        },
+        &keyring));
+    const std::unique_ptr<KeyringCall> call = start([&ended](T answer) { ended = answer; });
+    g_assert_false(ended.has_value()); // never inside the call's start
+    runUntil(ended);
+    g_assert_false(keyring.watchdogFired()); // the main loop ran while the keyring was stopped
+    return *ended;
+}
+
+// What the Connections window asks of the keyring (store, look up, move on a rename, clear), each
+// off the main loop: the stopped keyring answers only once the main loop has run.
+static void testKeyringCallsOffTheMainLoop() {
+    using Text = Result<std::string>;
+    assertOk(whileStopped<Status>(
+        [](auto done) { return storeSecretAsync("async-work", "sk-async-1", done); }));
+    assertEq(lookupSecret("async-work"), "sk-async-1");
+    assertEq(whileStopped<Text>([](auto done) { return lookupSecretAsync("async-work", done); }),
+             "sk-async-1");
+    // Renamed without a new key: the key moves.
+    assertOk(whileStopped<Status>(
+        [](auto done) { return saveConnectionKeyAsync("async-home", "async-work", "", done); }));
+    assertEq(lookupSecret("async-home"), "sk-async-1");
+    assertEq(lookupSecret("async-work"), "");
+    // Renamed with a new key typed: that one is kept, the old name loses its key.
+    assertOk(storeSecret("async-work", "sk-old"));
+    assertOk(whileStopped<Status>([](auto done) {
+        return saveConnectionKeyAsync("async-home", "async-work", "sk-async-2", done);
+    }));
+    assertEq(lookupSecret("async-home"), "sk-async-2");
+    assertEq(lookupSecret("async-work"), "");
+    assertOk(whileStopped<Status>([](auto done) { return clearSecretAsync("async-home", done); }));
+    assertEq(lookupSecret("async-home"), "");
+}
+
+// The owner goes (a window closed) while the keyring is stopped: nothing of it runs afterwards;
+// a lookup ends, and a write still happens once the keyring answers, never half done.
+static void testKeyringCallOutlivesItsOwner() {
+    bool heard = false;
+    {
+        StoppedKeyring keyring;
+        g_assert_true(keyring.found());
+        auto lookup =
+            lookupSecretAsync("gone", [&heard](const Result<std::string>&) { heard = true; });
+        auto write = storeSecretAsync("gone", "sk-gone", [&heard](const Status&) { heard = true; });
+        lookup.reset();
+        write.reset();
+        drainMainContext();
+        keyring.resume();
+    }
+    std::optional<std::string> stored;
+    const gint64 until = g_get_monotonic_time() + (30 * G_USEC_PER_SEC);
+    while (g_get_monotonic_time() < until) {
+        if (auto found = lookupSecret("gone"); found && !found->empty()) {
+            stored = *found;
+            break;
+        }
+        g_usleep(10'000);
+    }
+    drainMainContext();
+    assertEq(stored, "sk-gone");
+    g_assert_false(heard);
+    assertOk(clearSecret("gone"));
+}
+
 int main(int argc, char** argv) {
     init(&argc, &argv);
     g_test_add_func("/secrets/store-lookup-clear", testStoreLookupClear);
     g_test_add_func("/secrets/credential-for-saved-connection", testCredentialForSavedConnection);
     g_test_add_func("/secrets/key-looked-up-off-the-main-loop", testKeyLookedUpOffTheMainLoop);
+    g_test_add_func("/secrets/keyring-calls-off-the-main-loop", testKeyringCallsOffTheMainLoop);
+    g_test_add_func("/secrets/keyring-call-outlives-its-owner", testKeyringCallOutlivesItsOwner);
     return g_test_run();
 }
