@@ -270,7 +270,7 @@ def case(name, **spec):
 
 # Edit: one masked layer per result, nothing outside the selection changed (bit for bit at the
 # image's own precision), the prompt's colour inside; at 8 bits, 16 bits, float and grayscale.
-case("edit-8-bit")
+case("edit-8-bit", compare_gegl=True)
 case("edit-16-bit", setup=f"image, layer = new_image(400, 300, precision=Gimp.Precision.U16_NON_LINEAR)\n{RECT}")
 case("edit-float", setup=f"image, layer = new_image(400, 300, precision=Gimp.Precision.FLOAT_LINEAR)\n{RECT}")
 case("edit-grayscale", setup=f"image, layer = new_image(400, 300, base=Gimp.ImageBaseType.GRAY)\n{RECT}",
@@ -280,7 +280,7 @@ case("edit-layer-offsets",
            "layer = Gimp.Layer.new(image, 'small', 200, 150, Gimp.ImageType.RGB_IMAGE, 100, Gimp.LayerMode.NORMAL)\n"
            "image.insert_layer(layer, None, 0)\nlayer.set_offsets(150, 120)\npaint(layer, 200, 150)\n"
            "image.select_rectangle(Gimp.ChannelOps.REPLACE, 180, 150, 80, 60)",
-     base_layers=2)
+     base_layers=2, compare_gegl=True)
 case("edit-three-results", extra=", n_images=3", n=3)
 case("generate", expect="generate", prompt="a starry sky",
      act="call('plug-in-imagegen-generate', image, [layer], prompt='a starry sky', model='gpt-image-1')")
@@ -291,6 +291,14 @@ case("expand", expect="expand", prompt="a calm sea", setup="image, layer = new_i
      margins=(0, 0, 250, 0),
      act="call('plug-in-imagegen-expand', image, [layer], prompt='a calm sea', left=0, top=0, right=250, "
          "bottom=0, model='gpt-image-1')")
+# The active layer smaller than the canvas: what an expand reads past the layer's edge is
+# transparent, whichever way the pixels are read.
+case("expand-small-layer", expect="expand", prompt="a calm sea", margins=(0, 0, 250, 0),
+     setup="image, _ = new_image(400, 300)\n"
+           "layer = Gimp.Layer.new(image, 'small', 200, 150, Gimp.ImageType.RGB_IMAGE, 100, Gimp.LayerMode.NORMAL)\n"
+           "image.insert_layer(layer, None, 0)\nlayer.set_offsets(150, 100)\npaint(layer, 200, 150)",
+     act="call('plug-in-imagegen-expand', image, [layer], prompt='a calm sea', left=0, top=0, right=250, "
+         "bottom=0, model='gpt-image-1')", compare_gegl=True)
 # Last values are GIMP 3's own: it keeps an interactive run's arguments in its plug-in-settings
 # folder (a batch run keeps none) and gives them to a WITH-LAST-VALS call in place of the
 # arguments passed. Here they are written there as GIMP writes them, before GIMP starts.
@@ -413,6 +421,18 @@ def verify(spec, log, requests, paths):
     return f"{inside} pixels inside checked, outside bit-identical"
 
 
+def compare_with_gegl(root, home, env, spec, paths):
+    """The same case again with every pixel through GEGL's conversion (IMAGEGEN_PIXELS=gegl): the
+    image after the edit must be byte for byte that of the run that read the layer's own bytes."""
+    again = {k: os.path.join(root, f"{k}-gegl") for k in ("before", "after", "selection")}
+    log, status, _ = run_gimp(root, home, dict(env, IMAGEGEN_PIXELS="gegl"), python_fu(spec, again))
+    check(status == 0, f"gimp-console-3 exited {status} with IMAGEGEN_PIXELS=gegl")
+    for ext in (".exact", ".u8"):
+        with open(paths["after"] + ext, "rb") as a, open(again["after"] + ext, "rb") as b:
+            check(a.read() == b.read(), f"the image after the edit ({ext}) differs through GEGL")
+    return "; bit-identical through GEGL's conversion"
+
+
 def run_case(name, build, source):
     e2e.LOCALEDIR = os.path.join(build, "po")
     spec = CASES[name]
@@ -445,6 +465,8 @@ def run_case(name, build, source):
         requests = emulator.requests()
         e2e.check_auth(spec, requests)
         summary = f"({seconds:.1f} s in GIMP, {len(requests)} request(s)) " + verify(spec, log, requests, paths)
+        if spec.get("compare_gegl"):
+            summary += compare_with_gegl(root, home, env, spec, paths)
     except (Failure, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
         error = f"{type(e).__name__ if not isinstance(e, Failure) else ''} {e}".strip()
     finally:
