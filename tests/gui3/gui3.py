@@ -172,7 +172,10 @@ def verify(name, spec, log, requests, paths):
         check(returned[0]["status"] == "cancel", f"closing the dialog returned {returned[0]}")
         check(before.raw == after.raw and len(layers) == 1, "closing the dialog changed the image")
         check(not requests, f"{len(requests)} requests sent")
-        return "; ".join(NOTES + ["closed: a cancel, nothing sent"])
+        # The dialog said whether it was made transient for the image window (X11 under Xvfb).
+        check("transient for the image window: x11" in log,
+              "the dialog was not made transient for the image window")
+        return "; ".join(NOTES + ["transient for the image window (X11)", "closed: a cancel, nothing sent"])
     if spec["expect"] == "expand":
         check(returned[0]["status"] == "success", f"the interactive expand returned {returned[0]}")
         check(len(requests) == 1, f"{len(requests)} requests, expected one tile")
@@ -203,7 +206,8 @@ def run_case(name, build, source):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("OPENAI_", "AZURE_OPENAI_")) and k not in ("LANGUAGE", "LC_ALL", "NO_AT_BRIDGE")}
         env.update(HOME=home, DISPLAY=display, LC_MESSAGES="C", IMAGEGEN_LOCALEDIR=e2e.LOCALEDIR,
-                   OPENAI_BASE_URL=emulator.base + "/v1", OPENAI_API_KEY=API_KEY, GTK_A11Y="atspi")
+                   OPENAI_BASE_URL=emulator.base + "/v1", OPENAI_API_KEY=API_KEY, GTK_A11Y="atspi",
+                   IMAGEGEN_DEBUG_TRANSIENT="1")
         os.environ["DISPLAY"] = display
         global a11y
         import a11y  # noqa: E402  (after DISPLAY is set: it finds the AT-SPI bus through it)
