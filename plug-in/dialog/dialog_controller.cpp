@@ -8,9 +8,6 @@
 
 #include <gdk/gdkkeysyms.h>
 #include <glib/gi18n-lib.h>
-#ifdef GDK_WINDOWING_X11
-#include <gdk/gdkx.h>
-#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -138,7 +135,7 @@ DialogController::~DialogController() {
 
 DialogOutcome DialogController::run() {
     gtk_widget_realize(GTK_WIDGET(w_));
-    makeTransient();
+    makeTransient(GTK_WINDOW(w_), ctx_.parent);
     fitToWorkArea(GTK_WINDOW(w_));
     restoreKept();
     refreshThumbnail();
@@ -181,22 +178,6 @@ DialogOutcome DialogController::run() {
     }
     g_main_loop_run(loop_.get());
     return {session_.inserted(), session_.insertedAny(), lastRun_};
-}
-
-// The dialog stays above the image window it was opened from, as GIMP's own dialogs do.
-void DialogController::makeTransient() {
-#ifdef GDK_WINDOWING_X11
-    GdkDisplay* display = gdk_display_get_default();
-    if (ctx_.transientFor == 0 || !GDK_IS_X11_DISPLAY(display)) {
-        return;
-    }
-    GdkWindow* parent = gdk_x11_window_foreign_new_for_display(display, ctx_.transientFor);
-    if (parent != nullptr) {
-        gdk_window_set_transient_for(gtk_widget_get_window(GTK_WIDGET(w_)), parent);
-        // GDK keeps a plain pointer to the parent: the dialog holds the reference.
-        g_object_set_data_full(G_OBJECT(w_), "imagegen-parent-window", parent, g_object_unref);
-    }
-#endif
 }
 
 // Back from the image window: the selection or the active layer may have changed.

@@ -65,7 +65,6 @@ class DialogController {
     static constexpr int kSetUpConnection = 1; // the info bar's own response
     [[nodiscard]] bool connectionAvailable() const;
     void showNoConnection();
-    void makeTransient();
     [[nodiscard]] std::string statePath() const;
     void onParametersChanged();
     void schedulePlan();

@@ -224,9 +224,11 @@ namespace imagegen::dialog {
 DialogOutcome runDialog(const DialogContext& context) {
     static bool initialised = false;
     if (!initialised) {
-        // GIMP 2.10 draws through X11 (XWayland on a Wayland desktop): the dialog must too, to be
-        // transient for its image window.
-        gdk_set_allowed_backends("x11");
+        // The backend GIMP draws through (GIMP 2.10: X11, XWayland on a Wayland desktop): the
+        // dialog must use it too, to be transient for the image window.
+        if (!context.backends.empty()) {
+            gdk_set_allowed_backends(context.backends.c_str());
+        }
         gtk_init(nullptr, nullptr);
         guardTextExtents(); // before any widget's accessible exists
         initialised = true;

@@ -20,6 +20,14 @@
 
 namespace imagegen::dialog {
 
+// The image window the dialog stays above, as the windowing system names it: GIMP 2.10 draws
+// through X11 only; GIMP 3 natively on Wayland too, where a window of another process is named
+// by a handle it exported over xdg-foreign (text).
+struct ParentWindow {
+    unsigned long x11 = 0; // the X11 window ID; 0: none
+    std::string wayland;   // the exported Wayland handle; "": none
+};
+
 struct DialogContext {
     const ProcedureSpec* spec = nullptr;
     RunParameters initial; // the last values, or the defaults
@@ -33,7 +41,11 @@ struct DialogContext {
     std::string resultsFolder;
     std::string resultsKey;
     std::vector<Preset> presets;
-    unsigned long transientFor = 0; // the image window's X11 ID; 0: none
+    ParentWindow parent;
+    // The GDK backends the dialog may use (gdk_set_allowed_backends), which must be the one GIMP
+    // draws through for the dialog to be transient for its window; "": GDK's own choice, which
+    // is GIMP's in the environment the plug-in inherits.
+    std::string backends = "x11";
     bool darkTheme = true;
     std::function<void()> onShown; // when the dialog is on screen (the timings)
 };

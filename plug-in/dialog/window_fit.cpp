@@ -2,6 +2,13 @@
 
 #include "core/util/glib_ptr.h"
 
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
+#ifdef GDK_WINDOWING_WAYLAND
+#include <gdk/gdkwayland.h>
+#endif
+
 #include <algorithm>
 
 namespace imagegen::dialog {
@@ -77,6 +84,40 @@ void saveExpanded(const std::string& stateFile, const char* key, bool expanded) 
     if (text) {
         (void)g_file_set_contents_full(stateFile.c_str(), text.get(), static_cast<gssize>(length),
                                        G_FILE_SET_CONTENTS_CONSISTENT, 0600, nullptr);
+    }
+}
+
+// The dialog stays above the image window it was opened from, as GIMP's own dialogs do: on X11
+// through the image window's ID, on Wayland through the handle GIMP exported for it, which the
+// compositor imports (xdg-foreign). With IMAGEGEN_DEBUG_TRANSIENT=1 it says on stderr whether
+// it was made transient, for the tests.
+void makeTransient(GtkWindow* dialog, const ParentWindow& parent) {
+    GdkDisplay* display = gtk_widget_get_display(GTK_WIDGET(dialog));
+    GdkWindow* window = gtk_widget_get_window(GTK_WIDGET(dialog));
+    const char* made = nullptr;
+#ifdef GDK_WINDOWING_X11
+    if (parent.x11 != 0 && GDK_IS_X11_DISPLAY(display)) {
+        GdkWindow* foreign = gdk_x11_window_foreign_new_for_display(display, parent.x11);
+        if (foreign != nullptr) {
+            gdk_window_set_transient_for(window, foreign);
+            // GDK keeps a plain pointer to the parent: the dialog holds the reference.
+            g_object_set_data_full(G_OBJECT(dialog), "imagegen-parent-window", foreign,
+                                   g_object_unref);
+            made = "x11";
+        }
+    }
+#endif
+#ifdef GDK_WINDOWING_WAYLAND
+    if (!parent.wayland.empty() && GDK_IS_WAYLAND_DISPLAY(display)) {
+        // FALSE when the compositor offers no xdg-foreign importer (the call takes a char*).
+        std::string handle = parent.wayland;
+        if (gdk_wayland_window_set_transient_for_exported(window, handle.data()) != FALSE) {
+            made = "wayland";
+        }
+    }
+#endif
+    if (g_strcmp0(g_getenv("IMAGEGEN_DEBUG_TRANSIENT"), "1") == 0) {
+        g_printerr("imagegen: transient for the image window: %s\n", made != nullptr ? made : "no");
     }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/run/host.h"
+#include "dialog/imagegen_dialog.h"
 
 #include <memory>
 #include <optional>
@@ -35,9 +36,11 @@ std::string resultsKey(int image);
 // an Insert GIMP makes the result active, and that must not become the layer to edit), else the
 // image's active layer now (GIMP 3: the one selected layer, -1 when several are).
 int runDrawable(int image, int opened);
-// The X11 window of the image window the call came from, for the dialog to stay above it; 0
-// when there is none (a call from Script-Fu's batch mode has no default display).
-unsigned long imageWindowHandle();
+// The image window the call came from, for the dialog to stay above it; none when there is
+// none (a call from Script-Fu's batch mode has no default display).
+dialog::ParentWindow imageWindow();
+// The GDK backends the dialog may use to be transient for `parent` (DialogContext::backends).
+std::string dialogBackends(const dialog::ParentWindow& parent);
 // Whether GIMP's theme is a dark one.
 bool themeIsDark();
 

@@ -108,7 +108,8 @@ Result<dialog::DialogOutcome> runDialogInGimp(const ProcedureSpec& spec,
     if (presets) {
         context.presets = std::move(*presets);
     }
-    context.transientFor = host::imageWindowHandle();
+    context.parent = host::imageWindow();
+    context.backends = host::dialogBackends(context.parent);
     context.darkTheme = host::themeIsDark();
     if (timings != nullptr) {
         context.onShown = [timings] {

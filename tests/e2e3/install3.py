@@ -32,10 +32,11 @@ print("E2E " + json.dumps(dict(procedures=out, what="procedures")), flush=True)
 '''
 
 EXPECTED = {
-    "plug-in-imagegen-edit": ("_Edit Selection…", "<Image>/Filters/Generative",
+    # The Generative submenu's mnemonic is in the path: GIMP 3 takes it from there.
+    "plug-in-imagegen-edit": ("_Edit Selection…", "<Image>/Filters/G_enerative",
                               ["run-mode", "image", "drawables", "prompt", "model", "n-images", "size",
                                "quality", "input-fidelity", "context", "feather", "connection", "options"]),
-    "plug-in-imagegen-generate": ("_Generate Layer…", "<Image>/Filters/Generative",
+    "plug-in-imagegen-generate": ("_Generate Layer…", "<Image>/Filters/G_enerative",
                                   ["run-mode", "image", "drawables", "prompt", "model", "n-images", "size",
                                    "quality", "style", "background", "connection", "options"]),
     "plug-in-imagegen-new-image": ("_Generate Image…", "<Image>/File/Create",

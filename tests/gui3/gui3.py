@@ -24,6 +24,7 @@ import e2e3  # noqa: E402
 from e2e import API_KEY, Emulator, Failure, check, prompt_colour  # noqa: E402
 
 PROMPT = "a red kite"
+NOTES = []  # what a case saw, for its TAP line
 
 
 def script(paths, then, procedure="plug-in-imagegen-edit"):
@@ -51,8 +52,52 @@ def button(dialog, name):
         dialog, None, name, True, lambda acc: a11y.role(acc) in ("push button", "button"))), None), 10)
 
 
+def menu_bar_menus():
+    """The menus of GIMP's image window's menu bar (its Filters menu among them)."""
+    for _app, window in a11y.windows(lambda app: "gimp" in (app.name or "").lower()):
+        for bar in a11y.find_all(window, "menu bar"):
+            menus = [m for m in bar if m is not None and a11y.role(m) == "menu"]
+            if menus:
+                return menus
+    return []
+
+
+def alt_key(entry):
+    """The Alt key of a menu entry (its mnemonic), as AT-SPI gives it: "g" for "_Generic"."""
+    action = entry.queryAction() if "Action" in entry.get_interfaces() else None
+    binding = action.getKeyBinding(0) if action is not None and action.nActions > 0 else ""
+    return (binding or "").split(";")[0].lower()
+
+
+def check_menu_mnemonic(notes):
+    """Filters ▸ Generative in GIMP 3's image window: one submenu (the branch that gives the
+    mnemonic and the entries' menu path agree), holding the entries, with an Alt key that no other
+    entry of the Filters menu has (GIMP 3's Filters entries are not 2.10's)."""
+    holders = a11y.poll("a menu of the menu bar holding Generative", lambda: [
+        m for m in menu_bar_menus() if any(c is not None and c.name == "Generative" for c in m)], 30)
+    check(len(holders) == 1, f"{len(holders)} menus of the menu bar hold a Generative submenu")
+    filters = holders[0]
+    entries = [c for c in filters if c is not None and a11y.role(c) in ("menu", "menu item")]
+    keys = {}
+    for c in entries:
+        if alt_key(c):
+            keys.setdefault(alt_key(c), []).append(c.name)
+    notes.append(f"{filters.name}: " + ", ".join(f"{c.name} [{alt_key(c) or '-'}]" for c in entries))
+    ours = [c for c in entries if c.name == "Generative"]
+    check(len(ours) == 1, f"{filters.name}: {len(ours)} submenus named Generative")
+    # Edit Selection and Generate Layer (New Image is under File ▸ Create, Expand under Image).
+    inside = [c.name for c in ours[0] if c is not None]
+    check(len(inside) >= 2, f"{filters.name} ▸ Generative holds {inside}")
+    mine = alt_key(ours[0])
+    check(mine and keys[mine] == ["Generative"],
+          f"{filters.name} ▸ Generative has no Alt key of its own: {mine!r} {keys.get(mine, '')} ({notes[-1]})")
+    notes.append(f"{filters.name} ▸ Generative: Alt+{mine.upper()}")
+
+
 def open_case(dialog, emulator):
-    """Closed without inserting: a cancel, nothing sent."""
+    """GIMP's Filters ▸ Generative has an Alt key of its own; the dialog, closed without
+    inserting: a cancel, nothing sent."""
+    check_menu_mnemonic(NOTES)
     a11y.press(button(dialog, "Close"))
 
 
@@ -127,7 +172,10 @@ def verify(name, spec, log, requests, paths):
         check(returned[0]["status"] == "cancel", f"closing the dialog returned {returned[0]}")
         check(before.raw == after.raw and len(layers) == 1, "closing the dialog changed the image")
         check(not requests, f"{len(requests)} requests sent")
-        return "closed: a cancel, nothing sent"
+        # The dialog said whether it was made transient for the image window (X11 under Xvfb).
+        check("transient for the image window: x11" in log,
+              "the dialog was not made transient for the image window")
+        return "; ".join(NOTES + ["transient for the image window (X11)", "closed: a cancel, nothing sent"])
     if spec["expect"] == "expand":
         check(returned[0]["status"] == "success", f"the interactive expand returned {returned[0]}")
         check(len(requests) == 1, f"{len(requests)} requests, expected one tile")
@@ -158,7 +206,8 @@ def run_case(name, build, source):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("OPENAI_", "AZURE_OPENAI_")) and k not in ("LANGUAGE", "LC_ALL", "NO_AT_BRIDGE")}
         env.update(HOME=home, DISPLAY=display, LC_MESSAGES="C", IMAGEGEN_LOCALEDIR=e2e.LOCALEDIR,
-                   OPENAI_BASE_URL=emulator.base + "/v1", OPENAI_API_KEY=API_KEY, GTK_A11Y="atspi")
+                   OPENAI_BASE_URL=emulator.base + "/v1", OPENAI_API_KEY=API_KEY, GTK_A11Y="atspi",
+                   IMAGEGEN_DEBUG_TRANSIENT="1")
         os.environ["DISPLAY"] = display
         global a11y
         import a11y  # noqa: E402  (after DISPLAY is set: it finds the AT-SPI bus through it)

@@ -6,6 +6,7 @@
 #include "test_util.h"
 
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -445,6 +446,23 @@ void testParametersTheLastValuesCannotKeep() {
     }
 }
 
+// GIMP 3 takes the Generative submenu's mnemonic from the menu path: the entries that go there
+// carry GIMP 3's label, whose word is the path's; the others keep their path as it is.
+void testGimp3MenuPathsCarryTheMnemonic() {
+    assertEq(menuWord("Generati_ve"), std::string("Generative"));
+    assertEq(menuWord("_Generativ"), std::string("Generativ"));
+    assertEq(menuWord("生成AI(_V)"), std::string("生成AI"));
+    assertEq(menuWord("Generative"), std::string("Generative"));
+    const std::optional<std::string> label = generativeMenu3Label();
+    g_assert_true(label.has_value());
+    assertEq(*label, std::string("G_enerative"));
+    assertEq(menuPath3(specOf(Procedure::Edit)), std::string("<Image>/Filters/G_enerative"));
+    assertEq(menuPath3(specOf(Procedure::Generate)), std::string("<Image>/Filters/G_enerative"));
+    assertEq(menuPath3(specOf(Procedure::NewImage)),
+             std::string(specOf(Procedure::NewImage).menuPath));
+    assertEq(menuPath3(specOf(Procedure::Expand)), std::string(specOf(Procedure::Expand).menuPath));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -456,6 +474,7 @@ int main(int argc, char** argv) {
         g_test_add_data_func(("/procedures/last-values/round-trip/" + name).c_str(), &spec,
                              testLastValuesRoundTrip);
     }
+    g_test_add_func("/procedures/menu/gimp3-mnemonic", testGimp3MenuPathsCarryTheMnemonic);
     g_test_add_func("/procedures/arguments/edit", testEditArgumentsFillEveryFieldByPosition);
     g_test_add_func("/procedures/arguments/generate", testGenerateArgumentsFillStyleAndBackground);
     g_test_add_func("/procedures/arguments/expand", testExpandArgumentsFillTheMargins);

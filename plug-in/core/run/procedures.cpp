@@ -331,6 +331,52 @@ const MenuBranch& generativeMenu() {
     return branch;
 }
 
+const MenuBranch& generativeMenu3() {
+    static const MenuBranch branch{
+        "<Image>/Filters",
+        // TRANSLATORS: the same submenu in GIMP 3, whose Filters menu has other letters: the
+        // same word as in the menu path, with a letter that none of GIMP 3's Filters entries
+        // (in GIMP 3's own translation) uses. In English every letter of the word is taken
+        // (Generic G, Noise N, Render R, Artistic A, Edge-De_tect T, An_imation I, De_velopment
+        // V), E only by R_e-Show once a filter has been used, so E.
+        N_("G_enerative")};
+    return branch;
+}
+
+std::string menuWord(std::string_view label) {
+    std::string word(label);
+    // "(_X)" at the end, as Japanese and Chinese labels carry their mnemonic.
+    if (const size_t open = word.rfind("(_");
+        open != std::string::npos && open + 4 == word.size() && word.back() == ')') {
+        word.erase(open);
+    }
+    std::erase(word, '_');
+    return word;
+}
+
+std::optional<std::string> generativeMenu3Label() {
+    const std::string path = _(specOf(Procedure::Edit).menuPath);
+    const std::string submenu = path.substr(path.rfind('/') + 1);
+    for (const char* label : {generativeMenu3().label, generativeMenu().label}) {
+        if (const char* translated = _(label); menuWord(translated) == submenu) {
+            return std::string(translated);
+        }
+    }
+    return std::nullopt;
+}
+
+std::string menuPath3(const ProcedureSpec& spec) {
+    const MenuBranch& branch = generativeMenu3();
+    const std::string generative =
+        std::string(branch.parentPath) + "/" + menuWord(generativeMenu().label);
+    if (spec.menuPath == generative) {
+        if (const std::optional<std::string> label = generativeMenu3Label(); label) {
+            return std::string(branch.parentPath) + "/" + *label;
+        }
+    }
+    return _(spec.menuPath);
+}
+
 const std::vector<ProcedureSpec>& procedureSpecs() {
     static const std::vector<ProcedureSpec> specs = {editSpec(), generateSpec(), newImageSpec(),
                                                      expandSpec()};

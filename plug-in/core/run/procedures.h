@@ -8,6 +8,7 @@
 #include "core/util/error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,6 +64,20 @@ struct MenuBranch {
     const char* label;
 };
 const MenuBranch& generativeMenu();
+// The same submenu in GIMP 3, whose Filters menu is not 2.10's (De_velopment takes V there).
+const MenuBranch& generativeMenu3();
+// The word a menu label shows, without its mnemonic: "Generative" for "Generati_ve", "生成AI" for
+// "生成AI(_V)" (the Japanese style), as GIMP compares a branch with a menu path.
+std::string menuWord(std::string_view label);
+// GIMP 3's label of the branch, translated: its own where the catalogue translates it, else
+// 2.10's, whichever names the submenu the translated menu path makes; none when neither does,
+// since a branch of another name would make a second, empty submenu beside the entries.
+std::optional<std::string> generativeMenu3Label();
+// The translated menu path GIMP 3 is given, with the Generative submenu's mnemonic in it: GIMP 3
+// takes a submenu's label from the menu paths that name it, mnemonic included (its menu model
+// compares paths without mnemonics), and a branch (gimp_plug_in_add_menu_branch), given at query
+// or at each start, changed nothing there (tests/gui3 open).
+std::string menuPath3(const ProcedureSpec& spec);
 const ProcedureSpec* findProcedure(std::string_view name);
 const ProcedureSpec& specOf(Procedure procedure);
 

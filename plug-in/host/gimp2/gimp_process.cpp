@@ -56,12 +56,17 @@ int runDrawable(int image, int opened) {
     return gimp_image_get_active_drawable(image);
 }
 
-unsigned long imageWindowHandle() {
+dialog::ParentWindow imageWindow() {
     const gint32 display = gimp_default_display();
     if (display <= 0 || gimp_display_is_valid(display) == FALSE) {
-        return 0;
+        return {};
     }
-    return static_cast<unsigned long>(gimp_display_get_window_handle(display));
+    return {static_cast<unsigned long>(gimp_display_get_window_handle(display)), {}};
+}
+
+// GIMP 2.10 draws through X11 only (XWayland on a Wayland desktop).
+std::string dialogBackends(const dialog::ParentWindow& /*parent*/) {
+    return "x11";
 }
 
 bool themeIsDark() {

@@ -58,26 +58,57 @@ int runDrawable(int image, int opened) {
     return gimp_item_get_id(GIMP_ITEM(drawables.get()[0]));
 }
 
-unsigned long imageWindowHandle() {
+namespace {
+
+// A Wayland handle, as GIMP 3 exports it: text ending in a NUL. An X11 window ID, which GIMP 3
+// passes as the bytes of a Window (an unsigned long), is below 2^32, so its upper bytes are NULs
+// and it never reads as such a text.
+bool isTextHandle(const char* data, gsize size) {
+    if (size < 2 || data[size - 1] != '\0') {
+        return false;
+    }
+    for (gsize i = 0; i + 1 < size; ++i) {
+        if (g_ascii_isgraph(data[i]) == FALSE) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+dialog::ParentWindow imageWindow() {
     GimpDisplay* display = gimp_default_display();
     if (display == nullptr || gimp_display_is_valid(display) == FALSE) {
-        return 0;
+        return {};
     }
-    // On X11 the handle GIMP 3 gives is the window's XID as a Window (an unsigned long), as
-    // libgimpwidgets reads it; on Wayland it is a text handle, which the dialog (GDK's X11
-    // foreign windows) cannot use, so it has none there.
+    // GIMP 3 gives what its own windowing system names the window by (libgimpwidgets reads it
+    // the same way): on X11 the window's XID as a Window, on Wayland the handle it exported.
     const GBytesPtr handle(gimp_display_get_window_handle(display));
     if (!handle) {
-        return 0;
+        return {};
     }
     gsize size = 0;
-    const void* data = g_bytes_get_data(handle.get(), &size);
-    unsigned long xid = 0;
-    if (data == nullptr || size != sizeof xid) {
-        return 0;
+    const auto* data = static_cast<const char*>(g_bytes_get_data(handle.get(), &size));
+    if (data == nullptr) {
+        return {};
     }
-    std::memcpy(&xid, data, sizeof xid);
-    return xid;
+    dialog::ParentWindow parent;
+    if (isTextHandle(data, size)) {
+        parent.wayland.assign(data, size - 1);
+    } else if (size == sizeof parent.x11) {
+        std::memcpy(&parent.x11, data, sizeof parent.x11);
+    }
+    return parent;
+}
+
+// The backend GIMP draws through, as its handle tells; without one, GDK's own choice, which in
+// the environment the plug-in inherits from GIMP is GIMP's (WAYLAND_DISPLAY, DISPLAY, GDK_BACKEND).
+std::string dialogBackends(const dialog::ParentWindow& parent) {
+    if (!parent.wayland.empty()) {
+        return "wayland";
+    }
+    return parent.x11 != 0 ? "x11" : "";
 }
 
 bool themeIsDark() {

@@ -303,7 +303,7 @@ GimpProcedure* createProcedure(GimpPlugIn* plugIn, const gchar* name) {
         gimp_procedure_set_sensitivity_mask(procedure, GIMP_PROCEDURE_SENSITIVE_ALWAYS);
     }
     gimp_procedure_set_menu_label(procedure, _(spec->menuLabel));
-    gimp_procedure_add_menu_path(procedure, _(spec->menuPath));
+    gimp_procedure_add_menu_path(procedure, imagegen::menuPath3(*spec).c_str());
     gimp_procedure_set_documentation(procedure, _(spec->blurb), _(spec->help), name);
     gimp_procedure_set_attribution(procedure, "Imagegen for GIMP developers", "GPL-3.0-or-later",
                                    "2026");
