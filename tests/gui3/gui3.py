@@ -95,10 +95,27 @@ def check_menu_mnemonic(notes):
 
 
 def open_case(dialog, emulator):
-    """GIMP's Filters ▸ Generative has an Alt key of its own; the dialog, closed without
-    inserting: a cancel, nothing sent."""
+    """GIMP's Filters ▸ Generative has an Alt key of its own; the dialog is dark, as GIMP 3's
+    default theme; closed without inserting: a cancel, nothing sent."""
     check_menu_mnemonic(NOTES)
+    check_dark(dialog.name)
     a11y.press(button(dialog, "Close"))
+
+
+def check_dark(title):
+    """GIMP 3's default theme is dark ("prefer-dark-theme"): so is the dialog."""
+    import screenshot  # noqa: E402  (tests/gui's; after DISPLAY is set)
+    found = subprocess.run(["xdotool", "search", "--name", title], capture_output=True, text=True).stdout.split()
+    check(found, f'no X window titled "{title}"')
+    path = os.path.join(tempfile.gettempdir(), f"imagegen-gui3-shade-{os.getpid()}.png")
+    try:
+        screenshot.window_png(int(found[0]), path)
+        shade = screenshot.mean_grey(path)
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+    NOTES.append(f"the dialog's mean grey {shade:.0f} of 255 under GIMP 3's dark theme")
+    check(shade < 110, f"the dialog is light (mean grey {shade:.0f}) under GIMP 3's dark theme")
 
 
 def generate_insert_close(dialog):
