@@ -82,12 +82,7 @@ Round measure(Way way, const std::string& az) {
                             R"({"error":{"message":"enough","type":"invalid_request_error"}})");
     });
     Setup s(server, {{way == Way::Floor ? "AZURE_OPENAI_AD_TOKEN" : "IMAGEGEN_BENCH", "1"}});
-    Connection c;
-    c.name = "entra";
-    c.kind = ConnectionKind::Compatible;
-    c.endpoint = server.url("/v1");
-    c.auth = AuthMethod::EntraId;
-    s.setup.connections.put(c);
+    s.saveConnection("entra", server.url("/v1"), AuthMethod::EntraId);
     s.setup.tokens = std::make_shared<EntraTokenSource>(std::vector<std::string>{az});
     FakeHost host(300, 200);
     bool done = false;

@@ -39,6 +39,17 @@ struct Setup {
     Setup& operator=(Setup&&) = delete;
     ~Setup() = default;
 
+    // A saved connection to a compatible server at `endpoint`, as the Connections window keeps
+    // one: the credential is found as a run starts (the keyring, the Azure CLI).
+    void saveConnection(const std::string& name, const std::string& endpoint, AuthMethod auth) {
+        Connection c;
+        c.name = name;
+        c.kind = ConnectionKind::Compatible;
+        c.endpoint = endpoint;
+        c.auth = auth;
+        setup.connections.put(c);
+    }
+
     std::map<std::string, std::string> env;
     RunSetup setup;
 };

@@ -655,12 +655,7 @@ struct WaitingAz {
 
 // A saved connection that authenticates with Entra ID through the Azure CLI (the stand-in).
 void useEntraConnection(Setup& s, const TestServer& server, const WaitingAz& az) {
-    Connection c;
-    c.name = "entra";
-    c.kind = ConnectionKind::Compatible;
-    c.endpoint = server.url("/v1");
-    c.auth = AuthMethod::EntraId;
-    s.setup.connections.put(c);
+    s.saveConnection("entra", server.url("/v1"), AuthMethod::EntraId);
     s.setup.tokens = std::make_shared<EntraTokenSource>(std::vector<std::string>{az.script});
 }
 

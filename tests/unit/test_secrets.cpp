@@ -138,6 +138,16 @@ class StoppedKeyring {
     std::thread watchdog_;
 };
 
+// A main-loop source that lets `keyring` go: the keyring answers only once the main loop runs.
+static SourceId resumeFromTheMainLoop(StoppedKeyring& keyring) {
+    return SourceId(g_idle_add(
+        +[](gpointer k) -> gboolean {
+            static_cast<StoppedKeyring*>(k)->resume();
+            return G_SOURCE_CONTINUE; // removed with the source's owner
+        },
+        &keyring));
+}
+
 // One Generate of a session to its end, on the main loop.
 static Result<RunSession::Generated>
 generateOnce(RunSession& session, std::optional<Result<RunSession::Generated>>& ended, Host& host) {
@@ -164,12 +174,7 @@ static void testKeyLookedUpOffTheMainLoop() {
     answerGradients(server, 1);
     assertOk(storeSecret("saved-key", "sk-from-keyring"));
     Setup s(server, {{"IMAGEGEN_TEST", "1"}}); // no key in the environment
-    Connection c;
-    c.name = "saved-key";
-    c.kind = ConnectionKind::Compatible;
-    c.endpoint = server.url("/v1");
-    c.auth = AuthMethod::BearerKey;
-    s.setup.connections.put(c);
+    s.saveConnection("saved-key", server.url("/v1"), AuthMethod::BearerKey);
     FakeHost host(300, 200);
     std::optional<Result<RunSession::Generated>> ended;
     RunSession session(
@@ -180,12 +185,7 @@ static void testKeyLookedUpOffTheMainLoop() {
     {
         StoppedKeyring keyring;
         g_assert_true(keyring.found());
-        const SourceId idle(g_idle_add(
-            +[](gpointer k) -> gboolean {
-                static_cast<StoppedKeyring*>(k)->resume();
-                return G_SOURCE_CONTINUE; // removed with `idle`
-            },
-            &keyring));
+        const SourceId idle = resumeFromTheMainLoop(keyring);
         assertOk(generateOnce(session, ended, host));
         g_assert_false(keyring.watchdogFired()); // the main loop ran while the key was awaited
     }
@@ -219,12 +219,7 @@ template <typename T, typename Start> static T whileStopped(Start start) {
     std::optional<T> ended;
     StoppedKeyring keyring;
     g_assert_true(keyring.found());
-    const SourceId idle(g_idle_add(
-        +[](gpointer k) -> gboolean {
-            static_cast<StoppedKeyring*>(k)->resume();
-            return G_SOURCE_CONTINUE; // removed with `idle`
-        },
-        &keyring));
+    const SourceId idle = resumeFromTheMainLoop(keyring);
     const std::unique_ptr<KeyringCall> call = start([&ended](T answer) { ended = answer; });
     g_assert_false(ended.has_value()); // never inside the call's start
     runUntil(ended);
