@@ -8,6 +8,7 @@
 #include "core/service/connection.h"
 #include "core/util/error.h"
 #include "core/util/glib_ptr.h"
+#include "core/util/worker_call.h"
 
 #include <gio/gio.h>
 
@@ -60,10 +61,8 @@ class CredentialLookup {
     CredentialLookup(CredentialLookup&&) = delete;
     CredentialLookup& operator=(CredentialLookup&&) = delete;
 
-    struct Pending;
-
   private:
-    std::shared_ptr<Pending> pending_;
+    std::unique_ptr<WorkerCall> call_;
 };
 
 // Keys found for saved connections, by name, so that the next run and the next plan take them

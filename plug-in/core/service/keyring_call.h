@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/util/error.h"
+#include "core/util/worker_call.h"
 
 #include <gio/gio.h>
 
@@ -32,10 +33,8 @@ class KeyringCall {
     KeyringCall(KeyringCall&&) = delete;
     KeyringCall& operator=(KeyringCall&&) = delete;
 
-    struct Pending;
-
   private:
-    std::shared_ptr<Pending> pending_;
+    std::unique_ptr<WorkerCall> call_;
 };
 
 // The saved secret of a connection ("" when there is none).
