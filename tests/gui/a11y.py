@@ -151,6 +151,23 @@ class FocusWatch:
         return self.seen[-1]
 
 
+def key_binding(acc):
+    """The first part of a control's key binding as AT-SPI gives it, lower-cased: "<alt>g" for a
+    dialog's control with a mnemonic, "g" for a menu entry's ("_Generic"); "" when it has none."""
+    action = acc.queryAction() if "Action" in acc.get_interfaces() else None
+    binding = action.getKeyBinding(0) if action is not None and action.nActions > 0 else ""
+    return (binding or "").split(";")[0].lower()
+
+
+def menu_entry_keys(menu):
+    """{mnemonic: [entry names]} of a menu's own entries (its submenus and items)."""
+    keys = {}
+    for entry in menu:
+        if entry is not None and role(entry) in ("menu", "menu item") and key_binding(entry):
+            keys.setdefault(key_binding(entry), []).append(entry.name)
+    return keys
+
+
 def set_text(acc, text):
     if not acc.queryEditableText().setTextContents(text):
         raise Failure(f'"{acc.name}" refused setTextContents')

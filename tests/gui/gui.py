@@ -622,15 +622,13 @@ def mnemonics(window):
     keys = {}
     for acc, _ in a11y.walk(window):
         try:
-            if not a11y.is_showing(acc) or "Action" not in acc.get_interfaces():
+            if not a11y.is_showing(acc):
                 continue
-            action = acc.queryAction()
-            binding = action.getKeyBinding(0) if action.nActions > 0 else ""
+            first = a11y.key_binding(acc)
         except (a11y.GLib.Error, NotImplementedError):
             continue
-        first = (binding or "").split(";")[0]
-        if first.lower().startswith("<alt>"):
-            keys.setdefault(first[len("<Alt>"):].lower(), []).append(f"{a11y.role(acc)} {acc.name!r}")
+        if first.startswith("<alt>"):
+            keys.setdefault(first[len("<alt>"):], []).append(f"{a11y.role(acc)} {acc.name!r}")
     return keys
 
 
@@ -657,15 +655,8 @@ def check_menu_mnemonic(t, language="en"):
     holders = [m for m in bar if any(c.name == name for c in m)]
     check(len(holders) == 1, f"no single menu holds a {name!r} submenu: {[m.name for m in holders]}")
     filters = holders[0]
-    entries = [c for c in filters if a11y.role(c) in ("menu", "menu item")]
-    keys = {}
-    for c in entries:
-        action = c.queryAction() if "Action" in c.get_interfaces() else None
-        binding = action.getKeyBinding(0) if action is not None and action.nActions > 0 else ""
-        key = (binding or "").split(";")[0]
-        if key:
-            keys.setdefault(key.lower(), []).append(c.name)
-    ours = [c for c in entries if c.name == name]
+    keys = a11y.menu_entry_keys(filters)
+    ours = [c for c in filters if a11y.role(c) in ("menu", "menu item") and c.name == name]
     check(len(ours) == 1, f"{filters.name}: {len(ours)} submenus named {name!r}")
     check(ours[0].childCount >= 3, f"{filters.name} ▸ {name} holds {ours[0].childCount} entries")
     mine = [k for k, names in keys.items() if name in names]
@@ -676,8 +667,9 @@ def check_menu_mnemonic(t, language="en"):
 
 def case_keyboard(t):
     """The keyboard: GIMP's Filters ▸ Generative submenu has an Alt key of its own; in every
-    dialog (Advanced open, and Expand's rows) each Alt+key opens one control; Tab stops only on controls; Ctrl+Enter generates from anywhere in the dialog; Enter
-    on a chosen result inserts that result."""
+    dialog (Advanced open, and Expand's rows) each Alt+key opens one control; Tab stops only on
+    controls; Ctrl+Enter generates from anywhere in the dialog; Enter on a chosen result inserts
+    that result."""
     t.setup_image()
     check_menu_mnemonic(t)
     for kind, call in (("generate", generate_call()), ("expand", expand_call()), ("edit", edit_call())):

@@ -62,13 +62,6 @@ def menu_bar_menus():
     return []
 
 
-def alt_key(entry):
-    """The Alt key of a menu entry (its mnemonic), as AT-SPI gives it: "g" for "_Generic"."""
-    action = entry.queryAction() if "Action" in entry.get_interfaces() else None
-    binding = action.getKeyBinding(0) if action is not None and action.nActions > 0 else ""
-    return (binding or "").split(";")[0].lower()
-
-
 def check_menu_mnemonic(notes):
     """Filters ▸ Generative in GIMP 3's image window: one submenu (the branch that gives the
     mnemonic and the entries' menu path agree), holding the entries, with an Alt key that no other
@@ -78,17 +71,14 @@ def check_menu_mnemonic(notes):
     check(len(holders) == 1, f"{len(holders)} menus of the menu bar hold a Generative submenu")
     filters = holders[0]
     entries = [c for c in filters if c is not None and a11y.role(c) in ("menu", "menu item")]
-    keys = {}
-    for c in entries:
-        if alt_key(c):
-            keys.setdefault(alt_key(c), []).append(c.name)
-    notes.append(f"{filters.name}: " + ", ".join(f"{c.name} [{alt_key(c) or '-'}]" for c in entries))
+    keys = a11y.menu_entry_keys(filters)
+    notes.append(f"{filters.name}: " + ", ".join(f"{c.name} [{a11y.key_binding(c) or '-'}]" for c in entries))
     ours = [c for c in entries if c.name == "Generative"]
     check(len(ours) == 1, f"{filters.name}: {len(ours)} submenus named Generative")
     # Edit Selection and Generate Layer (New Image is under File ▸ Create, Expand under Image).
     inside = [c.name for c in ours[0] if c is not None]
     check(len(inside) >= 2, f"{filters.name} ▸ Generative holds {inside}")
-    mine = alt_key(ours[0])
+    mine = a11y.key_binding(ours[0])
     check(mine and keys[mine] == ["Generative"],
           f"{filters.name} ▸ Generative has no Alt key of its own: {mine!r} {keys.get(mine, '')} ({notes[-1]})")
     notes.append(f"{filters.name} ▸ Generative: Alt+{mine.upper()}")
